@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# Makes sure PostgreSQL and Redis are reachable before the shop or the tests start.
+#
+#   bash scripts/services.sh        (or `source scripts/services.sh` from another bash script)
+#
+# For each service, in this order:
+#   1. already reachable?                         -> nothing to do
+#   2. installed here but stopped?                -> start it (Debian/Ubuntu cluster tools for PostgreSQL)
+#   3. not installed, root (or sudo -n) + apt-get -> install it, initialise it, start it
+#   4. otherwise                                  -> say what is missing and exit non-zero
+# DATABASE_URL / REDIS_URL are honoured: when they point anywhere but the local defaults
+# (127.0.0.1:5432, 127.0.0.1:6379) this script only checks that the server answers.
+# SERVICES_TIMEOUT (seconds, default 60) bounds every wait.
+
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+SVC_DEFAULT_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/storefront"
+SVC_DEFAULT_REDIS_URL="redis://127.0.0.1:6379"
+SVC_APT_UPDATED=0
+SVC_APT_LOG="${TMPDIR:-/tmp}/storefront-services-apt.log"
+
+svc_say() { printf 'services: %s\n' "$*"; }
+svc_err() { printf 'services: %s\n' "$@" >&2; }
+svc_have() { command -v "$1" >/dev/null 2>&1; }
+
+# `timeout` when available (it is not on stock macOS).
+svc_timeout() {
+  if svc_have timeout; then timeout "$@"; else
+    shift
+    "$@"
+  fi
+}
+
+# Root, or passwordless sudo: needed to install packages and to drive Debian's PostgreSQL clusters.
+svc_can_root() {
+  [[ "$(id -u)" -eq 0 ]] && return 0
+  svc_have sudo && sudo -n true >/dev/null 2>&1
+}
+svc_root() {
+  if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo -n "$@"; fi
+}
+
+# Installs Debian packages (apt-get update once per run). Returns non-zero when that is impossible.
+svc_apt_install() {
+  svc_have apt-get && svc_can_root || return 1
+  if [[ "$SVC_APT_UPDATED" -eq 0 ]]; then
+    svc_say "apt-get update (log: $SVC_APT_LOG)"
+    if ! svc_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update \
+      >>"$SVC_APT_LOG" 2>&1; then
+      tail -n 20 "$SVC_APT_LOG" >&2
+      return 1
+    fi
+    SVC_APT_UPDATED=1
+  fi
+  svc_say "installing $* with apt-get (this can take a minute)"
+  if ! svc_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y "$@" \
+    >>"$SVC_APT_LOG" 2>&1; then
+    tail -n 20 "$SVC_APT_LOG" >&2
+    return 1
+  fi
+}
+
+# Splits a URL into SVC_HOST and SVC_PORT ($2 = default port).
+svc_parse_url() {
+  local rest host port
+  rest="${1#*://}"
+  rest="${rest%%[/?#]*}"
+  rest="${rest##*@}"
+  if [[ "$rest" == \[* ]]; then
+    host="${rest#\[}"
+    host="${host%%]*}"
+    port="${rest#*]}"
+    port="${port#:}"
+  else
+    host="${rest%%:*}"
+    port="${rest#"$host"}"
+    port="${port#:}"
+  fi
+  SVC_HOST="${host:-127.0.0.1}"
+  SVC_PORT="${port:-$2}"
+}
+
+svc_is_local() { # host port default-port
+  [[ "$2" == "$3" ]] || return 1
+  case "$1" in 127.0.0.1 | localhost | ::1) return 0 ;; *) return 1 ;; esac
+}
+
+svc_tcp_open() { # host port
+  svc_timeout 3 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" >/dev/null 2>&1
+}
+
+# Waits until "$@" succeeds or $SVC_TIMEOUT seconds have passed.
+svc_wait() {
+  local deadline=$((SECONDS + SVC_TIMEOUT))
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.5
+  done
+}
+
+# ---------------------------------------------------------------------------------------------- PostgreSQL
+
+svc_pg_ready() {
+  if svc_have pg_isready; then
+    pg_isready -h "$SVC_PG_HOST" -p "$SVC_PG_PORT" -t 3 -q >/dev/null 2>&1
+  else
+    svc_tcp_open "$SVC_PG_HOST" "$SVC_PG_PORT"
+  fi
+}
+
+# Can we log in with DATABASE_URL? A missing database is fine: `npm run db:migrate` creates it.
+svc_pg_login_ok() {
+  svc_have psql || return 0
+  local err
+  if err="$(PGCONNECT_TIMEOUT=5 psql "${SVC_PG_URL%%\?*}" -w -Atqc 'select 1' 2>&1 >/dev/null)"; then
+    return 0
+  fi
+  [[ "$err" == *'FATAL:  database "'*'" does not exist'* ]] && return 0
+  SVC_PG_LOGIN_ERROR="$err"
+  return 1
+}
+
+# Prints "<version> <cluster> <status>" of the Debian cluster on port 5432, if any.
+svc_pg_cluster() {
+  pg_lsclusters -h 2>/dev/null | awk '$3 == 5432 { print $1, $2, $4; exit }'
+}
+
+# Lets user postgres connect over TCP from this machine without a password (clusters we set up).
+svc_pg_trust() { # version cluster
+  local hba="/etc/postgresql/$1/$2/pg_hba.conf"
+  [[ -f "$hba" ]] || return 1
+  if ! grep -q 'storefront (scripts/services.sh)' "$hba"; then
+    svc_say "allowing user postgres from 127.0.0.1 without a password ($hba)"
+    svc_root sed -i '1i\
+# storefront (scripts/services.sh): local development, user postgres over TCP without a password\
+host all postgres 127.0.0.1/32 trust\
+host all postgres ::1/128 trust' "$hba" || return 1
+  fi
+  svc_root pg_ctlcluster --skip-systemctl-redirect "$1" "$2" reload >/dev/null
+}
+
+svc_pg_help() {
+  svc_err "$@" \
+    "Provide PostgreSQL in one of these ways, then run this again:" \
+    "  - Debian/Ubuntu: sudo apt-get install -y postgresql (this script starts and configures it)" \
+    "  - Docker:        docker compose up -d postgres" \
+    "  - your own:      start it yourself, or point DATABASE_URL at it" \
+    "    (user postgres without a password on 127.0.0.1:5432 is the default)"
+  exit 1
+}
+
+svc_ensure_postgres() {
+  SVC_PG_URL="${DATABASE_URL:-$SVC_DEFAULT_DATABASE_URL}"
+  svc_parse_url "$SVC_PG_URL" 5432
+  SVC_PG_HOST="$SVC_HOST"
+  SVC_PG_PORT="$SVC_PORT"
+  local where="$SVC_PG_HOST:$SVC_PG_PORT" ours=0 cluster="" version="" name="" status=""
+
+  if svc_pg_ready; then
+    svc_say "PostgreSQL is up at $where"
+  elif ! svc_is_local "$SVC_PG_HOST" "$SVC_PG_PORT" 5432; then
+    svc_say "waiting for PostgreSQL at $where (from DATABASE_URL, up to ${SVC_TIMEOUT}s)"
+    svc_wait svc_pg_ready || svc_pg_help "PostgreSQL at $where (from DATABASE_URL) does not answer."
+    svc_say "PostgreSQL is up at $where"
+  else
+    svc_say "PostgreSQL is not running at $where; starting it"
+    if ! svc_have pg_ctlcluster; then
+      if svc_have postgres || compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null ||
+        svc_have pg_ctl; then
+        svc_pg_help "PostgreSQL is installed but stopped, and only Debian/Ubuntu clusters can be started" \
+          "from here (e.g. 'brew services start postgresql@16' or 'sudo systemctl start postgresql')."
+      fi
+      svc_apt_install postgresql ||
+        svc_pg_help "PostgreSQL is not installed (and apt-get as root is not available to install it)."
+      ours=1
+    fi
+    cluster="$(svc_pg_cluster)"
+    if [[ -z "$cluster" ]]; then
+      if [[ -n "$(pg_lsclusters -h 2>/dev/null)" ]]; then
+        svc_pg_help "PostgreSQL clusters exist here but none uses port 5432 (see pg_lsclusters);" \
+          "set DATABASE_URL to yours."
+      fi
+      version="$(find /usr/lib/postgresql -path '*/bin/postgres' 2>/dev/null |
+        sed 's|/usr/lib/postgresql/||; s|/.*||' | sort -V | tail -n 1)"
+      [[ -n "$version" ]] || svc_pg_help "PostgreSQL's server binaries were not found."
+      svc_can_root || svc_pg_help "Creating a PostgreSQL cluster needs root (or passwordless sudo)."
+      svc_say "creating PostgreSQL $version cluster 'main' on port 5432"
+      svc_root pg_createcluster "$version" main --port 5432 >/dev/null
+      cluster="$(svc_pg_cluster)"
+      ours=1
+    fi
+    read -r version name status <<<"$cluster"
+    if [[ "$status" != online* ]]; then
+      svc_can_root || svc_pg_help "Starting cluster $version/$name needs root (or passwordless sudo)."
+      svc_root pg_ctlcluster --skip-systemctl-redirect "$version" "$name" start ||
+        svc_pg_help "pg_ctlcluster could not start cluster $version/$name" \
+          "(log: /var/log/postgresql/postgresql-$version-$name.log)."
+      ours=1
+    fi
+    svc_wait svc_pg_ready ||
+      svc_pg_help "PostgreSQL $version/$name did not accept connections on $where within ${SVC_TIMEOUT}s" \
+        "(log: /var/log/postgresql/postgresql-$version-$name.log)."
+    svc_say "PostgreSQL $version/$name is up at $where"
+  fi
+
+  if ! svc_pg_login_ok; then
+    if [[ "$ours" -eq 1 ]] && svc_can_root && svc_pg_trust "$version" "$name" && svc_pg_login_ok; then
+      return 0
+    fi
+    svc_err "PostgreSQL at $where refused the login from DATABASE_URL:" "  ${SVC_PG_LOGIN_ERROR:-}" \
+      "Allow it (e.g. 'host all postgres 127.0.0.1/32 trust' at the top of pg_hba.conf, then reload)," \
+      "or put the right user and password into DATABASE_URL."
+    exit 1
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------- Redis
+
+# Runs one Redis command; prints the reply. Falls back to an inline command over /dev/tcp.
+svc_redis() {
+  if svc_have redis-cli; then
+    local tls=()
+    [[ "$SVC_REDIS_URL" == rediss://* ]] && tls=(--tls)
+    svc_timeout 5 redis-cli ${tls[@]+"${tls[@]}"} -u "$SVC_REDIS_URL" --no-auth-warning "$@" 2>/dev/null
+  else
+    svc_timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/$2" || exit 1
+      printf "%s\r\n" "$3" >&3
+      IFS= read -r line <&3 || exit 1
+      line="${line//[[:cntrl:]]/}"
+      printf "%s\n" "${line#[+]}"' _ "$SVC_REDIS_HOST" "$SVC_REDIS_PORT" "$*" 2>/dev/null
+  fi
+}
+
+svc_redis_ready() { [[ "$(svc_redis PING)" == "PONG" ]]; }
+
+svc_redis_help() {
+  svc_err "$@" \
+    "Provide Redis in one of these ways, then run this again:" \
+    "  - Debian/Ubuntu: sudo apt-get install -y redis-server (this script starts it)" \
+    "  - Docker:        docker compose up -d redis" \
+    "  - your own:      start it yourself (with maxmemory-policy noeviction), or point REDIS_URL at it"
+  exit 1
+}
+
+svc_redis_start() {
+  local dir=/var/lib/redis logdir=/var/log/redis bind=(127.0.0.1 -::1) major
+  if ! { mkdir -p "$dir" "$logdir" 2>/dev/null && [[ -w "$dir" && -w "$logdir" ]]; }; then
+    dir="${TMPDIR:-/tmp}/storefront-redis"
+    logdir="$dir"
+    mkdir -p "$dir"
+  fi
+  major="$(redis-server --version | sed -n 's/.* v=\([0-9]*\).*/\1/p')"
+  # The optional-address syntax (-::1) arrived in Redis 7.
+  if [[ -n "$major" && "$major" -lt 7 ]]; then bind=(127.0.0.1); fi
+  SVC_REDIS_LOG="$logdir/ci.log"
+  redis-server --daemonize yes --bind "${bind[@]}" --port 6379 --save "" --appendonly no \
+    --maxmemory-policy noeviction --dir "$dir" --logfile "$SVC_REDIS_LOG"
+}
+
+svc_ensure_redis() {
+  SVC_REDIS_URL="${REDIS_URL:-$SVC_DEFAULT_REDIS_URL}"
+  svc_parse_url "$SVC_REDIS_URL" 6379
+  SVC_REDIS_HOST="$SVC_HOST"
+  SVC_REDIS_PORT="$SVC_PORT"
+  local where="$SVC_REDIS_HOST:$SVC_REDIS_PORT" policy
+
+  if ! svc_is_local "$SVC_REDIS_HOST" "$SVC_REDIS_PORT" 6379; then
+    if ! svc_redis_ready; then
+      svc_say "waiting for Redis at $where (from REDIS_URL, up to ${SVC_TIMEOUT}s)"
+      svc_wait svc_redis_ready || svc_redis_help "Redis at $where (from REDIS_URL) does not answer PING."
+    fi
+    policy=""
+    if svc_have redis-cli; then policy="$(svc_redis CONFIG GET maxmemory-policy | tail -n 1)" || true; fi
+    if [[ -n "$policy" && "$policy" != "noeviction" ]]; then
+      svc_err "warning: Redis at $where has maxmemory-policy '$policy'; BullMQ needs 'noeviction'."
+    fi
+    svc_say "Redis is up at $where"
+    return 0
+  fi
+
+  if ! svc_redis_ready; then
+    if svc_tcp_open "$SVC_REDIS_HOST" "$SVC_REDIS_PORT"; then
+      # Something listens but does not answer PING: it may still be loading, or want a password.
+      svc_wait svc_redis_ready ||
+        svc_redis_help "Something listens on $where but does not answer PING with PONG" \
+          "(a password? then set REDIS_URL=redis://:PASSWORD@127.0.0.1:6379)."
+    else
+      svc_say "Redis is not running at $where; starting it"
+      if ! svc_have redis-server; then
+        svc_apt_install redis-server ||
+          svc_redis_help "Redis is not installed (and apt-get as root is not available to install it)."
+        sleep 1 # the package may have started its own server; use it if so
+      fi
+      if ! svc_redis_ready; then
+        svc_redis_start || svc_redis_help "redis-server could not start (log: ${SVC_REDIS_LOG:-?})."
+        if ! svc_wait svc_redis_ready; then
+          tail -n 10 "${SVC_REDIS_LOG:-/dev/null}" >&2 || true
+          svc_redis_help "Redis did not answer on $where within ${SVC_TIMEOUT}s (log: ${SVC_REDIS_LOG:-?})."
+        fi
+      fi
+    fi
+  fi
+
+  if [[ "$(svc_redis CONFIG SET maxmemory-policy noeviction)" != "OK" ]]; then
+    svc_err "warning: could not set maxmemory-policy noeviction on Redis at $where; BullMQ needs it."
+  fi
+  svc_say "Redis is up at $where (maxmemory-policy noeviction)"
+}
+
+services_main() {
+  SVC_TIMEOUT="${SERVICES_TIMEOUT:-60}"
+  svc_ensure_postgres
+  svc_ensure_redis
+}
+
+services_main

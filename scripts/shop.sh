@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `npm run shop`: from a fresh clone to a running storefront. Installs what is missing, starts
+# PostgreSQL and Redis if needed, migrates and seeds the database, builds, then runs web + worker.
+# Safe to run again: every step is idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export NEXT_TELEMETRY_DISABLED=1
+say() { printf '\nshop: %s\n' "$*"; }
+
+bash scripts/setup.sh
+
+say "migrating the database"
+npm run --silent db:migrate
+
+say "seeding the catalogue"
+npm run --silent db:seed
+
+say "building the storefront"
+npm run --silent build
+
+say "starting web + worker: open http://localhost:${PORT:-3000} (Ctrl+C stops both)"
+exec npm run --silent start

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `npm test`: the whole suite, stopping at the first failure:
+#   type check -> lint -> integration tests (vitest) -> production build -> browser tests (playwright)
+# It uses its own database (TEST_DATABASE_URL, default .../storefront_test) and Redis prefix, so it
+# never touches the data of `npm run shop`. Run a single part directly, e.g. `npx vitest run test/x.test.ts`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ $# -gt 0 ]]; then
+  printf 'test: no arguments, please; run one part directly (npx vitest run <file>, npx playwright test <file>)\n' >&2
+  exit 2
+fi
+
+export DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/storefront_test}"
+export REDIS_PREFIX=storefront-test
+export NEXT_TELEMETRY_DISABLED=1
+
+bash scripts/setup.sh
+bash scripts/ensure-chromium.sh
+
+started=$SECONDS
+passed=()
+joined() { # the passed steps, comma-separated
+  local out="" item
+  for item in "${passed[@]}"; do out="${out:+$out, }$item"; done
+  printf '%s' "$out"
+}
+
+step() { # name command...
+  local name=$1 t0=$SECONDS
+  shift
+  printf '\n==> %s: %s\n' "$name" "$*"
+  if "$@"; then
+    passed+=("$name ($((SECONDS - t0))s)")
+  else
+    local code=$?
+    printf '\ntest: FAILED at "%s" (exit %s) after %ss.' "$name" "$code" "$((SECONDS - started))" >&2
+    if [[ ${#passed[@]} -gt 0 ]]; then printf ' Passed before it: %s.' "$(joined)" >&2; fi
+    printf '\n' >&2
+    exit "$code"
+  fi
+}
+
+step "type check" npx tsc --noEmit
+step "lint" npx biome check .
+step "integration tests" npx vitest run
+step "build" npm run --silent build
+step "browser tests" npx playwright test
+
+printf '\ntest: ALL PASSED in %ss: %s.\n' "$((SECONDS - started))" "$(joined)"

@@ -1,0 +1,28 @@
+// The only reader of process.env. Every setting has a local default so `npm run shop` works on a
+// fresh machine; a bad value stops the process at start with a message naming the variable.
+import { z } from "zod";
+
+const configSchema = z.object({
+  DATABASE_URL: z.url().default("postgresql://postgres@127.0.0.1:5432/storefront"),
+  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Namespace for everything this deployment keeps in Redis (queues, knobs, socket.io). */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_-]+$/i, "letters, digits, - and _ only")
+    .default("storefront"),
+  /** The developer console and the dev.* procedures; on by default in this demo. */
+  DEV_TOOLS: z.enum(["on", "off"]).default("on"),
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = configSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+  throw new Error(`Invalid environment:\n${problems.join("\n")}`);
+}
+
+export const config = loadConfig(process.env);

@@ -1,0 +1,7 @@
+// The one contract shared by API, workers and UI. Browser-safe: zod and types only.
+export * from "./errors";
+export * from "./events";
+export * from "./jobs";
+export * from "./orders";
+export * from "./services";
+export * from "./steps";

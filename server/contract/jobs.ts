@@ -1,0 +1,21 @@
+// Queue names and job payloads: one BullMQ queue per side effect, named after its step.
+import { z } from "zod";
+import { type SideEffectStep, sideEffectStepSchema } from "./steps";
+
+export const sideEffectJobSchema = z.object({
+  orderId: z.uuid(),
+  step: sideEffectStepSchema,
+});
+export type SideEffectJob = z.infer<typeof sideEffectJobSchema>;
+
+export function queueName(step: SideEffectStep): string {
+  return step;
+}
+
+/** Queue attempts before a job rests in the failed set (our dead-letter set). */
+export const QUEUE_ATTEMPTS = 4;
+/** First retry delay; each next one doubles (exponential backoff). */
+export const QUEUE_BACKOFF_MS = 1000;
+/** A synchronous checkout cannot keep the shopper waiting long: a few quick tries only. */
+export const INLINE_ATTEMPTS = 2;
+export const INLINE_BACKOFF_MS = 150;

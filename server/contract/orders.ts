@@ -1,0 +1,84 @@
+// The order as every client sees it (tRPC answers and socket.io pushes carry the same view),
+// plus the inputs that create one.
+import { z } from "zod";
+import { stepNameSchema, stepStatusSchema } from "./steps";
+
+export const CHECKOUT_MODES = ["async", "sync", "sync-parallel"] as const;
+export const checkoutModeSchema = z.enum(CHECKOUT_MODES);
+export type CheckoutMode = z.infer<typeof checkoutModeSchema>;
+
+export const ORDER_STATUSES = ["pending", "placed", "completed", "cancelled", "failed", "needs_attention"] as const;
+export const orderStatusSchema = z.enum(ORDER_STATUSES);
+export type OrderStatus = z.infer<typeof orderStatusSchema>;
+
+/** Largest quantity of one product in one order: a shop limit, not a stock check. */
+export const MAX_QUANTITY = 20;
+export const MAX_LINES = 50;
+
+export const placeOrderInput = z.object({
+  items: z
+    .array(
+      z.object({
+        productId: z.string().trim().min(1, "productId is required").max(64),
+        quantity: z
+          .number("quantity must be a number")
+          .int("quantity must be a whole number")
+          .min(1, "quantity must be at least 1")
+          .max(MAX_QUANTITY, `quantity can be at most ${MAX_QUANTITY}`),
+      }),
+    )
+    .min(1, "the cart is empty")
+    .max(MAX_LINES, `at most ${MAX_LINES} lines per order`)
+    .refine((items) => new Set(items.map((item) => item.productId)).size === items.length, {
+      message: "each product may appear only once; combine the quantities",
+    }),
+  customer: z.object({
+    name: z.string().trim().min(1, "name is required").max(100, "name is too long"),
+    email: z.email("email is not a valid address").max(200),
+  }),
+  idempotencyKey: z
+    .string()
+    .min(8, "idempotencyKey must be at least 8 characters")
+    .max(100)
+    .regex(/^[A-Za-z0-9_-]+$/, "idempotencyKey may contain letters, digits, - and _ only"),
+  mode: checkoutModeSchema.optional(),
+});
+export type PlaceOrderInput = z.infer<typeof placeOrderInput>;
+
+export const orderIdInput = z.object({ orderId: z.uuid("orderId must be a UUID") });
+
+const isoDate = z.iso.datetime();
+
+export const orderStepView = z.object({
+  name: stepNameSchema,
+  status: stepStatusSchema,
+  attempts: z.number().int(),
+  startedAt: isoDate.nullable(),
+  finishedAt: isoDate.nullable(),
+  error: z.string().nullable(),
+  detail: z.string().nullable(),
+});
+export type OrderStepView = z.infer<typeof orderStepView>;
+
+export const orderView = z.object({
+  id: z.string(),
+  status: orderStatusSchema,
+  mode: checkoutModeSchema,
+  totalCents: z.number().int(),
+  customer: z.object({ name: z.string(), email: z.string() }),
+  items: z.array(
+    z.object({
+      productId: z.string(),
+      name: z.string(),
+      unitPriceCents: z.number().int(),
+      quantity: z.number().int(),
+    }),
+  ),
+  steps: z.array(orderStepView),
+  failureReason: z.string().nullable(),
+  version: z.number().int(),
+  createdAt: isoDate,
+  confirmedAt: isoDate.nullable(),
+  settledAt: isoDate.nullable(),
+});
+export type OrderView = z.infer<typeof orderView>;

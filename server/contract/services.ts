@@ -1,0 +1,72 @@
+// Fault knobs of the simulated downstream services, shared by every process through Redis.
+import { z } from "zod";
+import { checkoutModeSchema } from "./orders";
+import { SERVICE_NAMES, type ServiceName } from "./steps";
+
+export const serviceSettingsSchema = z.object({
+  /** Typical time one call takes. */
+  latencyMs: z.number().int().min(0).max(60_000),
+  /** Each call takes latencyMs ± a random amount up to this. */
+  jitterMs: z.number().int().min(0).max(60_000),
+  /** Share of calls that fail (0 to 1). For payment, a failure is a decline. */
+  failureRate: z.number().min(0).max(1),
+  /** Hard outage: every call fails at once. */
+  down: z.boolean(),
+  /** Calls served at once; the rest wait their turn, like a rate-limited third-party API. */
+  capacity: z.number().int().min(1).max(1000),
+});
+export type ServiceSettings = z.infer<typeof serviceSettingsSchema>;
+
+const servicesShape = Object.fromEntries(SERVICE_NAMES.map((name) => [name, serviceSettingsSchema])) as Record<
+  ServiceName,
+  typeof serviceSettingsSchema
+>;
+
+export const settingsSchema = z.object({
+  defaultMode: checkoutModeSchema,
+  services: z.object(servicesShape),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** What dev.updateSettings accepts: any part of Settings, merged into the current one. */
+export const settingsPatchSchema = z
+  .object({
+    defaultMode: checkoutModeSchema,
+    services: z
+      .object(
+        Object.fromEntries(SERVICE_NAMES.map((name) => [name, serviceSettingsSchema.partial()])) as Record<
+          ServiceName,
+          ReturnType<typeof serviceSettingsSchema.partial>
+        >,
+      )
+      .partial()
+      .strict(),
+  })
+  .partial()
+  .strict();
+export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
+
+function service(latencyMs: number, jitterMs: number, capacity = 50): ServiceSettings {
+  return { latencyMs, jitterMs, failureRate: 0, down: false, capacity };
+}
+
+/** Realistic enough that the difference between the modes is obvious to the eye. */
+export const REALISTIC_SETTINGS: Settings = {
+  defaultMode: "async",
+  services: {
+    inventory: service(40, 10),
+    payment: service(300, 80),
+    fraud: service(800, 200),
+    email: service(1200, 300),
+    analytics: service(200, 50),
+    shipping: service(1500, 300),
+  },
+};
+
+export function mergeSettings(current: Settings, patch: SettingsPatch): Settings {
+  const services = { ...current.services };
+  for (const name of SERVICE_NAMES) {
+    services[name] = { ...services[name], ...patch.services?.[name] };
+  }
+  return { defaultMode: patch.defaultMode ?? current.defaultMode, services };
+}

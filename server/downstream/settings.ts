@@ -1,0 +1,35 @@
+// The fault knobs, kept in Redis so every web and worker process obeys the same settings at once.
+// Read on every call (a Redis round trip is ~30 µs). If Redis is unreachable, the last settings this
+// process saw keep applying: an outage of the knob store must not stop a checkout.
+import { mergeSettings, REALISTIC_SETTINGS, type Settings, type SettingsPatch, settingsSchema } from "../contract";
+import { redis, redisKey } from "../redis";
+
+let lastSeen: Settings = REALISTIC_SETTINGS;
+
+function settingsKey(): string {
+  return redisKey("settings");
+}
+
+export async function getSettings(): Promise<Settings> {
+  try {
+    const stored = await redis("command").get(settingsKey());
+    const parsed = stored ? settingsSchema.safeParse(JSON.parse(stored)) : null;
+    lastSeen = parsed?.success ? parsed.data : REALISTIC_SETTINGS;
+  } catch {
+    // Redis down: keep lastSeen.
+  }
+  return lastSeen;
+}
+
+export async function updateSettings(patch: SettingsPatch): Promise<Settings> {
+  const next = mergeSettings(await getSettings(), patch);
+  await redis("command").set(settingsKey(), JSON.stringify(next));
+  lastSeen = next;
+  return next;
+}
+
+export async function replaceSettings(settings: Settings): Promise<Settings> {
+  await redis("command").set(settingsKey(), JSON.stringify(settingsSchema.parse(settings)));
+  lastSeen = settings;
+  return settings;
+}

@@ -1,0 +1,59 @@
+// The web process: one HTTP port for the pages (Next.js), the API (tRPC at /api/trpc) and socket.io.
+// tRPC is served here rather than from a Next route handler so the API, the realtime layer and the
+// checkout live in one module graph with one Prisma client and one set of Redis connections.
+import { createServer } from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import next from "next";
+import { config } from "./config";
+import { prisma } from "./db";
+import { attachRealtime } from "./realtime/server";
+import { closeRedis } from "./redis";
+import { appRouter } from "./trpc/root";
+import { createContext } from "./trpc/init";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const dev = config.NODE_ENV !== "production";
+
+const nextApp = next({ dev, dir: root });
+const handlePage = nextApp.getRequestHandler();
+const handleApi = createHTTPHandler({
+  router: appRouter,
+  createContext,
+  basePath: "/api/trpc/",
+  maxBodySize: 100_000,
+  onError({ error, path }) {
+    if (error.code === "INTERNAL_SERVER_ERROR") console.error(`tRPC ${path ?? "?"} failed:`, error.cause ?? error);
+  },
+});
+
+await nextApp.prepare();
+
+const server = createServer((req, res) => {
+  const url = req.url ?? "/";
+  if (url.startsWith("/api/trpc/")) return handleApi(req, res);
+  if (url === "/api/health") {
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
+    return;
+  }
+  return handlePage(req, res);
+});
+const realtime = attachRealtime(server);
+
+server.listen(config.PORT, () => {
+  console.info(`storefront web: http://localhost:${config.PORT} (${dev ? "development" : "production"})`);
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.info(`storefront web: ${signal}, closing`);
+  server.close();
+  await realtime.close();
+  await Promise.allSettled([prisma.$disconnect(), closeRedis(), nextApp.close()]);
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

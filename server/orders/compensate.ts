@@ -1,0 +1,67 @@
+// Undoing a placed order's critical path: void the payment authorization, put the stock back, and
+// skip the side effects that have not run. Guarded by the order's status, so however many times it
+// is called (a retried job, two processes at once) the stock goes back exactly once.
+import { type OrderStatus, SETTLED_STEP_STATUSES, type StepName, type StepStatus } from "../contract";
+import { prisma } from "../db";
+import { callDownstream } from "../downstream/simulate";
+import { applyChange, type OrderChange, publishQuietly } from "./state";
+
+const FINAL_STATUSES: OrderStatus[] = ["cancelled", "failed"];
+
+/** Returns false when the order had already been compensated. */
+export async function compensate(
+  orderId: string,
+  outcome: { status: "cancelled" | "failed"; reason: string },
+): Promise<boolean> {
+  const order = await prisma.order.findUniqueOrThrow({
+    where: { id: orderId },
+    select: {
+      status: true,
+      totalCents: true,
+      items: { select: { productId: true, quantity: true } },
+      steps: { select: { name: true, status: true } },
+    },
+  });
+  if (FINAL_STATUSES.includes(order.status as OrderStatus)) return false;
+  const statusOf = (name: StepName) => order.steps.find((step) => step.name === name)?.status as StepStatus;
+
+  const authorized = statusOf("payment") === "succeeded";
+  if (authorized) {
+    // Outside any transaction: no row lock is held while the gateway answers.
+    await callDownstream({
+      service: "payment",
+      operation: "void",
+      idempotencyKey: orderId,
+      perform: () => ({ orderId, amountCents: order.totalCents }),
+    });
+  }
+
+  const now = new Date();
+  const steps: OrderChange["steps"] = {};
+  for (const step of order.steps) {
+    if (!SETTLED_STEP_STATUSES.includes(step.status as StepStatus) && step.status !== "running") {
+      steps[step.name as StepName] = { status: "skipped", finishedAt: now };
+    }
+  }
+  if (statusOf("inventory") === "succeeded") {
+    steps.inventory = { status: "compensated", detail: "Stock released" };
+  }
+  if (authorized) steps.payment = { status: "compensated", detail: "Authorization voided" };
+
+  const compensated = await prisma.$transaction(async (tx) => {
+    const claimed = await tx.order.updateMany({
+      where: { id: orderId, status: { notIn: FINAL_STATUSES } },
+      data: { status: outcome.status },
+    });
+    if (claimed.count === 0) return false;
+    if (statusOf("inventory") === "succeeded") {
+      for (const item of order.items) {
+        await tx.product.update({ where: { id: item.productId }, data: { stock: { increment: item.quantity } } });
+      }
+    }
+    await applyChange(tx, orderId, { steps, failureReason: outcome.reason, settledAt: now });
+    return true;
+  });
+  if (compensated) await publishQuietly(orderId);
+  return compensated;
+}

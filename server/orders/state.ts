@@ -1,0 +1,67 @@
+// Every change to an order goes through here: the step rows, the order row and its version, and the
+// outbox rows the change causes, in one transaction; then the new view is pushed to watchers.
+import { randomUUID } from "node:crypto";
+import type { OrderStatus, SideEffectStep, StepName, StepStatus } from "../contract";
+import { prisma, type Tx } from "../db";
+import { publishOrder } from "../realtime/publish";
+
+export interface StepChange {
+  status: StepStatus;
+  attempts?: number;
+  startedAt?: Date;
+  finishedAt?: Date | null;
+  error?: string | null;
+  detail?: string | null;
+}
+
+export interface OrderChange {
+  steps?: Partial<Record<StepName, StepChange>>;
+  status?: OrderStatus;
+  failureReason?: string | null;
+  confirmedAt?: Date;
+  settledAt?: Date;
+  /** Side effects to hand to the queues, through the outbox, when this change commits. */
+  outbox?: readonly SideEffectStep[];
+}
+
+/** The Postgres channel the outbox relay listens on; NOTIFY is delivered at commit. */
+export const OUTBOX_CHANNEL = "storefront_outbox";
+
+/** Updates the order row first: its row lock orders concurrent changes to the same order. */
+export async function applyChange(tx: Tx, orderId: string, change: OrderChange): Promise<void> {
+  await tx.order.update({
+    where: { id: orderId },
+    data: {
+      version: { increment: 1 },
+      status: change.status,
+      failureReason: change.failureReason,
+      confirmedAt: change.confirmedAt,
+      settledAt: change.settledAt,
+    },
+  });
+  for (const [name, step] of Object.entries(change.steps ?? {})) {
+    await tx.orderStep.update({ where: { orderId_name: { orderId, name } }, data: step });
+  }
+  if (change.outbox?.length) {
+    await tx.outboxMessage.createMany({
+      data: change.outbox.map((step) => ({ id: randomUUID(), orderId, step })),
+      skipDuplicates: true,
+    });
+    await tx.$executeRaw`SELECT pg_notify(${OUTBOX_CHANNEL}, ${orderId})`;
+  }
+}
+
+/** Apply a change in its own transaction and push the result. */
+export async function commitChange(orderId: string, change: OrderChange): Promise<void> {
+  await prisma.$transaction((tx) => applyChange(tx, orderId, change));
+  await publishQuietly(orderId);
+}
+
+/** A failed push must never fail the work: watchers catch up from the snapshot on reconnect. */
+export async function publishQuietly(orderId: string): Promise<void> {
+  try {
+    await publishOrder(orderId);
+  } catch (error) {
+    console.warn(`could not publish order ${orderId}:`, error instanceof Error ? error.message : error);
+  }
+}

@@ -1,0 +1,90 @@
+// Runs one side effect for one order, in any mode: records the attempt, calls the step, and records
+// the outcome with whatever it causes next. Safe to run again (BullMQ delivers at least once): a step
+// that already succeeded is not redone, and every downstream call carries an idempotency key.
+import { type SideEffectStep, type StepStatus, stepsAfter } from "../contract";
+import { prisma, type Tx } from "../db";
+import { compensate } from "../orders/compensate";
+import { applyChange, commitChange, publishQuietly } from "../orders/state";
+import { SIDE_EFFECTS } from "./index";
+import { stepOrderSelect } from "./types";
+
+export interface Attempt {
+  /** 1 for the first try. */
+  number: number;
+  /** No retry follows a failure of this attempt. */
+  last: boolean;
+}
+
+export class OrderNotFoundError extends Error {}
+
+const DONE: readonly StepStatus[] = ["succeeded", "skipped", "compensated"];
+
+export type RunResult = "succeeded" | "rejected" | "already-done" | "skipped";
+
+export async function runStep(orderId: string, step: SideEffectStep, attempt: Attempt): Promise<RunResult> {
+  const order = await prisma.order.findUnique({
+    where: { id: orderId },
+    select: { ...stepOrderSelect, steps: { where: { name: step }, select: { status: true, startedAt: true } } },
+  });
+  if (!order) throw new OrderNotFoundError(`order ${orderId} does not exist`);
+  const row = order.steps[0];
+  if (!row) throw new OrderNotFoundError(`order ${orderId} has no ${step} step`);
+  if (DONE.includes(row.status as StepStatus)) return "already-done";
+  if (order.status === "cancelled" || order.status === "failed") {
+    await commitChange(orderId, { steps: { [step]: { status: "skipped", finishedAt: new Date() } } });
+    return "skipped";
+  }
+
+  await commitChange(orderId, {
+    steps: { [step]: { status: "running", attempts: attempt.number, startedAt: row.startedAt ?? new Date(), error: null } },
+  });
+
+  let outcome: Awaited<ReturnType<(typeof SIDE_EFFECTS)[SideEffectStep]>>;
+  try {
+    outcome = await SIDE_EFFECTS[step](order);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await commitChange(orderId, {
+      steps: { [step]: { status: attempt.last ? "failed" : "retrying", error: message, finishedAt: new Date() } },
+      // A queued side effect that exhausted its retries waits in the dead-letter set for a person.
+      status: attempt.last && order.mode === "async" ? "needs_attention" : undefined,
+    });
+    throw error;
+  }
+
+  if ("reject" in outcome) {
+    await commitChange(orderId, {
+      steps: { [step]: { status: "succeeded", finishedAt: new Date(), detail: outcome.reject } },
+    });
+    await compensate(orderId, { status: "cancelled", reason: outcome.reject });
+    return "rejected";
+  }
+
+  await prisma.$transaction(async (tx) => {
+    await applyChange(tx, orderId, {
+      steps: { [step]: { status: "succeeded", finishedAt: new Date(), detail: outcome.detail, error: null } },
+      // Queued mode hands the next steps to the outbox; inline modes run them from the checkout.
+      outbox: order.mode === "async" ? stepsAfter(step) : [],
+    });
+    await settle(tx, orderId);
+  });
+  await publishQuietly(orderId);
+  return "succeeded";
+}
+
+/** After a step succeeds: the order is completed once every side effect has, and no longer needs
+ * attention once nothing sits failed. Runs under the order's row lock taken by applyChange. */
+async function settle(tx: Tx, orderId: string): Promise<void> {
+  const order = await tx.order.findUniqueOrThrow({
+    where: { id: orderId },
+    select: { status: true, steps: { select: { status: true } } },
+  });
+  if (order.status !== "placed" && order.status !== "needs_attention") return;
+  const statuses = order.steps.map((step) => step.status as StepStatus);
+  if (statuses.every((status) => status === "succeeded")) {
+    await tx.order.update({ where: { id: orderId }, data: { status: "completed", settledAt: new Date() } });
+  } else if (order.status === "needs_attention" && !statuses.includes("failed")) {
+    await tx.order.update({ where: { id: orderId }, data: { status: "placed" } });
+  }
+}
+

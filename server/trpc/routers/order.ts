@@ -1,0 +1,15 @@
+import { AppError, orderIdInput, placeOrderInput } from "../../contract";
+import { placeOrder } from "../../checkout/place";
+import { findOrder, toOrderView } from "../../orders/view";
+import { publicProcedure, router } from "../init";
+
+export const orderRouter = router({
+  place: publicProcedure.input(placeOrderInput).mutation(({ input, ctx }) => placeOrder(input, ctx.ensureSession())),
+
+  byId: publicProcedure.input(orderIdInput).query(async ({ input, ctx }) => {
+    const order = await findOrder({ id: input.orderId });
+    // Another session's order is indistinguishable from one that does not exist.
+    if (!order || order.sessionId !== ctx.sessionId) throw new AppError("NOT_FOUND", "Order not found");
+    return toOrderView(order);
+  }),
+});

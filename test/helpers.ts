@@ -1,0 +1,57 @@
+// Shared test fixtures: products of a test's own, fast downstream knobs, and a tRPC caller per
+// session (no HTTP, real Postgres and Redis).
+import { randomUUID } from "node:crypto";
+import { type PlaceOrderInput, SERVICE_NAMES, type Settings } from "../server/contract";
+import { prisma } from "../server/db";
+import { replaceSettings } from "../server/downstream/settings";
+import { contextForSession } from "../server/trpc/init";
+import { createCaller } from "../server/trpc/root";
+
+export const FAST_SETTINGS: Settings = {
+  defaultMode: "async",
+  services: Object.fromEntries(
+    SERVICE_NAMES.map((name) => [name, { latencyMs: 0, jitterMs: 0, failureRate: 0, down: false, capacity: 100 }]),
+  ) as Settings["services"],
+};
+
+export async function useFastServices(): Promise<void> {
+  await replaceSettings(FAST_SETTINGS);
+}
+
+export async function createProduct({ stock, priceCents = 1250 }: { stock: number; priceCents?: number }) {
+  const id = `test_${randomUUID().slice(0, 12)}`;
+  return prisma.product.create({
+    data: {
+      id,
+      slug: id,
+      name: `Test product ${id.slice(5)}`,
+      description: "A product made by a test.",
+      priceCents,
+      stock,
+      artHue: 200,
+      artMotif: "box",
+    },
+  });
+}
+
+export function callerFor(sessionId: string = randomUUID()) {
+  return createCaller(contextForSession(sessionId));
+}
+
+export function orderInput(productId: string, overrides: Partial<PlaceOrderInput> = {}): PlaceOrderInput {
+  return {
+    items: [{ productId, quantity: 1 }],
+    customer: { name: "Ada Lovelace", email: `ada+${randomUUID().slice(0, 8)}@example.com` },
+    idempotencyKey: randomUUID(),
+    mode: "async",
+    ...overrides,
+  };
+}
+
+export async function stockOf(productId: string): Promise<number> {
+  return (await prisma.product.findUniqueOrThrow({ where: { id: productId } })).stock;
+}
+
+export async function downstreamCalls(service: string, operation: string, idempotencyKey: string) {
+  return prisma.downstreamCall.count({ where: { service, operation, idempotencyKey } });
+}

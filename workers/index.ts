@@ -1,0 +1,25 @@
+// The worker process: the outbox relay plus one consumer per side-effect queue. Run any number of
+// these beside any number of web processes; everything they share lives in Postgres and Redis.
+import { prisma } from "../server/db";
+import { startRelay } from "../server/outbox/relay";
+import { closeQueues } from "../server/queues";
+import { closeRedis } from "../server/redis";
+import { startSideEffectWorkers } from "./side-effects";
+
+const relay = startRelay();
+const consumers = startSideEffectWorkers();
+console.info(`storefront worker: relay running, consuming ${consumers.workers.map((worker) => worker.name).join(", ")}`);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.info(`storefront worker: ${signal}, finishing jobs in flight`);
+  await relay.stop();
+  await consumers.stop();
+  await closeQueues();
+  await Promise.allSettled([prisma.$disconnect(), closeRedis()]);
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

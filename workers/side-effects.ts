@@ -1,0 +1,58 @@
+// One BullMQ worker per side-effect queue: parse the job, run the step, let BullMQ retry failures with
+// backoff. A job that can never succeed (bad payload, unknown order) fails at once instead of looping.
+import { UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import { queueName, SIDE_EFFECT_STEPS, type SideEffectJob, type SideEffectStep, sideEffectJobSchema } from "../server/contract";
+import { config } from "../server/config";
+import { createRedis } from "../server/redis";
+import { OrderNotFoundError, runStep } from "../server/steps/run";
+
+export const WORKER_CONCURRENCY = 20;
+
+export type SideEffectWorker = Worker<SideEffectJob, void, SideEffectStep>;
+
+export interface SideEffectWorkers {
+  workers: SideEffectWorker[];
+  /** Waits for the jobs in flight to finish, then disconnects. */
+  stop: () => Promise<void>;
+}
+
+export function startSideEffectWorkers(): SideEffectWorkers {
+  const connections: Redis[] = [];
+  const workers = SIDE_EFFECT_STEPS.map((step) => {
+    const connection = createRedis("blocking");
+    connections.push(connection);
+    const worker = new Worker<SideEffectJob, void, SideEffectStep>(
+      queueName(step),
+      async (job) => {
+        const payload = sideEffectJobSchema.safeParse(job.data);
+        if (!payload.success || payload.data.step !== step) {
+          throw new UnrecoverableError(`invalid ${step} job payload: ${payload.error?.message ?? "wrong step"}`);
+        }
+        // attemptsStarted also counts a run cut short by a crash (a stalled job), unlike attemptsMade.
+        const number = Math.max(job.attemptsStarted, job.attemptsMade + 1);
+        const last = number >= (job.opts.attempts ?? 1);
+        try {
+          await runStep(payload.data.orderId, step, { number, last });
+        } catch (error) {
+          if (error instanceof OrderNotFoundError) throw new UnrecoverableError(error.message);
+          throw error;
+        }
+      },
+      {
+        connection,
+        prefix: config.REDIS_PREFIX,
+        concurrency: WORKER_CONCURRENCY,
+      },
+    );
+    worker.on("error", (error) => console.error(`worker ${step}:`, error.message));
+    return worker;
+  });
+  return {
+    workers,
+    stop: async () => {
+      await Promise.all(workers.map((worker) => worker.close()));
+      await Promise.all(connections.map((connection) => connection.quit().catch(() => {})));
+    },
+  };
+}
