@@ -1,0 +1,105 @@
+// Bad input at the HTTP edge: every malformed checkout is a 4xx with a readable message, and writes
+// nothing. Real HTTP into the same tRPC handler the web process mounts.
+import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { prisma } from "../server/db";
+import { closeRedis } from "../server/redis";
+import { SESSION_COOKIE } from "../server/session";
+import { createContext } from "../server/trpc/init";
+import { appRouter } from "../server/trpc/root";
+import { createProduct, orderInput, stockOf, useFastServices } from "./helpers";
+
+const server = createHTTPServer({ router: appRouter, createContext, basePath: "/api/trpc/", maxBodySize: 100_000 });
+let base = "";
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/trpc`;
+});
+beforeEach(useFastServices);
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await closeRedis();
+  await prisma.$disconnect();
+});
+
+async function place(body: string) {
+  const response = await fetch(`${base}/order.place`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+  });
+  const json = (await response.json()) as { error?: { message: string; data: { fieldErrors: unknown } } };
+  return { status: response.status, error: json.error };
+}
+
+describe("order.place over HTTP", () => {
+  it("places a valid order and gives the browser an httpOnly session cookie", async () => {
+    const product = await createProduct({ stock: 2 });
+    const response = await fetch(`${base}/order.place`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(orderInput(product.id)),
+    });
+    expect(response.status).toBe(200);
+    const cookie = response.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=[0-9a-f-]{36}; Path=/; HttpOnly; SameSite=Lax`));
+    const { result } = (await response.json()) as { result: { data: { id: string } } };
+    const session = cookie.split(";")[0] ?? "";
+    const input = encodeURIComponent(JSON.stringify({ orderId: result.data.id }));
+    const mine = await fetch(`${base}/order.byId?input=${input}`, { headers: { cookie: session } });
+    expect(mine.status).toBe(200);
+    const theirs = await fetch(`${base}/order.byId?input=${input}`);
+    expect(theirs.status).toBe(404);
+  });
+
+  const bad: [string, (productId: string) => unknown, RegExp][] = [
+    ["an unknown product", () => orderInput("prod_does_not_exist"), /Unknown product: prod_does_not_exist/],
+    ["quantity 0", (id) => ({ ...orderInput(id), items: [{ productId: id, quantity: 0 }] }), /at least 1/],
+    ["a negative quantity", (id) => ({ ...orderInput(id), items: [{ productId: id, quantity: -3 }] }), /at least 1/],
+    ["a huge quantity", (id) => ({ ...orderInput(id), items: [{ productId: id, quantity: 1e9 }] }), /at most 20/],
+    ["a fractional quantity", (id) => ({ ...orderInput(id), items: [{ productId: id, quantity: 1.5 }] }), /whole/],
+    ["a malformed email", (id) => ({ ...orderInput(id), customer: { name: "Ada", email: "ada@" } }), /email/],
+    ["a missing customer", (id) => ({ items: [{ productId: id, quantity: 1 }], idempotencyKey: randomUUID() }), /customer/],
+    ["an empty cart", (id) => ({ ...orderInput(id), items: [] }), /cart is empty/],
+    ["a missing idempotency key", (id) => ({ ...orderInput(id), idempotencyKey: undefined }), /idempotencyKey/],
+    ["an unknown mode", (id) => ({ ...orderInput(id), mode: "eventually" }), /mode/],
+    [
+      "the same product twice",
+      (id) => ({ ...orderInput(id), items: [{ productId: id, quantity: 1 }, { productId: id, quantity: 1 }] }),
+      /only once/,
+    ],
+  ];
+
+  for (const [what, body, message] of bad) {
+    it(`answers 400 for ${what} and writes nothing`, async () => {
+      const product = await createProduct({ stock: 5 });
+      const ordersBefore = await prisma.order.count();
+      const { status, error } = await place(JSON.stringify(body(product.id)));
+      expect(status).toBe(400);
+      expect(`${error?.message} ${JSON.stringify(error?.data.fieldErrors)}`).toMatch(message);
+      expect(await prisma.order.count()).toBe(ordersBefore);
+      expect(await stockOf(product.id)).toBe(5);
+    });
+  }
+
+  it("answers 400 for a body that is not JSON", async () => {
+    const ordersBefore = await prisma.order.count();
+    const { status, error } = await place("{ this is not json");
+    expect(status).toBe(400);
+    expect(error?.message).toBeTruthy();
+    expect(await prisma.order.count()).toBe(ordersBefore);
+  });
+
+  it("answers 413 for an oversized body", async () => {
+    const { status } = await place(JSON.stringify({ padding: "x".repeat(200_000) }));
+    expect(status).toBe(413);
+  });
+
+  it("answers 400 for an order id that is not a UUID, never 500", async () => {
+    const response = await fetch(`${base}/order.byId?input=${encodeURIComponent(JSON.stringify({ orderId: "nope" }))}`);
+    expect(response.status).toBe(400);
+  });
+});
