@@ -13,6 +13,8 @@ const configSchema = z.object({
     .default("storefront"),
   /** The developer console and the dev.* procedures; on by default in this demo. */
   DEV_TOOLS: z.enum(["on", "off"]).default("on"),
+  /** How long a worker's job lock lasts: a crashed worker's job is retried after about this long. */
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
 });
 

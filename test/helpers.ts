@@ -55,3 +55,29 @@ export async function stockOf(productId: string): Promise<number> {
 export async function downstreamCalls(service: string, operation: string, idempotencyKey: string) {
   return prisma.downstreamCall.count({ where: { service, operation, idempotencyKey } });
 }
+
+/** Polls the order until `done` holds (the pipeline is asynchronous by design). */
+export async function waitForOrder<T extends { status: string }>(
+  read: () => Promise<T>,
+  done: (order: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const order = await read();
+    if (done(order)) return order;
+    if (Date.now() > deadline) throw new Error(`order still ${order.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export function readOrder(orderId: string) {
+  return () =>
+    prisma.order.findUniqueOrThrow({ where: { id: orderId }, include: { steps: true, items: true } });
+}
+
+export function stepOf(order: { steps: { name: string; status: string; attempts: number; detail: string | null }[] }, name: string) {
+  const step = order.steps.find((candidate) => candidate.name === name);
+  if (!step) throw new Error(`no ${name} step`);
+  return step;
+}

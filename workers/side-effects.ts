@@ -43,6 +43,8 @@ export function startSideEffectWorkers(): SideEffectWorkers {
         connection,
         prefix: config.REDIS_PREFIX,
         concurrency: WORKER_CONCURRENCY,
+        lockDuration: config.WORKER_LOCK_MS,
+        stalledInterval: config.WORKER_LOCK_MS,
       },
     );
     worker.on("error", (error) => console.error(`worker ${step}:`, error.message));

@@ -1,0 +1,34 @@
+// The checkout-mode switch: async, sync or sync-parallel, with one line saying what the request will
+// wait for. The choice is remembered in localStorage and sent as `mode` with the next order.
+"use client";
+
+import { CHECKOUT_MODES } from "@/server/contract";
+import { MODE_EXPLANATIONS, MODE_LABELS, setCheckoutMode, useCheckoutMode } from "../_lib/mode";
+
+export function ModeToggle() {
+  const mode = useCheckoutMode();
+  return (
+    <div className="mode-band">
+      <div className="container mode-row">
+        <fieldset className="segmented">
+          <legend>Checkout mode</legend>
+          {CHECKOUT_MODES.map((option) => (
+            <label key={option} data-checked={option === mode}>
+              <input
+                type="radio"
+                name="checkout-mode"
+                value={option}
+                checked={option === mode}
+                onChange={() => setCheckoutMode(option)}
+              />
+              {MODE_LABELS[option]}
+            </label>
+          ))}
+        </fieldset>
+        <p className="mode-explainer" aria-live="polite">
+          <strong>{MODE_LABELS[mode]}:</strong> {MODE_EXPLANATIONS[mode]}
+        </p>
+      </div>
+    </div>
+  );
+}

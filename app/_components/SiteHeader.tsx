@@ -1,0 +1,39 @@
+// The header on every page: the shop, the navigation with the cart's item count, and the
+// checkout-mode toggle that decides what the next Purchase waits for.
+"use client";
+
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+import { countItems, useCart } from "../_lib/cart";
+import { Logo } from "./Logo";
+import { ModeToggle } from "./ModeToggle";
+
+export function SiteHeader() {
+  const pathname = usePathname();
+  const items = countItems(useCart());
+  const current = (href: string) => (pathname === href ? "page" : undefined);
+
+  return (
+    <header className="site-header">
+      <div className="container header-bar">
+        <Link href="/" className="brand">
+          <Logo />
+          <span className="brand-name">Slow Morning</span>
+          <span className="brand-tagline">coffee, tea &amp; desk things</span>
+        </Link>
+        <nav aria-label="Main" className="main-nav">
+          <Link href="/" aria-current={current("/")}>
+            Shop
+          </Link>
+          <Link href="/cart" aria-current={current("/cart")} aria-label={`Cart, ${items} ${items === 1 ? "item" : "items"}`}>
+            Cart <span className="count-pill">{items}</span>
+          </Link>
+          <Link href="/dev" className="nav-dev">
+            Developer console
+          </Link>
+        </nav>
+      </div>
+      <ModeToggle />
+    </header>
+  );
+}

@@ -1,0 +1,18 @@
+// Small display helpers: money and durations, formatted the same way everywhere.
+const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+
+export function formatPrice(cents: number): string {
+  return money.format(cents / 100);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+export function msBetween(from: string, to: string | number): number {
+  const end = typeof to === "number" ? to : Date.parse(to);
+  return end - Date.parse(from);
+}

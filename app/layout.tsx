@@ -1,0 +1,31 @@
+// The frame around every page: header (shop, cart, checkout-mode toggle), the page, a quiet footer.
+import type { Metadata } from "next";
+import type { ReactNode } from "react";
+import { SiteFooter } from "./_components/SiteFooter";
+import { SiteHeader } from "./_components/SiteHeader";
+import { Providers } from "./providers";
+import "./globals.css";
+
+export const metadata: Metadata = {
+  title: { default: "Slow Morning", template: "%s · Slow Morning" },
+  description: "Coffee, tea, cups and desk things, and a close look at what a checkout should wait for.",
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <Providers>
+          <a className="skip-link" href="#main">
+            Skip to content
+          </a>
+          <SiteHeader />
+          <main id="main" className="page">
+            {children}
+          </main>
+          <SiteFooter />
+        </Providers>
+      </body>
+    </html>
+  );
+}

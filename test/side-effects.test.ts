@@ -1,0 +1,232 @@
+// The asynchronous half against real Postgres, Redis/BullMQ and socket.io: the outbox relay, the
+// workers, retries into the dead-letter set, fraud compensation, and live pushes to the owner only.
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { io as connect, type Socket } from "socket.io-client";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startSideEffectWorkers } from "../workers/side-effects";
+import {
+  type ClientToServerEvents,
+  type OrderView,
+  QUEUE_ATTEMPTS,
+  type ServerToClientEvents,
+  type WatchAck,
+} from "../server/contract";
+import { prisma } from "../server/db";
+import { updateSettings } from "../server/downstream/settings";
+import { relayOnce, startRelay } from "../server/outbox/relay";
+import { closeQueues, sideEffectQueue } from "../server/queues";
+import { attachRealtime } from "../server/realtime/server";
+import { closeRedis } from "../server/redis";
+import { SESSION_COOKIE } from "../server/session";
+import {
+  callerFor,
+  createProduct,
+  downstreamCalls,
+  orderInput,
+  readOrder,
+  stepOf,
+  stockOf,
+  useFastServices,
+  waitForOrder,
+} from "./helpers";
+
+afterAll(async () => {
+  await useFastServices();
+  await closeQueues();
+  await closeRedis();
+  await prisma.$disconnect();
+});
+
+describe("outbox relay", () => {
+  it("enqueues each outbox row once, however often it runs", async () => {
+    await useFastServices();
+    const product = await createProduct({ stock: 5 });
+    const order = await callerFor().order.place(orderInput(product.id));
+    const rows = await prisma.outboxMessage.findMany({ where: { orderId: order.id } });
+    expect(rows.map((row) => row.step).sort()).toEqual(["analytics", "email", "fraud"]);
+
+    await Promise.all([relayOnce(), relayOnce()]);
+    // A relay that crashed after enqueueing but before marking the rows sends them again.
+    await prisma.outboxMessage.updateMany({ where: { orderId: order.id }, data: { dispatchedAt: null } });
+    await relayOnce();
+
+    for (const row of rows) {
+      const queue = sideEffectQueue(row.step as "fraud" | "email" | "analytics");
+      const jobs = await queue.getJobs(["waiting", "delayed", "active", "completed", "failed", "prioritized"]);
+      expect(jobs.filter((job) => job.data.orderId === order.id)).toHaveLength(1);
+      expect((await queue.getJob(row.id))?.data).toEqual({ orderId: order.id, step: row.step });
+    }
+    expect(await prisma.outboxMessage.count({ where: { orderId: order.id, dispatchedAt: null } })).toBe(0);
+  });
+});
+
+describe("workers", () => {
+  let stop: () => Promise<void>;
+  beforeAll(async () => {
+    const relay = startRelay({ pollMs: 200 });
+    const workers = startSideEffectWorkers();
+    stop = async () => {
+      await relay.stop();
+      await workers.stop();
+    };
+  });
+  afterAll(() => stop());
+  beforeEach(useFastServices);
+
+  it("runs every side effect once and completes the order", async () => {
+    const product = await createProduct({ stock: 5 });
+    const placed = await callerFor().order.place(orderInput(product.id));
+    expect(placed.status).toBe("placed");
+    const order = await waitForOrder(readOrder(placed.id), (current) => current.status === "completed");
+    for (const name of ["fraud", "email", "analytics", "fulfillment"]) {
+      expect(stepOf(order, name)).toMatchObject({ status: "succeeded", attempts: 1 });
+    }
+    expect(stepOf(order, "fulfillment").detail).toMatch(/tracking 1Z[0-9A-F]{12}/);
+    expect(order.settledAt).not.toBeNull();
+    expect(await downstreamCalls("email", "send", `${order.id}:receipt`)).toBe(1);
+    expect(await downstreamCalls("payment", "capture", order.id)).toBe(1);
+    expect(await downstreamCalls("shipping", "ship", order.id)).toBe(1);
+    // Fulfillment waited for fraud screening.
+    const fraud = order.steps.find((step) => step.name === "fraud");
+    const fulfillment = order.steps.find((step) => step.name === "fulfillment");
+    expect(fulfillment?.startedAt?.getTime()).toBeGreaterThanOrEqual(fraud?.finishedAt?.getTime() ?? Infinity);
+  });
+
+  it("does not redo a step that already succeeded when its job is delivered again", async () => {
+    const product = await createProduct({ stock: 5 });
+    const placed = await callerFor().order.place(orderInput(product.id));
+    await waitForOrder(readOrder(placed.id), (current) => current.status === "completed");
+    const before = await readOrder(placed.id)();
+    // At-least-once delivery: the same job again, under a new id.
+    await sideEffectQueue("email").add("email", { orderId: placed.id, step: "email" }, { jobId: randomUUID() });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const after = await readOrder(placed.id)();
+    expect(stepOf(after, "email").attempts).toBe(stepOf(before, "email").attempts);
+    expect(after.version).toBe(before.version);
+    expect(await downstreamCalls("email", "send", `${placed.id}:receipt`)).toBe(1);
+  });
+
+  it("retries with backoff, then leaves the job in the dead-letter set and the order needing attention", async () => {
+    await updateSettings({ services: { analytics: { down: true } } });
+    const product = await createProduct({ stock: 5 });
+    const placed = await callerFor().order.place(orderInput(product.id));
+    const order = await waitForOrder(
+      readOrder(placed.id),
+      (current) => stepOf(current, "analytics").status === "failed",
+      25_000,
+    );
+    expect(order.status).toBe("needs_attention");
+    expect(stepOf(order, "analytics").attempts).toBe(QUEUE_ATTEMPTS);
+    expect(stepOf(order, "analytics")).toMatchObject({ error: "Analytics service is down" });
+    const failed = (await sideEffectQueue("analytics").getFailed()).filter((job) => job.data.orderId === placed.id);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.attemptsMade).toBe(QUEUE_ATTEMPTS);
+
+    // The outage ends; a replay from the dead-letter set completes the order.
+    await updateSettings({ services: { analytics: { down: false } } });
+    await failed[0]?.retry();
+    const healed = await waitForOrder(readOrder(placed.id), (current) => current.status === "completed");
+    expect(stepOf(healed, "analytics")).toMatchObject({ status: "succeeded", attempts: QUEUE_ATTEMPTS + 1 });
+  }, 40_000);
+
+  it("cancels an order fraud screening rejects: authorization voided, stock released once", async () => {
+    const product = await createProduct({ stock: 5 });
+    const placed = await callerFor().order.place(
+      orderInput(product.id, {
+        items: [{ productId: product.id, quantity: 2 }],
+        customer: { name: "Mallory", email: `fraudster+${randomUUID().slice(0, 6)}@example.com` },
+      }),
+    );
+    expect(await stockOf(product.id)).toBe(3);
+    const order = await waitForOrder(readOrder(placed.id), (current) => current.status === "cancelled");
+    expect(order.failureReason).toMatch(/Fraud screening rejected the order/);
+    expect(stepOf(order, "payment")).toMatchObject({ status: "compensated", detail: "Authorization voided" });
+    expect(stepOf(order, "inventory")).toMatchObject({ status: "compensated", detail: "Stock released" });
+    expect(stepOf(order, "fulfillment").status).toBe("skipped");
+    expect(await downstreamCalls("payment", "void", placed.id)).toBe(1);
+    expect(await downstreamCalls("payment", "capture", placed.id)).toBe(0);
+    expect(await stockOf(product.id)).toBe(5);
+    // Fraud screening delivered again: the stock is not released a second time.
+    await sideEffectQueue("fraud").add("fraud", { orderId: placed.id, step: "fraud" }, { jobId: randomUUID() });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await stockOf(product.id)).toBe(5);
+  });
+
+  it("fails a malformed job at once instead of retrying it", async () => {
+    const job = await sideEffectQueue("email").add("email", { orderId: "not-a-uuid", step: "email" });
+    await waitForOrder(
+      async () => ({ status: (await job.getState()) as string }),
+      (state) => state.status === "failed",
+    );
+    const failed = await sideEffectQueue("email").getJob(job.id ?? "");
+    expect(failed?.attemptsMade).toBe(1);
+    expect(failed?.failedReason).toMatch(/invalid email job payload/);
+  });
+
+  describe("live updates over socket.io", () => {
+    const server = createServer();
+    const realtime = attachRealtime(server);
+    let url = "";
+    const sockets: Socket<ServerToClientEvents, ClientToServerEvents>[] = [];
+
+    beforeAll(async () => {
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      for (const socket of sockets) socket.disconnect();
+      await realtime.close();
+    });
+
+    function client(sessionId: string | null) {
+      const socket: Socket<ServerToClientEvents, ClientToServerEvents> = connect(url, {
+        transports: ["websocket"],
+        extraHeaders: sessionId ? { cookie: `${SESSION_COOKIE}=${sessionId}` } : {},
+      });
+      sockets.push(socket);
+      return socket;
+    }
+    const watch = (socket: Socket<ServerToClientEvents, ClientToServerEvents>, input: unknown) =>
+      new Promise<WatchAck>((resolve) => socket.emit("order:watch", input, resolve));
+
+    it("pushes every step to the owner, in version order, and nothing to anyone else", async () => {
+      await updateSettings({ services: { email: { latencyMs: 300 } } });
+      const owner = randomUUID();
+      const product = await createProduct({ stock: 5 });
+      const mine = client(owner);
+      const theirs = client(randomUUID());
+      const anonymous = client(null);
+      const seen: OrderView[] = [];
+      const leaked: OrderView[] = [];
+      mine.on("order:updated", (order) => seen.push(order));
+      theirs.on("order:updated", (order) => leaked.push(order));
+      anonymous.on("order:updated", (order) => leaked.push(order));
+
+      const placed = await callerFor(owner).order.place(orderInput(product.id));
+      const ack = await watch(mine, { orderId: placed.id });
+      expect(ack).toMatchObject({ ok: true, order: { id: placed.id } });
+      expect(await watch(theirs, { orderId: placed.id })).toEqual({ ok: false, error: "Order not found" });
+      expect(await watch(anonymous, { orderId: placed.id })).toEqual({ ok: false, error: "Order not found" });
+      const invalid = await watch(theirs, { orderId: 42 });
+      expect(invalid.ok).toBe(false);
+
+      await waitForOrder(
+        async () => ({ status: seen.at(-1)?.status ?? "none" }),
+        (latest) => latest.status === "completed",
+      );
+      const versions = seen.map((order) => order.version);
+      expect(versions).toEqual([...versions].sort((a, b) => a - b));
+      const final = seen.at(-1);
+      expect(final?.steps.every((step) => step.status === "succeeded")).toBe(true);
+      // Each side effect was seen running before it was seen done.
+      for (const name of ["fraud", "email", "analytics", "fulfillment"]) {
+        const statuses = seen.map((order) => order.steps.find((step) => step.name === name)?.status);
+        expect(statuses.indexOf("running")).toBeGreaterThan(-1);
+        expect(statuses.indexOf("running")).toBeLessThan(statuses.indexOf("succeeded"));
+      }
+      expect(leaked).toEqual([]);
+    });
+  });
+});
