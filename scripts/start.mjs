@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 
 const env = { ...process.env, NODE_ENV: "production" };
 const processes = ["server/main.ts", "workers/index.ts"].map((entry) =>
-  spawn("node_modules/.bin/tsx", [entry], { stdio: "inherit", env }),
+  spawn(process.execPath, ["--import", "tsx", entry], { stdio: "inherit", env }),
 );
 
 let exiting = false;
@@ -17,7 +17,8 @@ function stopAll(signal) {
 for (const child of processes) {
   child.on("exit", (code) => {
     stopAll("SIGTERM");
-    if (processes.every((other) => other.exitCode !== null || other.signalCode !== null)) process.exit(code ?? 0);
+    if (processes.every((other) => other.exitCode !== null || other.signalCode !== null))
+      process.exit(code ?? 0);
   });
 }
 process.on("SIGINT", () => stopAll("SIGINT"));

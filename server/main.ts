@@ -10,8 +10,8 @@ import { config } from "./config";
 import { prisma } from "./db";
 import { attachRealtime } from "./realtime/server";
 import { closeRedis } from "./redis";
-import { appRouter } from "./trpc/root";
 import { createContext } from "./trpc/init";
+import { appRouter } from "./trpc/root";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dev = config.NODE_ENV !== "production";
@@ -24,7 +24,8 @@ const handleApi = createHTTPHandler({
   basePath: "/api/trpc/",
   maxBodySize: 100_000,
   onError({ error, path }) {
-    if (error.code === "INTERNAL_SERVER_ERROR") console.error(`tRPC ${path ?? "?"} failed:`, error.cause ?? error);
+    if (error.code === "INTERNAL_SERVER_ERROR")
+      console.error(`tRPC ${path ?? "?"} failed:`, error.cause ?? error);
   },
 });
 

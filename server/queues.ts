@@ -1,6 +1,7 @@
 // The BullMQ queues, one per side effect, created on first use. Producers share the fail-fast
 // "command" connection: when Redis is down, adding a job errors at once and the outbox keeps the row.
 import { Queue } from "bullmq";
+import { config } from "./config";
 import {
   QUEUE_ATTEMPTS,
   QUEUE_BACKOFF_MS,
@@ -9,7 +10,6 @@ import {
   type SideEffectJob,
   type SideEffectStep,
 } from "./contract";
-import { config } from "./config";
 import { redis } from "./redis";
 
 export type SideEffectQueue = Queue<SideEffectJob, void, SideEffectStep>;

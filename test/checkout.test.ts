@@ -75,7 +75,10 @@ describe("order.place", () => {
     await caller.order.place(input);
     await expect(
       caller.order.place({ ...input, items: [{ productId: product.id, quantity: 2 }] }),
-    ).rejects.toMatchObject({ code: "UNPROCESSABLE_CONTENT", message: expect.stringContaining("already used") });
+    ).rejects.toMatchObject({
+      code: "UNPROCESSABLE_CONTENT",
+      message: expect.stringContaining("already used"),
+    });
     // Another session cannot take over the key either.
     await expect(callerFor().order.place(input)).rejects.toMatchObject({ code: "UNPROCESSABLE_CONTENT" });
     expect(await stockOf(product.id)).toBe(9);
@@ -87,7 +90,9 @@ describe("order.place", () => {
       orderInput(product.id, { items: [{ productId: product.id, quantity: 3 }] }),
     );
     expect(order.totalCents).toBe(3 * 1999);
-    expect(order.items).toEqual([{ productId: product.id, name: product.name, unitPriceCents: 1999, quantity: 3 }]);
+    expect(order.items).toEqual([
+      { productId: product.id, name: product.name, unitPriceCents: 1999, quantity: 3 },
+    ]);
   });
 
   it("records the critical path: steps with timings, the confirmation time, a version", async () => {
@@ -97,10 +102,13 @@ describe("order.place", () => {
     const byName = Object.fromEntries(order.steps.map((step) => [step.name, step]));
     for (const name of ["inventory", "payment", "order"]) {
       expect(byName[name]).toMatchObject({ status: "succeeded", attempts: 1 });
-      expect(Date.parse(byName[name]?.finishedAt ?? "")).toBeGreaterThanOrEqual(Date.parse(byName[name]?.startedAt ?? ""));
+      expect(Date.parse(byName[name]?.finishedAt ?? "")).toBeGreaterThanOrEqual(
+        Date.parse(byName[name]?.startedAt ?? ""),
+      );
     }
     expect(byName.payment?.detail).toMatch(/^Authorized auth_/);
-    for (const name of ["fraud", "email", "analytics", "fulfillment"]) expect(byName[name]?.status).toBe("pending");
+    for (const name of ["fraud", "email", "analytics", "fulfillment"])
+      expect(byName[name]?.status).toBe("pending");
     expect(Date.parse(order.confirmedAt ?? "")).toBeGreaterThanOrEqual(Date.parse(order.createdAt));
     expect(order.version).toBeGreaterThan(1);
   });
@@ -146,7 +154,9 @@ describe("order.byId", () => {
     const order = await callerFor(owner).order.place(orderInput(product.id));
     expect((await callerFor(owner).order.byId({ orderId: order.id })).id).toBe(order.id);
     await expect(callerFor().order.byId({ orderId: order.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    await expect(callerFor(null as unknown as string).order.byId({ orderId: order.id })).rejects.toMatchObject({
+    await expect(
+      callerFor(null as unknown as string).order.byId({ orderId: order.id }),
+    ).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
   });

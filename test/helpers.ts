@@ -10,7 +10,10 @@ import { createCaller } from "../server/trpc/root";
 export const FAST_SETTINGS: Settings = {
   defaultMode: "async",
   services: Object.fromEntries(
-    SERVICE_NAMES.map((name) => [name, { latencyMs: 0, jitterMs: 0, failureRate: 0, down: false, capacity: 100 }]),
+    SERVICE_NAMES.map((name) => [
+      name,
+      { latencyMs: 0, jitterMs: 0, failureRate: 0, down: false, capacity: 100 },
+    ]),
   ) as Settings["services"],
 };
 
@@ -76,7 +79,10 @@ export function readOrder(orderId: string) {
     prisma.order.findUniqueOrThrow({ where: { id: orderId }, include: { steps: true, items: true } });
 }
 
-export function stepOf(order: { steps: { name: string; status: string; attempts: number; detail: string | null }[] }, name: string) {
+export function stepOf(
+  order: { steps: { name: string; status: string; attempts: number; detail: string | null }[] },
+  name: string,
+) {
   const step = order.steps.find((candidate) => candidate.name === name);
   if (!step) throw new Error(`no ${name} step`);
   return step;

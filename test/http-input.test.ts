@@ -11,7 +11,12 @@ import { createContext } from "../server/trpc/init";
 import { appRouter } from "../server/trpc/root";
 import { createProduct, orderInput, stockOf, useFastServices } from "./helpers";
 
-const server = createHTTPServer({ router: appRouter, createContext, basePath: "/api/trpc/", maxBodySize: 100_000 });
+const server = createHTTPServer({
+  router: appRouter,
+  createContext,
+  basePath: "/api/trpc/",
+  maxBodySize: 100_000,
+});
 let base = "";
 
 beforeAll(async () => {
@@ -58,17 +63,43 @@ describe("order.place over HTTP", () => {
   const bad: [string, (productId: string) => unknown, RegExp][] = [
     ["an unknown product", () => orderInput("prod_does_not_exist"), /Unknown product: prod_does_not_exist/],
     ["quantity 0", (id) => ({ ...orderInput(id), items: [{ productId: id, quantity: 0 }] }), /at least 1/],
-    ["a negative quantity", (id) => ({ ...orderInput(id), items: [{ productId: id, quantity: -3 }] }), /at least 1/],
-    ["a huge quantity", (id) => ({ ...orderInput(id), items: [{ productId: id, quantity: 1e9 }] }), /at most 20/],
-    ["a fractional quantity", (id) => ({ ...orderInput(id), items: [{ productId: id, quantity: 1.5 }] }), /whole/],
+    [
+      "a negative quantity",
+      (id) => ({ ...orderInput(id), items: [{ productId: id, quantity: -3 }] }),
+      /at least 1/,
+    ],
+    [
+      "a huge quantity",
+      (id) => ({ ...orderInput(id), items: [{ productId: id, quantity: 1e9 }] }),
+      /at most 20/,
+    ],
+    [
+      "a fractional quantity",
+      (id) => ({ ...orderInput(id), items: [{ productId: id, quantity: 1.5 }] }),
+      /whole/,
+    ],
     ["a malformed email", (id) => ({ ...orderInput(id), customer: { name: "Ada", email: "ada@" } }), /email/],
-    ["a missing customer", (id) => ({ items: [{ productId: id, quantity: 1 }], idempotencyKey: randomUUID() }), /customer/],
+    [
+      "a missing customer",
+      (id) => ({ items: [{ productId: id, quantity: 1 }], idempotencyKey: randomUUID() }),
+      /customer/,
+    ],
     ["an empty cart", (id) => ({ ...orderInput(id), items: [] }), /cart is empty/],
-    ["a missing idempotency key", (id) => ({ ...orderInput(id), idempotencyKey: undefined }), /idempotencyKey/],
+    [
+      "a missing idempotency key",
+      (id) => ({ ...orderInput(id), idempotencyKey: undefined }),
+      /idempotencyKey/,
+    ],
     ["an unknown mode", (id) => ({ ...orderInput(id), mode: "eventually" }), /mode/],
     [
       "the same product twice",
-      (id) => ({ ...orderInput(id), items: [{ productId: id, quantity: 1 }, { productId: id, quantity: 1 }] }),
+      (id) => ({
+        ...orderInput(id),
+        items: [
+          { productId: id, quantity: 1 },
+          { productId: id, quantity: 1 },
+        ],
+      }),
       /only once/,
     ],
   ];
@@ -99,7 +130,9 @@ describe("order.place over HTTP", () => {
   });
 
   it("answers 400 for an order id that is not a UUID, never 500", async () => {
-    const response = await fetch(`${base}/order.byId?input=${encodeURIComponent(JSON.stringify({ orderId: "nope" }))}`);
+    const response = await fetch(
+      `${base}/order.byId?input=${encodeURIComponent(JSON.stringify({ orderId: "nope" }))}`,
+    );
     expect(response.status).toBe(400);
   });
 });

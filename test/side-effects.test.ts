@@ -5,7 +5,6 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { io as connect, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startSideEffectWorkers } from "../workers/side-effects";
 import {
   type ClientToServerEvents,
   type OrderView,
@@ -20,6 +19,7 @@ import { closeQueues, sideEffectQueue } from "../server/queues";
 import { attachRealtime } from "../server/realtime/server";
 import { closeRedis } from "../server/redis";
 import { SESSION_COOKIE } from "../server/session";
+import { startSideEffectWorkers } from "../workers/side-effects";
 import {
   callerFor,
   createProduct,
@@ -54,7 +54,14 @@ describe("outbox relay", () => {
 
     for (const row of rows) {
       const queue = sideEffectQueue(row.step as "fraud" | "email" | "analytics");
-      const jobs = await queue.getJobs(["waiting", "delayed", "active", "completed", "failed", "prioritized"]);
+      const jobs = await queue.getJobs([
+        "waiting",
+        "delayed",
+        "active",
+        "completed",
+        "failed",
+        "prioritized",
+      ]);
       expect(jobs.filter((job) => job.data.orderId === order.id)).toHaveLength(1);
       expect((await queue.getJob(row.id))?.data).toEqual({ orderId: order.id, step: row.step });
     }
@@ -91,7 +98,9 @@ describe("workers", () => {
     // Fulfillment waited for fraud screening.
     const fraud = order.steps.find((step) => step.name === "fraud");
     const fulfillment = order.steps.find((step) => step.name === "fulfillment");
-    expect(fulfillment?.startedAt?.getTime()).toBeGreaterThanOrEqual(fraud?.finishedAt?.getTime() ?? Infinity);
+    expect(fulfillment?.startedAt?.getTime()).toBeGreaterThanOrEqual(
+      fraud?.finishedAt?.getTime() ?? Infinity,
+    );
   });
 
   it("does not redo a step that already succeeded when its job is delivered again", async () => {
@@ -100,7 +109,11 @@ describe("workers", () => {
     await waitForOrder(readOrder(placed.id), (current) => current.status === "completed");
     const before = await readOrder(placed.id)();
     // At-least-once delivery: the same job again, under a new id.
-    await sideEffectQueue("email").add("email", { orderId: placed.id, step: "email" }, { jobId: randomUUID() });
+    await sideEffectQueue("email").add(
+      "email",
+      { orderId: placed.id, step: "email" },
+      { jobId: randomUUID() },
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     const after = await readOrder(placed.id)();
     expect(stepOf(after, "email").attempts).toBe(stepOf(before, "email").attempts);
@@ -120,7 +133,9 @@ describe("workers", () => {
     expect(order.status).toBe("needs_attention");
     expect(stepOf(order, "analytics").attempts).toBe(QUEUE_ATTEMPTS);
     expect(stepOf(order, "analytics")).toMatchObject({ error: "Analytics service is down" });
-    const failed = (await sideEffectQueue("analytics").getFailed()).filter((job) => job.data.orderId === placed.id);
+    const failed = (await sideEffectQueue("analytics").getFailed()).filter(
+      (job) => job.data.orderId === placed.id,
+    );
     expect(failed).toHaveLength(1);
     expect(failed[0]?.attemptsMade).toBe(QUEUE_ATTEMPTS);
 
@@ -149,7 +164,11 @@ describe("workers", () => {
     expect(await downstreamCalls("payment", "capture", placed.id)).toBe(0);
     expect(await stockOf(product.id)).toBe(5);
     // Fraud screening delivered again: the stock is not released a second time.
-    await sideEffectQueue("fraud").add("fraud", { orderId: placed.id, step: "fraud" }, { jobId: randomUUID() });
+    await sideEffectQueue("fraud").add(
+      "fraud",
+      { orderId: placed.id, step: "fraud" },
+      { jobId: randomUUID() },
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await stockOf(product.id)).toBe(5);
   });

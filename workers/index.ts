@@ -8,7 +8,9 @@ import { startSideEffectWorkers } from "./side-effects";
 
 const relay = startRelay();
 const consumers = startSideEffectWorkers();
-console.info(`storefront worker: relay running, consuming ${consumers.workers.map((worker) => worker.name).join(", ")}`);
+console.info(
+  `storefront worker: relay running, consuming ${consumers.workers.map((worker) => worker.name).join(", ")}`,
+);
 
 let stopping = false;
 async function shutdown(signal: string) {

@@ -2,8 +2,14 @@
 // backoff. A job that can never succeed (bad payload, unknown order) fails at once instead of looping.
 import { UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { queueName, SIDE_EFFECT_STEPS, type SideEffectJob, type SideEffectStep, sideEffectJobSchema } from "../server/contract";
 import { config } from "../server/config";
+import {
+  queueName,
+  SIDE_EFFECT_STEPS,
+  type SideEffectJob,
+  type SideEffectStep,
+  sideEffectJobSchema,
+} from "../server/contract";
 import { createRedis } from "../server/redis";
 import { OrderNotFoundError, runStep } from "../server/steps/run";
 
@@ -27,7 +33,9 @@ export function startSideEffectWorkers(): SideEffectWorkers {
       async (job) => {
         const payload = sideEffectJobSchema.safeParse(job.data);
         if (!payload.success || payload.data.step !== step) {
-          throw new UnrecoverableError(`invalid ${step} job payload: ${payload.error?.message ?? "wrong step"}`);
+          throw new UnrecoverableError(
+            `invalid ${step} job payload: ${payload.error?.message ?? "wrong step"}`,
+          );
         }
         // attemptsStarted also counts a run cut short by a crash (a stalled job), unlike attemptsMade.
         const number = Math.max(job.attemptsStarted, job.attemptsMade + 1);

@@ -20,12 +20,10 @@ export function connectOrderSocket(): OrderSocket {
   return io({ forceNew: true, reconnectionDelayMax: 4000 });
 }
 
-const WATCH_TIMEOUT_MS = 3000;
-
 /** Asks to be told about an order; resolves with the server's answer, or a failure after a timeout. */
-export function watchOrder(socket: OrderSocket, input: WatchOrderInput): Promise<WatchAck> {
+export function watchOrder(socket: OrderSocket, input: WatchOrderInput, timeoutMs = 3000): Promise<WatchAck> {
   return new Promise((resolve) => {
-    socket.timeout(WATCH_TIMEOUT_MS).emit("order:watch", input, (error: Error | null, answer: WatchAck) => {
+    socket.timeout(timeoutMs).emit("order:watch", input, (error: Error | null, answer: WatchAck) => {
       resolve(error ? { ok: false, error: "The live connection did not answer in time." } : answer);
     });
   });

@@ -58,10 +58,14 @@ export async function placeOrder(input: PlaceOrderInput, sessionId: string): Pro
       const title = serviceTitle(STEPS[error.step].service ?? "inventory");
       const reason = `${STEPS[error.step].label} failed: ${error.message}. Nothing was charged.`;
       await compensate(orderId, { status: "failed", reason });
-      throw new AppError("DEPENDENCY_FAILED", `Checkout failed because the ${title.toLowerCase()} broke: ${error.message}.`, {
-        orderId,
-        step: error.step,
-      });
+      throw new AppError(
+        "DEPENDENCY_FAILED",
+        `Checkout failed because the ${title.toLowerCase()} broke: ${error.message}.`,
+        {
+          orderId,
+          step: error.step,
+        },
+      );
     }
     await commitChange(orderId, { confirmedAt: new Date() });
   }
@@ -104,7 +108,9 @@ async function reserve(input: PlaceOrderInput, order: NewOrder): Promise<string 
       const lines = input.items.map((item) => {
         const product = products.find((candidate) => candidate.id === item.productId);
         if (!product) {
-          throw new AppError("BAD_REQUEST", `Unknown product: ${item.productId}`, { productId: item.productId });
+          throw new AppError("BAD_REQUEST", `Unknown product: ${item.productId}`, {
+            productId: item.productId,
+          });
         }
         return { product, quantity: item.quantity };
       });
@@ -131,14 +137,22 @@ async function reserve(input: PlaceOrderInput, order: NewOrder): Promise<string 
           steps: {
             create: STEP_NAMES.map((name) =>
               name === "inventory"
-                ? { name, status: "succeeded", attempts: 1, startedAt: order.receivedAt, finishedAt: reservedAt }
+                ? {
+                    name,
+                    status: "succeeded",
+                    attempts: 1,
+                    startedAt: order.receivedAt,
+                    finishedAt: reservedAt,
+                  }
                 : { name, status: "pending" },
             ),
           },
         },
       });
       // Conditional decrements in a fixed order: concurrent buyers never oversell or deadlock.
-      for (const { product, quantity } of [...lines].sort((a, b) => a.product.id.localeCompare(b.product.id))) {
+      for (const { product, quantity } of [...lines].sort((a, b) =>
+        a.product.id.localeCompare(b.product.id),
+      )) {
         const taken = await tx.$executeRaw`
           UPDATE "Product" SET "stock" = "stock" - ${quantity}
           WHERE "id" = ${product.id} AND "stock" >= ${quantity}`;
@@ -156,17 +170,31 @@ async function reserve(input: PlaceOrderInput, order: NewOrder): Promise<string 
 
 /** Asks the gateway to hold the money. No transaction is open while it answers. */
 async function authorize(orderId: string): Promise<void> {
-  const order = await prisma.order.findUniqueOrThrow({ where: { id: orderId }, select: { totalCents: true } });
-  await commitChange(orderId, { steps: { payment: { status: "running", attempts: 1, startedAt: new Date() } } });
+  const order = await prisma.order.findUniqueOrThrow({
+    where: { id: orderId },
+    select: { totalCents: true },
+  });
+  await commitChange(orderId, {
+    steps: { payment: { status: "running", attempts: 1, startedAt: new Date() } },
+  });
   try {
     const authorization = await callDownstream({
       service: "payment",
       operation: "authorize",
       idempotencyKey: orderId,
-      perform: () => ({ authorizationId: `auth_${randomUUID().slice(0, 12)}`, amountCents: order.totalCents }),
+      perform: () => ({
+        authorizationId: `auth_${randomUUID().slice(0, 12)}`,
+        amountCents: order.totalCents,
+      }),
     });
     await commitChange(orderId, {
-      steps: { payment: { status: "succeeded", finishedAt: new Date(), detail: `Authorized ${authorization.authorizationId}` } },
+      steps: {
+        payment: {
+          status: "succeeded",
+          finishedAt: new Date(),
+          detail: `Authorized ${authorization.authorizationId}`,
+        },
+      },
     });
   } catch (error) {
     const failure = paymentError(error, orderId);
@@ -183,9 +211,13 @@ function paymentError(error: unknown, orderId: string): AppError {
     return new AppError("PAYMENT_DECLINED", "Your payment was declined. Nothing was charged.", { orderId });
   }
   const reason = error instanceof Error ? error.message : "unknown error";
-  return new AppError("DEPENDENCY_FAILED", `We could not reach the payment gateway (${reason}). Nothing was charged.`, {
-    orderId,
-  });
+  return new AppError(
+    "DEPENDENCY_FAILED",
+    `We could not reach the payment gateway (${reason}). Nothing was charged.`,
+    {
+      orderId,
+    },
+  );
 }
 
 function dependencyError(error: unknown): AppError {
@@ -210,9 +242,13 @@ async function replay(existing: OrderRecord, requestHash: string, sessionId: str
   if (!order) throw new AppError("NOT_FOUND", "Order not found");
   if (order.status === "failed") {
     const paymentFailed = order.steps.some((step) => step.name === "payment" && step.status === "failed");
-    throw new AppError(paymentFailed ? "PAYMENT_DECLINED" : "DEPENDENCY_FAILED", order.failureReason ?? "Checkout failed", {
-      orderId: order.id,
-    });
+    throw new AppError(
+      paymentFailed ? "PAYMENT_DECLINED" : "DEPENDENCY_FAILED",
+      order.failureReason ?? "Checkout failed",
+      {
+        orderId: order.id,
+      },
+    );
   }
   return toOrderView(order);
 }

@@ -7,7 +7,14 @@ export const CHECKOUT_MODES = ["async", "sync", "sync-parallel"] as const;
 export const checkoutModeSchema = z.enum(CHECKOUT_MODES);
 export type CheckoutMode = z.infer<typeof checkoutModeSchema>;
 
-export const ORDER_STATUSES = ["pending", "placed", "completed", "cancelled", "failed", "needs_attention"] as const;
+export const ORDER_STATUSES = [
+  "pending",
+  "placed",
+  "completed",
+  "cancelled",
+  "failed",
+  "needs_attention",
+] as const;
 export const orderStatusSchema = z.enum(ORDER_STATUSES);
 export type OrderStatus = z.infer<typeof orderStatusSchema>;
 

@@ -17,10 +17,9 @@ export const serviceSettingsSchema = z.object({
 });
 export type ServiceSettings = z.infer<typeof serviceSettingsSchema>;
 
-const servicesShape = Object.fromEntries(SERVICE_NAMES.map((name) => [name, serviceSettingsSchema])) as Record<
-  ServiceName,
-  typeof serviceSettingsSchema
->;
+const servicesShape = Object.fromEntries(
+  SERVICE_NAMES.map((name) => [name, serviceSettingsSchema]),
+) as Record<ServiceName, typeof serviceSettingsSchema>;
 
 export const settingsSchema = z.object({
   defaultMode: checkoutModeSchema,

@@ -18,7 +18,15 @@ interface StepDefinition {
   after: StepName | null;
 }
 
-export const STEP_NAMES = ["inventory", "payment", "order", "fraud", "email", "analytics", "fulfillment"] as const;
+export const STEP_NAMES = [
+  "inventory",
+  "payment",
+  "order",
+  "fraud",
+  "email",
+  "analytics",
+  "fulfillment",
+] as const;
 export const stepNameSchema = z.enum(STEP_NAMES);
 export type StepName = z.infer<typeof stepNameSchema>;
 
@@ -76,7 +84,12 @@ export const STEPS: Record<StepName, StepDefinition> = {
 
 export const CRITICAL_STEPS = STEP_NAMES.filter((name) => STEPS[name].phase === "critical");
 
-export const SIDE_EFFECT_STEPS = ["fraud", "email", "analytics", "fulfillment"] as const satisfies readonly StepName[];
+export const SIDE_EFFECT_STEPS = [
+  "fraud",
+  "email",
+  "analytics",
+  "fulfillment",
+] as const satisfies readonly StepName[];
 export const sideEffectStepSchema = z.enum(SIDE_EFFECT_STEPS);
 export type SideEffectStep = z.infer<typeof sideEffectStepSchema>;
 

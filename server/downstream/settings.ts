@@ -1,7 +1,13 @@
 // The fault knobs, kept in Redis so every web and worker process obeys the same settings at once.
 // Read on every call (a Redis round trip is ~30 µs). If Redis is unreachable, the last settings this
 // process saw keep applying: an outage of the knob store must not stop a checkout.
-import { mergeSettings, REALISTIC_SETTINGS, type Settings, type SettingsPatch, settingsSchema } from "../contract";
+import {
+  mergeSettings,
+  REALISTIC_SETTINGS,
+  type Settings,
+  type SettingsPatch,
+  settingsSchema,
+} from "../contract";
 import { redis, redisKey } from "../redis";
 
 let lastSeen: Settings = REALISTIC_SETTINGS;

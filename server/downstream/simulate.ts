@@ -50,7 +50,15 @@ async function withCapacity<T>(service: ServiceName, capacity: number, work: () 
   try {
     for (;;) {
       const now = Date.now();
-      const granted = await redis("command").eval(ACQUIRE_SLOT, 1, key, now, capacity, now + SLOT_TTL_MS, token);
+      const granted = await redis("command").eval(
+        ACQUIRE_SLOT,
+        1,
+        key,
+        now,
+        capacity,
+        now + SLOT_TTL_MS,
+        token,
+      );
       if (granted === 1) break;
       await sleep(SLOT_POLL_MS);
     }
@@ -61,7 +69,10 @@ async function withCapacity<T>(service: ServiceName, capacity: number, work: () 
   try {
     return await work();
   } finally {
-    if (held) await redis("command").zrem(key, token).catch(() => {});
+    if (held)
+      await redis("command")
+        .zrem(key, token)
+        .catch(() => {});
   }
 }
 
@@ -93,7 +104,9 @@ export interface DownstreamCallSpec<T extends Prisma.InputJsonValue> {
   perform: () => T;
 }
 
-export async function callDownstream<T extends Prisma.InputJsonValue>(spec: DownstreamCallSpec<T>): Promise<T> {
+export async function callDownstream<T extends Prisma.InputJsonValue>(
+  spec: DownstreamCallSpec<T>,
+): Promise<T> {
   await simulateCall(spec.service);
   const candidate = JSON.stringify(spec.perform());
   // Insert, or keep the first answer: the row returned is the one the provider remembers.

@@ -56,7 +56,10 @@ export async function compensate(
     if (claimed.count === 0) return false;
     if (statusOf("inventory") === "succeeded") {
       for (const item of order.items) {
-        await tx.product.update({ where: { id: item.productId }, data: { stock: { increment: item.quantity } } });
+        await tx.product.update({
+          where: { id: item.productId },
+          data: { stock: { increment: item.quantity } },
+        });
       }
     }
     await applyChange(tx, orderId, { steps, failureReason: outcome.reason, settledAt: now });

@@ -1,5 +1,12 @@
 // Reading an order as clients see it. The explicit select is the whole list of what leaves the server.
-import { type CheckoutMode, type OrderStatus, type OrderView, STEP_NAMES, type StepName, type StepStatus } from "../contract";
+import {
+  type CheckoutMode,
+  type OrderStatus,
+  type OrderView,
+  STEP_NAMES,
+  type StepName,
+  type StepStatus,
+} from "../contract";
 import { prisma, type Tx } from "../db";
 import type { Prisma } from "../generated/prisma/client";
 

@@ -2,8 +2,8 @@
 // relay that runs twice (or two relays at once) enqueues each row once. Woken by Postgres NOTIFY at
 // commit, with a slow poll as the safety net; if Redis is down the rows wait and go out on a later run.
 import pg from "pg";
-import { sideEffectStepSchema } from "../contract";
 import { config } from "../config";
+import { sideEffectStepSchema } from "../contract";
 import { prisma } from "../db";
 import { OUTBOX_CHANNEL } from "../orders/state";
 import { sideEffectQueue } from "../queues";

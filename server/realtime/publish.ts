@@ -3,8 +3,8 @@
 // anything older than what they already show.
 import { Emitter } from "@socket.io/redis-emitter";
 import type { ServerToClientEvents } from "../contract";
-import { redis, redisKey } from "../redis";
 import { findOrder, toOrderView } from "../orders/view";
+import { redis, redisKey } from "../redis";
 import { checkoutRoom, orderRoom } from "./rooms";
 
 let emitter: Emitter<ServerToClientEvents> | undefined;

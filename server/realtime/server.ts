@@ -4,7 +4,12 @@ import type { Server as HttpServer } from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Server } from "socket.io";
 import { z } from "zod";
-import { type ClientToServerEvents, type ServerToClientEvents, type WatchAck, watchOrderInput } from "../contract";
+import {
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+  type WatchAck,
+  watchOrderInput,
+} from "../contract";
 import { findOrder, toOrderView } from "../orders/view";
 import { createRedis } from "../redis";
 import { readSession } from "../session";

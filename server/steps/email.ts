@@ -5,7 +5,9 @@ import type { StepOrder, StepOutcome } from "./types";
 const money = (cents: number) => `$${(cents / 100).toFixed(2)}`;
 
 export function receiptFor(order: StepOrder): { to: string; subject: string; text: string; orderId: string } {
-  const lines = order.items.map((item) => `  ${item.quantity} × ${item.name}  ${money(item.unitPriceCents * item.quantity)}`);
+  const lines = order.items.map(
+    (item) => `  ${item.quantity} × ${item.name}  ${money(item.unitPriceCents * item.quantity)}`,
+  );
   return {
     orderId: order.id,
     to: order.customerEmail,

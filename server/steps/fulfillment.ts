@@ -15,7 +15,10 @@ export async function fulfill(order: StepOrder): Promise<StepOutcome> {
     service: "shipping",
     operation: "ship",
     idempotencyKey: order.id,
-    perform: () => ({ orderId: order.id, trackingNumber: `1Z${randomBytes(6).toString("hex").toUpperCase()}` }),
+    perform: () => ({
+      orderId: order.id,
+      trackingNumber: `1Z${randomBytes(6).toString("hex").toUpperCase()}`,
+    }),
   });
   return { detail: `Payment captured, shipped with tracking ${shipment.trackingNumber}` };
 }

@@ -24,7 +24,10 @@ export type RunResult = "succeeded" | "rejected" | "already-done" | "skipped";
 export async function runStep(orderId: string, step: SideEffectStep, attempt: Attempt): Promise<RunResult> {
   const order = await prisma.order.findUnique({
     where: { id: orderId },
-    select: { ...stepOrderSelect, steps: { where: { name: step }, select: { status: true, startedAt: true } } },
+    select: {
+      ...stepOrderSelect,
+      steps: { where: { name: step }, select: { status: true, startedAt: true } },
+    },
   });
   if (!order) throw new OrderNotFoundError(`order ${orderId} does not exist`);
   const row = order.steps[0];
@@ -36,7 +39,14 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
   }
 
   await commitChange(orderId, {
-    steps: { [step]: { status: "running", attempts: attempt.number, startedAt: row.startedAt ?? new Date(), error: null } },
+    steps: {
+      [step]: {
+        status: "running",
+        attempts: attempt.number,
+        startedAt: row.startedAt ?? new Date(),
+        error: null,
+      },
+    },
   });
 
   let outcome: Awaited<ReturnType<(typeof SIDE_EFFECTS)[SideEffectStep]>>;
@@ -45,7 +55,9 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await commitChange(orderId, {
-      steps: { [step]: { status: attempt.last ? "failed" : "retrying", error: message, finishedAt: new Date() } },
+      steps: {
+        [step]: { status: attempt.last ? "failed" : "retrying", error: message, finishedAt: new Date() },
+      },
       // A queued side effect that exhausted its retries waits in the dead-letter set for a person.
       status: attempt.last && order.mode === "async" ? "needs_attention" : undefined,
     });
@@ -87,4 +99,3 @@ async function settle(tx: Tx, orderId: string): Promise<void> {
     await tx.order.update({ where: { id: orderId }, data: { status: "placed" } });
   }
 }
-

@@ -4,8 +4,8 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { CreateHTTPContextOptions } from "@trpc/server/adapters/standalone";
 import { z } from "zod";
-import { AppError, type AppErrorCode } from "../contract";
 import { config } from "../config";
+import { AppError, type AppErrorCode } from "../contract";
 import { newSession, readSession } from "../session";
 
 export interface Context {
@@ -87,7 +87,8 @@ const appErrors = t.middleware(async ({ next }) => {
 });
 
 const devToolsEnabled = t.middleware(({ next }) => {
-  if (config.DEV_TOOLS !== "on") throw new TRPCError({ code: "FORBIDDEN", message: "Developer tools are off" });
+  if (config.DEV_TOOLS !== "on")
+    throw new TRPCError({ code: "FORBIDDEN", message: "Developer tools are off" });
   return next();
 });
 

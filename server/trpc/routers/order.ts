@@ -1,10 +1,12 @@
-import { AppError, orderIdInput, placeOrderInput } from "../../contract";
 import { placeOrder } from "../../checkout/place";
+import { AppError, orderIdInput, placeOrderInput } from "../../contract";
 import { findOrder, toOrderView } from "../../orders/view";
 import { publicProcedure, router } from "../init";
 
 export const orderRouter = router({
-  place: publicProcedure.input(placeOrderInput).mutation(({ input, ctx }) => placeOrder(input, ctx.ensureSession())),
+  place: publicProcedure
+    .input(placeOrderInput)
+    .mutation(({ input, ctx }) => placeOrder(input, ctx.ensureSession())),
 
   byId: publicProcedure.input(orderIdInput).query(async ({ input, ctx }) => {
     const order = await findOrder({ id: input.orderId });

@@ -1,5 +1,5 @@
-import type { Prisma } from "../../generated/prisma/client";
 import { prisma } from "../../db";
+import type { Prisma } from "../../generated/prisma/client";
 import { publicProcedure, router } from "../init";
 
 const productSelect = {
@@ -14,5 +14,7 @@ const productSelect = {
 } satisfies Prisma.ProductSelect;
 
 export const productRouter = router({
-  list: publicProcedure.query(() => prisma.product.findMany({ select: productSelect, orderBy: { createdAt: "asc" } })),
+  list: publicProcedure.query(() =>
+    prisma.product.findMany({ select: productSelect, orderBy: { createdAt: "asc" } }),
+  ),
 });

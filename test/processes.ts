@@ -1,0 +1,86 @@
+// Child processes for crash tests: a real worker process, and a private Redis server that a test
+// may stop and start without disturbing anyone else's.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+
+export function startWorkerProcess(env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
+    env: { ...process.env, WORKER_LOCK_MS: "2000", ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+}
+
+export async function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return { code: child.exitCode, signal: child.signalCode };
+  const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
+  return { code, signal };
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (!address || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+/** A throwaway redis-server on its own port (Debian's redis-server binary). */
+export class PrivateRedis {
+  private child: ChildProcess | null = null;
+  constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.child = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--maxmemory-policy",
+        "noeviction",
+      ],
+      { stdio: "ignore" },
+    );
+    const deadline = Date.now() + 10_000;
+    while (!(await this.answers())) {
+      if (Date.now() > deadline) throw new Error(`redis-server did not start on ${this.port}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Like a crash: no goodbye to connected clients. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child) return;
+    child.kill("SIGKILL");
+    await exitOf(child);
+  }
+
+  private async answers(): Promise<boolean> {
+    const { Socket } = await import("node:net");
+    return new Promise((resolve) => {
+      const socket = new Socket();
+      socket.once("error", () => resolve(false));
+      socket.connect(this.port, "127.0.0.1", () => {
+        socket.write("PING\r\n");
+        socket.once("data", (data) => {
+          socket.destroy();
+          resolve(data.toString().startsWith("+PONG"));
+        });
+      });
+    });
+  }
+}
