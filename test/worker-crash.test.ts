@@ -4,6 +4,7 @@
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { prisma } from "../server/db";
 import { updateSettings } from "../server/downstream/settings";
+import { allSideEffectQueues, closeQueues } from "../server/queues";
 import { closeRedis } from "../server/redis";
 import {
   callerFor,
@@ -20,14 +21,35 @@ import { exitOf, startWorkerProcess } from "./processes";
 beforeEach(useFastServices);
 afterAll(async () => {
   await useFastServices();
+  await closeQueues();
   await closeRedis();
   await prisma.$disconnect();
 });
 
+/** Orders other test files left unprocessed would queue ahead of this file's own. */
+async function drainBacklog(): Promise<void> {
+  await waitForOrder(
+    async () => {
+      const undispatched = await prisma.outboxMessage.count({ where: { dispatchedAt: null } });
+      const counts = await Promise.all(
+        allSideEffectQueues().map((queue) => queue.getJobCounts("waiting", "active", "delayed")),
+      );
+      const queued = counts.reduce(
+        (sum, count) => sum + (count.waiting ?? 0) + (count.active ?? 0) + (count.delayed ?? 0),
+        0,
+      );
+      return { status: `${undispatched} undispatched, ${queued} queued` };
+    },
+    (backlog) => backlog.status === "0 undispatched, 0 queued",
+    30_000,
+  );
+}
+
 describe("worker process", () => {
   it("retries a step whose worker was SIGKILLed mid-call, and sends one email", async () => {
-    await updateSettings({ services: { email: { latencyMs: 4000 } } });
     const first = startWorkerProcess();
+    await drainBacklog();
+    await updateSettings({ services: { email: { latencyMs: 4000 } } });
     const product = await createProduct({ stock: 5 });
     const placed = await callerFor().order.place(orderInput(product.id));
     await waitForOrder(readOrder(placed.id), (order) => stepOf(order, "email").status === "running", 30_000);
@@ -51,8 +73,9 @@ describe("worker process", () => {
   }, 60_000);
 
   it("lets the job in flight finish on SIGTERM, then exits cleanly", async () => {
-    await updateSettings({ services: { email: { latencyMs: 1500 } } });
     const worker = startWorkerProcess();
+    await drainBacklog();
+    await updateSettings({ services: { email: { latencyMs: 1500 } } });
     const product = await createProduct({ stock: 5 });
     const placed = await callerFor().order.place(orderInput(product.id));
     await waitForOrder(readOrder(placed.id), (order) => stepOf(order, "email").status === "running", 30_000);

@@ -30,46 +30,54 @@ const REPLAY_POLL_MS = 50;
 export async function placeOrder(input: PlaceOrderInput, sessionId: string): Promise<OrderView> {
   const receivedAt = new Date();
   const requestHash = hashRequest(input);
-  const existing = await findOrder({ idempotencyKey: input.idempotencyKey });
+  const existing = await orderIdForKey(input.idempotencyKey);
   if (existing) return replay(existing, requestHash, sessionId);
 
   const mode = input.mode ?? (await getSettings()).defaultMode;
-  const orderId = await reserve(input, { sessionId, mode, requestHash, receivedAt });
-  if (!orderId) {
+  const reserved = await reserve(input, { sessionId, mode, requestHash, receivedAt });
+  if (!reserved) {
     // Another request with the same key got there first; answer as it does.
-    const winner = await findOrder({ idempotencyKey: input.idempotencyKey });
+    const winner = await orderIdForKey(input.idempotencyKey);
     if (!winner) throw new AppError("IDEMPOTENCY_CONFLICT", "This checkout is being retried; try again.");
     return replay(winner, requestHash, sessionId);
   }
 
-  await authorize(orderId);
-  await commitChange(orderId, {
+  const { orderId } = reserved;
+  const authorization = await authorize(reserved);
+  const confirmedAt = new Date();
+  const placed = await commitChange(orderId, {
     status: "placed",
-    steps: { order: { status: "succeeded", attempts: 1, startedAt: new Date(), finishedAt: new Date() } },
+    steps: {
+      payment: { status: "succeeded", finishedAt: confirmedAt, detail: `Authorized ${authorization}` },
+      order: { status: "succeeded", attempts: 1, startedAt: confirmedAt, finishedAt: confirmedAt },
+    },
     outbox: mode === "async" ? FIRST_SIDE_EFFECTS : [],
-    confirmedAt: mode === "async" ? new Date() : undefined,
+    confirmedAt: mode === "async" ? confirmedAt : undefined,
   });
+  if (mode === "async") return placed;
 
-  if (mode !== "async") {
-    try {
-      await runSideEffectsInline(orderId, mode);
-    } catch (error) {
-      if (!(error instanceof InlineStepFailure)) throw error;
-      const title = serviceTitle(STEPS[error.step].service ?? "inventory");
-      const reason = `${STEPS[error.step].label} failed: ${error.message}. Nothing was charged.`;
-      await compensate(orderId, { status: "failed", reason });
-      throw new AppError(
-        "DEPENDENCY_FAILED",
-        `Checkout failed because the ${title.toLowerCase()} broke: ${error.message}.`,
-        {
-          orderId,
-          step: error.step,
-        },
-      );
-    }
-    await commitChange(orderId, { confirmedAt: new Date() });
+  try {
+    await runSideEffectsInline(orderId, mode);
+  } catch (error) {
+    if (!(error instanceof InlineStepFailure)) throw error;
+    const title = serviceTitle(STEPS[error.step].service ?? "inventory");
+    const reason = `${STEPS[error.step].label} failed: ${error.message}. Nothing was charged.`;
+    await compensate(orderId, { status: "failed", reason });
+    throw new AppError(
+      "DEPENDENCY_FAILED",
+      `Checkout failed because the ${title.toLowerCase()} broke: ${error.message}.`,
+      {
+        orderId,
+        step: error.step,
+      },
+    );
   }
-  return view(orderId);
+  return commitChange(orderId, { confirmedAt: new Date() });
+}
+
+async function orderIdForKey(idempotencyKey: string): Promise<string | null> {
+  const order = await prisma.order.findUnique({ where: { idempotencyKey }, select: { id: true } });
+  return order?.id ?? null;
 }
 
 function hashRequest(input: PlaceOrderInput): string {
@@ -81,6 +89,11 @@ function hashRequest(input: PlaceOrderInput): string {
   return createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
 }
 
+interface Reservation {
+  orderId: string;
+  totalCents: number;
+}
+
 interface NewOrder {
   sessionId: string;
   mode: CheckoutMode;
@@ -90,7 +103,7 @@ interface NewOrder {
 
 /** Creates the pending order and takes its items off the shelf, atomically. Returns null when an
  * order with this idempotency key already exists. Writes nothing if any item is short. */
-async function reserve(input: PlaceOrderInput, order: NewOrder): Promise<string | null> {
+async function reserve(input: PlaceOrderInput, order: NewOrder): Promise<Reservation | null> {
   try {
     await simulateCall("inventory");
   } catch (error) {
@@ -99,7 +112,7 @@ async function reserve(input: PlaceOrderInput, order: NewOrder): Promise<string 
   const reservedAt = new Date();
   const orderId = randomUUID();
   try {
-    await prisma.$transaction(async (tx) => {
+    return await prisma.$transaction(async (tx) => {
       const ids = input.items.map((item) => item.productId);
       const products = await tx.product.findMany({
         where: { id: { in: ids } },
@@ -114,6 +127,7 @@ async function reserve(input: PlaceOrderInput, order: NewOrder): Promise<string 
         }
         return { product, quantity: item.quantity };
       });
+      const totalCents = lines.reduce((sum, line) => sum + line.product.priceCents * line.quantity, 0);
       await tx.order.create({
         data: {
           id: orderId,
@@ -124,28 +138,32 @@ async function reserve(input: PlaceOrderInput, order: NewOrder): Promise<string 
           status: "pending",
           customerName: input.customer.name,
           customerEmail: input.customer.email,
-          totalCents: lines.reduce((sum, line) => sum + line.product.priceCents * line.quantity, 0),
+          totalCents,
           createdAt: order.receivedAt,
           items: {
-            create: lines.map(({ product, quantity }) => ({
-              productId: product.id,
-              name: product.name,
-              unitPriceCents: product.priceCents,
-              quantity,
-            })),
+            createMany: {
+              data: lines.map(({ product, quantity }) => ({
+                productId: product.id,
+                name: product.name,
+                unitPriceCents: product.priceCents,
+                quantity,
+              })),
+            },
           },
           steps: {
-            create: STEP_NAMES.map((name) =>
-              name === "inventory"
-                ? {
-                    name,
-                    status: "succeeded",
-                    attempts: 1,
-                    startedAt: order.receivedAt,
-                    finishedAt: reservedAt,
-                  }
-                : { name, status: "pending" },
-            ),
+            createMany: {
+              data: STEP_NAMES.map((name) =>
+                name === "inventory"
+                  ? {
+                      name,
+                      status: "succeeded",
+                      attempts: 1,
+                      startedAt: order.receivedAt,
+                      finishedAt: reservedAt,
+                    }
+                  : { name, status: "pending" },
+              ),
+            },
           },
         },
       });
@@ -160,20 +178,17 @@ async function reserve(input: PlaceOrderInput, order: NewOrder): Promise<string 
           throw new AppError("OUT_OF_STOCK", `${product.name} is out of stock`, { productId: product.id });
         }
       }
+      return { orderId, totalCents };
     });
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") return null;
     throw error;
   }
-  return orderId;
 }
 
-/** Asks the gateway to hold the money. No transaction is open while it answers. */
-async function authorize(orderId: string): Promise<void> {
-  const order = await prisma.order.findUniqueOrThrow({
-    where: { id: orderId },
-    select: { totalCents: true },
-  });
+/** Asks the gateway to hold the money; returns the authorization id. No transaction is open while
+ * the gateway answers. A decline or an outage gives the stock back and fails the order. */
+async function authorize({ orderId, totalCents }: Reservation): Promise<string> {
   await commitChange(orderId, {
     steps: { payment: { status: "running", attempts: 1, startedAt: new Date() } },
   });
@@ -182,20 +197,9 @@ async function authorize(orderId: string): Promise<void> {
       service: "payment",
       operation: "authorize",
       idempotencyKey: orderId,
-      perform: () => ({
-        authorizationId: `auth_${randomUUID().slice(0, 12)}`,
-        amountCents: order.totalCents,
-      }),
+      perform: () => ({ authorizationId: `auth_${randomUUID().slice(0, 12)}`, amountCents: totalCents }),
     });
-    await commitChange(orderId, {
-      steps: {
-        payment: {
-          status: "succeeded",
-          finishedAt: new Date(),
-          detail: `Authorized ${authorization.authorizationId}`,
-        },
-      },
-    });
+    return authorization.authorizationId;
   } catch (error) {
     const failure = paymentError(error, orderId);
     await commitChange(orderId, {
@@ -226,7 +230,9 @@ function dependencyError(error: unknown): AppError {
 }
 
 /** A repeated request: same key and same body → the same order (once the first request answered). */
-async function replay(existing: OrderRecord, requestHash: string, sessionId: string): Promise<OrderView> {
+async function replay(orderId: string, requestHash: string, sessionId: string): Promise<OrderView> {
+  const existing = await findOrder({ id: orderId });
+  if (!existing) throw new AppError("NOT_FOUND", "Order not found");
   if (existing.sessionId !== sessionId || existing.requestHash !== requestHash) {
     throw new AppError(
       "IDEMPOTENCY_CONFLICT",
@@ -256,10 +262,4 @@ async function replay(existing: OrderRecord, requestHash: string, sessionId: str
 /** The first request has answered the shopper: confirmed, or failed. */
 function answered(order: OrderRecord): boolean {
   return order.confirmedAt !== null || order.status === "failed" || order.status === "cancelled";
-}
-
-async function view(orderId: string): Promise<OrderView> {
-  const order = await findOrder({ id: orderId });
-  if (!order) throw new AppError("NOT_FOUND", "Order not found");
-  return toOrderView(order);
 }

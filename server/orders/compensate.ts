@@ -4,7 +4,8 @@
 import { type OrderStatus, SETTLED_STEP_STATUSES, type StepName, type StepStatus } from "../contract";
 import { prisma } from "../db";
 import { callDownstream } from "../downstream/simulate";
-import { applyChange, type OrderChange, publishQuietly } from "./state";
+import { publishOrder } from "../realtime/publish";
+import { applyChange, type OrderChange } from "./state";
 
 const FINAL_STATUSES: OrderStatus[] = ["cancelled", "failed"];
 
@@ -65,6 +66,6 @@ export async function compensate(
     await applyChange(tx, orderId, { steps, failureReason: outcome.reason, settledAt: now });
     return true;
   });
-  if (compensated) await publishQuietly(orderId);
+  if (compensated) await publishOrder(orderId);
   return compensated;
 }

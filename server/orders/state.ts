@@ -1,7 +1,7 @@
 // Every change to an order goes through here: the step rows, the order row and its version, and the
 // outbox rows the change causes, in one transaction; then the new view is pushed to watchers.
 import { randomUUID } from "node:crypto";
-import type { OrderStatus, SideEffectStep, StepName, StepStatus } from "../contract";
+import type { OrderStatus, OrderView, SideEffectStep, StepName, StepStatus } from "../contract";
 import { prisma, type Tx } from "../db";
 import { publishOrder } from "../realtime/publish";
 
@@ -51,17 +51,8 @@ export async function applyChange(tx: Tx, orderId: string, change: OrderChange):
   }
 }
 
-/** Apply a change in its own transaction and push the result. */
-export async function commitChange(orderId: string, change: OrderChange): Promise<void> {
+/** Applies a change in its own transaction, pushes the result to watchers and returns it. */
+export async function commitChange(orderId: string, change: OrderChange): Promise<OrderView> {
   await prisma.$transaction((tx) => applyChange(tx, orderId, change));
-  await publishQuietly(orderId);
-}
-
-/** A failed push must never fail the work: watchers catch up from the snapshot on reconnect. */
-export async function publishQuietly(orderId: string): Promise<void> {
-  try {
-    await publishOrder(orderId);
-  } catch (error) {
-    console.warn(`could not publish order ${orderId}:`, error instanceof Error ? error.message : error);
-  }
+  return publishOrder(orderId);
 }

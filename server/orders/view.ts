@@ -76,5 +76,5 @@ export function toOrderView(order: OrderRecord): OrderView {
 }
 
 export async function findOrder(where: Prisma.OrderWhereUniqueInput, db: Tx | typeof prisma = prisma) {
-  return db.order.findUnique({ where, select: orderViewSelect });
+  return db.order.findUnique({ where, select: orderViewSelect, relationLoadStrategy: "join" });
 }

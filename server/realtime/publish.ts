@@ -2,7 +2,7 @@
 // socket.io's Redis emitter. Called after a change commits; the view's version lets clients drop
 // anything older than what they already show.
 import { Emitter } from "@socket.io/redis-emitter";
-import type { ServerToClientEvents } from "../contract";
+import type { OrderView, ServerToClientEvents } from "../contract";
 import { findOrder, toOrderView } from "../orders/view";
 import { redis, redisKey } from "../redis";
 import { checkoutRoom, orderRoom } from "./rooms";
@@ -19,10 +19,18 @@ function getEmitter(): Emitter<ServerToClientEvents> {
   return emitter;
 }
 
-export async function publishOrder(orderId: string): Promise<void> {
+/** Reads the order's committed state, pushes it, and returns it. A push that cannot go out (Redis
+ * down) never fails the work: watchers catch up from the snapshot when they reconnect. */
+export async function publishOrder(orderId: string): Promise<OrderView> {
   const order = await findOrder({ id: orderId });
-  if (!order) return;
-  getEmitter()
-    .to([orderRoom(order.id), checkoutRoom(order.sessionId, order.idempotencyKey)])
-    .emit("order:updated", toOrderView(order));
+  if (!order) throw new Error(`order ${orderId} vanished`);
+  const view = toOrderView(order);
+  try {
+    getEmitter()
+      .to([orderRoom(order.id), checkoutRoom(order.sessionId, order.idempotencyKey)])
+      .emit("order:updated", view);
+  } catch (error) {
+    console.warn(`could not publish order ${orderId}:`, error instanceof Error ? error.message : error);
+  }
+  return view;
 }

@@ -4,7 +4,8 @@
 import { type SideEffectStep, type StepStatus, stepsAfter } from "../contract";
 import { prisma, type Tx } from "../db";
 import { compensate } from "../orders/compensate";
-import { applyChange, commitChange, publishQuietly } from "../orders/state";
+import { applyChange, commitChange } from "../orders/state";
+import { publishOrder } from "../realtime/publish";
 import { SIDE_EFFECTS } from "./index";
 import { stepOrderSelect } from "./types";
 
@@ -80,7 +81,7 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
     });
     await settle(tx, orderId);
   });
-  await publishQuietly(orderId);
+  await publishOrder(orderId);
   return "succeeded";
 }
 

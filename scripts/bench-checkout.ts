@@ -1,0 +1,123 @@
+// Benchmark: how long order.place takes, over real HTTP into the same tRPC handler the web process
+// mounts, against the real Postgres and Redis. Prints the figures and the conditions they ran under.
+//
+//   npm run bench:checkout                      # gateway latency 0: the cost of the critical path itself
+//   npm run bench:checkout -- --preset realistic --modes async,sync,sync-parallel --calls 40
+//
+// Options: --preset fast|realistic (knobs of the simulated services), --modes (comma list),
+// --calls N per mode, --concurrency C (requests in flight). Uses its own database (storefront_bench,
+// created and migrated here) and Redis namespace, so it disturbs nothing else.
+import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import { parseArgs } from "node:util";
+import { migrate } from "./migrate";
+
+const { values: options } = parseArgs({
+  options: {
+    preset: { type: "string", default: "fast" },
+    modes: { type: "string", default: "async" },
+    calls: { type: "string", default: "300" },
+    concurrency: { type: "string", default: "1" },
+  },
+});
+
+process.env.DATABASE_URL = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_bench";
+process.env.REDIS_PREFIX = "storefront-bench";
+await migrate(process.env.DATABASE_URL);
+
+const { createHTTPServer } = await import("@trpc/server/adapters/standalone");
+const { checkoutModeSchema, REALISTIC_SETTINGS, SERVICE_NAMES } = await import("../server/contract");
+const { prisma } = await import("../server/db");
+const { replaceSettings } = await import("../server/downstream/settings");
+const { closeRedis } = await import("../server/redis");
+const { createContext } = await import("../server/trpc/init");
+const { appRouter } = await import("../server/trpc/root");
+
+const modes = options.modes.split(",").map((mode) => checkoutModeSchema.parse(mode.trim()));
+const calls = Number(options.calls);
+const concurrency = Number(options.concurrency);
+const settings =
+  options.preset === "realistic"
+    ? REALISTIC_SETTINGS
+    : {
+        defaultMode: "async" as const,
+        services: Object.fromEntries(
+          SERVICE_NAMES.map((name) => [name, { latencyMs: 0, jitterMs: 0, failureRate: 0, down: false, capacity: 1000 }]),
+        ) as typeof REALISTIC_SETTINGS.services,
+      };
+await replaceSettings(settings);
+
+const productId = "bench_product";
+await prisma.product.upsert({
+  where: { id: productId },
+  create: {
+    id: productId,
+    slug: productId,
+    name: "Benchmark product",
+    description: "Stock for the benchmark.",
+    priceCents: 1000,
+    stock: 10_000_000,
+    artHue: 0,
+    artMotif: "box",
+  },
+  update: { stock: 10_000_000 },
+});
+
+const server = createHTTPServer({ router: appRouter, createContext, basePath: "/api/trpc/" });
+await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/trpc/order.place`;
+let cookie = "";
+
+async function placeOnce(mode: string): Promise<number> {
+  const body = JSON.stringify({
+    items: [{ productId, quantity: 1 }],
+    customer: { name: "Bench Mark", email: "bench@example.com" },
+    idempotencyKey: randomUUID(),
+    mode,
+  });
+  const started = performance.now();
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", cookie }, body });
+  await response.arrayBuffer();
+  const elapsed = performance.now() - started;
+  if (response.status !== 200) throw new Error(`order.place answered ${response.status}`);
+  cookie ||= (response.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+  return elapsed;
+}
+
+async function run(mode: string, count: number): Promise<{ times: number[]; wallMs: number }> {
+  const times: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        next++;
+        times.push(await placeOnce(mode));
+      }
+    }),
+  );
+  return { times, wallMs: performance.now() - started };
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+
+console.info(
+  `conditions: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, ` +
+    `preset ${options.preset}, ${calls} calls per mode, concurrency ${concurrency}, one process (HTTP client and ` +
+    `server share it), Postgres and Redis on localhost, no worker running (async confirmation does not wait for one)`,
+);
+for (const mode of modes) {
+  await run(mode, Math.min(20, calls));
+  const { times, wallMs } = await run(mode, calls);
+  const sorted = [...times].sort((a, b) => a - b);
+  console.info(
+    `${mode.padEnd(13)} median ${ms(percentile(sorted, 0.5))}  p95 ${ms(percentile(sorted, 0.95))}  ` +
+      `p99 ${ms(percentile(sorted, 0.99))}  max ${ms(sorted.at(-1) ?? 0)}  throughput ${((calls / wallMs) * 1000).toFixed(0)} orders/s`,
+  );
+}
+
+server.close();
+await closeRedis();
+await prisma.$disconnect();
