@@ -34,6 +34,9 @@ await nextApp.prepare();
 const server = createServer((req, res) => {
   const url = req.url ?? "/";
   if (url.startsWith("/api/trpc/")) return handleApi(req, res);
+  if (config.DEV_TOOLS !== "on" && /^\/(dev|mailbox)(\/|\?|$)/.test(url)) {
+    return nextApp.render404(req, res);
+  }
   if (url === "/api/health") {
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
     return;

@@ -19,3 +19,12 @@ export const QUEUE_BACKOFF_MS = 1000;
 /** A synchronous checkout cannot keep the shopper waiting long: a few quick tries only. */
 export const INLINE_ATTEMPTS = 2;
 export const INLINE_BACKOFF_MS = 150;
+
+export const JOB_STATES = ["waiting", "active", "delayed", "completed", "failed"] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const queueRefInput = z.object({ queue: sideEffectStepSchema });
+export const deadLetterRefInput = z.object({
+  queue: sideEffectStepSchema,
+  jobId: z.string().min(1).max(100),
+});

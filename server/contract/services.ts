@@ -69,3 +69,56 @@ export function mergeSettings(current: Settings, patch: SettingsPatch): Settings
   }
   return { defaultMode: patch.defaultMode ?? current.defaultMode, services };
 }
+
+function withServices(changes: Partial<Record<ServiceName, Partial<ServiceSettings>>>): Settings["services"] {
+  const services = { ...REALISTIC_SETTINGS.services };
+  for (const name of SERVICE_NAMES) services[name] = { ...services[name], ...changes[name] };
+  return services;
+}
+
+/** One-click scenarios for the developer console: each replaces every service's knobs. */
+export const PRESETS = {
+  "all-fast": {
+    label: "All fast",
+    explains:
+      "Every dependency answers at once. The modes look alike: waiting costs nothing when nothing is slow.",
+    services: Object.fromEntries(
+      SERVICE_NAMES.map((name) => [
+        name,
+        { latencyMs: 0, jitterMs: 0, failureRate: 0, down: false, capacity: 50 },
+      ]),
+    ) as Settings["services"],
+  },
+  realistic: {
+    label: "Realistic",
+    explains: "Typical third-party latencies. Sync stacks them up; async answers after stock and payment.",
+    services: REALISTIC_SETTINGS.services,
+  },
+  "email-outage": {
+    label: "Email outage",
+    explains:
+      "The email provider is down. Sync checkouts fail with it (temporal coupling); async ones queue the receipt.",
+    services: withServices({ email: { down: true } }),
+  },
+  "slow-payment": {
+    label: "Slow payment",
+    explains:
+      "Payment sits on the critical path, so every mode waits for it. Async is no cure for what you must wait for.",
+    services: withServices({ payment: { latencyMs: 2500, jitterMs: 500 } }),
+  },
+  "flaky-fraud": {
+    label: "Flaky fraud screening",
+    explains:
+      "Half the fraud calls fail. Watch retries with backoff, attempt counts and, sometimes, the dead-letter set.",
+    services: withServices({ fraud: { failureRate: 0.5 } }),
+  },
+  "rate-limited-email": {
+    label: "Rate-limited email",
+    explains:
+      "The email provider serves 2 calls at once. Under load, async builds a backlog and drains it; sync makes shoppers queue.",
+    services: withServices({ email: { capacity: 2 } }),
+  },
+} as const satisfies Record<string, { label: string; explains: string; services: Settings["services"] }>;
+
+export type PresetName = keyof typeof PRESETS;
+export const presetNameSchema = z.enum(Object.keys(PRESETS) as [PresetName, ...PresetName[]]);

@@ -27,11 +27,21 @@ export async function compensate(
   const statusOf = (name: StepName) => order.steps.find((step) => step.name === name)?.status as StepStatus;
 
   const authorized = statusOf("payment") === "succeeded";
+  // A synchronous checkout running its steps side by side may have shipped (and captured) already.
+  const shipped = statusOf("fulfillment") === "succeeded";
+  // Outside any transaction: no row lock is held while the providers answer.
+  if (shipped) {
+    await callDownstream({
+      service: "shipping",
+      operation: "cancel",
+      idempotencyKey: orderId,
+      perform: () => ({ orderId }),
+    });
+  }
   if (authorized) {
-    // Outside any transaction: no row lock is held while the gateway answers.
     await callDownstream({
       service: "payment",
-      operation: "void",
+      operation: shipped ? "refund" : "void",
       idempotencyKey: orderId,
       perform: () => ({ orderId, amountCents: order.totalCents }),
     });
@@ -47,7 +57,10 @@ export async function compensate(
   if (statusOf("inventory") === "succeeded") {
     steps.inventory = { status: "compensated", detail: "Stock released" };
   }
-  if (authorized) steps.payment = { status: "compensated", detail: "Authorization voided" };
+  if (authorized) {
+    steps.payment = { status: "compensated", detail: shipped ? "Payment refunded" : "Authorization voided" };
+  }
+  if (shipped) steps.fulfillment = { status: "compensated", detail: "Shipment cancelled" };
 
   const compensated = await prisma.$transaction(async (tx) => {
     const claimed = await tx.order.updateMany({

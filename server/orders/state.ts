@@ -22,6 +22,8 @@ export interface OrderChange {
   settledAt?: Date;
   /** Side effects to hand to the queues, through the outbox, when this change commits. */
   outbox?: readonly SideEffectStep[];
+  /** Re-derive a placed order's status from its steps (completed once nothing is left to do). */
+  settle?: boolean;
 }
 
 /** The Postgres channel the outbox relay listens on; NOTIFY is delivered at commit. */
@@ -48,6 +50,25 @@ export async function applyChange(tx: Tx, orderId: string, change: OrderChange):
       skipDuplicates: true,
     });
     await tx.$executeRaw`SELECT pg_notify(${OUTBOX_CHANNEL}, ${orderId})`;
+  }
+  if (change.settle) await settle(tx, orderId);
+}
+
+const FINISHED: readonly StepStatus[] = ["succeeded", "skipped"];
+
+/** A placed order is completed once every step has finished (skipped only by a developer's discard),
+ * and no longer needs attention once no step sits failed. Runs under the order's row lock. */
+async function settle(tx: Tx, orderId: string): Promise<void> {
+  const order = await tx.order.findUniqueOrThrow({
+    where: { id: orderId },
+    select: { status: true, steps: { select: { status: true } } },
+  });
+  if (order.status !== "placed" && order.status !== "needs_attention") return;
+  const statuses = order.steps.map((step) => step.status as StepStatus);
+  if (statuses.every((status) => FINISHED.includes(status))) {
+    await tx.order.update({ where: { id: orderId }, data: { status: "completed", settledAt: new Date() } });
+  } else if (order.status === "needs_attention" && !statuses.includes("failed")) {
+    await tx.order.update({ where: { id: orderId }, data: { status: "placed" } });
   }
 }
 

@@ -2,10 +2,9 @@
 // the outcome with whatever it causes next. Safe to run again (BullMQ delivers at least once): a step
 // that already succeeded is not redone, and every downstream call carries an idempotency key.
 import { type SideEffectStep, type StepStatus, stepsAfter } from "../contract";
-import { prisma, type Tx } from "../db";
+import { prisma } from "../db";
 import { compensate } from "../orders/compensate";
-import { applyChange, commitChange } from "../orders/state";
-import { publishOrder } from "../realtime/publish";
+import { commitChange } from "../orders/state";
 import { SIDE_EFFECTS } from "./index";
 import { stepOrderSelect } from "./types";
 
@@ -73,30 +72,11 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
     return "rejected";
   }
 
-  await prisma.$transaction(async (tx) => {
-    await applyChange(tx, orderId, {
-      steps: { [step]: { status: "succeeded", finishedAt: new Date(), detail: outcome.detail, error: null } },
-      // Queued mode hands the next steps to the outbox; inline modes run them from the checkout.
-      outbox: order.mode === "async" ? stepsAfter(step) : [],
-    });
-    await settle(tx, orderId);
+  await commitChange(orderId, {
+    steps: { [step]: { status: "succeeded", finishedAt: new Date(), detail: outcome.detail, error: null } },
+    // Queued mode hands the next steps to the outbox; inline modes run them from the checkout.
+    outbox: order.mode === "async" ? stepsAfter(step) : [],
+    settle: true,
   });
-  await publishOrder(orderId);
   return "succeeded";
-}
-
-/** After a step succeeds: the order is completed once every side effect has, and no longer needs
- * attention once nothing sits failed. Runs under the order's row lock taken by applyChange. */
-async function settle(tx: Tx, orderId: string): Promise<void> {
-  const order = await tx.order.findUniqueOrThrow({
-    where: { id: orderId },
-    select: { status: true, steps: { select: { status: true } } },
-  });
-  if (order.status !== "placed" && order.status !== "needs_attention") return;
-  const statuses = order.steps.map((step) => step.status as StepStatus);
-  if (statuses.every((status) => status === "succeeded")) {
-    await tx.order.update({ where: { id: orderId }, data: { status: "completed", settledAt: new Date() } });
-  } else if (order.status === "needs_attention" && !statuses.includes("failed")) {
-    await tx.order.update({ where: { id: orderId }, data: { status: "placed" } });
-  }
 }

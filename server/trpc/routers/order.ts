@@ -1,6 +1,7 @@
 import { placeOrder } from "../../checkout/place";
 import { AppError, orderIdInput, placeOrderInput } from "../../contract";
-import { findOrder, toOrderView } from "../../orders/view";
+import { prisma } from "../../db";
+import { findOrder, orderViewSelect, toOrderView } from "../../orders/view";
 import { publicProcedure, router } from "../init";
 
 export const orderRouter = router({
@@ -14,4 +15,19 @@ export const orderRouter = router({
     if (!order || order.sessionId !== ctx.sessionId) throw new AppError("NOT_FOUND", "Order not found");
     return toOrderView(order);
   }),
+
+  /** This session's recent orders, newest first: the comparison view's data. */
+  mine: publicProcedure.query(async ({ ctx }) => {
+    if (!ctx.sessionId) return [];
+    const orders = await prisma.order.findMany({
+      where: { sessionId: ctx.sessionId },
+      orderBy: { createdAt: "desc" },
+      take: RECENT_ORDERS,
+      select: orderViewSelect,
+      relationLoadStrategy: "join",
+    });
+    return orders.map(toOrderView);
+  }),
 });
+
+const RECENT_ORDERS = 50;

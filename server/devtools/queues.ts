@@ -1,0 +1,105 @@
+// Queue inspection for the developer console: counts per state, pausing consumers, and the
+// dead-letter set (BullMQ's failed set) with replay and discard.
+import {
+  JOB_STATES,
+  type JobState,
+  QUEUE_ATTEMPTS,
+  SIDE_EFFECT_STEPS,
+  type SideEffectStep,
+  sideEffectJobSchema,
+} from "../contract";
+import { commitChange } from "../orders/state";
+import { sideEffectQueue } from "../queues";
+
+export interface QueueSummary {
+  name: SideEffectStep;
+  paused: boolean;
+  counts: Record<JobState, number>;
+}
+
+export async function queueSummaries(): Promise<QueueSummary[]> {
+  return Promise.all(
+    SIDE_EFFECT_STEPS.map(async (name) => {
+      const queue = sideEffectQueue(name);
+      const [counts, paused] = await Promise.all([queue.getJobCounts(...JOB_STATES), queue.isPaused()]);
+      return {
+        name,
+        paused,
+        counts: Object.fromEntries(JOB_STATES.map((state) => [state, counts[state] ?? 0])) as Record<
+          JobState,
+          number
+        >,
+      };
+    }),
+  );
+}
+
+export async function setPaused(name: SideEffectStep, paused: boolean): Promise<void> {
+  const queue = sideEffectQueue(name);
+  await (paused ? queue.pause() : queue.resume());
+}
+
+export interface DeadLetter {
+  queue: SideEffectStep;
+  jobId: string;
+  orderId: string | null;
+  error: string;
+  attempts: number;
+  maxAttempts: number;
+  failedAt: string | null;
+}
+
+const DEAD_LETTERS_SHOWN = 100;
+
+export async function deadLetters(): Promise<DeadLetter[]> {
+  const perQueue = await Promise.all(
+    SIDE_EFFECT_STEPS.map(async (name) => {
+      const jobs = await sideEffectQueue(name).getFailed(0, DEAD_LETTERS_SHOWN - 1);
+      return jobs.map((job) => {
+        const payload = sideEffectJobSchema.safeParse(job.data);
+        return {
+          queue: name,
+          jobId: job.id ?? "",
+          orderId: payload.success ? payload.data.orderId : null,
+          error: job.failedReason,
+          attempts: job.attemptsMade,
+          maxAttempts: job.opts.attempts ?? QUEUE_ATTEMPTS,
+          failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+        };
+      });
+    }),
+  );
+  return perQueue.flat().sort((a, b) => (b.failedAt ?? "").localeCompare(a.failedAt ?? ""));
+}
+
+/** Replays one dead letter, or all of a queue's (or of every queue) when no job id is given. */
+export async function retryDeadLetters(name: SideEffectStep | null, jobId: string | null): Promise<number> {
+  const names = name ? [name] : SIDE_EFFECT_STEPS;
+  let retried = 0;
+  for (const queueName of names) {
+    const queue = sideEffectQueue(queueName);
+    const jobs = jobId ? [await queue.getJob(jobId)] : await queue.getFailed();
+    for (const job of jobs) {
+      if (job && (await job.getState()) === "failed") {
+        await job.retry("failed");
+        retried++;
+      }
+    }
+  }
+  return retried;
+}
+
+/** Gives up on a dead letter: the job is removed and its step is marked skipped on the order. */
+export async function discardDeadLetter(name: SideEffectStep, jobId: string): Promise<boolean> {
+  const job = await sideEffectQueue(name).getJob(jobId);
+  if (!job || (await job.getState()) !== "failed") return false;
+  const payload = sideEffectJobSchema.safeParse(job.data);
+  await job.remove();
+  if (payload.success) {
+    await commitChange(payload.data.orderId, {
+      steps: { [name]: { status: "skipped", detail: "Discarded from the dead-letter set by a developer" } },
+      settle: true,
+    });
+  }
+  return true;
+}
