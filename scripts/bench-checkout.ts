@@ -22,7 +22,8 @@ const { values: options } = parseArgs({
   },
 });
 
-process.env.DATABASE_URL = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_bench";
+process.env.DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_bench";
 process.env.REDIS_PREFIX = "storefront-bench";
 await migrate(process.env.DATABASE_URL);
 
@@ -43,11 +44,16 @@ const settings =
     : {
         defaultMode: "async" as const,
         services: Object.fromEntries(
-          SERVICE_NAMES.map((name) => [name, { latencyMs: 0, jitterMs: 0, failureRate: 0, down: false, capacity: 1000 }]),
+          SERVICE_NAMES.map((name) => [
+            name,
+            { latencyMs: 0, jitterMs: 0, failureRate: 0, down: false, capacity: 1000 },
+          ]),
         ) as typeof REALISTIC_SETTINGS.services,
       };
 await replaceSettings(settings);
 
+// The benchmark's own database starts empty each run: no backlog from an earlier run.
+await prisma.$executeRaw`TRUNCATE "Order", "DownstreamCall" CASCADE`;
 const productId = "bench_product";
 await prisma.product.upsert({
   where: { id: productId },
@@ -77,7 +83,11 @@ async function placeOnce(mode: string): Promise<number> {
     mode,
   });
   const started = performance.now();
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", cookie }, body });
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", cookie },
+    body,
+  });
   await response.arrayBuffer();
   const elapsed = performance.now() - started;
   if (response.status !== 200) throw new Error(`order.place answered ${response.status}`);
@@ -100,7 +110,8 @@ async function run(mode: string, count: number): Promise<{ times: number[]; wall
   return { times, wallMs: performance.now() - started };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
 console.info(

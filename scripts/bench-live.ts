@@ -1,0 +1,189 @@
+// Benchmark: from a side effect finishing in the worker process to a real browser showing it.
+// Starts the built app (web + worker) on its own port, database and Redis namespace, opens each
+// order's page in Chromium and notes, with a MutationObserver, when each step's row turns
+// "succeeded"; compares that with the step's finishedAt written by the worker (same machine clock).
+//
+//   npm run build && npm run bench:live            # 100 orders (400 steps)
+//   npm run bench:live -- --orders 200
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import os from "node:os";
+import { parseArgs } from "node:util";
+import { chromium } from "@playwright/test";
+import { migrate } from "./migrate";
+
+const { values: options } = parseArgs({ options: { orders: { type: "string", default: "100" } } });
+if (!existsSync(".next/BUILD_ID")) throw new Error("No production build: run `npm run build` first.");
+
+const port = 3300;
+const base = `http://127.0.0.1:${port}`;
+const env = {
+  ...process.env,
+  PORT: String(port),
+  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_bench",
+  REDIS_PREFIX: "storefront-bench",
+  NODE_ENV: "production" as const,
+};
+Object.assign(process.env, env);
+await migrate(env.DATABASE_URL);
+
+const { SERVICE_NAMES, SIDE_EFFECT_STEPS } = await import("../server/contract");
+const { prisma } = await import("../server/db");
+const { replaceSettings } = await import("../server/downstream/settings");
+const { closeRedis } = await import("../server/redis");
+
+// Side effects take a few hundred ms, so their completions arrive while the page is open.
+const latencies: Record<string, number> = { fraud: 400, email: 600, analytics: 500, shipping: 300 };
+await replaceSettings({
+  defaultMode: "async",
+  services: Object.fromEntries(
+    SERVICE_NAMES.map((name) => [
+      name,
+      { latencyMs: latencies[name] ?? 0, jitterMs: 0, failureRate: 0, down: false, capacity: 1000 },
+    ]),
+  ) as Parameters<typeof replaceSettings>[0]["services"],
+});
+// The benchmark's own database starts empty each run: no backlog from an earlier run.
+await prisma.$executeRaw`TRUNCATE "Order", "DownstreamCall" CASCADE`;
+const productId = "bench_product";
+await prisma.product.upsert({
+  where: { id: productId },
+  create: {
+    id: productId,
+    slug: productId,
+    name: "Benchmark product",
+    description: "Stock for the benchmark.",
+    priceCents: 1000,
+    stock: 10_000_000,
+    artHue: 0,
+    artMotif: "box",
+  },
+  update: { stock: 10_000_000 },
+});
+
+const children: ChildProcess[] = ["server/main.ts", "workers/index.ts"].map((entry) =>
+  spawn(process.execPath, ["--import", "tsx", entry], { env, stdio: ["ignore", "ignore", "inherit"] }),
+);
+async function stopChildren() {
+  for (const child of children) child.kill("SIGTERM");
+  await Promise.all(children.map((child) => new Promise((resolve) => child.once("exit", resolve))));
+}
+
+try {
+  const deadline = Date.now() + 60_000;
+  while (
+    !(await fetch(`${base}/api/health`)
+      .then((response) => response.ok)
+      .catch(() => false))
+  ) {
+    if (Date.now() > deadline) throw new Error("the app did not start");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
+  const executablePath =
+    process.env.CHROMIUM_PATH || (existsSync("/usr/bin/chromium") ? "/usr/bin/chromium" : undefined);
+  const browser = await chromium.launch({
+    executablePath,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+    ],
+  });
+  const page = await browser.newPage();
+  await page.goto(base);
+
+  const lags: number[] = [];
+  let shownBeforeLoad = 0;
+  const orders = Number(options.orders);
+  for (let index = 0; index < orders; index++) {
+    const orderId = await page.evaluate(async (product) => {
+      const response = await fetch("/api/trpc/order.place", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          items: [{ productId: product, quantity: 1 }],
+          customer: { name: "Bench Mark", email: "bench@example.com" },
+          idempotencyKey: crypto.randomUUID(),
+          mode: "async",
+        }),
+      });
+      const json = (await response.json()) as { result: { data: { id: string } } };
+      return json.result.data.id;
+    }, productId);
+    await page.goto(`${base}/orders/${orderId}`);
+    await page.waitForSelector("li[data-step]");
+    // From here on, note every step row's status and when it changed (after the current one).
+    await page.evaluate(() => {
+      const seen: { step: string; status: string; at: number }[] = [];
+      Object.assign(window, { __seen: seen });
+      const note = (element: Element) => {
+        if (element instanceof HTMLElement && element.dataset.step && element.dataset.status) {
+          seen.push({ step: element.dataset.step, status: element.dataset.status, at: Date.now() });
+        }
+      };
+      for (const row of document.querySelectorAll("li[data-step]")) note(row);
+      new MutationObserver((mutations) => {
+        for (const mutation of mutations) {
+          if (mutation.type === "attributes") note(mutation.target as Element);
+          for (const node of mutation.addedNodes) {
+            if (node instanceof Element) {
+              note(node);
+              for (const child of node.querySelectorAll("li[data-step]")) note(child);
+            }
+          }
+        }
+      }).observe(document.body, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+        attributeFilter: ["data-status"],
+      });
+    });
+    await page.waitForFunction(
+      (count) => document.querySelectorAll('li[data-step][data-status="succeeded"]').length >= count,
+      7,
+      { timeout: 30_000 },
+    );
+    const seen = (await page.evaluate(() => (window as unknown as { __seen: unknown }).__seen)) as {
+      step: string;
+      status: string;
+      at: number;
+    }[];
+    const steps = await prisma.orderStep.findMany({
+      where: { orderId },
+      select: { name: true, finishedAt: true },
+    });
+    for (const step of SIDE_EFFECT_STEPS) {
+      const finishedAt = steps.find((row) => row.name === step)?.finishedAt?.getTime();
+      const mine = seen.filter((entry) => entry.step === step);
+      const shown = mine.find((entry) => entry.status === "succeeded");
+      // Only steps the page watched change live count; one already done at first paint came from the snapshot.
+      if (!finishedAt || !shown || mine[0]?.status === "succeeded") {
+        shownBeforeLoad++;
+        continue;
+      }
+      lags.push(shown.at - finishedAt);
+    }
+  }
+  await browser.close();
+
+  const sorted = [...lags].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+  console.info(
+    `conditions: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, headless Chromium, ` +
+      `1 web + 1 worker process, Postgres and Redis on localhost, ${orders} async orders one at a time, ` +
+      `side-effect latencies ${JSON.stringify(latencies)} ms`,
+  );
+  console.info(
+    `step finished in worker → row shown in browser: ${sorted.length} steps, median ${at(0.5)} ms, ` +
+      `p95 ${at(0.95)} ms, p99 ${at(0.99)} ms, max ${sorted.at(-1)} ms ` +
+      `(${shownBeforeLoad} steps were already done when the page loaded and are not counted)`,
+  );
+} finally {
+  await stopChildren();
+  await closeRedis();
+  await prisma.$disconnect();
+}
