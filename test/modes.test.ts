@@ -145,3 +145,35 @@ describe("compensation", () => {
     expect((await readOrder(order.id)()).status).toBe("cancelled");
   });
 });
+
+describe("abandoned checkouts", () => {
+  it("are compensated by the sweeper: stock back, authorization voided", async () => {
+    const { sweepAbandonedCheckouts } = await import("../server/orders/sweeper");
+    const product = await createProduct({ stock: 4 });
+    const order = await callerFor().order.place(
+      orderInput(product.id, { items: [{ productId: product.id, quantity: 3 }] }),
+    );
+    // As a web process that died while the gateway was answering would have left it.
+    await prisma.order.update({
+      where: { id: order.id },
+      data: { status: "pending", confirmedAt: null, createdAt: new Date(Date.now() - 10 * 60_000) },
+    });
+    await prisma.orderStep.update({
+      where: { orderId_name: { orderId: order.id, name: "payment" } },
+      data: { status: "running" },
+    });
+    await prisma.orderStep.update({
+      where: { orderId_name: { orderId: order.id, name: "order" } },
+      data: { status: "pending" },
+    });
+    expect(await stockOf(product.id)).toBe(1);
+    expect(await sweepAbandonedCheckouts()).toBeGreaterThanOrEqual(1);
+    const swept = await readOrder(order.id)();
+    expect(swept.status).toBe("failed");
+    expect(swept.failureReason).toMatch(/interrupted/);
+    expect(await stockOf(product.id)).toBe(4);
+    expect(await downstreamCalls("payment", "void", order.id)).toBe(1);
+    expect(await sweepAbandonedCheckouts()).toBe(0);
+    expect(await stockOf(product.id)).toBe(4);
+  });
+});

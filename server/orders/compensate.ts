@@ -26,7 +26,8 @@ export async function compensate(
   if (FINAL_STATUSES.includes(order.status as OrderStatus)) return false;
   const statusOf = (name: StepName) => order.steps.find((step) => step.name === name)?.status as StepStatus;
 
-  const authorized = statusOf("payment") === "succeeded";
+  // "running": the gateway was asked and the answer never recorded (an interrupted checkout).
+  const authorized = statusOf("payment") === "succeeded" || statusOf("payment") === "running";
   // A synchronous checkout running its steps side by side may have shipped (and captured) already.
   const shipped = statusOf("fulfillment") === "succeeded";
   // Outside any transaction: no row lock is held while the providers answer.
