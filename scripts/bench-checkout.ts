@@ -6,12 +6,11 @@
 //
 // Options: --preset fast|realistic (knobs of the simulated services), --modes (comma list),
 // --calls N per mode, --concurrency C (requests in flight). Uses its own database (storefront_bench,
-// created and migrated here) and Redis namespace, so it disturbs nothing else.
+// created, migrated and emptied here) and Redis namespace, so it disturbs nothing else.
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { migrate } from "./migrate";
 
 const { values: options } = parseArgs({
   options: {
@@ -22,53 +21,16 @@ const { values: options } = parseArgs({
   },
 });
 
-process.env.DATABASE_URL =
-  process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_bench";
-process.env.REDIS_PREFIX = "storefront-bench";
-await migrate(process.env.DATABASE_URL);
-
+const { BENCH_PRODUCT, benchServices, closeBench, prepareBench } = await import("./bench-env");
 const { createHTTPServer } = await import("@trpc/server/adapters/standalone");
-const { checkoutModeSchema, REALISTIC_SETTINGS, SERVICE_NAMES } = await import("../server/contract");
-const { prisma } = await import("../server/db");
-const { replaceSettings } = await import("../server/downstream/settings");
-const { closeRedis } = await import("../server/redis");
+const { checkoutModeSchema, PRESETS } = await import("../server/contract");
 const { createContext } = await import("../server/trpc/init");
 const { appRouter } = await import("../server/trpc/root");
 
 const modes = options.modes.split(",").map((mode) => checkoutModeSchema.parse(mode.trim()));
 const calls = Number(options.calls);
 const concurrency = Number(options.concurrency);
-const settings =
-  options.preset === "realistic"
-    ? REALISTIC_SETTINGS
-    : {
-        defaultMode: "async" as const,
-        services: Object.fromEntries(
-          SERVICE_NAMES.map((name) => [
-            name,
-            { latencyMs: 0, jitterMs: 0, failureRate: 0, down: false, capacity: 1000 },
-          ]),
-        ) as typeof REALISTIC_SETTINGS.services,
-      };
-await replaceSettings(settings);
-
-// The benchmark's own database starts empty each run: no backlog from an earlier run.
-await prisma.$executeRaw`TRUNCATE "Order", "DownstreamCall" CASCADE`;
-const productId = "bench_product";
-await prisma.product.upsert({
-  where: { id: productId },
-  create: {
-    id: productId,
-    slug: productId,
-    name: "Benchmark product",
-    description: "Stock for the benchmark.",
-    priceCents: 1000,
-    stock: 10_000_000,
-    artHue: 0,
-    artMotif: "box",
-  },
-  update: { stock: 10_000_000 },
-});
+await prepareBench(options.preset === "realistic" ? PRESETS.realistic.services : benchServices());
 
 const server = createHTTPServer({ router: appRouter, createContext, basePath: "/api/trpc/" });
 await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -77,7 +39,7 @@ let cookie = "";
 
 async function placeOnce(mode: string): Promise<number> {
   const body = JSON.stringify({
-    items: [{ productId, quantity: 1 }],
+    items: [{ productId: BENCH_PRODUCT, quantity: 1 }],
     customer: { name: "Bench Mark", email: "bench@example.com" },
     idempotencyKey: randomUUID(),
     mode,
@@ -130,5 +92,4 @@ for (const mode of modes) {
 }
 
 server.close();
-await closeRedis();
-await prisma.$disconnect();
+await closeBench();

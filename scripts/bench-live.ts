@@ -10,56 +10,21 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { chromium } from "@playwright/test";
-import { migrate } from "./migrate";
 
 const { values: options } = parseArgs({ options: { orders: { type: "string", default: "100" } } });
 if (!existsSync(".next/BUILD_ID")) throw new Error("No production build: run `npm run build` first.");
 
 const port = 3300;
 const base = `http://127.0.0.1:${port}`;
-const env = {
-  ...process.env,
-  PORT: String(port),
-  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_bench",
-  REDIS_PREFIX: "storefront-bench",
-  NODE_ENV: "production" as const,
-};
-Object.assign(process.env, env);
-await migrate(env.DATABASE_URL);
-
-const { SERVICE_NAMES, SIDE_EFFECT_STEPS } = await import("../server/contract");
-const { prisma } = await import("../server/db");
-const { replaceSettings } = await import("../server/downstream/settings");
-const { closeRedis } = await import("../server/redis");
+const { BENCH_PRODUCT, benchEnv, benchServices, closeBench, prepareBench, prisma } = await import(
+  "./bench-env"
+);
+const { SIDE_EFFECT_STEPS } = await import("../server/contract");
+const env = { ...process.env, ...benchEnv, PORT: String(port), NODE_ENV: "production" as const };
 
 // Side effects take a few hundred ms, so their completions arrive while the page is open.
-const latencies: Record<string, number> = { fraud: 400, email: 600, analytics: 500, shipping: 300 };
-await replaceSettings({
-  defaultMode: "async",
-  services: Object.fromEntries(
-    SERVICE_NAMES.map((name) => [
-      name,
-      { latencyMs: latencies[name] ?? 0, jitterMs: 0, failureRate: 0, down: false, capacity: 1000 },
-    ]),
-  ) as Parameters<typeof replaceSettings>[0]["services"],
-});
-// The benchmark's own database starts empty each run: no backlog from an earlier run.
-await prisma.$executeRaw`TRUNCATE "Order", "DownstreamCall" CASCADE`;
-const productId = "bench_product";
-await prisma.product.upsert({
-  where: { id: productId },
-  create: {
-    id: productId,
-    slug: productId,
-    name: "Benchmark product",
-    description: "Stock for the benchmark.",
-    priceCents: 1000,
-    stock: 10_000_000,
-    artHue: 0,
-    artMotif: "box",
-  },
-  update: { stock: 10_000_000 },
-});
+const latencies = { fraud: 400, email: 600, analytics: 500, shipping: 300 };
+await prepareBench(benchServices(latencies));
 
 const children: ChildProcess[] = ["server/main.ts", "workers/index.ts"].map((entry) =>
   spawn(process.execPath, ["--import", "tsx", entry], { env, stdio: ["ignore", "ignore", "inherit"] }),
@@ -112,7 +77,7 @@ try {
       });
       const json = (await response.json()) as { result: { data: { id: string } } };
       return json.result.data.id;
-    }, productId);
+    }, BENCH_PRODUCT);
     await page.goto(`${base}/orders/${orderId}`);
     await page.waitForSelector("li[data-step]");
     // From here on, note every step row's status and when it changed (after the current one).
@@ -184,6 +149,5 @@ try {
   );
 } finally {
   await stopChildren();
-  await closeRedis();
-  await prisma.$disconnect();
+  await closeBench();
 }

@@ -5,15 +5,18 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { prisma } from "../server/db";
 import { updateSettings } from "../server/downstream/settings";
-import { closeRedis } from "../server/redis";
-import { callerFor, createProduct, downstreamCalls, orderInput, stockOf, useFastServices } from "./helpers";
+import {
+  callerFor,
+  closeConnections,
+  createProduct,
+  downstreamCalls,
+  makeServicesFast,
+  orderInput,
+  stockOf,
+} from "./helpers";
 
-beforeEach(useFastServices);
-afterAll(async () => {
-  await useFastServices();
-  await closeRedis();
-  await prisma.$disconnect();
-});
+beforeEach(makeServicesFast);
+afterAll(closeConnections);
 
 function trpcCode(result: PromiseSettledResult<unknown>): string | null {
   return result.status === "rejected" && result.reason instanceof TRPCError ? result.reason.code : null;

@@ -3,31 +3,24 @@
 // discards; the mailbox shows one receipt per order.
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { PRESETS } from "../server/contract";
-import { prisma } from "../server/db";
 import { startRelay } from "../server/outbox/relay";
-import { closeQueues } from "../server/queues";
-import { closeRedis } from "../server/redis";
 import { startSideEffectWorkers } from "../workers/side-effects";
 import {
   callerFor,
+  closeConnections,
   createProduct,
+  makeServicesFast,
   orderInput,
   readOrder,
   stepOf,
-  useFastServices,
   waitForOrder,
 } from "./helpers";
 import { exitOf, startWorkerProcess } from "./processes";
 
 const dev = callerFor().dev;
 
-beforeEach(useFastServices);
-afterAll(async () => {
-  await useFastServices();
-  await closeQueues();
-  await closeRedis();
-  await prisma.$disconnect();
-});
+beforeEach(makeServicesFast);
+afterAll(closeConnections);
 
 describe("fault knobs", () => {
   it("merges partial updates and applies presets", async () => {

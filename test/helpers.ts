@@ -1,24 +1,26 @@
 // Shared test fixtures: products of a test's own, fast downstream knobs, and a tRPC caller per
 // session (no HTTP, real Postgres and Redis).
 import { randomUUID } from "node:crypto";
-import { type PlaceOrderInput, SERVICE_NAMES, type Settings } from "../server/contract";
+import { type PlaceOrderInput, PRESETS, type Settings } from "../server/contract";
 import { prisma } from "../server/db";
 import { replaceSettings } from "../server/downstream/settings";
+import { closeQueues } from "../server/queues";
+import { closeRedis } from "../server/redis";
 import { contextForSession } from "../server/trpc/init";
 import { createCaller } from "../server/trpc/root";
 
-export const FAST_SETTINGS: Settings = {
-  defaultMode: "async",
-  services: Object.fromEntries(
-    SERVICE_NAMES.map((name) => [
-      name,
-      { latencyMs: 0, jitterMs: 0, failureRate: 0, down: false, capacity: 100 },
-    ]),
-  ) as Settings["services"],
-};
+export const FAST_SETTINGS: Settings = { defaultMode: "async", services: PRESETS["all-fast"].services };
 
-export async function useFastServices(): Promise<void> {
+export async function makeServicesFast(): Promise<void> {
   await replaceSettings(FAST_SETTINGS);
+}
+
+/** For afterAll: knobs back to fast, every connection this file opened closed. */
+export async function closeConnections(): Promise<void> {
+  await makeServicesFast();
+  await closeQueues();
+  await closeRedis();
+  await prisma.$disconnect();
 }
 
 export async function createProduct({ stock, priceCents = 1250 }: { stock: number; priceCents?: number }) {

@@ -9,7 +9,7 @@ import { closeRedis } from "../server/redis";
 import { SESSION_COOKIE } from "../server/session";
 import { createContext } from "../server/trpc/init";
 import { appRouter } from "../server/trpc/root";
-import { createProduct, orderInput, stockOf, useFastServices } from "./helpers";
+import { createProduct, makeServicesFast, orderInput, stockOf } from "./helpers";
 
 const server = createHTTPServer({
   router: appRouter,
@@ -23,7 +23,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/trpc`;
 });
-beforeEach(useFastServices);
+beforeEach(makeServicesFast);
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
   await closeRedis();

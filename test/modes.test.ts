@@ -6,24 +6,20 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { prisma } from "../server/db";
 import { updateSettings } from "../server/downstream/settings";
 import { compensate } from "../server/orders/compensate";
-import { closeRedis } from "../server/redis";
 import {
   callerFor,
+  closeConnections,
   createProduct,
   downstreamCalls,
+  makeServicesFast,
   orderInput,
   readOrder,
   stepOf,
   stockOf,
-  useFastServices,
 } from "./helpers";
 
-beforeEach(useFastServices);
-afterAll(async () => {
-  await useFastServices();
-  await closeRedis();
-  await prisma.$disconnect();
-});
+beforeEach(makeServicesFast);
+afterAll(closeConnections);
 
 const LATENCIES = { fraud: 300, email: 600, analytics: 200, shipping: 400 };
 

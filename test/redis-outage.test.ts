@@ -15,12 +15,12 @@ const { startRelay } = await import("../server/outbox/relay");
 const { closeQueues } = await import("../server/queues");
 const { closeRedis } = await import("../server/redis");
 const { startSideEffectWorkers } = await import("../workers/side-effects");
-const { callerFor, createProduct, orderInput, readOrder, stepOf, useFastServices, waitForOrder } =
+const { callerFor, createProduct, orderInput, readOrder, stepOf, makeServicesFast, waitForOrder } =
   await import("./helpers");
 
 let stop: () => Promise<void>;
 beforeAll(async () => {
-  await useFastServices();
+  await makeServicesFast();
   const relay = startRelay({ pollMs: 200 });
   const workers = startSideEffectWorkers();
   stop = async () => {
@@ -56,7 +56,7 @@ it("places orders while Redis is down and runs their side effects once it is bac
   expect(await prisma.outboxMessage.count({ where: { orderId: placed.id, dispatchedAt: null } })).toBe(3);
 
   await redisServer.start();
-  await useFastServices();
+  await makeServicesFast();
   const order = await waitForOrder(readOrder(placed.id), (current) => current.status === "completed", 30_000);
   for (const name of ["fraud", "email", "analytics", "fulfillment"]) {
     expect(stepOf(order, name).status).toBe("succeeded");

@@ -15,33 +15,28 @@ import {
 import { prisma } from "../server/db";
 import { updateSettings } from "../server/downstream/settings";
 import { relayOnce, startRelay } from "../server/outbox/relay";
-import { closeQueues, sideEffectQueue } from "../server/queues";
+import { sideEffectQueue } from "../server/queues";
 import { attachRealtime } from "../server/realtime/server";
-import { closeRedis } from "../server/redis";
 import { SESSION_COOKIE } from "../server/session";
 import { startSideEffectWorkers } from "../workers/side-effects";
 import {
   callerFor,
+  closeConnections,
   createProduct,
   downstreamCalls,
+  makeServicesFast,
   orderInput,
   readOrder,
   stepOf,
   stockOf,
-  useFastServices,
   waitForOrder,
 } from "./helpers";
 
-afterAll(async () => {
-  await useFastServices();
-  await closeQueues();
-  await closeRedis();
-  await prisma.$disconnect();
-});
+afterAll(closeConnections);
 
 describe("outbox relay", () => {
   it("enqueues each outbox row once, however often it runs", async () => {
-    await useFastServices();
+    await makeServicesFast();
     const product = await createProduct({ stock: 5 });
     const order = await callerFor().order.place(orderInput(product.id));
     const rows = await prisma.outboxMessage.findMany({ where: { orderId: order.id } });
@@ -80,7 +75,7 @@ describe("workers", () => {
     };
   });
   afterAll(() => stop());
-  beforeEach(useFastServices);
+  beforeEach(makeServicesFast);
 
   it("runs every side effect once and completes the order", async () => {
     const product = await createProduct({ stock: 5 });

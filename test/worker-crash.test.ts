@@ -4,27 +4,22 @@
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { prisma } from "../server/db";
 import { updateSettings } from "../server/downstream/settings";
-import { allSideEffectQueues, closeQueues } from "../server/queues";
-import { closeRedis } from "../server/redis";
+import { allSideEffectQueues } from "../server/queues";
 import {
   callerFor,
+  closeConnections,
   createProduct,
   downstreamCalls,
+  makeServicesFast,
   orderInput,
   readOrder,
   stepOf,
-  useFastServices,
   waitForOrder,
 } from "./helpers";
 import { exitOf, startWorkerProcess } from "./processes";
 
-beforeEach(useFastServices);
-afterAll(async () => {
-  await useFastServices();
-  await closeQueues();
-  await closeRedis();
-  await prisma.$disconnect();
-});
+beforeEach(makeServicesFast);
+afterAll(closeConnections);
 
 /** Orders other test files left unprocessed would queue ahead of this file's own. */
 async function drainBacklog(): Promise<void> {
