@@ -5,7 +5,11 @@ import { defineConfig, devices } from "@playwright/test";
 
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
-const databaseUrl = process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_test";
+// A database of its own: the integration tests' leftover outbox rows must not reach this server's
+// relay (nor this server's relay take theirs). Test files import server code, so they get it too.
+const databaseUrl = process.env.E2E_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_e2e";
+process.env.DATABASE_URL = databaseUrl;
+process.env.REDIS_PREFIX = "storefront-e2e";
 
 // CHROMIUM_PATH, else Debian's chromium, else Playwright's own browser (`npx playwright install chromium`).
 const executablePath =

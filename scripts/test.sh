@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: the whole suite, stopping at the first failure:
 #   type check -> lint -> integration tests (vitest) -> production build -> browser tests (playwright)
-# It uses its own database (TEST_DATABASE_URL, default .../storefront_test) and Redis prefix, so it
+# It uses its own databases (TEST_DATABASE_URL, default .../storefront_test, and E2E_DATABASE_URL,
+# default .../storefront_e2e, see playwright.config.ts) and Redis prefixes, so it
 # never touches the data of `npm run shop`. Run a single part directly, e.g. `npx vitest run test/x.test.ts`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
