@@ -10,6 +10,7 @@ import { config } from "./config";
 import { prisma } from "./db";
 import { attachRealtime } from "./realtime/server";
 import { closeRedis } from "./redis";
+import { newSession, readSession } from "./session";
 import { createContext } from "./trpc/init";
 import { appRouter } from "./trpc/root";
 
@@ -40,6 +41,11 @@ const server = createServer((req, res) => {
   if (url === "/api/health") {
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
     return;
+  }
+  // Every visitor gets a session before their first purchase, so a checkout can be watched live
+  // (by idempotency key) while it runs.
+  if (!url.startsWith("/_next/") && !readSession(req.headers.cookie)) {
+    res.appendHeader("set-cookie", newSession().cookie);
   }
   return handlePage(req, res);
 });
