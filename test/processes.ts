@@ -32,6 +32,10 @@ export class PrivateRedis {
   private child: ChildProcess | null = null;
   constructor(readonly port: number) {}
 
+  get running(): boolean {
+    return this.child !== null;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }

@@ -29,6 +29,8 @@ beforeAll(async () => {
   };
 });
 afterAll(async () => {
+  // Closing workers waits for Redis: bring it back if a failed test left it down.
+  if (!redisServer.running) await redisServer.start();
   await stop();
   await closeQueues();
   await closeRedis();
