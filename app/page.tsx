@@ -7,8 +7,8 @@ export default function ShopPage() {
       <section className="hero">
         <h1>Good things for slow mornings</h1>
         <p className="lede">
-          Cups, coffee, tea and a few desk things. Every purchase is also a small experiment: pick a checkout mode
-          above, buy something, and the order page shows exactly what your request waited for.
+          Cups, coffee, tea and a few desk things. Every purchase is also a small experiment: pick a checkout
+          mode above, buy something, and the order page shows exactly what your request waited for.
         </p>
       </section>
       <Catalog />

@@ -54,8 +54,9 @@ export function CartView() {
         {blocked.length > 0 ? (
           <>
             <p className="field-error" role="alert">
-              Lower the quantity of {blocked.map((line) => line.product?.name ?? "an unavailable item").join(", ")}{" "}
-              to what is in stock (or remove it) to continue.
+              Lower the quantity of{" "}
+              {blocked.map((line) => line.product?.name ?? "an unavailable item").join(", ")} to what is in
+              stock (or remove it) to continue.
             </p>
             <button type="button" className="button button-primary button-block" disabled>
               Checkout
@@ -111,11 +112,13 @@ function CartLineRow({ line }: { line: JoinedLine }) {
           value={line.quantity}
           onChange={(event) => setQuantity(product.id, Number(event.target.value))}
         >
-          {Array.from({ length: Math.min(choices, MAX_QUANTITY) }, (_, index) => index + 1).map((quantity) => (
-            <option key={quantity} value={quantity} disabled={quantity > line.available}>
-              {quantity}
-            </option>
-          ))}
+          {Array.from({ length: Math.min(choices, MAX_QUANTITY) }, (_, index) => index + 1).map(
+            (quantity) => (
+              <option key={quantity} value={quantity} disabled={quantity > line.available}>
+                {quantity}
+              </option>
+            ),
+          )}
         </select>
       </div>
       <p className="cart-line-total">{formatPrice(product.priceCents * line.quantity)}</p>

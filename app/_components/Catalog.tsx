@@ -12,13 +12,16 @@ const STOCK_REFRESH_MS = 10_000;
 export function Catalog() {
   const trpc = useTRPC();
   const products = useQuery(
-    trpc.product.list.queryOptions(undefined, { refetchInterval: STOCK_REFRESH_MS, refetchOnWindowFocus: true }),
+    trpc.product.list.queryOptions(undefined, {
+      refetchInterval: STOCK_REFRESH_MS,
+      refetchOnWindowFocus: true,
+    }),
   );
   const cart = useCart();
 
   if (products.isPending) {
     return (
-      <div className="product-grid" aria-busy="true" aria-label="Loading products">
+      <div className="product-grid" aria-busy="true" role="status" aria-label="Loading products">
         {Array.from({ length: 8 }, (_, index) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: placeholders have no identity
           <div key={index} className="card product-card skeleton" />

@@ -3,7 +3,7 @@
 // slow dependency; in an asynchronous one it waits only for the critical path.
 "use client";
 
-import { type CheckoutMode, type OrderView, STEP_NAMES, STEPS, type StepStatus } from "@/server/contract";
+import { type CheckoutMode, type OrderView, STEP_NAMES, STEPS, type StepName } from "@/server/contract";
 import { formatDuration } from "../_lib/format";
 import { STEP_STATUS_LABELS } from "../_lib/labels";
 import { useNow } from "../_lib/useNow";
@@ -19,13 +19,26 @@ interface Props {
 const WAITING_FOR: Record<CheckoutMode, string> = {
   async: "Async checkout: the request waits for the critical path only. Everything else is queued for later.",
   sync: "Sync checkout: the spinner pays for every slow dependency, one after another (latency stacking).",
-  "sync-parallel": "Sync-parallel checkout: the side effects run at once, and the spinner waits for the slowest.",
+  "sync-parallel":
+    "Sync-parallel checkout: the side effects run at once, and the spinner waits for the slowest.",
 };
 
 export function CheckoutProgress({ mode, startedAt, order, live }: Props) {
   const now = useNow(true);
-  const statusOf = (name: (typeof STEP_NAMES)[number]): StepStatus | null =>
-    order?.steps.find((step) => step.name === name)?.status ?? null;
+  const stepOf = (name: StepName) => order?.steps.find((step) => step.name === name);
+
+  /** "Done · 790 ms", "Running · 1.2 s": each step's share of the wait, so the stacking shows. */
+  const stepText = (name: StepName): string => {
+    const step = stepOf(name);
+    const later = mode === "async" && STEPS[name].phase === "sideEffect";
+    if (later && (!step || step.status === "pending")) return "Later, not waited for";
+    if (!step) return live ? "Waiting" : "…";
+    const label = STEP_STATUS_LABELS[step.status];
+    if (!step.startedAt) return label;
+    const moving = step.status === "running" || step.status === "retrying";
+    const end = moving || !step.finishedAt ? now : Date.parse(step.finishedAt);
+    return `${label} · ${formatDuration(Math.max(0, end - Date.parse(step.startedAt)))}`;
+  };
 
   return (
     <section className="progress card" aria-label="Placing your order" aria-busy="true">
@@ -39,26 +52,19 @@ export function CheckoutProgress({ mode, startedAt, order, live }: Props) {
         </div>
       </div>
       <p className="hint">{WAITING_FOR[mode]}</p>
+      {!live && (
+        <p className="hint">
+          Live step updates are not available right now; the order page will show every step.
+        </p>
+      )}
       <ol className="progress-steps" aria-label="Checkout steps">
-        {STEP_NAMES.map((name) => {
-          const status = statusOf(name);
-          const later = mode === "async" && STEPS[name].phase === "sideEffect";
-          return (
-            <li key={name} data-status={status ?? "unknown"} aria-label={STEPS[name].label}>
-              <span className="step-dot" aria-hidden="true" />
-              <span className="progress-step-label">{STEPS[name].label}</span>
-              <span className="progress-step-status">
-                {later && (status === null || status === "pending")
-                  ? "Later, not waited for"
-                  : status
-                    ? STEP_STATUS_LABELS[status]
-                    : live
-                      ? "Waiting"
-                      : "…"}
-              </span>
-            </li>
-          );
-        })}
+        {STEP_NAMES.map((name) => (
+          <li key={name} data-status={stepOf(name)?.status ?? "unknown"} aria-label={STEPS[name].label}>
+            <span className="step-dot" aria-hidden="true" />
+            <span className="progress-step-label">{STEPS[name].label}</span>
+            <span className="progress-step-status tabular">{stepText(name)}</span>
+          </li>
+        ))}
       </ol>
     </section>
   );

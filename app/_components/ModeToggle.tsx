@@ -10,8 +10,11 @@ export function ModeToggle() {
   return (
     <div className="mode-band">
       <div className="container mode-row">
+        <span className="mode-caption" aria-hidden="true">
+          Checkout mode
+        </span>
         <fieldset className="segmented">
-          <legend>Checkout mode</legend>
+          <legend className="visually-hidden">Checkout mode</legend>
           {CHECKOUT_MODES.map((option) => (
             <label key={option} data-checked={option === mode}>
               <input

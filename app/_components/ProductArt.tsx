@@ -72,7 +72,10 @@ const motifs: Record<string, Motif> = {
   bottle: (c) => (
     <>
       <rect x="106" y="36" width="28" height="16" rx="4" fill={c.dark} />
-      <path d="M110 52h20v10c14 6 20 16 20 30v42a8 8 0 0 1-8 8h-44a8 8 0 0 1-8-8V92c0-14 6-24 20-30z" fill={c.base} />
+      <path
+        d="M110 52h20v10c14 6 20 16 20 30v42a8 8 0 0 1-8 8h-44a8 8 0 0 1-8-8V92c0-14 6-24 20-30z"
+        fill={c.base}
+      />
       <path d="M90 96h60v8H90z" fill={c.dark} opacity="0.35" />
       <rect x="98" y="110" width="8" height="26" rx="4" fill={c.light} opacity="0.55" />
     </>

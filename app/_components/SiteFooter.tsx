@@ -4,8 +4,8 @@ export function SiteFooter() {
     <footer className="site-footer">
       <div className="container">
         <p>
-          Slow Morning is a demonstration shop: nothing is really charged or shipped. It exists to show one design
-          choice, what a checkout request should wait for.
+          Slow Morning is a demonstration shop: nothing is really charged or shipped. It exists to show one
+          design choice, what a checkout request should wait for.
         </p>
       </div>
     </footer>

@@ -25,10 +25,17 @@ export function SiteHeader() {
           <Link href="/" aria-current={current("/")}>
             Shop
           </Link>
-          <Link href="/cart" aria-current={current("/cart")} aria-label={`Cart, ${items} ${items === 1 ? "item" : "items"}`}>
+          <Link
+            href="/cart"
+            aria-current={current("/cart")}
+            aria-label={`Cart, ${items} ${items === 1 ? "item" : "items"}`}
+          >
             Cart <span className="count-pill">{items}</span>
           </Link>
-          <Link href="/dev" className="nav-dev">
+          <Link href="/orders" aria-current={current("/orders")}>
+            Orders
+          </Link>
+          <Link href="/dev" className="nav-dev" aria-current={current("/dev")} prefetch={false}>
             Developer console
           </Link>
         </nav>

@@ -29,7 +29,9 @@ export function addToCart(productId: string, stock: number): void {
 
 export function setQuantity(productId: string, quantity: number): void {
   const clamped = Math.max(1, Math.min(MAX_QUANTITY, Math.round(quantity)));
-  cart.set((lines) => lines.map((line) => (line.productId === productId ? { ...line, quantity: clamped } : line)));
+  cart.set((lines) =>
+    lines.map((line) => (line.productId === productId ? { ...line, quantity: clamped } : line)),
+  );
 }
 
 export function removeFromCart(productId: string): void {

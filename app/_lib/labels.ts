@@ -23,9 +23,11 @@ export const ORDER_STATUS_LABELS: Record<OrderStatus, string> = {
 /** One line under the status badge: what this status means for the shopper. */
 export const ORDER_STATUS_NOTES: Record<OrderStatus, string> = {
   pending: "The critical path is still running: stock, payment, confirmation.",
-  placed: "Your order is confirmed. The remaining work finishes in the background and appears below as it happens.",
+  placed:
+    "Your order is confirmed. The remaining work finishes in the background and appears below as it happens.",
   completed: "Everything is done: screened, receipt sent, payment captured and shipment booked.",
-  cancelled: "Fraud screening rejected the order after it was placed, so the payment hold was voided and the stock released.",
+  cancelled:
+    "Fraud screening rejected the order after it was placed, so the payment hold was voided and the stock released.",
   failed: "The checkout could not finish. Nothing was charged and the stock went back on the shelf.",
   needs_attention:
     "A background step keeps failing and is parked for a human to look at. Your order stands; nothing is lost.",

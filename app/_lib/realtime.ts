@@ -30,7 +30,10 @@ export function watchOrder(socket: OrderSocket, input: WatchOrderInput, timeoutM
 }
 
 /** The order to show after `incoming` arrives: validated, and only ever moving forward. */
-export function newerOrder(incoming: unknown, current: OrderView | null | undefined): OrderView | null | undefined {
+export function newerOrder(
+  incoming: unknown,
+  current: OrderView | null | undefined,
+): OrderView | null | undefined {
   const parsed = orderView.safeParse(incoming);
   if (!parsed.success) return current;
   return isNewer(parsed.data, current) ? parsed.data : current;

@@ -42,7 +42,8 @@ export function describeProblem(error: unknown): ApiProblem {
     };
   }
   return {
-    message: "We could not reach the shop. Check your connection and try again; you will not be charged twice.",
+    message:
+      "We could not reach the shop. Check your connection and try again; you will not be charged twice.",
     appCode: null,
     orderId: null,
     fieldErrors: {},

@@ -1,0 +1,231 @@
+// Checkout: who is buying, what, and the Purchase button. The server is the authority on everything
+// (stock, totals, validation); this page validates for comfort, shows the server's words when it
+// refuses, and makes a double click or a retry harmless with one idempotency key per checkout.
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { type FormEvent, useRef, useState } from "react";
+import { z } from "zod";
+import { type CheckoutMode, type OrderView, placeOrderInput } from "@/server/contract";
+import { clearCart } from "../_lib/cart";
+import { formatPrice, sentence } from "../_lib/format";
+import { forgetIdempotencyKey, idempotencyKeyFor } from "../_lib/idempotency";
+import { MODE_LABELS, useCheckoutMode } from "../_lib/mode";
+import { connectOrderSocket, newerOrder, watchOrder } from "../_lib/realtime";
+import { type ApiProblem, describeProblem, useTRPC } from "../_lib/trpc";
+import { useCartLines } from "../_lib/useCartLines";
+import { CheckoutProgress } from "./CheckoutProgress";
+import { ProblemNotice } from "./ProblemNotice";
+import { TextField } from "./TextField";
+
+type Field = "name" | "email";
+type FieldErrors = Partial<Record<Field, string>>;
+
+const customerSchema = placeOrderInput.shape.customer;
+/** Do not hold the purchase back long for the live view; the order page catches up anyway. */
+const WATCH_BEFORE_PURCHASE_MS = 1500;
+
+/** The server's zod issues, put next to the field they are about when we can tell which one. */
+function serverFieldErrors(problem: ApiProblem): { fields: FieldErrors; other: string[] } {
+  const fields: FieldErrors = {};
+  const other = [...problem.formErrors];
+  for (const [key, messages] of Object.entries(problem.fieldErrors)) {
+    for (const message of messages ?? []) {
+      const field = (["name", "email"] as const).find((candidate) => message.startsWith(candidate));
+      if (key === "customer" && field && !fields[field]) fields[field] = sentence(message);
+      else other.push(`${key}: ${message}`);
+    }
+  }
+  return { fields, other };
+}
+
+interface Watching {
+  mode: CheckoutMode;
+  startedAt: number;
+  order: OrderView | null;
+  live: boolean;
+}
+
+export function CheckoutView() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const mode = useCheckoutMode();
+  const { products, lines, totalCents } = useCartLines({ liveStock: false });
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
+  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  const [watching, setWatching] = useState<Watching | null>(null);
+  const [placed, setPlaced] = useState(false);
+  const submitting = useRef(false);
+  const place = useMutation(trpc.order.place.mutationOptions());
+  const busy = place.isPending || watching !== null || placed;
+
+  /** Typing in a field clears its error; the next Purchase validates again. */
+  const edit = (field: Field, set: (value: string) => void) => (value: string) => {
+    set(value);
+    setFieldErrors((current) => ({ ...current, [field]: undefined }));
+  };
+
+  async function purchase(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (submitting.current) return;
+    const customer = customerSchema.safeParse({ name, email });
+    if (!customer.success) {
+      const issues = z.flattenError(customer.error).fieldErrors;
+      setFieldErrors({
+        name: issues.name?.[0] && sentence(issues.name[0]),
+        email: issues.email?.[0] && sentence(issues.email[0]),
+      });
+      return;
+    }
+    submitting.current = true;
+    setFieldErrors({});
+    setProblem(null);
+
+    const request = {
+      items: lines.map((line) => ({ productId: line.productId, quantity: line.quantity })),
+      customer: customer.data,
+      mode,
+    };
+    const idempotencyKey = idempotencyKeyFor(request);
+    setWatching({ mode, startedAt: Date.now(), order: null, live: true });
+
+    // Watch the checkout by its key before asking for it, so not a single step goes unseen.
+    const socket = connectOrderSocket();
+    socket.on("order:updated", (payload) => {
+      setWatching((current) => current && { ...current, order: newerOrder(payload, current.order) ?? null });
+    });
+    const ack = await watchOrder(socket, { idempotencyKey }, WATCH_BEFORE_PURCHASE_MS);
+    setWatching(
+      (current) =>
+        current && {
+          ...current,
+          live: ack.ok,
+          order: ack.ok ? (newerOrder(ack.order, current.order) ?? null) : current.order,
+        },
+    );
+
+    try {
+      const order = await place.mutateAsync({ ...request, idempotencyKey });
+      void queryClient.invalidateQueries(trpc.product.list.queryFilter());
+      forgetIdempotencyKey();
+      queryClient.setQueryData(trpc.order.byId.queryKey({ orderId: order.id }), order);
+      setPlaced(true);
+      clearCart();
+      router.push(`/orders/${order.id}`);
+    } catch (error) {
+      const described = describeProblem(error);
+      void queryClient.invalidateQueries(trpc.product.list.queryFilter());
+      // No answer: the order may exist, so the retry must carry the same key. Any answer is final.
+      if (!described.noAnswer) forgetIdempotencyKey();
+      const { fields, other } = serverFieldErrors(described);
+      setFieldErrors(fields);
+      setProblem({ ...described, formErrors: other });
+      setWatching(null);
+      submitting.current = false;
+    } finally {
+      socket.disconnect();
+    }
+  }
+
+  if (placed) {
+    return (
+      <p className="notice" role="status">
+        Order placed. Taking you to it…
+      </p>
+    );
+  }
+  if (lines.length === 0) {
+    return (
+      <div className="empty-state card">
+        <h2>Your cart is empty</h2>
+        <p>Add something to your cart before checking out.</p>
+        <Link href="/" className="button button-primary">
+          Browse the shop
+        </Link>
+      </div>
+    );
+  }
+
+  return (
+    <div className="checkout-layout">
+      <div className="checkout-main">
+        {watching && (
+          <CheckoutProgress
+            mode={watching.mode}
+            startedAt={watching.startedAt}
+            order={watching.order}
+            live={watching.live}
+          />
+        )}
+        <form className="card form" onSubmit={purchase} noValidate aria-label="Checkout">
+          <h2>Your details</h2>
+          <TextField
+            name="name"
+            label="Name"
+            autoComplete="name"
+            value={name}
+            disabled={busy}
+            error={fieldErrors.name}
+            onChange={edit("name", setName)}
+          />
+          <TextField
+            name="email"
+            label="Email"
+            type="email"
+            autoComplete="email"
+            value={email}
+            disabled={busy}
+            error={fieldErrors.email}
+            hint="For the receipt. It is sent by a background step, exactly once."
+            onChange={edit("email", setEmail)}
+          />
+          <p className="checkout-mode-note">
+            Checkout mode: <strong>{MODE_LABELS[mode]}</strong>
+            <span className="muted"> (change it in the bar at the top)</span>
+          </p>
+          {problem && <ProblemNotice problem={problem} mode={mode} />}
+          <button type="submit" className="button button-primary button-large" disabled={busy}>
+            {busy ? "Purchasing…" : `Purchase · ${formatPrice(totalCents)}`}
+          </button>
+          <p className="hint">Nothing is really charged in this demonstration shop.</p>
+        </form>
+      </div>
+      <aside className="summary card" aria-label="Order summary">
+        <h2>Order summary</h2>
+        {products.isPending ? (
+          <p className="muted">Loading…</p>
+        ) : (
+          <ul className="summary-lines">
+            {lines.map((line) => (
+              <li key={line.productId}>
+                <span>
+                  {line.product?.name ?? "Unavailable product"}{" "}
+                  <span className="muted">× {line.quantity}</span>
+                </span>
+                <span>{formatPrice((line.product?.priceCents ?? 0) * line.quantity)}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+        <dl className="summary-rows">
+          <div>
+            <dt>Shipping</dt>
+            <dd>Free</dd>
+          </div>
+          <div className="summary-total">
+            <dt>Total</dt>
+            <dd>{formatPrice(totalCents)}</dd>
+          </div>
+        </dl>
+        <Link href="/cart" className="link-button">
+          Edit cart
+        </Link>
+      </aside>
+    </div>
+  );
+}

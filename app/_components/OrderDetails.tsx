@@ -1,0 +1,150 @@
+// One order, live: status, the two numbers that tell sync from async (time to confirmation, time to
+// done), the waterfall of its steps, and what was bought. The snapshot comes from order.byId; every
+// change after that arrives over socket.io.
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { orderIdInput } from "@/server/contract";
+import { formatDuration, formatPrice, msBetween, sentence } from "../_lib/format";
+import { ORDER_STATUS_NOTES } from "../_lib/labels";
+import { MODE_EXPLANATIONS, MODE_LABELS } from "../_lib/mode";
+import { describeProblem, useTRPC } from "../_lib/trpc";
+import { type LiveState, useLiveOrder } from "../_lib/useLiveOrder";
+import { useNow } from "../_lib/useNow";
+import { OrderNotFound } from "./OrderNotFound";
+import { OrderStatusBadge } from "./OrderStatusBadge";
+import { orderIsMoving, Waterfall } from "./Waterfall";
+
+const LIVE_LABELS: Record<LiveState, string> = {
+  connecting: "Connecting…",
+  live: "Live",
+  reconnecting: "Reconnecting…",
+  unavailable: "Live updates unavailable",
+};
+
+const placedAt = new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "medium" });
+
+export function OrderDetails({ orderId }: { orderId: string }) {
+  const valid = orderIdInput.safeParse({ orderId }).success;
+  if (!valid) return <OrderNotFound />;
+  return <LoadedOrder orderId={orderId} />;
+}
+
+function LoadedOrder({ orderId }: { orderId: string }) {
+  const trpc = useTRPC();
+  const query = useQuery(trpc.order.byId.queryOptions({ orderId }));
+  const live = useLiveOrder(orderId, query.isSuccess);
+  const order = query.data;
+  const now = useNow(order ? orderIsMoving(order) : false);
+
+  if (query.isPending) return <p className="muted">Loading your order…</p>;
+  if (query.isError) {
+    const problem = describeProblem(query.error);
+    if (problem.notFound) return <OrderNotFound />;
+    return (
+      <div className="notice notice-error" role="alert">
+        <p className="notice-title">This order could not be loaded</p>
+        <p>{problem.message}</p>
+        <button type="button" className="button" onClick={() => query.refetch()}>
+          Try again
+        </button>
+      </div>
+    );
+  }
+  if (!order) return <OrderNotFound />;
+
+  const confirmation = order.confirmedAt
+    ? formatDuration(msBetween(order.createdAt, order.confirmedAt))
+    : null;
+  const done = order.settledAt ? formatDuration(msBetween(order.createdAt, order.settledAt)) : null;
+  const freeFor = order.confirmedAt && order.settledAt ? msBetween(order.confirmedAt, order.settledAt) : null;
+
+  return (
+    <article className="order" aria-labelledby="order-title">
+      <header className="order-head">
+        <div>
+          <p className="eyebrow">Order {order.id.slice(0, 8)}</p>
+          <h1 id="order-title" className="page-title">
+            {order.status === "failed"
+              ? "This order did not go through"
+              : order.status === "cancelled"
+                ? "This order was cancelled"
+                : `Thank you, ${order.customer.name}`}
+          </h1>
+          <p className="muted">Placed {placedAt.format(new Date(order.createdAt))}</p>
+        </div>
+        <section className="order-status" aria-label="Order status">
+          <OrderStatusBadge status={order.status} />
+          <span className="live-indicator" data-state={live} role="status">
+            {LIVE_LABELS[live]}
+          </span>
+        </section>
+      </header>
+      <p className="status-note">{ORDER_STATUS_NOTES[order.status]}</p>
+      {order.failureReason && (
+        <div className="notice notice-error" role="alert">
+          <p className="notice-title">What went wrong</p>
+          <p>{order.failureReason}</p>
+        </div>
+      )}
+
+      <section className="metrics" aria-label="Timings">
+        <div className="metric card">
+          <p className="metric-label">Time to confirmation</p>
+          <p className="metric-value tabular">
+            {confirmation ??
+              (order.status === "failed" ? "Never" : formatDuration(now - Date.parse(order.createdAt)))}
+          </p>
+          <p className="metric-caption">How long the Purchase request kept you waiting.</p>
+        </div>
+        <div className="metric card">
+          <p className="metric-label">Time to done</p>
+          <p className="metric-value tabular">
+            {done ??
+              (orderIsMoving(order) ? "In progress" : order.status === "needs_attention" ? "Not yet" : "–")}
+          </p>
+          <p className="metric-caption">Until the last step finished, answer or not.</p>
+        </div>
+        <div className="metric card">
+          <p className="metric-label">Checkout mode</p>
+          <p className="metric-value">{MODE_LABELS[order.mode]}</p>
+          <p className="metric-caption">{sentence(MODE_EXPLANATIONS[order.mode])}</p>
+        </div>
+      </section>
+      {freeFor !== null && freeFor > 50 && (
+        <p className="hint">
+          You had your answer {formatDuration(freeFor)} before the last step finished: that work happened
+          without holding you hostage.
+        </p>
+      )}
+
+      <Waterfall order={order} now={now} />
+
+      <section className="card order-items" aria-labelledby="items-title">
+        <h2 id="items-title">Items</h2>
+        <ul className="summary-lines" aria-label="Items">
+          {order.items.map((item) => (
+            <li key={item.productId}>
+              <span>
+                {item.name} <span className="muted">× {item.quantity}</span>
+              </span>
+              <span>{formatPrice(item.unitPriceCents * item.quantity)}</span>
+            </li>
+          ))}
+        </ul>
+        <dl className="summary-rows">
+          <div className="summary-total">
+            <dt>Total</dt>
+            <dd>{formatPrice(order.totalCents)}</dd>
+          </div>
+        </dl>
+        <h2>Customer</h2>
+        <p>
+          {order.customer.name}
+          <br />
+          <span className="muted">{order.customer.email}</span>
+        </p>
+      </section>
+    </article>
+  );
+}

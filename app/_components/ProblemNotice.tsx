@@ -1,0 +1,53 @@
+// Why a purchase did not go through, in the server's words, with what to do next. When the failed
+// checkout left an order behind (compensated: nothing charged), it links to it.
+"use client";
+
+import Link from "next/link";
+import type { AppErrorCode, CheckoutMode } from "@/server/contract";
+import type { ApiProblem } from "../_lib/trpc";
+
+const TITLES: Partial<Record<AppErrorCode, string>> = {
+  OUT_OF_STOCK: "Out of stock",
+  PAYMENT_DECLINED: "Payment declined",
+  DEPENDENCY_FAILED: "Checkout could not finish",
+  BAD_REQUEST: "Please check your order",
+  IDEMPOTENCY_CONFLICT: "This checkout was already used",
+};
+
+export function ProblemNotice({ problem, mode }: { problem: ApiProblem; mode: CheckoutMode }) {
+  const title = problem.noAnswer
+    ? "No answer from the shop"
+    : ((problem.appCode && TITLES[problem.appCode]) ?? "Your order was not placed");
+  return (
+    <div className="notice notice-error" role="alert">
+      <p className="notice-title">{title}</p>
+      <p>{problem.message}</p>
+      {problem.formErrors.length > 0 && (
+        <ul>
+          {problem.formErrors.map((message) => (
+            <li key={message}>{message}</li>
+          ))}
+        </ul>
+      )}
+      {problem.appCode === "OUT_OF_STOCK" && (
+        <p>
+          Nothing was charged. <Link href="/cart">Update your cart</Link> and try again.
+        </p>
+      )}
+      {problem.appCode === "DEPENDENCY_FAILED" && mode !== "async" && (
+        <p className="hint">
+          That is temporal coupling: a synchronous checkout fails when any dependency fails. In async mode the
+          same step would have been retried in the background while your order stood.
+        </p>
+      )}
+      {problem.noAnswer && (
+        <p className="hint">Pressing Purchase again is safe: it carries the same idempotency key.</p>
+      )}
+      {problem.orderId && (
+        <p>
+          <Link href={`/orders/${problem.orderId}`}>See what happened to this order</Link>
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,212 @@
+// The order's steps on one clock that starts at the Purchase click: a bar per step, critical path
+// first, side effects after, and a line where the shopper got an answer. Everything left of that line
+// is what the request waited for; everything right of it finished later, while the shopper was free.
+"use client";
+
+import {
+  CRITICAL_STEPS,
+  type OrderStepView,
+  type OrderView,
+  SIDE_EFFECT_STEPS,
+  STEPS,
+  type StepName,
+} from "@/server/contract";
+import { formatDuration, formatTick, msBetween } from "../_lib/format";
+import { STEP_STATUS_LABELS } from "../_lib/labels";
+
+const TICK_STEPS_MS = [
+  10, 20, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 15_000, 30_000, 60_000,
+];
+const MAX_TICKS = 6;
+
+/** A step still moving: its bar ends at "now" (a retrying step keeps the time of its last failure). */
+function inFlight(step: OrderStepView): boolean {
+  return step.status === "running" || step.status === "retrying";
+}
+
+function stepEnd(step: OrderStepView, now: number): number | null {
+  if (!step.startedAt) return null;
+  if (inFlight(step)) return Math.max(now, Date.parse(step.startedAt));
+  return step.finishedAt ? Date.parse(step.finishedAt) : null;
+}
+
+/** True while anything on the page still moves, so the clock should keep ticking. */
+export function orderIsMoving(order: OrderView): boolean {
+  if (order.steps.some(inFlight)) return true;
+  return (order.status === "pending" || order.status === "placed") && order.settledAt === null;
+}
+
+interface Marker {
+  atMs: number;
+  label: string;
+}
+
+function answerMarker(order: OrderView): Marker | null {
+  if (order.confirmedAt)
+    return { atMs: msBetween(order.createdAt, order.confirmedAt), label: "shopper got an answer" };
+  if (order.status === "failed" && order.settledAt) {
+    return { atMs: msBetween(order.createdAt, order.settledAt), label: "shopper got an error" };
+  }
+  return null;
+}
+
+function tickStep(spanMs: number): number {
+  return (
+    TICK_STEPS_MS.find((step) => spanMs / step <= MAX_TICKS) ??
+    Math.ceil(spanMs / MAX_TICKS / 60_000) * 60_000
+  );
+}
+
+function placeholder(step: OrderStepView, order: OrderView): string {
+  if (step.status === "skipped") return "Skipped";
+  if (step.status !== "pending") return "";
+  if (order.status === "failed" || order.status === "cancelled") return "Not run";
+  const after = STEPS[step.name].after;
+  const waitingOn = after ? order.steps.find((candidate) => candidate.name === after) : undefined;
+  if (after && waitingOn?.status !== "succeeded") return `Starts after ${STEPS[after].label.toLowerCase()}`;
+  if (STEPS[step.name].phase === "critical") return "Waiting";
+  return order.mode === "async" ? "Queued" : "Waiting its turn";
+}
+
+export function Waterfall({ order, now }: { order: OrderView; now: number }) {
+  const origin = Date.parse(order.createdAt);
+  const marker = answerMarker(order);
+  const ends = order.steps.map((step) => stepEnd(step, now) ?? origin);
+  if (order.settledAt) ends.push(Date.parse(order.settledAt));
+  if (orderIsMoving(order)) ends.push(now);
+  const spanMs = Math.max(100, ...ends.map((end) => end - origin), marker?.atMs ?? 0) * 1.06;
+  const step = tickStep(spanMs);
+  const ticks = Array.from({ length: Math.floor(spanMs / step) + 1 }, (_, index) => index * step);
+  const percent = (ms: number) => `${Math.min(100, Math.max(0, (ms / spanMs) * 100))}%`;
+  const stepsNamed = (names: readonly StepName[]) =>
+    names.flatMap((name) => order.steps.filter((candidate) => candidate.name === name));
+
+  const row = (view: OrderStepView) => {
+    const definition = STEPS[view.name];
+    const labelId = `step-${view.name}-label`;
+    const end = stepEnd(view, now);
+    const start = view.startedAt ? Date.parse(view.startedAt) - origin : null;
+    const duration = start !== null && end !== null ? end - origin - start : null;
+    const note = view.error ?? view.detail;
+    return (
+      <li
+        key={view.name}
+        className="wf-row"
+        aria-labelledby={labelId}
+        data-step={view.name}
+        data-status={view.status}
+      >
+        <div className="wf-label">
+          <span id={labelId} className="wf-name">
+            {definition.label}
+          </span>
+          <span className="wf-explains">{definition.explains}</span>
+        </div>
+        <div className="wf-track">
+          {ticks.map((tick) => (
+            <span key={tick} className="wf-gridline" style={{ left: percent(tick) }} aria-hidden="true" />
+          ))}
+          {marker && (
+            <span className="wf-marker-line" style={{ left: percent(marker.atMs) }} aria-hidden="true" />
+          )}
+          <div className="wf-lane">
+            {start !== null && duration !== null ? (
+              <span
+                className="wf-bar"
+                data-status={view.status}
+                style={{ left: percent(start), width: `max(3px, ${percent(duration)})` }}
+              />
+            ) : (
+              <span className="wf-placeholder">{placeholder(view, order)}</span>
+            )}
+          </div>
+          {note && (
+            <span
+              className="wf-note"
+              data-kind={view.error ? "error" : "detail"}
+              style={start !== null ? { marginLeft: `min(${percent(start)}, 45%)` } : undefined}
+            >
+              {note}
+            </span>
+          )}
+        </div>
+        <div className="wf-meta">
+          <span className="step-chip" data-status={view.status}>
+            {STEP_STATUS_LABELS[view.status]}
+          </span>
+          <span className="wf-numbers">
+            <span className="tabular">
+              {duration === null ? "–" : `${formatDuration(duration)}${inFlight(view) ? "…" : ""}`}
+            </span>
+            {" · "}
+            <span className="muted">
+              {view.attempts === 0
+                ? "not tried"
+                : `${view.attempts} ${view.attempts === 1 ? "attempt" : "attempts"}`}
+            </span>
+          </span>
+        </div>
+      </li>
+    );
+  };
+
+  return (
+    <section className="card waterfall" aria-labelledby="waterfall-title">
+      <div className="waterfall-head">
+        <h2 id="waterfall-title">What the request waited for</h2>
+        <ul className="legend" aria-label="Legend">
+          {(["succeeded", "running", "retrying", "failed", "pending"] as const).map((status) => (
+            <li key={status}>
+              <span className="legend-swatch" data-status={status} aria-hidden="true" />
+              {STEP_STATUS_LABELS[status]}
+            </li>
+          ))}
+        </ul>
+      </div>
+      <p className="hint">
+        One clock for every step, starting at your click. Left of the dashed line is what you waited for;
+        right of it happened after you had your answer (eventual consistency).
+      </p>
+      <div className="wf">
+        <div className="wf-row wf-axis-row" aria-hidden="true">
+          <span />
+          <div className="wf-axis">
+            {ticks.map((tick) => (
+              <span key={tick} className="wf-tick" style={{ left: percent(tick) }}>
+                {formatTick(tick)}
+              </span>
+            ))}
+            {marker && (
+              <span
+                className="wf-marker-label"
+                style={{ left: percent(marker.atMs) }}
+                data-align={marker.atMs / spanMs > 0.6 ? "end" : "start"}
+              >
+                {marker.label}
+              </span>
+            )}
+          </div>
+          <span />
+        </div>
+        <h3 className="wf-group">
+          Critical path <span className="muted">· the request always waits for these</span>
+        </h3>
+        <ol className="wf-list" aria-label="Critical path steps">
+          {stepsNamed(CRITICAL_STEPS).map(row)}
+        </ol>
+        <h3 className="wf-group">
+          Side effects{" "}
+          <span className="muted">
+            ·{" "}
+            {order.mode === "async"
+              ? "queued, finished after the answer"
+              : "awaited by the request in this mode"}
+          </span>
+        </h3>
+        <ol className="wf-list" aria-label="Side effect steps">
+          {stepsNamed(SIDE_EFFECT_STEPS).map(row)}
+        </ol>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,166 @@
+// The dead-letter set: side-effect jobs that failed every retry and now wait for a person. Fix the
+// cause, then Retry (the steps are idempotent, so a replay never sends a second email) or Discard
+// (the step is marked skipped on its order). Refreshed every two seconds.
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { QUEUE_ATTEMPTS, QUEUE_BACKOFF_MS, STEPS } from "@/server/contract";
+import { type DeadLetter, formatClock } from "../../_lib/console";
+import { formatTick } from "../../_lib/format";
+import { describeProblem, useTRPC } from "../../_lib/trpc";
+import { QueryProblem } from "./QueryProblem";
+
+const REFRESH_MS = 2000;
+
+/** "1 s, 2 s and 4 s": the waits between the attempts, doubling each time. */
+const BACKOFF_TEXT = (() => {
+  const waits = Array.from({ length: QUEUE_ATTEMPTS - 1 }, (_, index) =>
+    formatTick(QUEUE_BACKOFF_MS * 2 ** index),
+  );
+  return waits.length > 1 ? `${waits.slice(0, -1).join(", ")} and ${waits.at(-1)}` : (waits[0] ?? "");
+})();
+
+/** From the first attempt to the last one's failure: the sum of the backoff waits. */
+const SECONDS_TO_DEAD_LETTER = Math.round((QUEUE_BACKOFF_MS * (2 ** (QUEUE_ATTEMPTS - 1) - 1)) / 1000);
+
+function rowLabel(letter: DeadLetter): string {
+  return `${letter.queue} dead letter for order ${letter.orderId ?? letter.jobId}`;
+}
+
+export function DeadLetters() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const letters = useQuery({ ...trpc.dev.deadLetters.queryOptions(), refetchInterval: REFRESH_MS });
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries(trpc.dev.deadLetters.queryFilter()),
+      queryClient.invalidateQueries(trpc.dev.queues.queryFilter()),
+    ]);
+  const retry = useMutation(trpc.dev.retryDeadLetter.mutationOptions({ onSettled: refresh }));
+  const retryAll = useMutation(trpc.dev.retryAllDeadLetters.mutationOptions({ onSettled: refresh }));
+  const discard = useMutation(trpc.dev.discardDeadLetter.mutationOptions({ onSettled: refresh }));
+  const busy = retry.isPending || retryAll.isPending || discard.isPending;
+  const failure = retry.error ?? retryAll.error ?? discard.error;
+  const list = letters.data ?? [];
+
+  return (
+    <section className="card console-section" aria-labelledby="dead-letters-title">
+      <div className="console-section-head">
+        <h2 id="dead-letters-title">
+          Dead letters{" "}
+          {list.length > 0 && (
+            <span className="count-pill count-pill-bad" role="status">
+              {list.length}
+            </span>
+          )}
+        </h2>
+        <button
+          type="button"
+          className="button button-small"
+          disabled={busy || list.length === 0}
+          onClick={() => retryAll.mutate()}
+        >
+          Retry all
+        </button>
+      </div>
+      <p className="hint console-intro">
+        A side-effect job gets {QUEUE_ATTEMPTS} attempts, waiting {BACKOFF_TEXT} between them. One that fails
+        every attempt rests here and its order shows &ldquo;Needs attention&rdquo;. Fix the cause first (lift
+        the outage), then retry: the step is idempotent, so a replay is still one email.
+      </p>
+      {letters.isError && <QueryProblem error={letters.error} what="the dead letters" />}
+      {failure && (
+        <p className="field-error" role="alert">
+          {describeProblem(failure).message}
+        </p>
+      )}
+      {retryAll.isSuccess && !busy && (
+        <p className="hint" role="status">
+          Retried {retryAll.data} {retryAll.data === 1 ? "job" : "jobs"}.
+        </p>
+      )}
+      {letters.isPending ? (
+        <p className="muted">Loading dead letters…</p>
+      ) : list.length === 0 ? (
+        <div className="console-empty">
+          <p className="console-empty-title">No dead letters</p>
+          <p>
+            Jobs that failed every retry wait here instead of vanishing. Try the &ldquo;Email outage&rdquo;
+            scenario and an async order: about {SECONDS_TO_DEAD_LETTER} seconds later its receipt lands here.
+          </p>
+        </div>
+      ) : (
+        <div className="table-scroll">
+          <table className="console-table dead-letter-table">
+            <thead>
+              <tr>
+                <th scope="col">Step</th>
+                <th scope="col">Order</th>
+                <th scope="col">Last error</th>
+                <th scope="col" className="num">
+                  Attempts
+                </th>
+                <th scope="col">Failed at</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((letter) => (
+                <tr key={`${letter.queue}/${letter.jobId}`} aria-label={rowLabel(letter)}>
+                  <th scope="row">
+                    <span className="knob-service">{STEPS[letter.queue].label}</span>
+                    <span className="knob-used-by">
+                      queue <code>{letter.queue}</code>
+                    </span>
+                  </th>
+                  <td>
+                    {letter.orderId ? (
+                      <Link
+                        href={`/orders/${letter.orderId}`}
+                        className="order-id"
+                        title="Opens only in the browser session that placed the order"
+                      >
+                        {letter.orderId.slice(0, 8)}
+                      </Link>
+                    ) : (
+                      <span className="muted">unknown</span>
+                    )}
+                  </td>
+                  <td className="dead-letter-error">{letter.error}</td>
+                  <td className="num tabular">
+                    {letter.attempts}/{letter.maxAttempts}
+                  </td>
+                  <td className="tabular nowrap">{letter.failedAt ? formatClock(letter.failedAt) : "–"}</td>
+                  <td>
+                    <div className="row-actions">
+                      <button
+                        type="button"
+                        className="button button-small button-primary"
+                        disabled={busy}
+                        onClick={() => retry.mutate({ queue: letter.queue, jobId: letter.jobId })}
+                      >
+                        Retry
+                      </button>
+                      <button
+                        type="button"
+                        className="button button-small button-quiet"
+                        disabled={busy}
+                        title="Give up: the job is removed and the step is marked skipped on its order"
+                        onClick={() => discard.mutate({ queue: letter.queue, jobId: letter.jobId })}
+                      >
+                        Discard
+                      </button>
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

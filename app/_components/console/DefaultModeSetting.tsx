@@ -1,0 +1,55 @@
+// The checkout mode an order gets when the request does not choose one, with what each mode waits for.
+"use client";
+
+import { useState } from "react";
+import { CHECKOUT_MODES, type CheckoutMode } from "@/server/contract";
+import { sentence } from "../../_lib/format";
+import { MODE_EXPLANATIONS, MODE_LABELS } from "../../_lib/mode";
+
+interface Props {
+  value: CheckoutMode;
+  /** Resolves once the server answered; until then the choice is held here. */
+  onChange: (mode: CheckoutMode) => Promise<void>;
+}
+
+export function DefaultModeSetting({ value, onChange }: Props) {
+  const [wanted, setWanted] = useState<CheckoutMode | null>(null);
+  const selected = wanted ?? value;
+  const choose = (mode: CheckoutMode) => {
+    setWanted(mode);
+    void onChange(mode).then(() => setWanted(null));
+  };
+  return (
+    <section className="card console-section" aria-labelledby="default-mode-title">
+      <h2 id="default-mode-title">Default checkout mode</h2>
+      <p className="hint console-intro">
+        Used for orders placed without a mode: API clients, scripts, load tests. The shop&apos;s own toggle in
+        the bar above always sends the shopper&apos;s choice.
+      </p>
+      <fieldset className="mode-options">
+        <legend className="visually-hidden">Default checkout mode</legend>
+        {CHECKOUT_MODES.map((mode) => (
+          <label key={mode} className="mode-option" data-checked={mode === selected}>
+            <input
+              type="radio"
+              name="default-mode"
+              value={mode}
+              aria-labelledby={`default-mode-${mode}`}
+              aria-describedby={`default-mode-${mode}-explains`}
+              checked={mode === selected}
+              onChange={() => choose(mode)}
+            />
+            <span className="mode-option-text">
+              <span className="mode-option-name" id={`default-mode-${mode}`}>
+                {MODE_LABELS[mode]}
+              </span>
+              <span className="mode-option-explains" id={`default-mode-${mode}-explains`}>
+                {sentence(MODE_EXPLANATIONS[mode])}
+              </span>
+            </span>
+          </label>
+        ))}
+      </fieldset>
+    </section>
+  );
+}

@@ -1,0 +1,126 @@
+// The simulated email provider's sent mail, newest first, refreshed every two seconds. The provider
+// deduplicates by order, so however often a receipt job runs, each order shows one receipt here.
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useState } from "react";
+import { formatClock } from "../../_lib/console";
+import { useTRPC } from "../../_lib/trpc";
+import { QueryProblem } from "./QueryProblem";
+
+const REFRESH_MS = 2000;
+/** dev.mailbox answers with at most this many, newest first. */
+const MAILBOX_LIMIT = 50;
+
+export function Mailbox() {
+  const trpc = useTRPC();
+  const mail = useQuery({ ...trpc.dev.mailbox.queryOptions(), refetchInterval: REFRESH_MS });
+  const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
+  const [filter, setFilter] = useState("");
+  const toggle = (id: string) =>
+    setOpen((current) => {
+      const next = new Set(current);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
+
+  const needle = filter.trim().toLowerCase();
+  const emails = (mail.data ?? []).filter(
+    (email) => needle === "" || `${email.to} ${email.subject}`.toLowerCase().includes(needle),
+  );
+
+  return (
+    <div className="console">
+      <header className="console-head">
+        <div>
+          <p className="eyebrow">Simulated email provider</p>
+          <h1 className="page-title">Mailbox</h1>
+          <p className="lede console-lede">
+            Every receipt the email step sent, as the provider recorded it. A retried job does not send twice:
+            the provider deduplicates on the order, so each order has exactly one receipt.
+          </p>
+        </div>
+        <nav aria-label="Developer pages" className="console-links">
+          <Link href="/dev" className="console-link">
+            <span className="console-link-title">← Developer console</span>
+            <span className="console-link-text">Knobs, queues and dead letters</span>
+          </Link>
+        </nav>
+      </header>
+
+      <section className="card console-section" aria-labelledby="mailbox-title">
+        <div className="console-section-head">
+          <h2 id="mailbox-title">
+            Sent mail{" "}
+            {mail.data && (
+              <span className="muted mail-count">
+                ·{" "}
+                {mail.data.length === MAILBOX_LIMIT ? `latest ${MAILBOX_LIMIT}` : `${mail.data.length} sent`}
+              </span>
+            )}
+          </h2>
+          <label className="mail-filter">
+            <span className="visually-hidden">Filter by address or subject</span>
+            <input
+              type="search"
+              placeholder="Filter by address or subject"
+              value={filter}
+              onChange={(event) => setFilter(event.target.value)}
+            />
+          </label>
+        </div>
+        {mail.isError && <QueryProblem error={mail.error} what="the mailbox" />}
+        {mail.isPending ? (
+          <p className="muted">Loading the mailbox…</p>
+        ) : emails.length === 0 ? (
+          <div className="console-empty">
+            <p className="console-empty-title">{needle ? "No matching mail" : "No mail sent yet"}</p>
+            <p>
+              {needle
+                ? "Nothing sent to that address or with that subject among the most recent mail."
+                : "Place an order: its receipt appears here when the email step succeeds. In async mode that is a moment after the order is confirmed; during an email outage, only once the step is retried."}
+            </p>
+          </div>
+        ) : (
+          <ul className="mail-list" aria-label="Sent mail">
+            {emails.map((email) => {
+              const expanded = open.has(email.id);
+              const bodyId = `mail-${email.id}`;
+              return (
+                <li key={email.id} className="mail" aria-label={`Email to ${email.to}`}>
+                  <div className="mail-head">
+                    <button
+                      type="button"
+                      className="mail-toggle"
+                      aria-expanded={expanded}
+                      aria-controls={bodyId}
+                      onClick={() => toggle(email.id)}
+                    >
+                      <span className="mail-chevron" aria-hidden="true">
+                        {expanded ? "▾" : "▸"}
+                      </span>
+                      <span className="mail-subject">{email.subject}</span>
+                      <span className="mail-to">to {email.to}</span>
+                    </button>
+                    <span className="mail-meta">
+                      <time className="tabular" dateTime={email.sentAt}>
+                        {formatClock(email.sentAt)}
+                      </time>
+                      <Link href={`/orders/${email.orderId}`} className="order-id">
+                        Order {email.orderId.slice(0, 8)}
+                      </Link>
+                    </span>
+                  </div>
+                  <pre id={bodyId} className="mail-body" hidden={!expanded}>
+                    {email.text}
+                  </pre>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,190 @@
+// /orders: this browser's recent orders side by side, to compare the checkout modes on two numbers:
+// time to confirmation (how long the shopper waited) and time to done (until the last side effect).
+// Refreshed every two seconds; an order still moving keeps its clock running.
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { CHECKOUT_MODES, type OrderView } from "@/server/contract";
+import { formatClock, median, timeToConfirmation, timeToDone } from "../../_lib/console";
+import { formatDuration, formatPrice } from "../../_lib/format";
+import { MODE_LABELS } from "../../_lib/mode";
+import { useTRPC } from "../../_lib/trpc";
+import { useNow } from "../../_lib/useNow";
+import { OrderStatusBadge } from "../OrderStatusBadge";
+import { ComparisonChart } from "./ComparisonChart";
+import { QueryProblem } from "./QueryProblem";
+
+const REFRESH_MS = 2000;
+
+function moving(order: OrderView): boolean {
+  return order.settledAt === null && order.status !== "failed";
+}
+
+function ModeMedians({ orders }: { orders: readonly OrderView[] }) {
+  const modes = CHECKOUT_MODES.filter((mode) => orders.some((order) => order.mode === mode));
+  return (
+    <ul className="cmp-medians" aria-label="Medians per mode">
+      {modes.map((mode) => {
+        const ofMode = orders.filter((order) => order.mode === mode);
+        const confirmation = median(ofMode.flatMap((order) => timeToConfirmation(order) ?? []));
+        const done = median(ofMode.flatMap((order) => timeToDone(order) ?? []));
+        return (
+          <li key={mode} className="cmp-median card" data-mode={mode}>
+            <p className="cmp-median-mode">
+              <span className="mode-swatch" data-mode={mode} aria-hidden="true" />
+              {MODE_LABELS[mode]} <span className="muted">· median of {ofMode.length}</span>
+            </p>
+            <dl>
+              <div>
+                <dt>Shopper waited</dt>
+                <dd className="tabular">{confirmation === null ? "–" : formatDuration(confirmation)}</dd>
+              </div>
+              <div>
+                <dt>All done after</dt>
+                <dd className="tabular">{done === null ? "–" : formatDuration(done)}</dd>
+              </div>
+            </dl>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+export function OrdersComparison() {
+  const trpc = useTRPC();
+  const mine = useQuery({ ...trpc.order.mine.queryOptions(), refetchInterval: REFRESH_MS });
+  const orders = mine.data ?? [];
+  const now = useNow(orders.some(moving));
+
+  return (
+    <div className="console">
+      <header className="console-head">
+        <div>
+          <p className="eyebrow">Sync vs async, measured</p>
+          <h1 className="page-title">Your orders, compared</h1>
+          <p className="lede console-lede">
+            Two clocks per order, both starting at the Purchase click. <strong>Sync:</strong> confirmation ≈
+            done — the shopper waited for everything. <strong>Async:</strong> confirmation is short and done
+            comes later — eventual consistency.
+          </p>
+        </div>
+        <nav aria-label="Developer pages" className="console-links">
+          <Link href="/dev" className="console-link">
+            <span className="console-link-title">Developer console →</span>
+            <span className="console-link-text">Make services slow or down, then order again</span>
+          </Link>
+        </nav>
+      </header>
+
+      {mine.isError && <QueryProblem error={mine.error} what="your orders" />}
+      {mine.isPending ? (
+        <p className="muted">Loading your orders…</p>
+      ) : orders.length === 0 ? (
+        <div className="empty-state card">
+          <h2>No orders from this browser yet</h2>
+          <p>
+            Pick the &ldquo;Realistic&rdquo; scenario in the developer console, then buy something once in
+            each checkout mode (the toggle in the bar above). They appear here side by side.
+          </p>
+          <Link href="/" className="button button-primary">
+            Go to the shop
+          </Link>
+        </div>
+      ) : (
+        <>
+          <ModeMedians orders={orders} />
+          <section className="card console-section" aria-labelledby="chart-title">
+            <div className="console-section-head">
+              <h2 id="chart-title">Waited vs done, per order</h2>
+              <ul className="legend cmp-legend" aria-label="Legend">
+                <li>
+                  <span className="cmp-key cmp-key-confirmation" aria-hidden="true" />
+                  Time to confirmation: the request held the shopper
+                </li>
+                <li>
+                  <span className="cmp-key cmp-key-done" aria-hidden="true" />
+                  Time to done: until the last side effect
+                </li>
+              </ul>
+            </div>
+            <p className="hint console-intro">
+              Look at the gap between the two bars of a pair. No gap: the checkout waited for every side
+              effect (temporal coupling, latencies stacking up). A wide gap: the shopper had an answer early
+              and the rest finished in the background. Each group starts with its medians, then its most
+              recent orders.
+            </p>
+            <div className="table-scroll">
+              <ComparisonChart orders={orders} now={now} />
+            </div>
+          </section>
+
+          <section className="card console-section" aria-labelledby="orders-title">
+            <h2 id="orders-title">Recent orders</h2>
+            <div className="table-scroll">
+              <table className="console-table orders-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Order</th>
+                    <th scope="col">Placed</th>
+                    <th scope="col">Mode</th>
+                    <th scope="col">Status</th>
+                    <th scope="col" className="num">
+                      Total
+                    </th>
+                    <th scope="col" className="num">
+                      Time to confirmation
+                    </th>
+                    <th scope="col" className="num">
+                      Time to done
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {orders.map((order) => {
+                    const confirmation = timeToConfirmation(order);
+                    const done = timeToDone(order);
+                    return (
+                      <tr key={order.id} aria-label={`Order ${order.id}`} data-mode={order.mode}>
+                        <th scope="row">
+                          <Link href={`/orders/${order.id}`} className="order-id">
+                            {order.id.slice(0, 8)}
+                          </Link>
+                        </th>
+                        <td className="tabular nowrap">{formatClock(order.createdAt, now)}</td>
+                        <td>
+                          <span className="mode-tag" data-mode={order.mode}>
+                            {MODE_LABELS[order.mode]}
+                          </span>
+                        </td>
+                        <td>
+                          <OrderStatusBadge status={order.status} />
+                        </td>
+                        <td className="num tabular">{formatPrice(order.totalCents)}</td>
+                        <td className="num tabular" data-timing="confirmation">
+                          {confirmation === null
+                            ? order.status === "failed"
+                              ? "never"
+                              : "waiting…"
+                            : formatDuration(confirmation)}
+                        </td>
+                        <td className="num tabular" data-timing="done">
+                          {done === null
+                            ? moving(order)
+                              ? `in progress · ${formatDuration(now - Date.parse(order.createdAt))}`
+                              : "–"
+                            : formatDuration(done)}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+          </section>
+        </>
+      )}
+    </div>
+  );
+}

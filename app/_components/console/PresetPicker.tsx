@@ -1,0 +1,64 @@
+// One-click scenarios: each preset replaces every service's knobs and says what it demonstrates.
+// The one matching the current knobs is marked, so a hand-tuned setup reads as "custom".
+"use client";
+
+import { PRESETS, type PresetName } from "@/server/contract";
+import { PRESET_NAMES } from "../../_lib/console";
+
+interface Props {
+  current: PresetName | null;
+  applying: PresetName | null;
+  onApply: (name: PresetName) => void;
+}
+
+export function PresetPicker({ current, applying, onApply }: Props) {
+  return (
+    <section className="card console-section" aria-labelledby="presets-title">
+      <div className="console-section-head">
+        <h2 id="presets-title">Scenarios</h2>
+        <p className="console-status" aria-live="polite">
+          {current ? (
+            <>
+              Current: <strong>{PRESETS[current].label}</strong>
+            </>
+          ) : (
+            "Current: custom knobs (no preset matches)"
+          )}
+        </p>
+      </div>
+      <p className="hint console-intro">
+        Each scenario sets every service&apos;s knobs at once. Pick one, then place a few orders in each
+        checkout mode and compare them on the orders page.
+      </p>
+      <ul className="preset-grid">
+        {PRESET_NAMES.map((name) => (
+          <li key={name}>
+            <button
+              type="button"
+              className="preset"
+              aria-pressed={name === current}
+              aria-labelledby={`preset-${name}-label`}
+              aria-describedby={`preset-${name}-explains`}
+              disabled={applying !== null}
+              onClick={() => onApply(name)}
+            >
+              <span className="preset-head">
+                <span className="preset-label" id={`preset-${name}-label`}>
+                  {PRESETS[name].label}
+                </span>
+                {name === applying ? (
+                  <span className="preset-current">Applying…</span>
+                ) : (
+                  name === current && <span className="preset-current">Active</span>
+                )}
+              </span>
+              <span className="preset-explains" id={`preset-${name}-explains`}>
+                {PRESETS[name].explains}
+              </span>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,189 @@
+// The side-effect queues, refreshed every second: jobs per state, a one-minute backlog sparkline, and a
+// Pause/Resume switch that takes a queue's consumers offline, to show that messages can wait.
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { JOB_STATES, type JobState, type SideEffectStep, STEPS } from "@/server/contract";
+import type { QueueSummary } from "../../_lib/console";
+import { useTRPC } from "../../_lib/trpc";
+import { QueryProblem } from "./QueryProblem";
+
+const REFRESH_MS = 1000;
+const HISTORY_SAMPLES = 60;
+
+const STATE_LABELS: Record<JobState, string> = {
+  waiting: "Waiting",
+  active: "Active",
+  delayed: "Delayed",
+  completed: "Completed",
+  failed: "Failed",
+};
+
+const STATE_HINTS: Record<JobState, string> = {
+  waiting: "queued, not picked up yet",
+  active: "being worked on now",
+  delayed: "waiting out a retry backoff",
+  completed: "done (kept for a day)",
+  failed: "out of retries: the dead-letter set",
+};
+
+/** Work not finished yet: what a paused or slow consumer lets pile up. */
+function backlog(queue: QueueSummary): number {
+  return queue.counts.waiting + queue.counts.active + queue.counts.delayed;
+}
+
+function Sparkline({ values, name }: { values: readonly number[]; name: string }) {
+  const width = 120;
+  const height = 28;
+  const base = height - 2;
+  const top = Math.max(1, ...values);
+  const spacing = width / (HISTORY_SAMPLES - 1);
+  // The newest sample sits at the right edge; older ones scroll off to the left.
+  const coords = values.map((value, index) => ({
+    x: width - (values.length - 1 - index) * spacing,
+    y: base - (value / top) * (height - 6),
+  }));
+  const line = coords.map(({ x, y }) => `${x.toFixed(1)},${y.toFixed(1)}`).join(" ");
+  const first = coords[0];
+  return (
+    <svg
+      className="sparkline"
+      viewBox={`0 0 ${width} ${height}`}
+      width={width}
+      height={height}
+      role="img"
+      aria-label={`${name} backlog over the last minute, now ${values.at(-1) ?? 0}`}
+    >
+      <line x1="0" x2={width} y1={base} y2={base} className="sparkline-base" />
+      {first && coords.length > 1 && (
+        <>
+          <polygon
+            className="sparkline-area"
+            points={`${first.x.toFixed(1)},${base} ${line} ${width},${base}`}
+          />
+          <polyline className="sparkline-line" points={line} />
+        </>
+      )}
+    </svg>
+  );
+}
+
+export function QueuesPanel() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const queues = useQuery({ ...trpc.dev.queues.queryOptions(), refetchInterval: REFRESH_MS });
+  const [history, setHistory] = useState<Partial<Record<SideEffectStep, number[]>>>({});
+  const refresh = () => queryClient.invalidateQueries(trpc.dev.queues.queryFilter());
+  const pause = useMutation(trpc.dev.pauseQueue.mutationOptions({ onSettled: refresh }));
+  const resume = useMutation(trpc.dev.resumeQueue.mutationOptions({ onSettled: refresh }));
+
+  // One sample per answer, also when the numbers did not change (then `data` keeps its identity).
+  const { data, dataUpdatedAt } = queues;
+  useEffect(() => {
+    if (!data || dataUpdatedAt === 0) return;
+    setHistory((current) => {
+      const next: Partial<Record<SideEffectStep, number[]>> = {};
+      for (const queue of data) {
+        next[queue.name] = [...(current[queue.name] ?? []), backlog(queue)].slice(-HISTORY_SAMPLES);
+      }
+      return next;
+    });
+  }, [data, dataUpdatedAt]);
+
+  const switching = pause.isPending || resume.isPending;
+  const anyPaused = data?.some((queue) => queue.paused) ?? false;
+
+  return (
+    <section className="card console-section" aria-labelledby="queues-title">
+      <div className="console-section-head">
+        <h2 id="queues-title">Queues</h2>
+        <p className="console-status">
+          <span className="live-dot" aria-hidden="true" /> refreshed every second
+        </p>
+      </div>
+      <p className="hint console-intro">
+        One BullMQ queue per side effect. In async mode the order is confirmed first and these carry the rest.
+        Pause a queue to take its consumers offline: new orders still go through, and their work waits here
+        until you resume.
+      </p>
+      {queues.isError && <QueryProblem error={queues.error} what="the queues" />}
+      {anyPaused && (
+        <p className="notice notice-paused" role="status">
+          A paused queue is not an outage for shoppers: orders are still confirmed, and the messages wait
+          (eventual consistency). Resume it and the backlog drains.
+        </p>
+      )}
+      <div className="table-scroll">
+        <table className="console-table queues-table">
+          <thead>
+            <tr>
+              <th scope="col">Queue</th>
+              <th scope="col">Backlog, last minute</th>
+              {JOB_STATES.map((state) => (
+                <th key={state} scope="col" className="num" title={STATE_HINTS[state]}>
+                  {STATE_LABELS[state]}
+                </th>
+              ))}
+              <th scope="col">Consumers</th>
+            </tr>
+          </thead>
+          <tbody>
+            {queues.isPending && (
+              <tr>
+                <td colSpan={JOB_STATES.length + 3} className="muted">
+                  Loading queues…
+                </td>
+              </tr>
+            )}
+            {data?.map((queue) => (
+              <tr key={queue.name} aria-label={`${queue.name} queue`} data-paused={queue.paused || undefined}>
+                <th scope="row">
+                  <code className="queue-name">{queue.name}</code>
+                  {queue.paused ? (
+                    <span className="knob-used-by queue-offline">consumers offline — messages can wait</span>
+                  ) : (
+                    <span className="knob-used-by">{STEPS[queue.name].label}</span>
+                  )}
+                </th>
+                <td>
+                  <Sparkline values={history[queue.name] ?? []} name={queue.name} />
+                </td>
+                {JOB_STATES.map((state) => (
+                  <td
+                    key={state}
+                    className="num tabular"
+                    data-state={state}
+                    data-zero={queue.counts[state] === 0 || undefined}
+                  >
+                    {queue.counts[state]}
+                  </td>
+                ))}
+                <td>
+                  <div className="queue-consumers">
+                    <span className="queue-state" data-paused={queue.paused || undefined}>
+                      {queue.paused ? "Paused" : "Running"}
+                    </span>
+                    <button
+                      type="button"
+                      className="button button-small"
+                      aria-label={`${queue.paused ? "Resume" : "Pause"} ${queue.name} queue`}
+                      disabled={switching}
+                      onClick={() =>
+                        queue.paused
+                          ? resume.mutate({ queue: queue.name })
+                          : pause.mutate({ queue: queue.name })
+                      }
+                    >
+                      {queue.paused ? "Resume" : "Pause"}
+                    </button>
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

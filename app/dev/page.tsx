@@ -1,0 +1,10 @@
+// /dev: the developer console (fault knobs, queues, dead letters). A client island; the page is a frame.
+import type { Metadata } from "next";
+import { DevConsole } from "../_components/console/DevConsole";
+import "../_styles/console.css";
+
+export const metadata: Metadata = { title: "Developer console" };
+
+export default function DevPage() {
+  return <DevConsole />;
+}

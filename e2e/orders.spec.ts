@@ -1,0 +1,63 @@
+// The comparison view: the same purchase placed in each checkout mode, with moderately slow side
+// effects. Sync keeps the shopper waiting until everything is done; async answers after the critical
+// path and finishes later. The table and the chart show both clocks for every order.
+import { expect, screenPath, test } from "./console-fixtures";
+
+const SLOW_SIDE_EFFECTS = {
+  services: {
+    fraud: { latencyMs: 300 },
+    email: { latencyMs: 500 },
+    analytics: { latencyMs: 100 },
+    shipping: { latencyMs: 600 },
+  },
+};
+
+/** "1.23 s" or "850 ms" as milliseconds. */
+function parseDuration(text: string | null): number {
+  const match = /([\d.]+)\s*(ms|s)/.exec(text ?? "");
+  if (!match?.[1]) throw new Error(`not a duration: ${text}`);
+  return Number(match[1]) * (match[2] === "s" ? 1000 : 1);
+}
+
+test("orders placed in each mode compare time to confirmation with time to done", async ({
+  page,
+  devTools,
+  shop,
+}) => {
+  test.setTimeout(90_000);
+  await shop.configure(SLOW_SIDE_EFFECTS);
+  const product = await shop.createProduct({ stock: 20 });
+
+  const placed: { id: string; mode: "async" | "sync" | "sync-parallel" }[] = [];
+  for (const mode of ["sync", "async", "sync-parallel", "async", "sync"] as const) {
+    const id = await devTools.buyInUI(page, { product, email: shop.email(mode), mode });
+    placed.push({ id, mode });
+  }
+
+  await page.goto("/orders");
+  await expect(page.getByRole("heading", { name: "Your orders, compared" })).toBeVisible();
+  for (const { id } of placed) {
+    const row = page.getByRole("row", { name: `Order ${id}` });
+    await expect(row.getByRole("link", { name: id.slice(0, 8) })).toHaveAttribute("href", `/orders/${id}`);
+    await expect(row.getByText("Completed")).toBeVisible({ timeout: 15_000 });
+  }
+
+  for (const { id, mode } of placed) {
+    const row = page.getByRole("row", { name: `Order ${id}` });
+    const confirmation = parseDuration(await row.locator('[data-timing="confirmation"]').textContent());
+    const done = parseDuration(await row.locator('[data-timing="done"]').textContent());
+    if (mode === "async") {
+      // The shopper had an answer long before the side effects (fraud → shipping alone take 900 ms).
+      expect(done - confirmation).toBeGreaterThan(800);
+    } else {
+      // The request waited for everything: the answer came at (about) the end.
+      expect(done - confirmation).toBeLessThan(150);
+      expect(confirmation).toBeGreaterThan(600);
+    }
+  }
+
+  const medians = page.getByRole("list", { name: "Medians per mode" });
+  await expect(medians.getByRole("listitem")).toHaveCount(3);
+  await expect(page.getByRole("img", { name: /Median time to confirmation/ })).toBeVisible();
+  await page.screenshot({ path: screenPath("orders-comparison"), fullPage: true });
+});
