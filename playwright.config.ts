@@ -9,7 +9,8 @@ const baseURL = `http://127.0.0.1:${port}`;
 // relay (nor this server's relay take theirs). Test files import server code, so they get it too.
 const databaseUrl = process.env.E2E_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_e2e";
 process.env.DATABASE_URL = databaseUrl;
-process.env.REDIS_PREFIX = "storefront-e2e";
+const redisPrefix = process.env.E2E_REDIS_PREFIX ?? "storefront-e2e";
+process.env.REDIS_PREFIX = redisPrefix;
 
 // CHROMIUM_PATH, else Debian's chromium, else Playwright's own browser (`npx playwright install chromium`).
 const executablePath =
@@ -54,7 +55,7 @@ export default defineConfig({
     env: {
       PORT: String(port),
       DATABASE_URL: databaseUrl,
-      REDIS_PREFIX: "storefront-e2e",
+      REDIS_PREFIX: redisPrefix,
       NODE_ENV: "production",
       NEXT_TELEMETRY_DISABLED: "1",
     },

@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 
 const testEnv = {
   DATABASE_URL: process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_test",
-  REDIS_PREFIX: "storefront-test",
+  REDIS_PREFIX: process.env.TEST_REDIS_PREFIX ?? "storefront-test",
   NODE_ENV: "test" as const,
 };
 

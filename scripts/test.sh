@@ -13,7 +13,7 @@ if [[ $# -gt 0 ]]; then
 fi
 
 export DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/storefront_test}"
-export REDIS_PREFIX=storefront-test
+export REDIS_PREFIX="${TEST_REDIS_PREFIX:-storefront-test}"
 export NEXT_TELEMETRY_DISABLED=1
 
 bash scripts/setup.sh
