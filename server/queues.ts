@@ -10,6 +10,7 @@ import {
   type SideEffectJob,
   type SideEffectStep,
 } from "./contract";
+import { errorReporter } from "./log";
 import { redis } from "./redis";
 
 export type SideEffectQueue = Queue<SideEffectJob, void, SideEffectStep>;
@@ -30,7 +31,7 @@ export function sideEffectQueue(step: SideEffectStep): SideEffectQueue {
         removeOnFail: false,
       },
     });
-    queue.on("error", (error) => console.error(`queue ${step}:`, error.message));
+    queue.on("error", errorReporter(`queue ${step}`));
     queues.set(step, queue);
   }
   return queue;

@@ -10,6 +10,7 @@ import {
   type SideEffectStep,
   sideEffectJobSchema,
 } from "../server/contract";
+import { errorReporter } from "../server/log";
 import { createRedis } from "../server/redis";
 import { OrderNotFoundError, runStep } from "../server/steps/run";
 
@@ -55,7 +56,7 @@ export function startSideEffectWorkers(): SideEffectWorkers {
         stalledInterval: config.WORKER_LOCK_MS,
       },
     );
-    worker.on("error", (error) => console.error(`worker ${step}:`, error.message));
+    worker.on("error", errorReporter(`worker ${step}`));
     return worker;
   });
   return {

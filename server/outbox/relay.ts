@@ -5,6 +5,7 @@ import pg from "pg";
 import { config } from "../config";
 import { sideEffectStepSchema } from "../contract";
 import { prisma } from "../db";
+import { errorReporter } from "../log";
 import { OUTBOX_CHANNEL } from "../orders/state";
 import { sideEffectQueue } from "../queues";
 
@@ -46,6 +47,7 @@ export function startRelay({ pollMs = 1000 }: { pollMs?: number } = {}): Relay {
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = false;
+  const report = errorReporter("outbox relay");
 
   const drain = async () => {
     do {
@@ -54,7 +56,7 @@ export function startRelay({ pollMs = 1000 }: { pollMs?: number } = {}): Relay {
         while (!stopped && (await relayOnce()) === BATCH) {}
       } catch (error) {
         // Redis or Postgres unavailable: the rows stay in the outbox for the next run.
-        console.warn("outbox relay:", error instanceof Error ? error.message : error);
+        report(error instanceof Error ? error : new Error(String(error)));
       }
     } while (again && !stopped);
   };
