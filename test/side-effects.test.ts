@@ -152,6 +152,7 @@ describe("workers", () => {
     expect(await stockOf(product.id)).toBe(3);
     const order = await waitForOrder(readOrder(placed.id), (current) => current.status === "cancelled");
     expect(order.failureReason).toMatch(/Fraud screening rejected the order/);
+    expect(stepOf(order, "fraud").status).toBe("rejected");
     expect(stepOf(order, "payment")).toMatchObject({ status: "compensated", detail: "Authorization voided" });
     expect(stepOf(order, "inventory")).toMatchObject({ status: "compensated", detail: "Stock released" });
     expect(stepOf(order, "fulfillment").status).toBe("skipped");
@@ -206,7 +207,16 @@ describe("workers", () => {
       new Promise<WatchAck>((resolve) => socket.emit("order:watch", input, resolve));
 
     it("pushes every step to the owner, in version order, and nothing to anyone else", async () => {
-      await updateSettings({ services: { email: { latencyMs: 300 } } });
+      // Each side effect takes long enough for its "running" state to be pushed before its result
+      // (a step that finishes within the same moment may have both states coalesced into one push).
+      await updateSettings({
+        services: {
+          fraud: { latencyMs: 150 },
+          email: { latencyMs: 300 },
+          analytics: { latencyMs: 150 },
+          shipping: { latencyMs: 150 },
+        },
+      });
       const owner = randomUUID();
       const product = await createProduct({ stock: 5 });
       const mine = client(owner);

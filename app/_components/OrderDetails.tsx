@@ -111,7 +111,7 @@ function LoadedOrder({ orderId }: { orderId: string }) {
           <p className="metric-caption">{sentence(MODE_EXPLANATIONS[order.mode])}</p>
         </div>
       </section>
-      {freeFor !== null && freeFor > 50 && (
+      {freeFor !== null && freeFor > 50 && order.status === "completed" && (
         <p className="hint">
           You had your answer {formatDuration(freeFor)} before the last step finished: that work happened
           without holding you hostage.

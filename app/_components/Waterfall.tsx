@@ -164,8 +164,8 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
         </ul>
       </div>
       <p className="hint">
-        One clock for every step, starting at your click. Left of the dashed line is what you waited for;
-        right of it happened after you had your answer (eventual consistency).
+        One clock for every step, starting when your order reached the server. Left of the dashed line is what
+        you waited for; right of it happened after you had your answer (eventual consistency).
       </p>
       <div className="wf">
         <div className="wf-row wf-axis-row" aria-hidden="true">

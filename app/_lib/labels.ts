@@ -6,6 +6,7 @@ export const STEP_STATUS_LABELS: Record<StepStatus, string> = {
   running: "Running",
   retrying: "Retrying",
   succeeded: "Done",
+  rejected: "Rejected",
   failed: "Failed",
   skipped: "Skipped",
   compensated: "Undone",

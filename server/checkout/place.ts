@@ -109,7 +109,6 @@ async function reserve(input: PlaceOrderInput, order: NewOrder): Promise<Reserva
   } catch (error) {
     throw dependencyError(error);
   }
-  const reservedAt = new Date();
   const orderId = randomUUID();
   try {
     return await prisma.$transaction(async (tx) => {
@@ -128,6 +127,20 @@ async function reserve(input: PlaceOrderInput, order: NewOrder): Promise<Reserva
         return { product, quantity: item.quantity };
       });
       const totalCents = lines.reduce((sum, line) => sum + line.product.priceCents * line.quantity, 0);
+      // Conditional decrements in a fixed order: concurrent buyers never oversell or deadlock.
+      for (const { product, quantity } of [...lines].sort((a, b) =>
+        a.product.id.localeCompare(b.product.id),
+      )) {
+        const taken = await tx.$executeRaw`
+          UPDATE "Product" SET "stock" = "stock" - ${quantity}
+          WHERE "id" = ${product.id} AND "stock" >= ${quantity}`;
+        if (taken === 0) {
+          throw new AppError("OUT_OF_STOCK", `${product.name} is out of stock`, { productId: product.id });
+        }
+      }
+      // Written after the decrements, so the step's time covers them. A concurrent request with the
+      // same idempotency key fails here (unique key) and its decrements roll back with it.
+      const reservedAt = new Date();
       await tx.order.create({
         data: {
           id: orderId,
@@ -167,17 +180,6 @@ async function reserve(input: PlaceOrderInput, order: NewOrder): Promise<Reserva
           },
         },
       });
-      // Conditional decrements in a fixed order: concurrent buyers never oversell or deadlock.
-      for (const { product, quantity } of [...lines].sort((a, b) =>
-        a.product.id.localeCompare(b.product.id),
-      )) {
-        const taken = await tx.$executeRaw`
-          UPDATE "Product" SET "stock" = "stock" - ${quantity}
-          WHERE "id" = ${product.id} AND "stock" >= ${quantity}`;
-        if (taken === 0) {
-          throw new AppError("OUT_OF_STOCK", `${product.name} is out of stock`, { productId: product.id });
-        }
-      }
       return { orderId, totalCents };
     });
   } catch (error) {

@@ -106,6 +106,8 @@ export const STEP_STATUSES = [
   "running",
   "retrying",
   "succeeded",
+  /** The step ran and said no (fraud screening rejecting an order): not a fault, no retry. */
+  "rejected",
   "failed",
   "skipped",
   "compensated",
@@ -114,4 +116,10 @@ export const stepStatusSchema = z.enum(STEP_STATUSES);
 export type StepStatus = z.infer<typeof stepStatusSchema>;
 
 /** A step in one of these statuses will not change again on its own. */
-export const SETTLED_STEP_STATUSES: readonly StepStatus[] = ["succeeded", "failed", "skipped", "compensated"];
+export const SETTLED_STEP_STATUSES: readonly StepStatus[] = [
+  "succeeded",
+  "rejected",
+  "failed",
+  "skipped",
+  "compensated",
+];

@@ -17,7 +17,7 @@ export interface Attempt {
 
 export class OrderNotFoundError extends Error {}
 
-const DONE: readonly StepStatus[] = ["succeeded", "skipped", "compensated"];
+const DONE: readonly StepStatus[] = ["succeeded", "rejected", "skipped", "compensated"];
 
 export type RunResult = "succeeded" | "rejected" | "already-done" | "skipped";
 
@@ -66,7 +66,7 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
 
   if ("reject" in outcome) {
     await commitChange(orderId, {
-      steps: { [step]: { status: "succeeded", finishedAt: new Date(), detail: outcome.reject } },
+      steps: { [step]: { status: "rejected", finishedAt: new Date(), detail: outcome.reject } },
     });
     await compensate(orderId, { status: "cancelled", reason: outcome.reject });
     return "rejected";
