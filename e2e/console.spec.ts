@@ -49,7 +49,6 @@ test("an email outage: the order stands, the receipt is dead-lettered, retried, 
   await page.getByRole("button", { name: "Email outage" }).click();
   await expect(page.getByRole("button", { name: "Email outage" })).toHaveAttribute("aria-pressed", "true");
   await expect(page.getByLabel("Email down")).toBeChecked();
-  await expect(page.getByRole("row", { name: /email dead letter/ })).toHaveCount(0);
 
   // The shopper, in another tab of the same browser, buys asynchronously.
   const shopper = await context.newPage();

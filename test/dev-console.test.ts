@@ -1,9 +1,11 @@
 // The developer console's API against real queues: knobs one process sets, another obeys; paused
 // consumers let messages wait and the backlog drains on resume; the dead-letter set replays or
 // discards; the mailbox shows one receipt per order.
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { PRESETS } from "../server/contract";
 import { startRelay } from "../server/outbox/relay";
+import { sideEffectQueue } from "../server/queues";
 import { startSideEffectWorkers } from "../workers/side-effects";
 import {
   callerFor,
@@ -152,6 +154,23 @@ describe("queues and the dead-letter set", () => {
       await workers.stop();
     }
   }, 60_000);
+});
+
+describe("dead letters of orders that no longer exist", () => {
+  it("are discarded without an error", async () => {
+    const workers = startSideEffectWorkers();
+    try {
+      const job = await sideEffectQueue("email").add("email", { orderId: randomUUID(), step: "email" });
+      await waitForOrder(
+        async () => ({ status: String(await job.getState()) }),
+        (state) => state.status === "failed",
+      );
+      expect(await dev.discardDeadLetter({ queue: "email", jobId: job.id ?? "" })).toBe(true);
+      expect(await sideEffectQueue("email").getJob(job.id ?? "")).toBeUndefined();
+    } finally {
+      await workers.stop();
+    }
+  });
 });
 
 describe("mailbox", () => {

@@ -8,6 +8,7 @@ import {
   type SideEffectStep,
   sideEffectJobSchema,
 } from "../contract";
+import { prisma } from "../db";
 import { commitChange } from "../orders/state";
 import { sideEffectQueue } from "../queues";
 
@@ -95,8 +96,11 @@ export async function discardDeadLetter(name: SideEffectStep, jobId: string): Pr
   if (!job || (await job.getState()) !== "failed") return false;
   const payload = sideEffectJobSchema.safeParse(job.data);
   await job.remove();
-  if (payload.success) {
-    await commitChange(payload.data.orderId, {
+  const order = payload.success
+    ? await prisma.order.findUnique({ where: { id: payload.data.orderId }, select: { id: true } })
+    : null;
+  if (order) {
+    await commitChange(order.id, {
       steps: { [name]: { status: "skipped", detail: "Discarded from the dead-letter set by a developer" } },
       settle: true,
     });

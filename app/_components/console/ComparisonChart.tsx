@@ -27,8 +27,10 @@ interface Row {
   label: string;
   confirmation: number | null;
   done: number | null;
-  /** Still running: the done bar grows until now. */
+  /** Not done yet: the done bar grows until now. */
   elapsed: number | null;
+  /** What to call an unfinished done bar: still moving, or stuck in the dead-letter set. */
+  unfinished: string;
   failed: boolean;
   median: boolean;
   title: string;
@@ -45,17 +47,19 @@ function orderRow(order: OrderView, now: number): Row {
   const done = timeToDone(order);
   const elapsed = done === null ? Math.max(0, now - Date.parse(order.createdAt)) : null;
   const failed = order.status === "failed";
+  const unfinished = order.status === "needs_attention" ? "stuck" : "in progress";
   return {
     key: order.id,
     label: order.id.slice(0, 8),
     confirmation,
     done,
     elapsed,
+    unfinished,
     failed,
     median: false,
     title: `Order ${order.id.slice(0, 8)} (${MODE_LABELS[order.mode]}): confirmation ${
       confirmation === null ? "never" : formatDuration(confirmation)
-    }, done ${done === null ? "in progress" : formatDuration(done)}`,
+    }, done ${done === null ? unfinished : formatDuration(done)}`,
   };
 }
 
@@ -68,6 +72,7 @@ function medianRow(mode: CheckoutMode, orders: readonly OrderView[]): Row {
     confirmation,
     done,
     elapsed: null,
+    unfinished: "–",
     failed: false,
     median: true,
     title: `${MODE_LABELS[mode]} median: confirmation ${
@@ -76,7 +81,7 @@ function medianRow(mode: CheckoutMode, orders: readonly OrderView[]): Row {
   };
 }
 
-export function groupsByMode(orders: readonly OrderView[], now: number): Group[] {
+function groupsByMode(orders: readonly OrderView[], now: number): Group[] {
   return CHECKOUT_MODES.flatMap((mode) => {
     const ofMode = orders.filter((order) => order.mode === mode);
     if (ofMode.length === 0) return [];
@@ -117,7 +122,7 @@ function valueText(row: Row): string {
     : row.confirmation === null
       ? "–"
       : formatDuration(row.confirmation);
-  const done = row.done !== null ? formatDuration(row.done) : row.elapsed !== null ? "in progress" : "–";
+  const done = row.done !== null ? formatDuration(row.done) : row.elapsed !== null ? row.unfinished : "–";
   return row.median ? `waited ${confirmation} · done ${done}` : `${confirmation} · ${done}`;
 }
 

@@ -175,7 +175,7 @@ export function FaultKnobs({ services, onChange }: Props) {
               const steps = stepsUsing(service);
               const critical = steps.some((step) => step.phase === "critical");
               return (
-                <tr key={service} data-down={knobs.down || undefined}>
+                <tr key={service} data-flag={knobs.down ? "bad" : undefined}>
                   <th scope="row">
                     <span className="knob-service">{SERVICE_LABELS[service]}</span>
                     <span className="knob-used-by">

@@ -172,7 +172,7 @@ export function OrdersComparison() {
                         <td className="num tabular" data-timing="done">
                           {done === null
                             ? moving(order)
-                              ? `in progress · ${formatDuration(now - Date.parse(order.createdAt))}`
+                              ? `${order.status === "needs_attention" ? "stuck" : "in progress"} · ${formatDuration(now - Date.parse(order.createdAt))}`
                               : "–"
                             : formatDuration(done)}
                         </td>

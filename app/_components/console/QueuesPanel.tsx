@@ -1,4 +1,4 @@
-// The side-effect queues, refreshed every second: jobs per state, a one-minute backlog sparkline, and a
+// The side-effect queues, refreshed every second: jobs per state, a 30-second backlog sparkline, and a
 // Pause/Resume switch that takes a queue's consumers offline, to show that messages can wait.
 "use client";
 
@@ -10,7 +10,7 @@ import { useTRPC } from "../../_lib/trpc";
 import { QueryProblem } from "./QueryProblem";
 
 const REFRESH_MS = 1000;
-const HISTORY_SAMPLES = 60;
+const HISTORY_SAMPLES = 30;
 
 const STATE_LABELS: Record<JobState, string> = {
   waiting: "Waiting",
@@ -53,7 +53,7 @@ function Sparkline({ values, name }: { values: readonly number[]; name: string }
       width={width}
       height={height}
       role="img"
-      aria-label={`${name} backlog over the last minute, now ${values.at(-1) ?? 0}`}
+      aria-label={`${name} backlog over the last 30 seconds, now ${values.at(-1) ?? 0}`}
     >
       <line x1="0" x2={width} y1={base} y2={base} className="sparkline-base" />
       {first && coords.length > 1 && (
@@ -119,7 +119,7 @@ export function QueuesPanel() {
           <thead>
             <tr>
               <th scope="col">Queue</th>
-              <th scope="col">Backlog, last minute</th>
+              <th scope="col">Backlog, last 30 s</th>
               {JOB_STATES.map((state) => (
                 <th key={state} scope="col" className="num" title={STATE_HINTS[state]}>
                   {STATE_LABELS[state]}
@@ -137,7 +137,11 @@ export function QueuesPanel() {
               </tr>
             )}
             {data?.map((queue) => (
-              <tr key={queue.name} aria-label={`${queue.name} queue`} data-paused={queue.paused || undefined}>
+              <tr
+                key={queue.name}
+                aria-label={`${queue.name} queue`}
+                data-flag={queue.paused ? "warn" : undefined}
+              >
                 <th scope="row">
                   <code className="queue-name">{queue.name}</code>
                   {queue.paused ? (
