@@ -26,6 +26,30 @@ const env = { ...process.env, ...benchEnv, PORT: String(port), NODE_ENV: "produc
 const latencies = { fraud: 400, email: 600, analytics: 500, shipping: 300 };
 await prepareBench(benchServices(latencies));
 
+// Notes every step row's status and when it changed, starting with what the page shows now. A string,
+// not a function: tsx would wrap a function's inner helpers in a helper the page does not have.
+const WATCH_STEP_ROWS = `(() => {
+  const seen = [];
+  window.__seen = seen;
+  const note = (element) => {
+    if (element instanceof HTMLElement && element.dataset.step && element.dataset.status) {
+      seen.push({ step: element.dataset.step, status: element.dataset.status, at: Date.now() });
+    }
+  };
+  for (const row of document.querySelectorAll("li[data-step]")) note(row);
+  new MutationObserver((mutations) => {
+    for (const mutation of mutations) {
+      if (mutation.type === "attributes") note(mutation.target);
+      for (const node of mutation.addedNodes) {
+        if (node instanceof Element) {
+          note(node);
+          for (const child of node.querySelectorAll("li[data-step]")) note(child);
+        }
+      }
+    }
+  }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-status"] });
+})()`;
+
 const children: ChildProcess[] = ["server/main.ts", "workers/index.ts"].map((entry) =>
   spawn(process.execPath, ["--import", "tsx", entry], { env, stdio: ["ignore", "ignore", "inherit"] }),
 );
@@ -80,33 +104,7 @@ try {
     }, BENCH_PRODUCT);
     await page.goto(`${base}/orders/${orderId}`);
     await page.waitForSelector("li[data-step]");
-    // From here on, note every step row's status and when it changed (after the current one).
-    await page.evaluate(() => {
-      const seen: { step: string; status: string; at: number }[] = [];
-      Object.assign(window, { __seen: seen });
-      const note = (element: Element) => {
-        if (element instanceof HTMLElement && element.dataset.step && element.dataset.status) {
-          seen.push({ step: element.dataset.step, status: element.dataset.status, at: Date.now() });
-        }
-      };
-      for (const row of document.querySelectorAll("li[data-step]")) note(row);
-      new MutationObserver((mutations) => {
-        for (const mutation of mutations) {
-          if (mutation.type === "attributes") note(mutation.target as Element);
-          for (const node of mutation.addedNodes) {
-            if (node instanceof Element) {
-              note(node);
-              for (const child of node.querySelectorAll("li[data-step]")) note(child);
-            }
-          }
-        }
-      }).observe(document.body, {
-        subtree: true,
-        childList: true,
-        attributes: true,
-        attributeFilter: ["data-status"],
-      });
-    });
+    await page.evaluate(WATCH_STEP_ROWS);
     await page.waitForFunction(
       (count) => document.querySelectorAll('li[data-step][data-status="succeeded"]').length >= count,
       7,
