@@ -1,4 +1,4 @@
-// The order's steps on one clock that starts at the Purchase click: a bar per step, critical path
+// The order's steps on one clock that starts when the order reached the server: a bar per step, critical path
 // first, side effects after, and a line where the shopper got an answer. Everything left of that line
 // is what the request waited for; everything right of it finished later, while the shopper was free.
 "use client";

@@ -23,8 +23,8 @@ export function DefaultModeSetting({ value, onChange }: Props) {
     <section className="card console-section" aria-labelledby="default-mode-title">
       <h2 id="default-mode-title">Default checkout mode</h2>
       <p className="hint console-intro">
-        Used for orders placed without a mode: API clients, scripts, load tests. The shop&apos;s own toggle in
-        the bar above always sends the shopper&apos;s choice.
+        Used for orders placed without a mode (API clients, scripts, load tests), and by the toggle in the bar
+        above until a shopper picks a mode there.
       </p>
       <fieldset className="mode-options">
         <legend className="visually-hidden">Default checkout mode</legend>

@@ -65,9 +65,9 @@ export function OrdersComparison() {
           <p className="eyebrow">Sync vs async, measured</p>
           <h1 className="page-title">Your orders, compared</h1>
           <p className="lede console-lede">
-            Two clocks per order, both starting at the Purchase click. <strong>Sync:</strong> confirmation ≈
-            done — the shopper waited for everything. <strong>Async:</strong> confirmation is short and done
-            comes later — eventual consistency.
+            Two clocks per order, both starting when the order reached the server. <strong>Sync:</strong>{" "}
+            confirmation ≈ done — the shopper waited for everything. <strong>Async:</strong> confirmation is
+            short and done comes later — eventual consistency.
           </p>
         </div>
         <nav aria-label="Developer pages" className="console-links">
