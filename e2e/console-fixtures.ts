@@ -4,14 +4,8 @@
 // discarded so no later test (or person) finds them.
 import type { APIRequestContext, Page } from "@playwright/test";
 import type { CheckoutMode, PresetName } from "../server/contract";
-import { SIDE_EFFECT_STEPS } from "../server/contract";
+import { MODE_LABELS, SIDE_EFFECT_STEPS } from "../server/contract";
 import { expect, type SeededProduct, test as shopTest } from "./fixtures";
-
-const MODE_LABELS: Record<CheckoutMode, string> = {
-  async: "Async",
-  sync: "Sync",
-  "sync-parallel": "Sync-parallel",
-};
 
 interface DeadLetterRow {
   queue: (typeof SIDE_EFFECT_STEPS)[number];

@@ -3,14 +3,17 @@
 // readers for what the order page shows (its step rows, the order view over HTTP with the page's
 // cookies) and a recorder of every status a step row went through without a reload.
 import type { Page } from "@playwright/test";
-import type { CheckoutMode, OrderView, StepName } from "../server/contract";
+import {
+  type CheckoutMode,
+  MODE_LABELS,
+  type OrderView,
+  STEP_NAMES,
+  STEPS,
+  type StepName,
+} from "../server/contract";
 import { expect, type SeededProduct } from "./fixtures";
 
-export const MODE_LABELS: Record<CheckoutMode, string> = {
-  async: "Async",
-  sync: "Sync",
-  "sync-parallel": "Sync-parallel",
-};
+export { MODE_LABELS };
 
 /** Where the header toggle keeps the shopper's choice (app/_lib/mode.ts). */
 const MODE_STORAGE_KEY = "slow-morning:checkout-mode";
@@ -77,12 +80,11 @@ export function orderStatus(page: Page) {
   return page.getByRole("region", { name: "Order status" });
 }
 
-export const CRITICAL_LABELS = ["Reserve stock", "Authorize payment", "Confirm order"] as const;
-export const SIDE_EFFECT_LABELS = ["Fraud screening", "Receipt email", "Analytics", "Fulfillment"] as const;
+const STEP_LABELS = STEP_NAMES.map((name) => STEPS[name].label);
 
 /** Every step row on the order page has reached "succeeded" and the order says Completed. */
 export async function expectCompleted(page: Page): Promise<void> {
-  for (const label of [...CRITICAL_LABELS, ...SIDE_EFFECT_LABELS]) {
+  for (const label of STEP_LABELS) {
     await expect(stepRow(page, label)).toHaveAttribute("data-status", "succeeded", LATER);
   }
   await expect(orderStatus(page)).toContainText("Completed", LATER);

@@ -7,6 +7,20 @@ export const CHECKOUT_MODES = ["async", "sync", "sync-parallel"] as const;
 export const checkoutModeSchema = z.enum(CHECKOUT_MODES);
 export type CheckoutMode = z.infer<typeof checkoutModeSchema>;
 
+export const MODE_LABELS: Record<CheckoutMode, string> = {
+  async: "Async",
+  sync: "Sync",
+  "sync-parallel": "Sync-parallel",
+};
+
+export const MODE_EXPLANATIONS: Record<CheckoutMode, string> = {
+  async:
+    "the request waits only for stock and payment; fraud screening, email, analytics and fulfillment finish later, live.",
+  sync: "the request waits for every side effect, one after another: their latencies stack up behind the spinner.",
+  "sync-parallel":
+    "the request fans out to every side effect at once and waits for the slowest one: less stacking, same coupling.",
+};
+
 export const ORDER_STATUSES = [
   "pending",
   "placed",
