@@ -3,6 +3,7 @@
 // checkout live in one module graph with one Prisma client and one set of Redis connections.
 import { createServer } from "node:http";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import next from "next";
@@ -55,13 +56,18 @@ server.listen(config.PORT, () => {
   console.info(`storefront web: http://localhost:${config.PORT} (${dev ? "development" : "production"})`);
 });
 
+const SHUTDOWN_GRACE_MS = 30_000;
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  console.info(`storefront web: ${signal}, closing`);
-  server.close();
+  console.info(`storefront web: ${signal}, finishing requests in flight`);
+  // Stop taking connections, let requests in flight (a synchronous checkout takes seconds) answer,
+  // then disconnect: a checkout cut off halfway would be left for the sweeper.
+  const drained = new Promise((resolve) => server.close(resolve));
+  server.closeIdleConnections();
   await realtime.close();
+  await Promise.race([drained, sleep(SHUTDOWN_GRACE_MS)]);
   await Promise.allSettled([prisma.$disconnect(), closeRedis(), nextApp.close()]);
   process.exit(0);
 }

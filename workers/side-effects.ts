@@ -12,7 +12,7 @@ import {
 } from "../server/contract";
 import { errorReporter } from "../server/log";
 import { createRedis } from "../server/redis";
-import { OrderNotFoundError, runStep } from "../server/steps/run";
+import { OrderNotFoundError, recordDeadLetter, runStep } from "../server/steps/run";
 
 export const WORKER_CONCURRENCY = 20;
 
@@ -57,6 +57,16 @@ export function startSideEffectWorkers(): SideEffectWorkers {
       },
     );
     worker.on("error", errorReporter(`worker ${step}`));
+    worker.on("failed", (job, error) => {
+      const payload = sideEffectJobSchema.safeParse(job?.data);
+      if (!job || !payload.success) return;
+      void job
+        .getState()
+        .then((state) =>
+          state === "failed" ? recordDeadLetter(payload.data.orderId, step, error.message) : undefined,
+        )
+        .catch(errorReporter(`worker ${step}`));
+    });
     return worker;
   });
   return {

@@ -19,7 +19,7 @@ import { getSettings } from "../downstream/settings";
 import { callDownstream, DownstreamError, serviceTitle, simulateCall } from "../downstream/simulate";
 import { Prisma } from "../generated/prisma/client";
 import { compensate } from "../orders/compensate";
-import { commitChange } from "../orders/state";
+import { commitChange, StaleOrderError } from "../orders/state";
 import { findOrder, type OrderRecord, toOrderView } from "../orders/view";
 import { InlineStepFailure, runSideEffectsInline } from "./inline";
 
@@ -29,11 +29,11 @@ const REPLAY_POLL_MS = 50;
 
 export async function placeOrder(input: PlaceOrderInput, sessionId: string): Promise<OrderView> {
   const receivedAt = new Date();
-  const requestHash = hashRequest(input);
+  const mode = input.mode ?? (await getSettings()).defaultMode;
+  const requestHash = hashRequest(input, mode);
   const existing = await orderIdForKey(input.idempotencyKey);
   if (existing) return replay(existing, requestHash, sessionId);
 
-  const mode = input.mode ?? (await getSettings()).defaultMode;
   const reserved = await reserve(input, { sessionId, mode, requestHash, receivedAt });
   if (!reserved) {
     // Another request with the same key got there first; answer as it does.
@@ -47,32 +47,47 @@ export async function placeOrder(input: PlaceOrderInput, sessionId: string): Pro
   const confirmedAt = new Date();
   const placed = await commitChange(orderId, {
     status: "placed",
+    expectStatus: "pending",
     steps: {
       payment: { status: "succeeded", finishedAt: confirmedAt, detail: `Authorized ${authorization}` },
       order: { status: "succeeded", attempts: 1, startedAt: confirmedAt, finishedAt: confirmedAt },
     },
     outbox: mode === "async" ? FIRST_SIDE_EFFECTS : [],
     confirmedAt: mode === "async" ? confirmedAt : undefined,
-  });
+  }).catch(interrupted(orderId));
   if (mode === "async") return placed;
 
   try {
     await runSideEffectsInline(orderId, mode);
   } catch (error) {
     if (!(error instanceof InlineStepFailure)) throw error;
-    const title = serviceTitle(STEPS[error.step].service ?? "inventory");
+    const culprit =
+      error.cause instanceof DownstreamError
+        ? `the ${serviceTitle(error.cause.service).toLowerCase()}`
+        : STEPS[error.step].label;
     const reason = `${STEPS[error.step].label} failed: ${error.message}. Nothing was charged.`;
     await compensate(orderId, { status: "failed", reason });
-    throw new AppError(
-      "DEPENDENCY_FAILED",
-      `Checkout failed because the ${title.toLowerCase()} broke: ${error.message}.`,
-      {
-        orderId,
-        step: error.step,
-      },
-    );
+    throw new AppError("DEPENDENCY_FAILED", `Checkout failed because ${culprit} broke: ${error.message}.`, {
+      orderId,
+      step: error.step,
+    });
   }
   return commitChange(orderId, { confirmedAt: new Date() });
+}
+
+/** The sweeper gave up on this checkout while it was still running (see server/orders/sweeper.ts):
+ * it has compensated the order, so the shopper is told and nothing was charged. */
+function interrupted(orderId: string) {
+  return (error: unknown): never => {
+    if (!(error instanceof StaleOrderError)) throw error;
+    throw new AppError(
+      "DEPENDENCY_FAILED",
+      "The checkout took too long and was cancelled. Nothing was charged.",
+      {
+        orderId,
+      },
+    );
+  };
 }
 
 async function orderIdForKey(idempotencyKey: string): Promise<string | null> {
@@ -80,11 +95,11 @@ async function orderIdForKey(idempotencyKey: string): Promise<string | null> {
   return order?.id ?? null;
 }
 
-function hashRequest(input: PlaceOrderInput): string {
+function hashRequest(input: PlaceOrderInput, mode: CheckoutMode): string {
   const canonical = {
     items: [...input.items].sort((a, b) => a.productId.localeCompare(b.productId)),
     customer: { name: input.customer.name, email: input.customer.email.toLowerCase() },
-    mode: input.mode ?? null,
+    mode,
   };
   return createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
 }
@@ -213,7 +228,7 @@ async function authorize({ orderId, totalCents }: Reservation): Promise<string> 
 }
 
 function paymentError(error: unknown, orderId: string): AppError {
-  if (error instanceof DownstreamError && !error.message.endsWith("is down")) {
+  if (error instanceof DownstreamError && error.kind === "error") {
     return new AppError("PAYMENT_DECLINED", "Your payment was declined. Nothing was charged.", { orderId });
   }
   const reason = error instanceof Error ? error.message : "unknown error";

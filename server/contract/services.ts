@@ -3,11 +3,14 @@ import { z } from "zod";
 import { checkoutModeSchema } from "./orders";
 import { SERVICE_NAMES, type ServiceName } from "./steps";
 
+/** Upper bound of the latency and jitter knobs: one call never takes longer than twice this. */
+export const MAX_LATENCY_MS = 10_000;
+
 export const serviceSettingsSchema = z.object({
   /** Typical time one call takes. */
-  latencyMs: z.number().int().min(0).max(60_000),
+  latencyMs: z.number().int().min(0).max(MAX_LATENCY_MS),
   /** Each call takes latencyMs ± a random amount up to this. */
-  jitterMs: z.number().int().min(0).max(60_000),
+  jitterMs: z.number().int().min(0).max(MAX_LATENCY_MS),
   /** Share of calls that fail (0 to 1). For payment, a failure is a decline. */
   failureRate: z.number().min(0).max(1),
   /** Hard outage: every call fails at once. */

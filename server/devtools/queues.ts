@@ -7,6 +7,7 @@ import {
   SIDE_EFFECT_STEPS,
   type SideEffectStep,
   sideEffectJobSchema,
+  stepsAfter,
 } from "../contract";
 import { prisma } from "../db";
 import { commitChange } from "../orders/state";
@@ -100,8 +101,18 @@ export async function discardDeadLetter(name: SideEffectStep, jobId: string): Pr
     ? await prisma.order.findUnique({ where: { id: payload.data.orderId }, select: { id: true } })
     : null;
   if (order) {
+    // What waits on the discarded step will never start (fulfillment waits on fraud screening).
+    const waiting = Object.fromEntries(
+      stepsAfter(name).map((next) => [
+        next,
+        { status: "skipped" as const, detail: `Not run: ${name} was discarded` },
+      ]),
+    );
     await commitChange(order.id, {
-      steps: { [name]: { status: "skipped", detail: "Discarded from the dead-letter set by a developer" } },
+      steps: {
+        ...waiting,
+        [name]: { status: "skipped", detail: "Discarded from the dead-letter set by a developer" },
+      },
       settle: true,
     });
   }

@@ -14,6 +14,8 @@ import { getSettings } from "./settings";
 export class DownstreamError extends Error {
   constructor(
     readonly service: ServiceName,
+    /** down: the outage switch; error: a failed (for payment: declined) call. */
+    readonly kind: "down" | "error",
     message: string,
   ) {
     super(message);
@@ -30,8 +32,11 @@ const SERVICE_TITLES: Record<ServiceName, string> = {
   shipping: "Shipping carrier",
 };
 
-/** A capacity slot is given back when the call ends, or expires if its holder died mid-call. */
-const SLOT_TTL_MS = 120_000;
+/** A capacity slot is given back when the call ends, or expires if its holder died mid-call
+ * (a call takes at most 2 × MAX_LATENCY_MS). */
+const SLOT_TTL_MS = 60_000;
+/** How long a caller waits for a free slot before the call fails as "busy". */
+const SLOT_WAIT_MS = 30_000;
 const SLOT_POLL_MS = 15;
 
 // Atomically: forget expired holders; take a slot if fewer than `capacity` are held.
@@ -46,9 +51,11 @@ return 0`;
 async function withCapacity<T>(service: ServiceName, capacity: number, work: () => Promise<T>): Promise<T> {
   const key = redisKey("capacity", service);
   const token = randomUUID();
+  const deadline = Date.now() + SLOT_WAIT_MS;
   let held = false;
+  let knobStoreDown = false;
   try {
-    for (;;) {
+    while (!held && Date.now() <= deadline) {
       const now = Date.now();
       const granted = await redis("command").eval(
         ACQUIRE_SLOT,
@@ -59,12 +66,19 @@ async function withCapacity<T>(service: ServiceName, capacity: number, work: () 
         now + SLOT_TTL_MS,
         token,
       );
-      if (granted === 1) break;
-      await sleep(SLOT_POLL_MS);
+      held = granted === 1;
+      if (!held) await sleep(SLOT_POLL_MS);
     }
-    held = true;
   } catch {
     // The knob store is down: without a shared counter we cannot queue callers, so let them through.
+    knobStoreDown = true;
+  }
+  if (!held && !knobStoreDown) {
+    throw new DownstreamError(
+      service,
+      "error",
+      `${SERVICE_TITLES[service]} is busy: no free slot within ${SLOT_WAIT_MS / 1000} s`,
+    );
   }
   try {
     return await work();
@@ -85,13 +99,13 @@ function latencyOf(settings: ServiceSettings): number {
 export async function simulateCall(service: ServiceName): Promise<void> {
   const settings = (await getSettings()).services[service];
   const title = SERVICE_TITLES[service];
-  if (settings.down) throw new DownstreamError(service, `${title} is down`);
+  if (settings.down) throw new DownstreamError(service, "down", `${title} is down`);
   await withCapacity(service, settings.capacity, async () => {
     const latency = latencyOf(settings);
     if (latency > 0) await sleep(latency);
   });
   if (Math.random() < settings.failureRate) {
-    throw new DownstreamError(service, `${title} returned an error`);
+    throw new DownstreamError(service, "error", `${title} returned an error`);
   }
 }
 
@@ -123,4 +137,14 @@ export async function callDownstream<T extends Prisma.InputJsonValue>(
 
 export function serviceTitle(service: ServiceName): string {
   return SERVICE_TITLES[service];
+}
+
+/** Asks a provider whether it did something for this key (a gateway's "look up by idempotency key"). */
+export async function providerDid(
+  service: ServiceName,
+  operation: string,
+  idempotencyKey: string,
+): Promise<boolean> {
+  const calls = await prisma.downstreamCall.count({ where: { service, operation, idempotencyKey } });
+  return calls > 0;
 }

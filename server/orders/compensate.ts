@@ -1,15 +1,18 @@
-// Undoing a placed order's critical path: void the payment authorization, put the stock back, and
-// skip the side effects that have not run. Guarded by the order's status, so however many times it
-// is called (a retried job, two processes at once) the stock goes back exactly once.
+// Undoing a placed order's critical path: put the stock back, void (or refund) the payment, cancel a
+// booked shipment, and skip the side effects that have not run.
+// First the order is claimed, in one transaction, from the status it was read in: whatever moved it on
+// meanwhile (the checkout confirming it, another compensation) wins, and the stock goes back exactly
+// once however many times this runs. Then the providers are asked to undo, with idempotency keys, so a
+// repeated compensation (a retried job) drives an undo that failed to completion and does nothing twice.
 import { type OrderStatus, SETTLED_STEP_STATUSES, type StepName, type StepStatus } from "../contract";
 import { prisma } from "../db";
-import { callDownstream } from "../downstream/simulate";
+import { callDownstream, providerDid } from "../downstream/simulate";
 import { publishOrder } from "../realtime/publish";
 import { applyChange, type OrderChange } from "./state";
 
 const FINAL_STATUSES: OrderStatus[] = ["cancelled", "failed"];
 
-/** Returns false when the order had already been compensated. */
+/** Returns false when the order had already been compensated (or had moved on). */
 export async function compensate(
   orderId: string,
   outcome: { status: "cancelled" | "failed"; reason: string },
@@ -18,35 +21,40 @@ export async function compensate(
     where: { id: orderId },
     select: {
       status: true,
-      totalCents: true,
       items: { select: { productId: true, quantity: true } },
       steps: { select: { name: true, status: true } },
     },
   });
-  if (FINAL_STATUSES.includes(order.status as OrderStatus)) return false;
-  const statusOf = (name: StepName) => order.steps.find((step) => step.name === name)?.status as StepStatus;
+  // Fulfillment may have captured the payment, and booked the shipment, before the checkout broke
+  // (side by side in sync-parallel, or the shipment failing after the capture): ask the providers.
+  const [captured, shipped] = await Promise.all([
+    providerDid("payment", "capture", orderId),
+    providerDid("shipping", "ship", orderId),
+  ]);
+  const claimed = FINAL_STATUSES.includes(order.status as OrderStatus)
+    ? false
+    : await claim(orderId, order, outcome, { captured, shipped });
+  if (claimed) await publishOrder(orderId);
+  await undoAtProviders(orderId, { captured, shipped });
+  return claimed;
+}
 
+type ReadOrder = {
+  status: string;
+  items: { productId: string; quantity: number }[];
+  steps: { name: string; status: string }[];
+};
+
+async function claim(
+  orderId: string,
+  order: ReadOrder,
+  outcome: { status: "cancelled" | "failed"; reason: string },
+  { captured, shipped }: { captured: boolean; shipped: boolean },
+): Promise<boolean> {
+  const statusOf = (name: StepName) => order.steps.find((step) => step.name === name)?.status as StepStatus;
   // "running": the gateway was asked and the answer never recorded (an interrupted checkout).
   const authorized = statusOf("payment") === "succeeded" || statusOf("payment") === "running";
-  // A synchronous checkout running its steps side by side may have shipped (and captured) already.
-  const shipped = statusOf("fulfillment") === "succeeded";
-  // Outside any transaction: no row lock is held while the providers answer.
-  if (shipped) {
-    await callDownstream({
-      service: "shipping",
-      operation: "cancel",
-      idempotencyKey: orderId,
-      perform: () => ({ orderId }),
-    });
-  }
-  if (authorized) {
-    await callDownstream({
-      service: "payment",
-      operation: shipped ? "refund" : "void",
-      idempotencyKey: orderId,
-      perform: () => ({ orderId, amountCents: order.totalCents }),
-    });
-  }
+  const reserved = statusOf("inventory") === "succeeded";
 
   const now = new Date();
   const steps: OrderChange["steps"] = {};
@@ -55,21 +63,19 @@ export async function compensate(
       steps[step.name as StepName] = { status: "skipped", finishedAt: now };
     }
   }
-  if (statusOf("inventory") === "succeeded") {
-    steps.inventory = { status: "compensated", detail: "Stock released" };
-  }
+  if (reserved) steps.inventory = { status: "compensated", detail: "Stock released" };
   if (authorized) {
-    steps.payment = { status: "compensated", detail: shipped ? "Payment refunded" : "Authorization voided" };
+    steps.payment = { status: "compensated", detail: captured ? "Payment refunded" : "Authorization voided" };
   }
   if (shipped) steps.fulfillment = { status: "compensated", detail: "Shipment cancelled" };
 
-  const compensated = await prisma.$transaction(async (tx) => {
+  return prisma.$transaction(async (tx) => {
     const claimed = await tx.order.updateMany({
-      where: { id: orderId, status: { notIn: FINAL_STATUSES } },
+      where: { id: orderId, status: order.status },
       data: { status: outcome.status },
     });
     if (claimed.count === 0) return false;
-    if (statusOf("inventory") === "succeeded") {
+    if (reserved) {
       for (const item of order.items) {
         await tx.product.update({
           where: { id: item.productId },
@@ -80,6 +86,34 @@ export async function compensate(
     await applyChange(tx, orderId, { steps, failureReason: outcome.reason, settledAt: now });
     return true;
   });
-  if (compensated) await publishOrder(orderId);
-  return compensated;
+}
+
+/** Outside any transaction: no row lock is held while the providers answer. */
+async function undoAtProviders(
+  orderId: string,
+  { captured, shipped }: { captured: boolean; shipped: boolean },
+) {
+  const payment = await prisma.orderStep.findUniqueOrThrow({
+    where: { orderId_name: { orderId, name: "payment" } },
+    select: { status: true },
+  });
+  if (payment.status !== "compensated") return;
+  if (shipped) {
+    await callDownstream({
+      service: "shipping",
+      operation: "cancel",
+      idempotencyKey: orderId,
+      perform: () => ({ orderId }),
+    });
+  }
+  const { totalCents } = await prisma.order.findUniqueOrThrow({
+    where: { id: orderId },
+    select: { totalCents: true },
+  });
+  await callDownstream({
+    service: "payment",
+    operation: captured ? "refund" : "void",
+    idempotencyKey: orderId,
+    perform: () => ({ orderId, amountCents: totalCents }),
+  });
 }

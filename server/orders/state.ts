@@ -17,22 +17,27 @@ export interface StepChange {
 export interface OrderChange {
   steps?: Partial<Record<StepName, StepChange>>;
   status?: OrderStatus;
+  /** Apply the change only if the order is still in this status; otherwise nothing is written and
+   * StaleOrderError is thrown (another process moved the order on meanwhile). */
+  expectStatus?: OrderStatus;
   failureReason?: string | null;
   confirmedAt?: Date;
   settledAt?: Date;
   /** Side effects to hand to the queues, through the outbox, when this change commits. */
   outbox?: readonly SideEffectStep[];
-  /** Re-derive a placed order's status from its steps (completed once nothing is left to do). */
+  /** Re-derive a placed order's status from its steps (see settle). */
   settle?: boolean;
 }
+
+export class StaleOrderError extends Error {}
 
 /** The Postgres channel the outbox relay listens on; NOTIFY is delivered at commit. */
 export const OUTBOX_CHANNEL = "storefront_outbox";
 
 /** Updates the order row first: its row lock orders concurrent changes to the same order. */
 export async function applyChange(tx: Tx, orderId: string, change: OrderChange): Promise<void> {
-  await tx.order.update({
-    where: { id: orderId },
+  const updated = await tx.order.updateMany({
+    where: { id: orderId, status: change.expectStatus },
     data: {
       version: { increment: 1 },
       status: change.status,
@@ -41,6 +46,8 @@ export async function applyChange(tx: Tx, orderId: string, change: OrderChange):
       settledAt: change.settledAt,
     },
   });
+  if (updated.count === 0)
+    throw new StaleOrderError(`order ${orderId} is no longer ${change.expectStatus ?? "there"}`);
   for (const [name, step] of Object.entries(change.steps ?? {})) {
     await tx.orderStep.update({ where: { orderId_name: { orderId, name } }, data: step });
   }
@@ -56,20 +63,27 @@ export async function applyChange(tx: Tx, orderId: string, change: OrderChange):
 
 const FINISHED: readonly StepStatus[] = ["succeeded", "skipped"];
 
-/** A placed order is completed once every step has finished (skipped only by a developer's discard),
- * and no longer needs attention once no step sits failed. Runs under the order's row lock. */
+/** Derives a placed order's status from its steps, under the order's row lock: completed once every
+ * step has finished (skipped only by a developer's discard); needs attention while a queued side
+ * effect sits failed in the dead-letter set; placed again once it no longer does. A cancelled or
+ * failed order is final and never touched here. */
 async function settle(tx: Tx, orderId: string): Promise<void> {
   const order = await tx.order.findUniqueOrThrow({
     where: { id: orderId },
-    select: { status: true, steps: { select: { status: true } } },
+    select: { status: true, mode: true, steps: { select: { status: true } } },
   });
   if (order.status !== "placed" && order.status !== "needs_attention") return;
   const statuses = order.steps.map((step) => step.status as StepStatus);
-  if (statuses.every((status) => FINISHED.includes(status))) {
-    await tx.order.update({ where: { id: orderId }, data: { status: "completed", settledAt: new Date() } });
-  } else if (order.status === "needs_attention" && !statuses.includes("failed")) {
-    await tx.order.update({ where: { id: orderId }, data: { status: "placed" } });
-  }
+  const next: OrderStatus = statuses.every((status) => FINISHED.includes(status))
+    ? "completed"
+    : order.mode === "async" && statuses.includes("failed")
+      ? "needs_attention"
+      : "placed";
+  if (next === order.status) return;
+  await tx.order.update({
+    where: { id: orderId },
+    data: { status: next, settledAt: next === "completed" ? new Date() : undefined },
+  });
 }
 
 /** Applies a change in its own transaction, pushes the result to watchers and returns it. */

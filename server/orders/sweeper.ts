@@ -1,15 +1,21 @@
 // Checkouts abandoned mid-way: a web process that died between reserving the stock and confirming
-// the order leaves it `pending`, holding stock and perhaps an authorization. The worker process
+// the order leaves it `pending`; one that died while a synchronous checkout ran its side effects
+// leaves it `placed` but never answered. Either holds stock and an authorization. The worker process
 // sweeps such orders after a grace period and compensates them (stock back, authorization voided).
 import { prisma } from "../db";
 import { compensate } from "./compensate";
 
-/** Far longer than any live checkout's critical path takes. */
-export const ABANDONED_AFTER_MS = 2 * 60_000;
+/** Far longer than any live checkout takes, even with every knob at its maximum (a call lasts at
+ * most 2 × MAX_LATENCY_MS, a wait for capacity at most 30 s). A checkout that still answers after
+ * being swept is refused by its own guarded confirmation (see server/checkout/place.ts). */
+export const ABANDONED_AFTER_MS = 10 * 60_000;
 
 export async function sweepAbandonedCheckouts(olderThanMs = ABANDONED_AFTER_MS): Promise<number> {
   const abandoned = await prisma.order.findMany({
-    where: { status: "pending", createdAt: { lt: new Date(Date.now() - olderThanMs) } },
+    where: {
+      createdAt: { lt: new Date(Date.now() - olderThanMs) },
+      OR: [{ status: "pending" }, { status: "placed", mode: { not: "async" }, confirmedAt: null }],
+    },
     select: { id: true },
     take: 100,
   });

@@ -3,7 +3,7 @@
 // commit, with a slow poll as the safety net; if Redis is down the rows wait and go out on a later run.
 import pg from "pg";
 import { config } from "../config";
-import { sideEffectStepSchema } from "../contract";
+import { SIDE_EFFECT_STEPS } from "../contract";
 import { prisma } from "../db";
 import { errorReporter } from "../log";
 import { OUTBOX_CHANNEL } from "../orders/state";
@@ -11,30 +11,31 @@ import { sideEffectQueue } from "../queues";
 
 const BATCH = 200;
 
-/** Dispatches one batch; returns how many rows went out. */
+/** Dispatches one batch; returns how many rows went out. No transaction is held while Redis answers:
+ * the job id (the outbox id) makes a second enqueue of the same row a no-op, so two relays racing, or
+ * one that dies before marking its rows, still enqueue each row once. */
 export async function relayOnce(): Promise<number> {
-  return prisma.$transaction(
-    async (tx) => {
-      const rows = await tx.$queryRaw<{ id: string; orderId: string; step: string }[]>`
-        SELECT "id", "orderId", "step" FROM "OutboxMessage"
-        WHERE "dispatchedAt" IS NULL
-        ORDER BY "createdAt"
-        LIMIT ${BATCH}
-        FOR UPDATE SKIP LOCKED`;
-      for (const row of rows) {
-        const step = sideEffectStepSchema.parse(row.step);
-        await sideEffectQueue(step).add(step, { orderId: row.orderId, step }, { jobId: row.id });
-      }
-      if (rows.length) {
-        await tx.outboxMessage.updateMany({
-          where: { id: { in: rows.map((row) => row.id) } },
-          data: { dispatchedAt: new Date() },
-        });
-      }
-      return rows.length;
-    },
-    { timeout: 15_000 },
-  );
+  const rows = await prisma.outboxMessage.findMany({
+    where: { dispatchedAt: null },
+    orderBy: { createdAt: "asc" },
+    take: BATCH,
+    select: { id: true, orderId: true, step: true },
+  });
+  for (const step of SIDE_EFFECT_STEPS) {
+    const jobs = rows.filter((row) => row.step === step);
+    if (jobs.length) {
+      await sideEffectQueue(step).addBulk(
+        jobs.map((row) => ({ name: step, data: { orderId: row.orderId, step }, opts: { jobId: row.id } })),
+      );
+    }
+  }
+  if (rows.length) {
+    await prisma.outboxMessage.updateMany({
+      where: { id: { in: rows.map((row) => row.id) } },
+      data: { dispatchedAt: new Date() },
+    });
+  }
+  return rows.length;
 }
 
 export interface Relay {

@@ -59,7 +59,7 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
         [step]: { status: attempt.last ? "failed" : "retrying", error: message, finishedAt: new Date() },
       },
       // A queued side effect that exhausted its retries waits in the dead-letter set for a person.
-      status: attempt.last && order.mode === "async" ? "needs_attention" : undefined,
+      settle: true,
     });
     throw error;
   }
@@ -79,4 +79,18 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
     settle: true,
   });
   return "succeeded";
+}
+
+/** A job BullMQ failed without our code seeing the last attempt (a job that stalled too often, its
+ * worker crashing each time): record the step as failed so the order shows it needs attention. */
+export async function recordDeadLetter(orderId: string, step: SideEffectStep, reason: string): Promise<void> {
+  const row = await prisma.orderStep.findUnique({
+    where: { orderId_name: { orderId, name: step } },
+    select: { status: true },
+  });
+  if (!row || row.status === "failed" || DONE.includes(row.status as StepStatus)) return;
+  await commitChange(orderId, {
+    steps: { [step]: { status: "failed", error: reason, finishedAt: new Date() } },
+    settle: true,
+  });
 }

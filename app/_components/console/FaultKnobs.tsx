@@ -5,6 +5,7 @@
 
 import { useEffect, useRef, useState } from "react";
 import {
+  MAX_LATENCY_MS,
   SERVICE_NAMES,
   type ServiceName,
   type ServiceSettings,
@@ -29,8 +30,8 @@ interface NumberKnobSpec {
 }
 
 const NUMBER_KNOBS: Record<NumberKnobName, NumberKnobSpec> = {
-  latencyMs: { label: "latency (ms)", min: 0, max: 60_000, step: 50, scale: 1 },
-  jitterMs: { label: "jitter (ms)", min: 0, max: 60_000, step: 50, scale: 1 },
+  latencyMs: { label: "latency (ms)", min: 0, max: MAX_LATENCY_MS, step: 50, scale: 1 },
+  jitterMs: { label: "jitter (ms)", min: 0, max: MAX_LATENCY_MS, step: 50, scale: 1 },
   failureRate: { label: "failure rate (%)", min: 0, max: 100, step: 5, scale: 100 },
   capacity: { label: "capacity", min: 1, max: 1000, step: 1, scale: 1 },
 };

@@ -1,0 +1,124 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { prisma } from "../server/db";
+import { discardDeadLetter } from "../server/devtools/queues";
+import { updateSettings } from "../server/downstream/settings";
+import { compensate } from "../server/orders/compensate";
+import { sweepAbandonedCheckouts } from "../server/orders/sweeper";
+import { sideEffectQueue } from "../server/queues";
+import { runStep } from "../server/steps/run";
+import { startSideEffectWorkers } from "../workers/side-effects";
+import {
+  callerFor,
+  closeConnections,
+  createProduct,
+  downstreamCalls,
+  makeServicesFast,
+  orderInput,
+  readOrder,
+  stepOf,
+  stockOf,
+  waitForOrder,
+} from "./helpers";
+
+beforeEach(makeServicesFast);
+afterAll(closeConnections);
+
+describe("races", () => {
+  it("a side effect failing after fraud cancelled the order leaves it cancelled", async () => {
+    const product = await createProduct({ stock: 5 });
+    const order = await callerFor().order.place(orderInput(product.id));
+    await updateSettings({ services: { email: { latencyMs: 300, failureRate: 1 } } });
+    const emailing = runStep(order.id, "email", { number: 4, last: true }).catch((error: unknown) => error);
+    await sleep(100);
+    await compensate(order.id, { status: "cancelled", reason: "Fraud screening rejected the order: test" });
+    expect(await emailing).toBeInstanceOf(Error);
+    const after = await readOrder(order.id)();
+    expect(after.status).toBe("cancelled");
+    expect(stepOf(after, "email").status).toBe("failed");
+    expect(await stockOf(product.id)).toBe(5);
+  });
+
+  it("a checkout the sweeper gave up on cannot come back as placed", async () => {
+    await updateSettings({ services: { payment: { latencyMs: 1000 } } });
+    const product = await createProduct({ stock: 5 });
+    const input = orderInput(product.id, { items: [{ productId: product.id, quantity: 2 }] });
+    const placing = callerFor()
+      .order.place(input)
+      .catch((error: unknown) => error);
+    await sleep(400);
+    expect(await sweepAbandonedCheckouts(0)).toBeGreaterThanOrEqual(1);
+    expect(await placing).toMatchObject({
+      code: "BAD_GATEWAY",
+      message: expect.stringContaining("took too long"),
+    });
+    const order = await prisma.order.findUniqueOrThrow({ where: { idempotencyKey: input.idempotencyKey } });
+    expect(order.status).toBe("failed");
+    expect(await stockOf(product.id)).toBe(5);
+    expect(await prisma.outboxMessage.count({ where: { orderId: order.id } })).toBe(0);
+  });
+
+  it("a synchronous checkout cut off while running its side effects is swept", async () => {
+    const product = await createProduct({ stock: 5 });
+    const order = await callerFor().order.place(orderInput(product.id, { mode: "sync" }));
+    // As a web process that died mid-way would have left it: placed, never answered.
+    await prisma.order.update({
+      where: { id: order.id },
+      data: {
+        status: "placed",
+        confirmedAt: null,
+        settledAt: null,
+        createdAt: new Date(Date.now() - 3_600_000),
+      },
+    });
+    expect(await sweepAbandonedCheckouts()).toBeGreaterThanOrEqual(1);
+    expect((await readOrder(order.id)()).status).toBe("failed");
+    expect(await stockOf(product.id)).toBe(5);
+  });
+});
+
+describe("compensation after a capture", () => {
+  it("refunds (not voids) when shipping breaks after fulfillment captured the payment", async () => {
+    await updateSettings({ services: { shipping: { down: true } } });
+    const product = await createProduct({ stock: 3 });
+    const input = orderInput(product.id, { mode: "sync" });
+    await expect(callerFor().order.place(input)).rejects.toMatchObject({ code: "BAD_GATEWAY" });
+    const order = await prisma.order.findUniqueOrThrow({
+      where: { idempotencyKey: input.idempotencyKey },
+      include: { steps: true },
+    });
+    expect(await downstreamCalls("payment", "capture", order.id)).toBe(1);
+    expect(await downstreamCalls("payment", "refund", order.id)).toBe(1);
+    expect(await downstreamCalls("payment", "void", order.id)).toBe(0);
+    expect(stepOf(order, "payment").detail).toBe("Payment refunded");
+    expect(await stockOf(product.id)).toBe(3);
+  });
+});
+
+describe("discarding a dead letter", () => {
+  it("of fraud screening also skips fulfillment, which waits on it, so the order settles", async () => {
+    const product = await createProduct({ stock: 3 });
+    const order = await callerFor().order.place(orderInput(product.id));
+    for (const step of ["email", "analytics"] as const) {
+      await runStep(order.id, step, { number: 1, last: true });
+    }
+    await updateSettings({ services: { fraud: { down: true } } });
+    // One attempt only, so the job lands in the dead-letter set at once.
+    const job = await sideEffectQueue("fraud").add(
+      "fraud",
+      { orderId: order.id, step: "fraud" },
+      { attempts: 1 },
+    );
+    const workers = startSideEffectWorkers();
+    try {
+      await waitForOrder(readOrder(order.id), (current) => current.status === "needs_attention");
+    } finally {
+      await workers.stop();
+    }
+    expect(await discardDeadLetter("fraud", job.id ?? "")).toBe(true);
+    const after = await readOrder(order.id)();
+    expect(stepOf(after, "fraud").status).toBe("skipped");
+    expect(stepOf(after, "fulfillment").status).toBe("skipped");
+    expect(after.status).toBe("completed");
+  });
+});
