@@ -71,7 +71,10 @@ export async function waitForOrder<T extends { status: string }>(
   for (;;) {
     const order = await read();
     if (done(order)) return order;
-    if (Date.now() > deadline) throw new Error(`order still ${order.status} after ${timeoutMs} ms`);
+    if (Date.now() > deadline) {
+      const steps = "steps" in order && Array.isArray(order.steps) ? JSON.stringify(order.steps) : "";
+      throw new Error(`order still ${order.status} after ${timeoutMs} ms ${steps}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
