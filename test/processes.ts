@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 
 export function startWorkerProcess(env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
-    env: { ...process.env, WORKER_LOCK_MS: "2000", ...env },
+    env: { ...process.env, WORKER_LOCK_MS: "3000", ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });
 }
@@ -57,6 +57,9 @@ export class PrivateRedis {
       ],
       { stdio: "ignore" },
     );
+    const child = this.child;
+    // Never outlive the test run, even when a failing test skips its cleanup.
+    process.once("exit", () => child.kill("SIGKILL"));
     const deadline = Date.now() + 10_000;
     while (!(await this.answers())) {
       if (Date.now() > deadline) throw new Error(`redis-server did not start on ${this.port}`);

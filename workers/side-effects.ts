@@ -1,6 +1,6 @@
 // One BullMQ worker per side-effect queue: parse the job, run the step, let BullMQ retry failures with
 // backoff. A job that can never succeed (bad payload, unknown order) fails at once instead of looping.
-import { UnrecoverableError, Worker } from "bullmq";
+import { QueueEvents, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { config } from "../server/config";
 import {
@@ -11,6 +11,7 @@ import {
   sideEffectJobSchema,
 } from "../server/contract";
 import { errorReporter } from "../server/log";
+import { sideEffectQueue } from "../server/queues";
 import { createRedis } from "../server/redis";
 import { OrderNotFoundError, recordDeadLetter, runStep } from "../server/steps/run";
 
@@ -54,26 +55,39 @@ export function startSideEffectWorkers(): SideEffectWorkers {
         concurrency: WORKER_CONCURRENCY,
         lockDuration: config.WORKER_LOCK_MS,
         stalledInterval: config.WORKER_LOCK_MS,
+        // A job whose worker died mid-run is retried; one that took down its worker three times is
+        // failed (it may be what kills them).
+        maxStalledCount: 2,
       },
     );
     worker.on("error", errorReporter(`worker ${step}`));
-    worker.on("failed", (job, error) => {
-      const payload = sideEffectJobSchema.safeParse(job?.data);
-      if (!job || !payload.success) return;
-      void job
-        .getState()
-        .then((state) =>
-          state === "failed" ? recordDeadLetter(payload.data.orderId, step, error.message) : undefined,
-        )
-        .catch(errorReporter(`worker ${step}`));
-    });
     return worker;
+  });
+  // Every job that ends in the failed set, including those BullMQ fails by itself (a job whose
+  // workers kept crashing: it never reaches a processor again), is recorded on its order.
+  const listeners = SIDE_EFFECT_STEPS.map((step) => {
+    const connection = createRedis("blocking");
+    connections.push(connection);
+    const events = new QueueEvents(queueName(step), { connection, prefix: config.REDIS_PREFIX });
+    events.on("error", errorReporter(`queue events ${step}`));
+    events.on("failed", ({ jobId, failedReason }) => {
+      void recordFailedJob(step, jobId, failedReason).catch(errorReporter(`queue events ${step}`));
+    });
+    return events;
   });
   return {
     workers,
     stop: async () => {
+      await Promise.all(listeners.map((events) => events.close()));
       await Promise.all(workers.map((worker) => worker.close()));
       await Promise.all(connections.map((connection) => connection.quit().catch(() => {})));
     },
   };
+}
+
+async function recordFailedJob(step: SideEffectStep, jobId: string, reason: string): Promise<void> {
+  const job = await sideEffectQueue(step).getJob(jobId);
+  const payload = sideEffectJobSchema.safeParse(job?.data);
+  if (!job || !payload.success || (await job.getState()) !== "failed") return;
+  await recordDeadLetter(payload.data.orderId, step, reason);
 }

@@ -80,6 +80,7 @@ export async function placeOrder(input: PlaceOrderInput, sessionId: string): Pro
 function interrupted(orderId: string) {
   return (error: unknown): never => {
     if (!(error instanceof StaleOrderError)) throw error;
+    console.warn(`checkout ${orderId} not confirmed: ${error.message}`);
     throw new AppError(
       "DEPENDENCY_FAILED",
       "The checkout took too long and was cancelled. Nothing was charged.",

@@ -46,8 +46,10 @@ export async function applyChange(tx: Tx, orderId: string, change: OrderChange):
       settledAt: change.settledAt,
     },
   });
-  if (updated.count === 0)
-    throw new StaleOrderError(`order ${orderId} is no longer ${change.expectStatus ?? "there"}`);
+  if (updated.count === 0) {
+    const current = await tx.order.findUnique({ where: { id: orderId }, select: { status: true } });
+    throw new StaleOrderError(`order ${orderId} is ${current?.status ?? "gone"}, not ${change.expectStatus}`);
+  }
   for (const [name, step] of Object.entries(change.steps ?? {})) {
     await tx.orderStep.update({ where: { orderId_name: { orderId, name } }, data: step });
   }
