@@ -1,6 +1,6 @@
 // One BullMQ worker per side-effect queue: parse the job, run the step, let BullMQ retry failures with
 // backoff. A job that can never succeed (bad payload, unknown order) fails at once instead of looping.
-import { QueueEvents, UnrecoverableError, Worker } from "bullmq";
+import { UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { config } from "../server/config";
 import {
@@ -61,24 +61,16 @@ export function startSideEffectWorkers(): SideEffectWorkers {
       },
     );
     worker.on("error", errorReporter(`worker ${step}`));
-    return worker;
-  });
-  // Every job that ends in the failed set, including those BullMQ fails by itself (a job whose
-  // workers kept crashing: it never reaches a processor again), is recorded on its order.
-  const listeners = SIDE_EFFECT_STEPS.map((step) => {
-    const connection = createRedis("blocking");
-    connections.push(connection);
-    const events = new QueueEvents(queueName(step), { connection, prefix: config.REDIS_PREFIX });
-    events.on("error", errorReporter(`queue events ${step}`));
-    events.on("failed", ({ jobId, failedReason }) => {
-      void recordFailedJob(step, jobId, failedReason).catch(errorReporter(`queue events ${step}`));
+    // A job BullMQ itself moves to the failed set when it fetches it (one whose workers kept dying)
+    // never reaches the processor; record it on its order all the same.
+    worker.on("failed", (job, error) => {
+      if (job) void recordFailedJob(step, job.id ?? "", error.message).catch(errorReporter(`worker ${step}`));
     });
-    return events;
+    return worker;
   });
   return {
     workers,
     stop: async () => {
-      await Promise.all(listeners.map((events) => events.close()));
       await Promise.all(workers.map((worker) => worker.close()));
       await Promise.all(connections.map((connection) => connection.quit().catch(() => {})));
     },
