@@ -120,6 +120,10 @@ describe("queues and the dead-letter set", () => {
           25_000,
         );
       }
+      // The order records the failure a moment before BullMQ files the job as failed.
+      const ours = (letter: { orderId: string | null }) =>
+        letter.orderId === replayed?.id || letter.orderId === discarded?.id;
+      await expect.poll(async () => (await dev.deadLetters()).filter(ours).length).toBe(2);
       const letters = await dev.deadLetters();
       const letterOf = (orderId: string) => letters.find((letter) => letter.orderId === orderId);
       expect(letterOf(replayed?.id ?? "")).toMatchObject({

@@ -129,10 +129,11 @@ describe("workers", () => {
     expect(order.status).toBe("needs_attention");
     expect(stepOf(order, "analytics").attempts).toBe(QUEUE_ATTEMPTS);
     expect(stepOf(order, "analytics")).toMatchObject({ error: "Analytics service is down" });
-    const failed = (await sideEffectQueue("analytics").getFailed()).filter(
-      (job) => job.data.orderId === placed.id,
-    );
-    expect(failed).toHaveLength(1);
+    // The step records its failure before BullMQ moves the job to the failed set: wait for that too.
+    const failedJobs = async () =>
+      (await sideEffectQueue("analytics").getFailed()).filter((job) => job.data.orderId === placed.id);
+    await expect.poll(async () => (await failedJobs()).length).toBe(1);
+    const failed = await failedJobs();
     expect(failed[0]?.attemptsMade).toBe(QUEUE_ATTEMPTS);
 
     // The outage ends; a replay from the dead-letter set completes the order.
