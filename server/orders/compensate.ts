@@ -21,6 +21,7 @@ export async function compensate(
     where: { id: orderId },
     select: {
       status: true,
+      totalCents: true,
       items: { select: { productId: true, quantity: true } },
       steps: { select: { name: true, status: true } },
     },
@@ -31,16 +32,25 @@ export async function compensate(
     providerDid("payment", "capture", orderId),
     providerDid("shipping", "ship", orderId),
   ]);
+  const payment = order.steps.find((step) => step.name === "payment")?.status;
   const claimed = FINAL_STATUSES.includes(order.status as OrderStatus)
     ? false
     : await claim(orderId, order, outcome, { captured, shipped });
   if (claimed) await publishOrder(orderId);
-  await undoAtProviders(orderId, { captured, shipped });
+  // The claim marks an authorized payment compensated; a repeat finds it marked already.
+  const paymentToUndo = claimed ? isAuthorized(payment) : payment === "compensated";
+  if (paymentToUndo) await undoAtProviders(orderId, order.totalCents, { captured, shipped });
   return claimed;
+}
+
+/** "running": the gateway was asked and the answer never recorded (an interrupted checkout). */
+function isAuthorized(paymentStatus: string | undefined): boolean {
+  return paymentStatus === "succeeded" || paymentStatus === "running";
 }
 
 type ReadOrder = {
   status: string;
+  totalCents: number;
   items: { productId: string; quantity: number }[];
   steps: { name: string; status: string }[];
 };
@@ -52,8 +62,7 @@ async function claim(
   { captured, shipped }: { captured: boolean; shipped: boolean },
 ): Promise<boolean> {
   const statusOf = (name: StepName) => order.steps.find((step) => step.name === name)?.status as StepStatus;
-  // "running": the gateway was asked and the answer never recorded (an interrupted checkout).
-  const authorized = statusOf("payment") === "succeeded" || statusOf("payment") === "running";
+  const authorized = isAuthorized(statusOf("payment"));
   const reserved = statusOf("inventory") === "succeeded";
 
   const now = new Date();
@@ -91,13 +100,9 @@ async function claim(
 /** Outside any transaction: no row lock is held while the providers answer. */
 async function undoAtProviders(
   orderId: string,
+  totalCents: number,
   { captured, shipped }: { captured: boolean; shipped: boolean },
 ) {
-  const payment = await prisma.orderStep.findUniqueOrThrow({
-    where: { orderId_name: { orderId, name: "payment" } },
-    select: { status: true },
-  });
-  if (payment.status !== "compensated") return;
   if (shipped) {
     await callDownstream({
       service: "shipping",
@@ -106,10 +111,6 @@ async function undoAtProviders(
       perform: () => ({ orderId }),
     });
   }
-  const { totalCents } = await prisma.order.findUniqueOrThrow({
-    where: { id: orderId },
-    select: { totalCents: true },
-  });
   await callDownstream({
     service: "payment",
     operation: captured ? "refund" : "void",

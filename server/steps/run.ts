@@ -1,7 +1,7 @@
 // Runs one side effect for one order, in any mode: records the attempt, calls the step, and records
 // the outcome with whatever it causes next. Safe to run again (BullMQ delivers at least once): a step
 // that already succeeded is not redone, and every downstream call carries an idempotency key.
-import { type SideEffectStep, type StepStatus, stepsAfter } from "../contract";
+import { SETTLED_STEP_STATUSES, type SideEffectStep, type StepStatus, stepsAfter } from "../contract";
 import { prisma } from "../db";
 import { compensate } from "../orders/compensate";
 import { commitChange } from "../orders/state";
@@ -17,7 +17,8 @@ export interface Attempt {
 
 export class OrderNotFoundError extends Error {}
 
-const DONE: readonly StepStatus[] = ["succeeded", "rejected", "skipped", "compensated"];
+/** Settled and not a failure: nothing left to run. */
+const DONE: readonly StepStatus[] = SETTLED_STEP_STATUSES.filter((status) => status !== "failed");
 
 export type RunResult = "succeeded" | "rejected" | "already-done" | "skipped";
 
@@ -88,7 +89,7 @@ export async function recordDeadLetter(orderId: string, step: SideEffectStep, re
     where: { orderId_name: { orderId, name: step } },
     select: { status: true },
   });
-  if (!row || row.status === "failed" || DONE.includes(row.status as StepStatus)) return;
+  if (!row || SETTLED_STEP_STATUSES.includes(row.status as StepStatus)) return;
   await commitChange(orderId, {
     steps: { [step]: { status: "failed", error: reason, finishedAt: new Date() } },
     settle: true,
