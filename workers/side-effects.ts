@@ -1,6 +1,6 @@
 // One BullMQ worker per side-effect queue: parse the job, run the step, let BullMQ retry failures with
 // backoff. A job that can never succeed (bad payload, unknown order) fails at once instead of looping.
-import { UnrecoverableError, Worker } from "bullmq";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { config } from "../server/config";
 import {
@@ -11,13 +11,13 @@ import {
   sideEffectJobSchema,
 } from "../server/contract";
 import { errorReporter } from "../server/log";
-import { sideEffectQueue } from "../server/queues";
 import { createRedis } from "../server/redis";
 import { OrderNotFoundError, recordDeadLetter, runStep } from "../server/steps/run";
 
 export const WORKER_CONCURRENCY = 20;
 
 export type SideEffectWorker = Worker<SideEffectJob, void, SideEffectStep>;
+type SideEffectJobHandle = Job<SideEffectJob, void, SideEffectStep>;
 
 export interface SideEffectWorkers {
   workers: SideEffectWorker[];
@@ -64,7 +64,7 @@ export function startSideEffectWorkers(): SideEffectWorkers {
     // A job BullMQ itself moves to the failed set when it fetches it (one whose workers kept dying)
     // never reaches the processor; record it on its order all the same.
     worker.on("failed", (job, error) => {
-      if (job) void recordFailedJob(step, job.id ?? "", error.message).catch(errorReporter(`worker ${step}`));
+      if (job) void recordFailedJob(step, job, error.message).catch(errorReporter(`worker ${step}`));
     });
     return worker;
   });
@@ -77,9 +77,13 @@ export function startSideEffectWorkers(): SideEffectWorkers {
   };
 }
 
-async function recordFailedJob(step: SideEffectStep, jobId: string, reason: string): Promise<void> {
-  const job = await sideEffectQueue(step).getJob(jobId);
-  const payload = sideEffectJobSchema.safeParse(job?.data);
-  if (!job || !payload.success || (await job.getState()) !== "failed") return;
+async function recordFailedJob(
+  step: SideEffectStep,
+  job: SideEffectJobHandle,
+  reason: string,
+): Promise<void> {
+  const payload = sideEffectJobSchema.safeParse(job.data);
+  // A failure with a retry ahead leaves the job delayed; only a final one is a dead letter.
+  if (!payload.success || (await job.getState()) !== "failed") return;
   await recordDeadLetter(payload.data.orderId, step, reason);
 }
