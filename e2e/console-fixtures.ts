@@ -4,7 +4,7 @@
 // discarded so no later test (or person) finds them.
 import type { APIRequestContext, Page } from "@playwright/test";
 import type { CheckoutMode, PresetName } from "../server/contract";
-import { MODE_LABELS, SIDE_EFFECT_STEPS } from "../server/contract";
+import { MODES, SIDE_EFFECT_STEPS } from "../server/contract";
 import { expect, type SeededProduct, test as shopTest } from "./fixtures";
 
 interface DeadLetterRow {
@@ -38,7 +38,7 @@ class DevTools {
     options: { product: SeededProduct; email: string; name?: string; mode: CheckoutMode; quantity?: number },
   ): Promise<string> {
     await page.goto("/");
-    await page.getByRole("radio", { name: MODE_LABELS[options.mode], exact: true }).check();
+    await page.getByRole("radio", { name: MODES[options.mode].label, exact: true }).check();
     const card = page.getByRole("article", { name: options.product.name });
     for (let added = 0; added < (options.quantity ?? 1); added++) {
       await card.getByRole("button", { name: "Add to cart" }).click();

@@ -5,7 +5,7 @@
 import type { Page } from "@playwright/test";
 import {
   type CheckoutMode,
-  MODE_LABELS,
+  MODES,
   type OrderView,
   STEP_NAMES,
   STEPS,
@@ -13,7 +13,7 @@ import {
 } from "../server/contract";
 import { expect, type SeededProduct } from "./fixtures";
 
-export { MODE_LABELS };
+export { MODES };
 
 /** Where the header toggle keeps the shopper's choice (app/_lib/mode.ts). */
 const MODE_STORAGE_KEY = "slow-morning:checkout-mode";
@@ -35,7 +35,7 @@ export async function openShop(page: Page): Promise<void> {
 
 /** Chooses a checkout mode in the header toggle. */
 export async function chooseMode(page: Page, mode: CheckoutMode): Promise<void> {
-  const radio = page.getByRole("radio", { name: MODE_LABELS[mode], exact: true });
+  const radio = page.getByRole("radio", { name: MODES[mode].label, exact: true });
   await radio.check();
   await expect(radio).toBeChecked();
 }

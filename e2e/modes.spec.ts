@@ -14,7 +14,7 @@ import {
   fetchOrder,
   fillCheckout,
   LATER,
-  MODE_LABELS,
+  MODES,
   openShop,
   orderStatus,
   pressPurchase,
@@ -31,7 +31,7 @@ function report(label: string, ms: number): void {
 /** The order page's "Checkout mode" figure. */
 async function expectModeShown(page: Page, mode: CheckoutMode): Promise<void> {
   await expect(
-    page.getByRole("region", { name: "Timings" }).getByText(MODE_LABELS[mode], { exact: true }),
+    page.getByRole("region", { name: "Timings" }).getByText(MODES[mode].label, { exact: true }),
   ).toBeVisible();
 }
 

@@ -16,10 +16,9 @@ if (!existsSync(".next/BUILD_ID")) throw new Error("No production build: run `np
 
 const port = 3300;
 const base = `http://127.0.0.1:${port}`;
-const { BENCH_PRODUCT, benchEnv, benchServices, closeBench, prepareBench, prisma } = await import(
-  "./bench-env"
-);
+const { BENCH_PRODUCT, benchEnv, benchServices, closeBench, prepareBench } = await import("./bench-env");
 const { SIDE_EFFECT_STEPS } = await import("../server/contract");
+const { findOrder, toOrderView } = await import("../server/orders/view");
 const env = { ...process.env, ...benchEnv, PORT: String(port), NODE_ENV: "production" as const };
 
 // Side effects take a few hundred ms, so their completions arrive while the page is open.
@@ -115,12 +114,10 @@ try {
       status: string;
       at: number;
     }[];
-    const steps = await prisma.orderStep.findMany({
-      where: { orderId },
-      select: { name: true, finishedAt: true },
-    });
+    const record = await findOrder({ id: orderId });
+    const steps = record ? toOrderView(record).steps : [];
     for (const step of SIDE_EFFECT_STEPS) {
-      const finishedAt = steps.find((row) => row.name === step)?.finishedAt?.getTime();
+      const finishedAt = Date.parse(steps.find((row) => row.name === step)?.finishedAt ?? "");
       const mine = seen.filter((entry) => entry.step === step);
       const shown = mine.find((entry) => entry.status === "succeeded");
       // Only steps the page watched change live count; one already done at first paint came from the snapshot.

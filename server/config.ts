@@ -15,6 +15,17 @@ const configSchema = z.object({
   DEV_TOOLS: z.enum(["on", "off"]).default("on"),
   /** How long a worker's job lock lasts: a crashed worker's job is retried after about this long. */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** Postgres connections per process. Past ~16 busy connections Postgres slows down on 2 cores; two
+   * processes (web + worker) of 10 each stay under that. */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  /** Checkouts one web process runs at once; the next ones wait briefly for a slot (admission
+   * control, before anything is written), then get 503 + Retry-After. */
+  CHECKOUT_SLOTS: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** How long a checkout may wait for a slot before it is turned away. */
+  CHECKOUT_QUEUE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  /** Jobs one worker process runs at once, per side-effect queue. Side effects mostly wait on their
+   * provider, so this is how many provider calls are in flight: see the README's "Keeping up". */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
 });
 

@@ -12,6 +12,7 @@ import {
   downstreamCalls,
   makeServicesFast,
   orderInput,
+  readOrder,
   stockOf,
 } from "./helpers";
 
@@ -125,10 +126,7 @@ describe("order.place", () => {
     expect(error).toBeInstanceOf(TRPCError);
     expect(error).toMatchObject({ code: "PAYMENT_REQUIRED", message: expect.stringContaining("declined") });
     expect(await stockOf(product.id)).toBe(4);
-    const order = await prisma.order.findUniqueOrThrow({
-      where: { idempotencyKey: input.idempotencyKey },
-      include: { steps: true },
-    });
+    const order = await readOrder(input.idempotencyKey, "idempotencyKey")();
     expect(order.status).toBe("failed");
     expect(order.failureReason).toContain("declined");
     expect(order.steps.find((step) => step.name === "payment")?.status).toBe("failed");

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { type PlaceOrderInput, PRESETS, type Settings } from "../server/contract";
 import { prisma } from "../server/db";
 import { replaceSettings } from "../server/downstream/settings";
+import { findOrder, toOrderView } from "../server/orders/view";
 import { closeQueues } from "../server/queues";
 import { closeRedis } from "../server/redis";
 import { contextForSession } from "../server/trpc/init";
@@ -79,9 +80,13 @@ export async function waitForOrder<T extends { status: string }>(
   }
 }
 
-export function readOrder(orderId: string) {
-  return () =>
-    prisma.order.findUniqueOrThrow({ where: { id: orderId }, include: { steps: true, items: true } });
+/** A reader of the order as clients see it, by id or by the checkout's idempotency key. */
+export function readOrder(orderId: string, by: "id" | "idempotencyKey" = "id") {
+  return async () => {
+    const record = await findOrder(by === "id" ? { id: orderId } : { idempotencyKey: orderId });
+    if (!record) throw new Error(`no order with ${by} ${orderId}`);
+    return toOrderView(record);
+  };
 }
 
 export function stepOf(

@@ -88,10 +88,7 @@ describe("compensation after a capture", () => {
     const product = await createProduct({ stock: 3 });
     const input = orderInput(product.id, { mode: "sync" });
     await expect(callerFor().order.place(input)).rejects.toMatchObject({ code: "BAD_GATEWAY" });
-    const order = await prisma.order.findUniqueOrThrow({
-      where: { idempotencyKey: input.idempotencyKey },
-      include: { steps: true },
-    });
+    const order = await readOrder(input.idempotencyKey, "idempotencyKey")();
     expect(await downstreamCalls("payment", "capture", order.id)).toBe(1);
     expect(await downstreamCalls("payment", "refund", order.id)).toBe(1);
     expect(await downstreamCalls("payment", "void", order.id)).toBe(0);

@@ -94,8 +94,8 @@ describe("workers", () => {
     // Fulfillment waited for fraud screening.
     const fraud = order.steps.find((step) => step.name === "fraud");
     const fulfillment = order.steps.find((step) => step.name === "fulfillment");
-    expect(fulfillment?.startedAt?.getTime()).toBeGreaterThanOrEqual(
-      fraud?.finishedAt?.getTime() ?? Infinity,
+    expect(Date.parse(fulfillment?.startedAt ?? "")).toBeGreaterThanOrEqual(
+      Date.parse(fraud?.finishedAt ?? ""),
     );
   });
 

@@ -14,8 +14,6 @@ import { errorReporter } from "../server/log";
 import { createRedis } from "../server/redis";
 import { OrderNotFoundError, recordDeadLetter, runStep } from "../server/steps/run";
 
-export const WORKER_CONCURRENCY = 20;
-
 export type SideEffectWorker = Worker<SideEffectJob, void, SideEffectStep>;
 type SideEffectJobHandle = Job<SideEffectJob, void, SideEffectStep>;
 
@@ -52,7 +50,7 @@ export function startSideEffectWorkers(): SideEffectWorkers {
       {
         connection,
         prefix: config.REDIS_PREFIX,
-        concurrency: WORKER_CONCURRENCY,
+        concurrency: config.WORKER_CONCURRENCY,
         lockDuration: config.WORKER_LOCK_MS,
         stalledInterval: config.WORKER_LOCK_MS,
         // A job whose worker died mid-run is retried; one that took down its worker three times is

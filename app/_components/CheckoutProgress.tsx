@@ -3,7 +3,14 @@
 // slow dependency; in an asynchronous one it waits only for the critical path.
 "use client";
 
-import { type CheckoutMode, type OrderView, STEP_NAMES, STEPS, type StepName } from "@/server/contract";
+import {
+  type CheckoutMode,
+  MODES,
+  type OrderView,
+  STEP_NAMES,
+  STEPS,
+  type StepName,
+} from "@/server/contract";
 import { formatDuration } from "../_lib/format";
 import { STEP_STATUS_LABELS } from "../_lib/labels";
 import { useNow } from "../_lib/useNow";
@@ -30,7 +37,7 @@ export function CheckoutProgress({ mode, startedAt, order, live }: Props) {
   /** "Done · 790 ms", "Running · 1.2 s": each step's share of the wait, so the stacking shows. */
   const stepText = (name: StepName): string => {
     const step = stepOf(name);
-    const later = mode === "async" && STEPS[name].phase === "sideEffect";
+    const later = !MODES[mode].waitsForSideEffects && STEPS[name].phase === "sideEffect";
     if (later && (!step || step.status === "pending")) return "Later, not waited for";
     if (!step) return live ? "Waiting" : "…";
     const label = STEP_STATUS_LABELS[step.status];

@@ -12,7 +12,7 @@ import { type CheckoutMode, type OrderView, placeOrderInput } from "@/server/con
 import { clearCart } from "../_lib/cart";
 import { formatPrice, sentence } from "../_lib/format";
 import { forgetIdempotencyKey, idempotencyKeyFor } from "../_lib/idempotency";
-import { MODE_LABELS, useCheckoutMode } from "../_lib/mode";
+import { MODES, useCheckoutMode } from "../_lib/mode";
 import { connectOrderSocket, newerOrder, watchOrder } from "../_lib/realtime";
 import { type ApiProblem, describeProblem, useTRPC } from "../_lib/trpc";
 import { useCartLines } from "../_lib/useCartLines";
@@ -185,7 +185,7 @@ export function CheckoutView() {
             onChange={edit("email", setEmail)}
           />
           <p className="checkout-mode-note">
-            Checkout mode: <strong>{MODE_LABELS[mode]}</strong>
+            Checkout mode: <strong>{MODES[mode].label}</strong>
             <span className="muted"> (change it in the bar at the top)</span>
           </p>
           {problem && <ProblemNotice problem={problem} mode={mode} />}

@@ -3,7 +3,7 @@
 "use client";
 
 import { CHECKOUT_MODES } from "@/server/contract";
-import { MODE_EXPLANATIONS, MODE_LABELS, setCheckoutMode, useCheckoutMode } from "../_lib/mode";
+import { MODES, setCheckoutMode, useCheckoutMode } from "../_lib/mode";
 
 export function ModeToggle() {
   const mode = useCheckoutMode();
@@ -24,12 +24,12 @@ export function ModeToggle() {
                 checked={option === mode}
                 onChange={() => setCheckoutMode(option)}
               />
-              {MODE_LABELS[option]}
+              {MODES[option].label}
             </label>
           ))}
         </fieldset>
         <p className="mode-explainer" aria-live="polite">
-          <strong>{MODE_LABELS[mode]}:</strong> {MODE_EXPLANATIONS[mode]}
+          <strong>{MODES[mode].label}:</strong> {MODES[mode].explains}
         </p>
       </div>
     </div>

@@ -7,7 +7,7 @@ import { useQuery } from "@tanstack/react-query";
 import { orderIdInput } from "@/server/contract";
 import { formatDuration, formatPrice, msBetween, sentence } from "../_lib/format";
 import { ORDER_STATUS_NOTES } from "../_lib/labels";
-import { MODE_EXPLANATIONS, MODE_LABELS } from "../_lib/mode";
+import { MODES } from "../_lib/mode";
 import { describeProblem, useTRPC } from "../_lib/trpc";
 import { type LiveState, useLiveOrder } from "../_lib/useLiveOrder";
 import { useNow } from "../_lib/useNow";
@@ -107,8 +107,8 @@ function LoadedOrder({ orderId }: { orderId: string }) {
         </div>
         <div className="metric card">
           <p className="metric-label">Checkout mode</p>
-          <p className="metric-value">{MODE_LABELS[order.mode]}</p>
-          <p className="metric-caption">{sentence(MODE_EXPLANATIONS[order.mode])}</p>
+          <p className="metric-value">{MODES[order.mode].label}</p>
+          <p className="metric-caption">{sentence(MODES[order.mode].explains)}</p>
         </div>
       </section>
       {freeFor !== null && freeFor > 50 && order.status === "completed" && (

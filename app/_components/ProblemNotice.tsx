@@ -3,7 +3,7 @@
 "use client";
 
 import Link from "next/link";
-import type { AppErrorCode, CheckoutMode } from "@/server/contract";
+import { type AppErrorCode, type CheckoutMode, MODES } from "@/server/contract";
 import type { ApiProblem } from "../_lib/trpc";
 
 const TITLES: Partial<Record<AppErrorCode, string>> = {
@@ -34,7 +34,7 @@ export function ProblemNotice({ problem, mode }: { problem: ApiProblem; mode: Ch
           Nothing was charged. <Link href="/cart">Update your cart</Link> and try again.
         </p>
       )}
-      {problem.appCode === "DEPENDENCY_FAILED" && mode !== "async" && (
+      {problem.appCode === "DEPENDENCY_FAILED" && MODES[mode].waitsForSideEffects && (
         <p className="hint">
           That is temporal coupling: a synchronous checkout fails when any dependency fails. In async mode the
           same step would have been retried in the background while your order stood.

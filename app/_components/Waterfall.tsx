@@ -5,6 +5,7 @@
 
 import {
   CRITICAL_STEPS,
+  MODES,
   type OrderStepView,
   type OrderView,
   SIDE_EFFECT_STEPS,
@@ -65,7 +66,7 @@ function placeholder(step: OrderStepView, order: OrderView): string {
   const waitingOn = after ? order.steps.find((candidate) => candidate.name === after) : undefined;
   if (after && waitingOn?.status !== "succeeded") return `Starts after ${STEPS[after].label.toLowerCase()}`;
   if (STEPS[step.name].phase === "critical") return "Waiting";
-  return order.mode === "async" ? "Queued" : "Waiting its turn";
+  return !MODES[order.mode].waitsForSideEffects ? "Queued" : "Waiting its turn";
 }
 
 export function Waterfall({ order, now }: { order: OrderView; now: number }) {
@@ -198,7 +199,7 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
           Side effects{" "}
           <span className="muted">
             ·{" "}
-            {order.mode === "async"
+            {!MODES[order.mode].waitsForSideEffects
               ? "queued, finished after the answer"
               : "awaited by the request in this mode"}
           </span>

@@ -27,4 +27,4 @@ export function useCheckoutMode(): CheckoutMode {
 
 export const setCheckoutMode = choice.set;
 
-export { MODE_EXPLANATIONS, MODE_LABELS } from "@/server/contract";
+export { MODES } from "@/server/contract";

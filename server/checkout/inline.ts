@@ -1,5 +1,5 @@
 // A synchronous checkout: the request itself runs the side effects and waits for them, either one
-// after another (latencies add up) or all at once (the slowest wins). Same steps as the workers run.
+// after another (latencies add up) or all at once (the slowest chain wins). Same steps as the workers run.
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   FIRST_SIDE_EFFECTS,
@@ -40,9 +40,10 @@ async function runChain(orderId: string, step: SideEffectStep): Promise<void> {
   }
 }
 
-/** Throws InlineStepFailure naming the first side effect that broke. */
-export async function runSideEffectsInline(orderId: string, mode: "sync" | "sync-parallel"): Promise<void> {
-  if (mode === "sync") {
+/** Runs every side effect one after another (in SIDE_EFFECT_STEPS' order: a step after the one it
+ * waits for), or all at once. Throws InlineStepFailure naming the first side effect that broke. */
+export async function runSideEffectsInline(orderId: string, parallel: boolean): Promise<void> {
+  if (!parallel) {
     for (const step of SIDE_EFFECT_STEPS) await runWithRetries(orderId, step);
     return;
   }

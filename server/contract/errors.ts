@@ -8,6 +8,10 @@ export const APP_ERROR_CODES = [
   "IDEMPOTENCY_CONFLICT",
   "PAYMENT_DECLINED",
   "DEPENDENCY_FAILED",
+  /** A repeat of a checkout that has not answered yet (same idempotency key). */
+  "STILL_PROCESSING",
+  /** Turned away before anything was written: too many checkouts at once. Safe to retry. */
+  "BUSY",
 ] as const;
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 

@@ -7,19 +7,42 @@ export const CHECKOUT_MODES = ["async", "sync", "sync-parallel"] as const;
 export const checkoutModeSchema = z.enum(CHECKOUT_MODES);
 export type CheckoutMode = z.infer<typeof checkoutModeSchema>;
 
-export const MODE_LABELS: Record<CheckoutMode, string> = {
-  async: "Async",
-  sync: "Sync",
-  "sync-parallel": "Sync-parallel",
+interface ModeDefinition {
+  label: string;
+  /** One line for the UI: what the shopper's request waits for in this mode. */
+  explains: string;
+  /** The one decision this project is about: does the checkout request wait for the side effects? */
+  waitsForSideEffects: boolean;
+  /** When it waits: for all of them at once (true), or one after another (false). */
+  parallel: boolean;
+}
+
+export const MODES: Record<CheckoutMode, ModeDefinition> = {
+  async: {
+    label: "Async",
+    explains:
+      "the request waits only for stock and payment; fraud screening, email, analytics and fulfillment finish later, live.",
+    waitsForSideEffects: false,
+    parallel: true,
+  },
+  sync: {
+    label: "Sync",
+    explains:
+      "the request waits for every side effect, one after another: their latencies stack up behind the spinner.",
+    waitsForSideEffects: true,
+    parallel: false,
+  },
+  "sync-parallel": {
+    label: "Sync-parallel",
+    explains:
+      "the request fans out to every side effect at once and waits for the slowest one: less stacking, same coupling.",
+    waitsForSideEffects: true,
+    parallel: true,
+  },
 };
 
-export const MODE_EXPLANATIONS: Record<CheckoutMode, string> = {
-  async:
-    "the request waits only for stock and payment; fraud screening, email, analytics and fulfillment finish later, live.",
-  sync: "the request waits for every side effect, one after another: their latencies stack up behind the spinner.",
-  "sync-parallel":
-    "the request fans out to every side effect at once and waits for the slowest one: less stacking, same coupling.",
-};
+/** Modes whose side effects go through the queues (the request does not wait for them). */
+export const QUEUED_MODES = CHECKOUT_MODES.filter((mode) => !MODES[mode].waitsForSideEffects);
 
 export const ORDER_STATUSES = [
   "pending",

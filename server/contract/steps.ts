@@ -30,7 +30,7 @@ export const STEP_NAMES = [
 export const stepNameSchema = z.enum(STEP_NAMES);
 export type StepName = z.infer<typeof stepNameSchema>;
 
-export const STEPS: Record<StepName, StepDefinition> = {
+export const STEPS = {
   inventory: {
     phase: "critical",
     service: "inventory",
@@ -80,18 +80,35 @@ export const STEPS: Record<StepName, StepDefinition> = {
     explains: "After fraud screening passes: captures the payment and books a shipment.",
     after: "fraud",
   },
-};
+} as const satisfies Record<StepName, StepDefinition>;
 
 export const CRITICAL_STEPS = STEP_NAMES.filter((name) => STEPS[name].phase === "critical");
 
-export const SIDE_EFFECT_STEPS = [
-  "fraud",
-  "email",
-  "analytics",
-  "fulfillment",
-] as const satisfies readonly StepName[];
+/** The steps whose phase is "sideEffect": the mode decides whether the request waits for them. */
+export type SideEffectStep = {
+  [Name in StepName]: (typeof STEPS)[Name]["phase"] extends "sideEffect" ? Name : never;
+}[StepName];
+
+const isSideEffect = (name: StepName): name is SideEffectStep => STEPS[name].phase === "sideEffect";
+
+/** The side effects in the order a synchronous checkout runs them: the table's order, except that a
+ * step always comes after the one it waits for (`after`), whatever order the table lists them in. */
+export const SIDE_EFFECT_STEPS: readonly SideEffectStep[] = inDependencyOrder(
+  STEP_NAMES.filter(isSideEffect),
+);
 export const sideEffectStepSchema = z.enum(SIDE_EFFECT_STEPS);
-export type SideEffectStep = z.infer<typeof sideEffectStepSchema>;
+
+function inDependencyOrder(names: SideEffectStep[]): SideEffectStep[] {
+  const ordered: SideEffectStep[] = [];
+  const visit = (name: SideEffectStep) => {
+    if (ordered.includes(name)) return;
+    const before: StepName | null = STEPS[name].after;
+    if (before && isSideEffect(before)) visit(before);
+    ordered.push(name);
+  };
+  for (const name of names) visit(name);
+  return ordered;
+}
 
 /** Side effects that may start as soon as the order is confirmed (nothing before them). */
 export const FIRST_SIDE_EFFECTS = SIDE_EFFECT_STEPS.filter((name) => STEPS[name].after === null);

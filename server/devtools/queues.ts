@@ -9,8 +9,7 @@ import {
   sideEffectJobSchema,
   stepsAfter,
 } from "../contract";
-import { prisma } from "../db";
-import { commitChange } from "../orders/state";
+import { changeOrder } from "../orders/change";
 import { sideEffectQueue } from "../queues";
 
 export interface QueueSummary {
@@ -97,10 +96,7 @@ export async function discardDeadLetter(name: SideEffectStep, jobId: string): Pr
   if (!job || (await job.getState()) !== "failed") return false;
   const payload = sideEffectJobSchema.safeParse(job.data);
   await job.remove();
-  const order = payload.success
-    ? await prisma.order.findUnique({ where: { id: payload.data.orderId }, select: { id: true } })
-    : null;
-  if (order) {
+  if (payload.success) {
     // What waits on the discarded step will never start (fulfillment waits on fraud screening).
     const waiting = Object.fromEntries(
       stepsAfter(name).map((next) => [
@@ -108,7 +104,8 @@ export async function discardDeadLetter(name: SideEffectStep, jobId: string): Pr
         { status: "skipped" as const, detail: `Not run: ${name} was discarded` },
       ]),
     );
-    await commitChange(order.id, {
+    // An order that is gone meanwhile is simply not changed.
+    await changeOrder(payload.data.orderId, {
       steps: {
         ...waiting,
         [name]: { status: "skipped", detail: "Discarded from the dead-letter set by a developer" },

@@ -1,14 +1,45 @@
-// Reading an order as clients see it. The explicit select is the whole list of what leaves the server.
+// Reading an order as clients see it. The explicit select is the whole list of what leaves the server;
+// the statements in change.ts return the same columns, so a write hands back the view it produced.
+import { z } from "zod";
 import {
   type CheckoutMode,
   type OrderStatus,
   type OrderView,
   STEP_NAMES,
   type StepName,
-  type StepStatus,
+  stepStatusSchema,
 } from "../contract";
-import { prisma, type Tx } from "../db";
-import type { Prisma } from "../generated/prisma/client";
+import { Prisma, prisma } from "../db";
+
+/** One step as the order row keeps it (Order.steps is an object of these, keyed by step name). */
+export const storedStepSchema = z.object({
+  status: stepStatusSchema,
+  attempts: z.number().int(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  error: z.string().nullable(),
+  detail: z.string().nullable(),
+});
+export type StoredStep = z.infer<typeof storedStepSchema>;
+const storedStepsSchema = z.record(z.enum(STEP_NAMES), storedStepSchema);
+
+/** The steps a new order starts with: every step pending, then `first` applied on top. */
+export function initialSteps(
+  first: Partial<Record<StepName, Partial<StoredStep>>>,
+): Record<StepName, StoredStep> {
+  const pending: StoredStep = {
+    status: "pending",
+    attempts: 0,
+    startedAt: null,
+    finishedAt: null,
+    error: null,
+    detail: null,
+  };
+  return Object.fromEntries(STEP_NAMES.map((name) => [name, { ...pending, ...first[name] }])) as Record<
+    StepName,
+    StoredStep
+  >;
+}
 
 export const orderViewSelect = {
   id: true,
@@ -25,48 +56,47 @@ export const orderViewSelect = {
   createdAt: true,
   confirmedAt: true,
   settledAt: true,
+  steps: true,
   items: {
     select: { productId: true, name: true, unitPriceCents: true, quantity: true },
     orderBy: { id: "asc" },
-  },
-  steps: {
-    select: {
-      name: true,
-      status: true,
-      attempts: true,
-      startedAt: true,
-      finishedAt: true,
-      error: true,
-      detail: true,
-    },
   },
 } satisfies Prisma.OrderSelect;
 
 export type OrderRecord = Prisma.OrderGetPayload<{ select: typeof orderViewSelect }>;
 
+const ORDER_COLUMNS = `o."id", o."sessionId", o."idempotencyKey", o."requestHash", o."status", o."mode",
+  o."totalCents", o."customerName", o."customerEmail", o."failureReason", o."version", o."createdAt",
+  o."confirmedAt", o."settledAt", o."steps"`;
+const itemsJson = (alias: string) =>
+  `coalesce(json_agg(json_build_object('productId', ${alias}."productId", 'name', ${alias}."name",
+    'unitPriceCents', ${alias}."unitPriceCents", 'quantity', ${alias}."quantity") ORDER BY ${alias}."id"), '[]')`;
+
+/** The columns of orderViewSelect, for a hand-written statement whose last step names the order row
+ * `o`: the order's own columns, and its items as JSON (they never change once the order exists). */
+export const orderRecordColumns = Prisma.raw(
+  `${ORDER_COLUMNS}, (SELECT ${itemsJson("i")} FROM "OrderItem" i WHERE i."orderId" = o."id") AS "items"`,
+);
+
+/** The same, for the statement that creates the order: its items come from the CTE that inserted
+ * them (a statement does not see its own inserts). */
+export function newOrderRecordColumns(itemsCte: string): Prisma.Sql {
+  return Prisma.raw(`${ORDER_COLUMNS}, (SELECT ${itemsJson("a")} FROM ${itemsCte} a) AS "items"`);
+}
+
 const iso = (date: Date | null) => date?.toISOString() ?? null;
-const stepRank = (name: string) => STEP_NAMES.indexOf(name as StepName);
 
 export function toOrderView(order: OrderRecord): OrderView {
+  const steps = storedStepsSchema.parse(order.steps);
   return {
     id: order.id,
-    // Written only from the contract's values (see server/orders/state.ts).
+    // Written only from the contract's values (see server/orders/change.ts).
     status: order.status as OrderStatus,
     mode: order.mode as CheckoutMode,
     totalCents: order.totalCents,
     customer: { name: order.customerName, email: order.customerEmail },
     items: order.items,
-    steps: [...order.steps]
-      .sort((a, b) => stepRank(a.name) - stepRank(b.name))
-      .map((step) => ({
-        name: step.name as StepName,
-        status: step.status as StepStatus,
-        attempts: step.attempts,
-        startedAt: iso(step.startedAt),
-        finishedAt: iso(step.finishedAt),
-        error: step.error,
-        detail: step.detail,
-      })),
+    steps: STEP_NAMES.map((name) => ({ name, ...steps[name] })),
     failureReason: order.failureReason,
     version: order.version,
     createdAt: order.createdAt.toISOString(),
@@ -75,6 +105,6 @@ export function toOrderView(order: OrderRecord): OrderView {
   };
 }
 
-export async function findOrder(where: Prisma.OrderWhereUniqueInput, db: Tx | typeof prisma = prisma) {
-  return db.order.findUnique({ where, select: orderViewSelect, relationLoadStrategy: "join" });
+export async function findOrder(where: Prisma.OrderWhereUniqueInput): Promise<OrderRecord | null> {
+  return prisma.order.findUnique({ where, select: orderViewSelect, relationLoadStrategy: "join" });
 }

@@ -6,8 +6,8 @@ import { config } from "../config";
 import { SIDE_EFFECT_STEPS } from "../contract";
 import { prisma } from "../db";
 import { errorReporter } from "../log";
-import { OUTBOX_CHANNEL } from "../orders/state";
 import { sideEffectQueue } from "../queues";
+import { OUTBOX_CHANNEL } from "./write";
 
 const BATCH = 200;
 

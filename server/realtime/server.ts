@@ -13,8 +13,7 @@ import {
 import { findOrder, toOrderView } from "../orders/view";
 import { createRedis } from "../redis";
 import { readSession } from "../session";
-import { socketKey } from "./publish";
-import { checkoutRoom, orderRoom } from "./rooms";
+import { checkoutRoom, orderRoom, socketKey } from "./rooms";
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
 

@@ -10,10 +10,10 @@ export function receiptFor(order: StepOrder): { to: string; subject: string; tex
   );
   return {
     orderId: order.id,
-    to: order.customerEmail,
+    to: order.customer.email,
     subject: `Your receipt for order ${order.id.slice(0, 8)}`,
     text: [
-      `Hi ${order.customerName},`,
+      `Hi ${order.customer.name},`,
       "",
       "Thank you for your order. Here is your receipt:",
       "",

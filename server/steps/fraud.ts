@@ -8,7 +8,7 @@ const LARGE_ORDER_CENTS = 500_000;
 
 /** The simulated provider's rule, kept obvious so a demo can trigger it: an email containing "fraud". */
 function assess(order: StepOrder): { approved: boolean; score: number; reason: string | null } {
-  if (/fraud/i.test(order.customerEmail)) {
+  if (/fraud/i.test(order.customer.email)) {
     return { approved: false, score: 97, reason: "the email address is on a watch list" };
   }
   if (order.totalCents > LARGE_ORDER_CENTS) {

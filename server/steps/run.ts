@@ -1,12 +1,19 @@
-// Runs one side effect for one order, in any mode: records the attempt, calls the step, and records
-// the outcome with whatever it causes next. Safe to run again (BullMQ delivers at least once): a step
-// that already succeeded is not redone, and every downstream call carries an idempotency key.
-import { SETTLED_STEP_STATUSES, type SideEffectStep, type StepStatus, stepsAfter } from "../contract";
-import { prisma } from "../db";
+// Runs one side effect for one order, in any mode: claims the step (one statement that also returns
+// the order the step works on), calls the step, and records the outcome with whatever it causes next
+// (one more statement). Safe to run again (BullMQ delivers at least once): a step that already
+// succeeded is not redone, and every downstream call carries an idempotency key.
+import {
+  QUEUED_MODES,
+  SETTLED_STEP_STATUSES,
+  type SideEffectStep,
+  STEP_STATUSES,
+  type StepStatus,
+  stepsAfter,
+} from "../contract";
+import { changeOrder } from "../orders/change";
 import { compensate } from "../orders/compensate";
-import { commitChange } from "../orders/state";
+import { findOrder, toOrderView } from "../orders/view";
 import { SIDE_EFFECTS } from "./index";
-import { stepOrderSelect } from "./types";
 
 export interface Attempt {
   /** 1 for the first try. */
@@ -19,43 +26,29 @@ export class OrderNotFoundError extends Error {}
 
 /** Settled and not a failure: nothing left to run. */
 const DONE: readonly StepStatus[] = SETTLED_STEP_STATUSES.filter((status) => status !== "failed");
+/** A step may (re)start from these: a first try, a retry, a replay from the dead-letter set, or a
+ * redelivery of a job whose worker died mid-run. */
+const RUNNABLE: readonly StepStatus[] = ["pending", "retrying", "failed", "running"];
+const UNSETTLED: readonly StepStatus[] = STEP_STATUSES.filter(
+  (status) => !SETTLED_STEP_STATUSES.includes(status),
+);
 
 export type RunResult = "succeeded" | "rejected" | "already-done" | "skipped";
 
 export async function runStep(orderId: string, step: SideEffectStep, attempt: Attempt): Promise<RunResult> {
-  const order = await prisma.order.findUnique({
-    where: { id: orderId },
-    select: {
-      ...stepOrderSelect,
-      steps: { where: { name: step }, select: { status: true, startedAt: true } },
-    },
+  const order = await changeOrder(orderId, {
+    when: { status: ["placed", "needs_attention"], step, stepStatus: RUNNABLE },
+    steps: { [step]: { status: "running", attempts: attempt.number, startedAt: new Date(), error: null } },
   });
-  if (!order) throw new OrderNotFoundError(`order ${orderId} does not exist`);
-  const row = order.steps[0];
-  if (!row) throw new OrderNotFoundError(`order ${orderId} has no ${step} step`);
-  if (DONE.includes(row.status as StepStatus)) return "already-done";
-  if (order.status === "cancelled" || order.status === "failed") {
-    await commitChange(orderId, { steps: { [step]: { status: "skipped", finishedAt: new Date() } } });
-    return "skipped";
-  }
-
-  await commitChange(orderId, {
-    steps: {
-      [step]: {
-        status: "running",
-        attempts: attempt.number,
-        startedAt: row.startedAt ?? new Date(),
-        error: null,
-      },
-    },
-  });
+  if (!order) return notRun(orderId, step);
 
   let outcome: Awaited<ReturnType<(typeof SIDE_EFFECTS)[SideEffectStep]>>;
   try {
     outcome = await SIDE_EFFECTS[step](order);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    await commitChange(orderId, {
+    await changeOrder(orderId, {
+      when: { step, stepStatus: ["running"] },
       steps: {
         [step]: { status: attempt.last ? "failed" : "retrying", error: message, finishedAt: new Date() },
       },
@@ -66,31 +59,49 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
   }
 
   if ("reject" in outcome) {
-    await commitChange(orderId, {
-      steps: { [step]: { status: "rejected", finishedAt: new Date(), detail: outcome.reject } },
-    });
-    await compensate(orderId, { status: "cancelled", reason: outcome.reject });
+    await compensate(
+      orderId,
+      { status: "cancelled", reason: outcome.reject },
+      { [step]: { status: "rejected", finishedAt: new Date(), detail: outcome.reject } },
+    );
     return "rejected";
   }
 
-  await commitChange(orderId, {
+  const finished = await changeOrder(orderId, {
+    when: { step, stepStatus: ["running"] },
     steps: { [step]: { status: "succeeded", finishedAt: new Date(), detail: outcome.detail, error: null } },
     // Queued mode hands the next steps to the outbox; inline modes run them from the checkout.
-    outbox: order.mode === "async" ? stepsAfter(step) : [],
+    outbox: QUEUED_MODES.includes(order.mode) ? stepsAfter(step) : [],
     settle: true,
   });
-  return "succeeded";
+  // Another delivery of this job finished it first (its effects ran once: idempotency keys).
+  return finished ? "succeeded" : "already-done";
+}
+
+/** The claim did not apply: the step is done already, or the order was cancelled or failed meanwhile
+ * (then the step is skipped), or the order does not exist. */
+async function notRun(orderId: string, step: SideEffectStep): Promise<RunResult> {
+  const record = await findOrder({ id: orderId });
+  if (!record) throw new OrderNotFoundError(`order ${orderId} does not exist`);
+  const order = toOrderView(record);
+  const status = order.steps.find((candidate) => candidate.name === step)?.status;
+  if (status && DONE.includes(status)) return "already-done";
+  if (order.status === "cancelled" || order.status === "failed") {
+    await changeOrder(orderId, {
+      steps: {
+        [step]: { status: "skipped", finishedAt: new Date(), onlyFrom: ["pending", "retrying", "failed"] },
+      },
+    });
+    return "skipped";
+  }
+  throw new Error(`order ${orderId} is ${order.status}: its ${step} step cannot run yet`);
 }
 
 /** A job BullMQ failed without our code seeing the last attempt (a job that stalled too often, its
  * worker crashing each time): record the step as failed so the order shows it needs attention. */
 export async function recordDeadLetter(orderId: string, step: SideEffectStep, reason: string): Promise<void> {
-  const row = await prisma.orderStep.findUnique({
-    where: { orderId_name: { orderId, name: step } },
-    select: { status: true },
-  });
-  if (!row || SETTLED_STEP_STATUSES.includes(row.status as StepStatus)) return;
-  await commitChange(orderId, {
+  await changeOrder(orderId, {
+    when: { step, stepStatus: UNSETTLED },
     steps: { [step]: { status: "failed", error: reason, finishedAt: new Date() } },
     settle: true,
   });

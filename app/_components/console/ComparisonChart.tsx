@@ -7,7 +7,7 @@
 import { CHECKOUT_MODES, type CheckoutMode, type OrderView } from "@/server/contract";
 import { median, niceTicks, timeToConfirmation, timeToDone } from "../../_lib/console";
 import { formatDuration, formatTick } from "../../_lib/format";
-import { MODE_LABELS } from "../../_lib/mode";
+import { MODES } from "../../_lib/mode";
 
 const ORDERS_PER_MODE = 6;
 
@@ -57,7 +57,7 @@ function orderRow(order: OrderView, now: number): Row {
     unfinished,
     failed,
     median: false,
-    title: `Order ${order.id.slice(0, 8)} (${MODE_LABELS[order.mode]}): confirmation ${
+    title: `Order ${order.id.slice(0, 8)} (${MODES[order.mode].label}): confirmation ${
       confirmation === null ? "never" : formatDuration(confirmation)
     }, done ${done === null ? unfinished : formatDuration(done)}`,
   };
@@ -75,7 +75,7 @@ function medianRow(mode: CheckoutMode, orders: readonly OrderView[]): Row {
     unfinished: "–",
     failed: false,
     median: true,
-    title: `${MODE_LABELS[mode]} median: confirmation ${
+    title: `${MODES[mode].label} median: confirmation ${
       confirmation === null ? "–" : formatDuration(confirmation)
     }, done ${done === null ? "–" : formatDuration(done)}`,
   };
@@ -146,7 +146,7 @@ export function ComparisonChart({ orders, now }: { orders: readonly OrderView[];
   const height = y + 8;
 
   const summary = groups
-    .map((group) => `${MODE_LABELS[group.mode]}: ${group.rows[0] ? valueText(group.rows[0]) : ""}`)
+    .map((group) => `${MODES[group.mode].label}: ${group.rows[0] ? valueText(group.rows[0]) : ""}`)
     .join("; ");
 
   return (
@@ -172,7 +172,7 @@ export function ComparisonChart({ orders, now }: { orders: readonly OrderView[];
       {laidOut.map(({ group, top, rows }) => (
         <g key={group.mode} className="cmp-group" data-mode={group.mode}>
           <text className="cmp-group-title" x={LABEL_X} y={top + 19}>
-            {MODE_LABELS[group.mode]}
+            {MODES[group.mode].label}
             <tspan className="cmp-group-count" dx={8}>
               {group.count} {group.count === 1 ? "order" : "orders"}
             </tspan>

@@ -4,7 +4,7 @@
 import { useState } from "react";
 import { CHECKOUT_MODES, type CheckoutMode } from "@/server/contract";
 import { sentence } from "../../_lib/format";
-import { MODE_EXPLANATIONS, MODE_LABELS } from "../../_lib/mode";
+import { MODES } from "../../_lib/mode";
 
 interface Props {
   value: CheckoutMode;
@@ -41,10 +41,10 @@ export function DefaultModeSetting({ value, onChange }: Props) {
             />
             <span className="mode-option-text">
               <span className="mode-option-name" id={`default-mode-${mode}`}>
-                {MODE_LABELS[mode]}
+                {MODES[mode].label}
               </span>
               <span className="mode-option-explains" id={`default-mode-${mode}-explains`}>
-                {sentence(MODE_EXPLANATIONS[mode])}
+                {sentence(MODES[mode].explains)}
               </span>
             </span>
           </label>

@@ -8,7 +8,7 @@ import Link from "next/link";
 import { CHECKOUT_MODES, type OrderView } from "@/server/contract";
 import { formatClock, median, timeToConfirmation, timeToDone } from "../../_lib/console";
 import { formatDuration, formatPrice } from "../../_lib/format";
-import { MODE_LABELS } from "../../_lib/mode";
+import { MODES } from "../../_lib/mode";
 import { useTRPC } from "../../_lib/trpc";
 import { useNow } from "../../_lib/useNow";
 import { OrderStatusBadge } from "../OrderStatusBadge";
@@ -33,7 +33,7 @@ function ModeMedians({ orders }: { orders: readonly OrderView[] }) {
           <li key={mode} className="cmp-median card" data-mode={mode}>
             <p className="cmp-median-mode">
               <span className="mode-swatch" data-mode={mode} aria-hidden="true" />
-              {MODE_LABELS[mode]} <span className="muted">· median of {ofMode.length}</span>
+              {MODES[mode].label} <span className="muted">· median of {ofMode.length}</span>
             </p>
             <dl>
               <div>
@@ -155,7 +155,7 @@ export function OrdersComparison() {
                         <td className="tabular nowrap">{formatClock(order.createdAt, now)}</td>
                         <td>
                           <span className="mode-tag" data-mode={order.mode}>
-                            {MODE_LABELS[order.mode]}
+                            {MODES[order.mode].label}
                           </span>
                         </td>
                         <td>

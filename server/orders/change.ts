@@ -1,0 +1,134 @@
+// Every change to an order is one statement: one UPDATE of the order row (its steps live in it), with
+// what the change causes riding along in the same statement — the version bump, the outbox rows and
+// their NOTIFY, settling the order's status from its steps, giving the stock back. The row lock makes
+// concurrent changes to one order take turns, and Postgres re-reads the row after waiting for it
+// (READ COMMITTED), so guards, settling and the returned view always see the latest committed steps.
+// The statement returns the order as it left it; that view is what the feed pushes.
+import {
+  type OrderStatus,
+  type OrderView,
+  QUEUED_MODES,
+  type SideEffectStep,
+  type StepName,
+  type StepStatus,
+} from "../contract";
+import { Prisma, sql, utc } from "../db";
+import { outboxRows } from "../outbox/write";
+import { publish } from "./feed";
+import { type OrderRecord, orderRecordColumns } from "./view";
+
+export interface StepChange {
+  status: StepStatus;
+  attempts?: number;
+  /** Kept when the step has one already: a retried step's bar starts at its first attempt. */
+  startedAt?: Date;
+  finishedAt?: Date | null;
+  error?: string | null;
+  detail?: string | null;
+  /** Change this step only if it is in one of these statuses now; otherwise leave it as it is. */
+  onlyFrom?: readonly StepStatus[];
+}
+
+export interface OrderChange {
+  steps?: Partial<Record<StepName, StepChange>>;
+  /** Apply the change only while all of these hold; otherwise nothing is written (changeOrder
+   * returns null): another process moved the order on meanwhile. */
+  when?: { status?: readonly OrderStatus[]; step?: StepName; stepStatus?: readonly StepStatus[] };
+  status?: OrderStatus;
+  failureReason?: string | null;
+  confirmedAt?: Date;
+  settledAt?: Date;
+  /** Side effects to hand to the queues, through the outbox, when this change commits. */
+  outbox?: readonly SideEffectStep[];
+  /** Re-derive a placed order's status from its steps (see settledStatus). */
+  settle?: boolean;
+  /** Put the order's items back on the shelf. */
+  restock?: boolean;
+}
+
+/** Applies the change in one statement and pushes the result; null when a `when` guard failed. */
+export async function changeOrder(orderId: string, change: OrderChange): Promise<OrderView | null> {
+  const [order] = await sql<OrderRecord>(changeStatement(orderId, change));
+  return order ? publish(order) : null;
+}
+
+/** A finished step: nothing left to do for it. */
+const FINISHED: readonly StepStatus[] = ["succeeded", "skipped"];
+
+function changeStatement(orderId: string, change: OrderChange): Prisma.Sql {
+  const now = new Date();
+  const steps = stepsAfter(change.steps ?? {});
+  const status = change.status
+    ? Prisma.sql`${change.status}`
+    : change.settle
+      ? settledStatus(steps)
+      : Prisma.sql`o."status"`;
+  const settledAt = change.settledAt
+    ? utc(change.settledAt)
+    : change.settle
+      ? Prisma.sql`CASE WHEN o."status" <> 'completed' AND ${status} = 'completed' THEN ${utc(now)}
+          ELSE o."settledAt" END`
+      : Prisma.sql`o."settledAt"`;
+  const { when = {} } = change;
+
+  const effects: Prisma.Sql[] = [];
+  if (change.outbox?.length) effects.push(outboxRows(change.outbox));
+  if (change.restock) {
+    effects.push(Prisma.sql`restocked AS (
+      UPDATE "Product" p SET "stock" = p."stock" + i."quantity"
+      FROM "OrderItem" i, changed WHERE i."orderId" = changed."id" AND p."id" = i."productId"
+      RETURNING p."id"
+    )`);
+  }
+
+  return Prisma.sql`WITH changed AS (
+    UPDATE "Order" o SET
+      "steps" = ${steps},
+      "version" = o."version" + 1,
+      "status" = ${status},
+      "failureReason" = ${change.failureReason === undefined ? Prisma.sql`o."failureReason"` : Prisma.sql`${change.failureReason}`},
+      "confirmedAt" = ${change.confirmedAt ? utc(change.confirmedAt) : Prisma.sql`o."confirmedAt"`},
+      "settledAt" = ${settledAt}
+    WHERE o."id" = ${orderId}
+      ${when.status ? Prisma.sql`AND o."status" = ANY(${[...when.status]}::text[])` : Prisma.empty}
+      ${when.step && when.stepStatus ? Prisma.sql`AND o."steps" -> ${when.step}::text ->> 'status' = ANY(${[...when.stepStatus]}::text[])` : Prisma.empty}
+    RETURNING o.*
+  )${effects.length ? Prisma.sql`, ${Prisma.join(effects, ", ")}` : Prisma.empty}
+  SELECT ${orderRecordColumns}${change.outbox?.length ? Prisma.sql`, (SELECT count(*) FROM notified) AS "notified"` : Prisma.empty}
+  FROM changed o`;
+}
+
+/** The order row's steps with the change's step changes merged in (field by field). */
+function stepsAfter(changes: Partial<Record<StepName, StepChange>>): Prisma.Sql {
+  const merged = Object.entries(changes).map(([name, { onlyFrom, startedAt, ...fields }]) => {
+    const current = Prisma.sql`(o."steps" -> ${name}::text)`;
+    let next = Prisma.sql`${current} || ${JSON.stringify(fields)}::jsonb`;
+    if (startedAt) {
+      next = Prisma.sql`${next} || jsonb_build_object('startedAt',
+        coalesce(nullif(${current} -> 'startedAt', 'null'::jsonb), to_jsonb(${startedAt.toISOString()}::text)))`;
+    }
+    if (onlyFrom) {
+      next = Prisma.sql`CASE WHEN ${current} ->> 'status' = ANY(${[...onlyFrom]}::text[]) THEN ${next} ELSE ${current} END`;
+    }
+    return Prisma.sql`${name}::text, ${next}`;
+  });
+  return merged.length
+    ? Prisma.sql`o."steps" || jsonb_build_object(${Prisma.join(merged, ", ")})`
+    : Prisma.sql`o."steps"`;
+}
+
+/** A placed order's status, derived from its steps: completed once every step has finished (skipped
+ * only by a developer's discard); needs attention while a queued side effect sits failed in the
+ * dead-letter set; placed again once it no longer does. Any other status is final or not yet
+ * placed, and stays. */
+function settledStatus(steps: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`CASE
+    WHEN o."status" NOT IN ('placed', 'needs_attention') THEN o."status"
+    WHEN NOT EXISTS (SELECT 1 FROM jsonb_each(${steps}) s WHERE s.value ->> 'status' <> ALL(${[...FINISHED]}::text[]))
+      THEN 'completed'
+    WHEN o."mode" = ANY(${[...QUEUED_MODES]}::text[])
+      AND EXISTS (SELECT 1 FROM jsonb_each(${steps}) s WHERE s.value ->> 'status' = 'failed')
+      THEN 'needs_attention'
+    ELSE 'placed'
+  END`;
+}
