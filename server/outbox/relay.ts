@@ -41,6 +41,8 @@ export async function relayOnce(): Promise<number> {
 export interface Relay {
   /** Run now (coalesced with a run already in progress). */
   wake: () => void;
+  /** Settles once the relay listens for NOTIFY (or has fallen back to polling only). */
+  ready: Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export function startRelay({ pollMs = 1000 }: { pollMs?: number } = {}): Relay {
 
   return {
     wake,
+    ready: listening,
     stop: async () => {
       stopped = true;
       clearInterval(timer);

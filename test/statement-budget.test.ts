@@ -1,0 +1,89 @@
+// Round trips are behaviour, so they are tested: one async order end to end (checkout, outbox relay,
+// fraud, email, analytics, fulfillment, settling) may cost at most 20 SQL statements in at most 6
+// explicit transactions, and the checkout request's own critical path at most 6 statements.
+// Counted at the driver (every query any pg client of this process sends), on a database and a Redis
+// namespace of this file's own, so nothing but this order is counted. A failure prints the statements.
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { migrate } from "../scripts/migrate";
+
+const BUDGET = { endToEnd: 20, transactions: 6, criticalPath: 6 };
+
+const database = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_test");
+database.pathname = "/storefront_test_budget";
+process.env.DATABASE_URL = database.toString();
+process.env.REDIS_PREFIX = `storefront-budget-${randomUUID().slice(0, 8)}`;
+await migrate(process.env.DATABASE_URL);
+
+const { callerFor, closeConnections, createProduct, makeServicesFast, orderInput } = await import(
+  "./helpers"
+);
+const { startRelay } = await import("../server/outbox/relay");
+const { startSideEffectWorkers } = await import("../workers/side-effects");
+const { allSideEffectQueues } = await import("../server/queues");
+const { prisma } = await import("../server/db");
+
+/** Marks the test's own polling, which is not the order's cost. */
+const OWN = "/* budget test */";
+const sent = vi.spyOn(pg.Client.prototype, "query");
+
+function statementsSince(mark: number): string[] {
+  return sent.mock.calls
+    .slice(mark)
+    .map(([query]) => (typeof query === "string" ? query : (query as { text: string }).text))
+    .filter((text) => !text.includes(OWN) && !/^LISTEN /.test(text));
+}
+
+const isTransactionControl = (text: string) => /^(BEGIN|COMMIT|ROLLBACK)\b/i.test(text.trim());
+const listing = (statements: string[]) =>
+  statements.map((text, index) => `${index + 1}. ${text.replace(/\s+/g, " ").slice(0, 160)}`).join("\n");
+
+afterAll(async () => {
+  await Promise.all(allSideEffectQueues().map((queue) => queue.obliterate({ force: true })));
+  await closeConnections();
+});
+
+describe("statement budget of one async order", () => {
+  it(`stays within ${BUDGET.endToEnd} statements, ${BUDGET.transactions} transactions, ${BUDGET.criticalPath} on the critical path`, async () => {
+    await makeServicesFast();
+    const product = await createProduct({ stock: 5 });
+    const caller = callerFor();
+
+    // The request alone: nothing else runs yet, so every statement is the checkout's.
+    const beforeCheckout = sent.mock.calls.length;
+    const order = await caller.order.place(orderInput(product.id, { mode: "async" }));
+    const critical = statementsSince(beforeCheckout);
+
+    // Then the relay and the consumers, until the order has settled.
+    const relay = startRelay({ pollMs: 60_000 });
+    await relay.ready;
+    const workers = startSideEffectWorkers();
+    try {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const [row] = await prisma.$queryRawUnsafe<{ status: string }[]>(
+          `SELECT "status" ${OWN} FROM "Order" WHERE "id" = $1`,
+          order.id,
+        );
+        if (row?.status === "completed") break;
+        if (Date.now() > deadline) throw new Error(`order still ${row?.status} after 20 s`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    } finally {
+      await workers.stop();
+      await relay.stop();
+    }
+    const all = statementsSince(beforeCheckout);
+    const statements = all.filter((text) => !isTransactionControl(text));
+    const transactions = all.filter((text) => /^BEGIN\b/i.test(text.trim()));
+    console.info(
+      `one async order: ${statements.length} statements (${critical.length} on the critical path), ` +
+        `${transactions.length} explicit transactions\n${listing(all)}`,
+    );
+
+    expect(critical.length, `critical path:\n${listing(critical)}`).toBeLessThanOrEqual(BUDGET.criticalPath);
+    expect(statements.length, `end to end:\n${listing(all)}`).toBeLessThanOrEqual(BUDGET.endToEnd);
+    expect(transactions.length, `end to end:\n${listing(all)}`).toBeLessThanOrEqual(BUDGET.transactions);
+  });
+});
