@@ -78,7 +78,9 @@ export function startRelay({ pollMs = 1000 }: { pollMs?: number } = {}): Relay {
   const listening = listener
     .connect()
     .then(() => listener.query(`LISTEN ${OUTBOX_CHANNEL}`))
-    .then(() => listener.on("notification", wake))
+    .then(() => {
+      listener.on("notification", wake);
+    })
     .catch((error) => console.warn("outbox relay: LISTEN unavailable, polling only:", error.message));
   listener.on("error", (error) => console.warn("outbox relay listener:", error.message));
 
