@@ -5,6 +5,7 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink, isTRPCClientError } from "@trpc/client";
 import { type ReactNode, useState } from "react";
+import { MAX_BATCH_SIZE } from "@/server/contract";
 import type { AppRouter } from "@/server/trpc/root";
 import { TRPCProvider } from "./_lib/trpc";
 
@@ -27,7 +28,7 @@ function makeQueryClient(): QueryClient {
 export function Providers({ children }: { children: ReactNode }) {
   const [queryClient] = useState(makeQueryClient);
   const [trpcClient] = useState(() =>
-    createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc" })] }),
+    createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: "/api/trpc", maxItems: MAX_BATCH_SIZE })] }),
   );
   return (
     <QueryClientProvider client={queryClient}>

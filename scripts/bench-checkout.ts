@@ -24,15 +24,14 @@ const { values: options } = parseArgs({
 const { BENCH_PRODUCT, benchServices, closeBench, prepareBench } = await import("./bench-env");
 const { createHTTPServer } = await import("@trpc/server/adapters/standalone");
 const { checkoutModeSchema, PRESETS } = await import("../server/contract");
-const { createContext } = await import("../server/trpc/init");
-const { appRouter } = await import("../server/trpc/root");
+const { apiHandlerOptions } = await import("../server/trpc/http");
 
 const modes = options.modes.split(",").map((mode) => checkoutModeSchema.parse(mode.trim()));
 const calls = Number(options.calls);
 const concurrency = Number(options.concurrency);
 await prepareBench(options.preset === "realistic" ? PRESETS.realistic.services : benchServices());
 
-const server = createHTTPServer({ router: appRouter, createContext, basePath: "/api/trpc/" });
+const server = createHTTPServer(apiHandlerOptions);
 await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/trpc/order.place`;
 let cookie = "";

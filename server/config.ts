@@ -20,9 +20,10 @@ const configSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   /** Checkouts one web process runs at once; the next ones wait briefly for a slot (admission
    * control, before anything is written), then get 503 + Retry-After. */
-  CHECKOUT_SLOTS: z.coerce.number().int().min(1).max(10_000).default(64),
-  /** How long a checkout may wait for a slot before it is turned away. */
-  CHECKOUT_QUEUE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  CHECKOUT_SLOTS: z.coerce.number().int().min(1).max(10_000).default(200),
+  /** How long a checkout request waits (for a free slot, or for the first request with the same
+   * idempotency key to answer) before it is told to try again (503, or 409 "still processing"). */
+  CHECKOUT_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(3_000),
   /** Jobs one worker process runs at once, per side-effect queue. Side effects mostly wait on their
    * provider, so this is how many provider calls are in flight: see the README's "Keeping up". */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),

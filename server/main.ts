@@ -12,30 +12,20 @@ import { prisma } from "./db";
 import { attachRealtime } from "./realtime/server";
 import { closeRedis } from "./redis";
 import { newSession, readSession } from "./session";
-import { createContext } from "./trpc/init";
-import { appRouter } from "./trpc/root";
+import { API_BASE_PATH, apiHandlerOptions } from "./trpc/http";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dev = config.NODE_ENV !== "production";
 
 const nextApp = next({ dev, dir: root });
 const handlePage = nextApp.getRequestHandler();
-const handleApi = createHTTPHandler({
-  router: appRouter,
-  createContext,
-  basePath: "/api/trpc/",
-  maxBodySize: 100_000,
-  onError({ error, path }) {
-    if (error.code === "INTERNAL_SERVER_ERROR")
-      console.error(`tRPC ${path ?? "?"} failed:`, error.cause ?? error);
-  },
-});
+const handleApi = createHTTPHandler(apiHandlerOptions);
 
 await nextApp.prepare();
 
 const server = createServer((req, res) => {
   const url = req.url ?? "/";
-  if (url.startsWith("/api/trpc/")) return handleApi(req, res);
+  if (url.startsWith(API_BASE_PATH)) return handleApi(req, res);
   if (config.DEV_TOOLS !== "on" && /^\/(dev|mailbox)(\/|\?|$)/.test(url)) {
     return nextApp.render404(req, res);
   }

@@ -7,16 +7,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { prisma } from "../server/db";
 import { closeRedis } from "../server/redis";
 import { SESSION_COOKIE } from "../server/session";
-import { createContext } from "../server/trpc/init";
-import { appRouter } from "../server/trpc/root";
+import { apiHandlerOptions } from "../server/trpc/http";
 import { createProduct, makeServicesFast, orderInput, stockOf } from "./helpers";
 
-const server = createHTTPServer({
-  router: appRouter,
-  createContext,
-  basePath: "/api/trpc/",
-  maxBodySize: 100_000,
-});
+const server = createHTTPServer(apiHandlerOptions);
 let base = "";
 
 beforeAll(async () => {

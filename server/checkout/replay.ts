@@ -2,10 +2,10 @@
 // once that request has answered; a different body is refused. While the first request is still at
 // work the repeat waits a little, then says so: it never answers with an order that is not placed.
 import { setTimeout as sleep } from "node:timers/promises";
+import { config } from "../config";
 import { AppError, type OrderView } from "../contract";
 import { findOrder, type OrderRecord, toOrderView } from "../orders/view";
 
-const REPLAY_WAIT_MS = 5_000;
 const REPLAY_POLL_MS = 50;
 
 export async function replay(
@@ -13,7 +13,7 @@ export async function replay(
   requestHash: string,
   sessionId: string,
 ): Promise<OrderView> {
-  const deadline = Date.now() + REPLAY_WAIT_MS;
+  const deadline = Date.now() + config.CHECKOUT_WAIT_MS;
   for (;;) {
     const order = await findOrder({ idempotencyKey });
     if (!order) throw new AppError("NOT_FOUND", "Order not found");

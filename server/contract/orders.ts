@@ -58,6 +58,8 @@ export type OrderStatus = z.infer<typeof orderStatusSchema>;
 /** Largest quantity of one product in one order: a shop limit, not a stock check. */
 export const MAX_QUANTITY = 20;
 export const MAX_LINES = 50;
+/** Most calls one tRPC batch request may carry (the server refuses more with 400; the client splits). */
+export const MAX_BATCH_SIZE = 10;
 
 export const placeOrderInput = z.object({
   items: z

@@ -1,3 +1,4 @@
+import { admitted } from "../../checkout/admission";
 import { placeOrder } from "../../checkout/place";
 import { AppError, orderIdInput, placeOrderInput } from "../../contract";
 import { prisma } from "../../db";
@@ -7,7 +8,7 @@ import { publicProcedure, router } from "../init";
 export const orderRouter = router({
   place: publicProcedure
     .input(placeOrderInput)
-    .mutation(({ input, ctx }) => placeOrder(input, ctx.ensureSession())),
+    .mutation(({ input, ctx }) => admitted(() => placeOrder(input, ctx.ensureSession()))),
 
   byId: publicProcedure.input(orderIdInput).query(async ({ input, ctx }) => {
     const order = await findOrder({ id: input.orderId });
