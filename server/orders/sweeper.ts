@@ -2,6 +2,7 @@
 // the order leaves it `pending`; one that died while a synchronous checkout ran its side effects
 // leaves it `placed` but never answered. Either holds stock and an authorization. The worker process
 // sweeps such orders after a grace period and compensates them (stock back, authorization voided).
+import { QUEUED_MODES } from "../contract";
 import { prisma } from "../db";
 import { compensate } from "./compensate";
 
@@ -14,7 +15,10 @@ export async function sweepAbandonedCheckouts(olderThanMs = ABANDONED_AFTER_MS):
   const abandoned = await prisma.order.findMany({
     where: {
       createdAt: { lt: new Date(Date.now() - olderThanMs) },
-      OR: [{ status: "pending" }, { status: "placed", mode: { not: "async" }, confirmedAt: null }],
+      OR: [
+        { status: "pending" },
+        { status: "placed", mode: { notIn: [...QUEUED_MODES] }, confirmedAt: null },
+      ],
     },
     select: { id: true },
     take: 100,
