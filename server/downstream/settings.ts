@@ -11,6 +11,8 @@ import {
 import { redis, redisKey } from "../redis";
 
 let lastSeen: Settings = REALISTIC_SETTINGS;
+/** The stored text lastSeen was parsed from: unchanged text is not parsed again (every call reads it). */
+let lastText: string | null = null;
 
 function settingsKey(): string {
   return redisKey("settings");
@@ -19,8 +21,10 @@ function settingsKey(): string {
 export async function getSettings(): Promise<Settings> {
   try {
     const stored = await redis("command").get(settingsKey());
+    if (stored !== null && stored === lastText) return lastSeen;
     const parsed = stored ? settingsSchema.safeParse(JSON.parse(stored)) : null;
     lastSeen = parsed?.success ? parsed.data : REALISTIC_SETTINGS;
+    lastText = parsed?.success ? stored : null;
   } catch {
     // Redis down: keep lastSeen.
   }
@@ -31,11 +35,13 @@ export async function updateSettings(patch: SettingsPatch): Promise<Settings> {
   const next = mergeSettings(await getSettings(), patch);
   await redis("command").set(settingsKey(), JSON.stringify(next));
   lastSeen = next;
+  lastText = null;
   return next;
 }
 
 export async function replaceSettings(settings: Settings): Promise<Settings> {
   await redis("command").set(settingsKey(), JSON.stringify(settingsSchema.parse(settings)));
   lastSeen = settings;
+  lastText = null;
   return settings;
 }
