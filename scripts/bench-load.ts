@@ -1,0 +1,709 @@
+// Load benchmark of the real production processes. Builds if needed, starts a private PostgreSQL
+// cluster and redis-server on free ports (in a temp dir, all deleted on exit), migrates and seeds them
+// with the project's own commands, runs `npm start` (web + worker) against them, and drives
+// `order.place` over HTTP with closed-loop shoppers (each with its own session cookie, no pause).
+//
+//   npm run bench:load                                   # every scenario, 3 runs of 15 s, medians
+//   npm run bench:load -- --scenarios 1-async,32-async --runs 1 --duration 5 --no-build
+//
+// Each scenario: warm-up, drain (no backlog leaks in), then `--duration` s measured. Orders/s counts
+// answers inside the window; latencies cover every order started in it. CPU, statements and
+// transactions per order cover [window start, all its orders completed], so async includes the
+// worker's side effects. CPU is utime+stime+cutime+cstime from /proc over each process tree (the
+// postmaster reaps its backends, so exited ones are not lost); statements come from
+// pg_stat_statements (BEGIN/COMMIT excluded), transactions from pg_stat_database, the bench's own
+// queries subtracted. Without root or PostgreSQL binaries it falls back to the shared servers
+// (database storefront_bench_load, prefix storefront-bench-load), whose CPU includes other clients.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { z } from "zod";
+import type { CheckoutMode, OrderStatus, SettingsPatch } from "../server/contract";
+import { queueName, SERVICE_NAMES, SIDE_EFFECT_STEPS, serviceSettingsSchema } from "../server/contract";
+import { SESSION_COOKIE } from "../server/session";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const MAX_SHOPPERS = 500;
+const MAX_SCENARIO_S = 600;
+const PG_BIN = "/usr/lib/postgresql/15/bin";
+const PREFIX = "storefront-bench-load";
+const FINAL_STATUSES: OrderStatus[] = ["completed", "cancelled", "failed"];
+/** An idle backend may hold its transaction counts up to 10 s before publishing them to
+ * pg_stat_database (PostgreSQL 15's PGSTAT_IDLE_INTERVAL), so counters are read after this. */
+const STATS_SETTLE_MS = 10_500;
+const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" })) || 100;
+
+const SCENARIOS = {
+  "1-async": { shoppers: 1, mode: "async", slow: false },
+  "1-sync": { shoppers: 1, mode: "sync", slow: false },
+  "32-async": { shoppers: 32, mode: "async", slow: false },
+  "100-async-slow": { shoppers: 100, mode: "async", slow: true },
+  "100-sync-slow": { shoppers: 100, mode: "sync", slow: true },
+} as const satisfies Record<string, { shoppers: number; mode: CheckoutMode; slow: boolean }>;
+type ScenarioName = keyof typeof SCENARIOS;
+const scenarioNames = Object.keys(SCENARIOS) as [ScenarioName, ...ScenarioName[]];
+
+const optionsSchema = z
+  .object({
+    scenarios: z
+      .string()
+      .transform((list) => list.split(",").map((name) => name.trim()))
+      .pipe(z.array(z.enum(scenarioNames)).min(1)),
+    runs: z.coerce.number().int().min(1).max(20),
+    duration: z.coerce.number().min(1),
+    warmup: z.coerce.number().min(0).max(60),
+    "no-build": z.boolean(),
+  })
+  .refine((o) => o.duration + o.warmup <= MAX_SCENARIO_S - 60, {
+    message: `--duration + --warmup must leave a minute of the ${MAX_SCENARIO_S} s scenario cap for drains`,
+  });
+
+function parseOptions(): z.infer<typeof optionsSchema> {
+  const usage = `usage: npm run bench:load -- [--scenarios ${scenarioNames.join(",")}] [--runs 3] [--duration 15] [--warmup 3] [--no-build]`;
+  try {
+    const { values } = parseArgs({
+      options: {
+        scenarios: { type: "string", default: scenarioNames.join(",") },
+        runs: { type: "string", default: "3" },
+        duration: { type: "string", default: "15" },
+        warmup: { type: "string", default: "3" },
+        "no-build": { type: "boolean", default: false },
+      },
+    });
+    const parsed = optionsSchema.safeParse(values);
+    if (parsed.success) return parsed.data;
+    console.error(`bench-load: ${z.prettifyError(parsed.error)}\n${usage}`);
+  } catch (error) {
+    console.error(`bench-load: ${error instanceof Error ? error.message : error}\n${usage}`);
+  }
+  process.exit(2);
+}
+const options = parseOptions();
+if (options.scenarios.some((name) => SCENARIOS[name].shoppers > MAX_SHOPPERS)) {
+  throw new Error(`at most ${MAX_SHOPPERS} shoppers`);
+}
+
+// ---- processes and cleanup -------------------------------------------------------------------------
+
+/** Keep-alive connections for every shopper; destroyed first on cleanup so the server can stop. */
+const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_SHOPPERS });
+const cleanups: (() => Promise<unknown>)[] = [];
+let cleaning: Promise<void> | null = null;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    agent.destroy();
+    for (const step of cleanups.reverse()) await step().catch(() => {});
+  })();
+  return cleaning;
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (!cleaning) console.error(`\nbench-load: ${signal}, stopping everything it started`);
+    void cleanup().then(() => process.exit(130));
+  });
+}
+
+/** Runs a command to completion, showing its output only if it fails. `detached` keeps what it
+ * leaves running (a postmaster) out of our process group, so a Ctrl-C reaches only us. */
+function run(command: string, args: string[], env = process.env, detached = false): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env, detached, stdio: ["ignore", "pipe", "pipe"] });
+    cleanups.push(async () => child.exitCode === null && child.kill("SIGTERM"));
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${command} ${args.join(" ")} exited with ${code}:\n${output.slice(-3000)}`));
+    });
+  });
+}
+
+async function stop(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  if (await Promise.race([exited.then(() => true), sleep(graceMs, false)])) return;
+  process.kill(-child.pid, "SIGKILL");
+  await exited;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function loopback(url: string): string {
+  const host = new URL(url).hostname;
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(host)) throw new Error(`refusing non-loopback ${host}`);
+  return url;
+}
+
+// ---- CPU from /proc --------------------------------------------------------------------------------
+
+type Group = "web" | "worker" | "postgres" | "redis";
+const GROUPS: Group[] = ["web", "worker", "postgres", "redis"];
+interface Proc {
+  ppid: number;
+  ticks: number;
+}
+
+function procTable(): Map<number, Proc> {
+  const table = new Map<number, Proc>();
+  for (const entry of fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // After "pid (comm) " comes field 3, so field n is at index n - 3: ppid 4, utime..cstime 14-17.
+      const field = stat
+        .slice(stat.lastIndexOf(")") + 2)
+        .split(" ")
+        .map(Number);
+      const ticks = (field[11] ?? 0) + (field[12] ?? 0) + (field[13] ?? 0) + (field[14] ?? 0);
+      table.set(Number(entry), { ppid: field[1] ?? 0, ticks });
+    } catch {
+      // It exited while we listed /proc.
+    }
+  }
+  return table;
+}
+
+function cpuMs(roots: Record<Group, number>): Record<Group, number> {
+  const table = procTable();
+  const tree = (root: number): number =>
+    (table.get(root)?.ticks ?? 0) * (1000 / CLK_TCK) +
+    [...table].reduce((sum, [pid, proc]) => sum + (proc.ppid === root ? tree(pid) : 0), 0);
+  // A pid we could not find stays 0, whose "children" would be the whole machine.
+  const measure = (root: number) => (root > 0 ? tree(root) : Number.NaN);
+  return {
+    web: measure(roots.web),
+    worker: measure(roots.worker),
+    postgres: measure(roots.postgres),
+    redis: measure(roots.redis),
+  };
+}
+
+// ---- infrastructure --------------------------------------------------------------------------------
+
+interface Infra {
+  databaseUrl: string;
+  redisUrl: string;
+  label: string;
+}
+
+async function privateInfra(dir: string): Promise<Infra> {
+  if (!fs.existsSync(`${PG_BIN}/initdb`)) throw new Error(`${PG_BIN}/initdb not found`);
+  const root = process.getuid?.() === 0;
+  const asPostgres = (tool: string, args: string[]) =>
+    root
+      ? run("runuser", ["-u", "postgres", "--", `${PG_BIN}/${tool}`, ...args], process.env, true)
+      : run(`${PG_BIN}/${tool}`, args, process.env, true);
+  if (root) {
+    const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"], { encoding: "utf8" }));
+    fs.chownSync(dir, id("-u"), id("-g"));
+  }
+  const data = path.join(dir, "pg");
+  await asPostgres("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "--no-instructions"]);
+  const pgPort = await freePort();
+  const statements = fs.existsSync("/usr/share/postgresql/15/extension/pg_stat_statements.control");
+  const preload = statements ? " -c shared_preload_libraries=pg_stat_statements" : "";
+  const settings = `-p ${pgPort} -k ${dir} -c listen_addresses=127.0.0.1${preload}`;
+  await asPostgres("pg_ctl", ["-D", data, "-o", settings, "-l", path.join(dir, "pg.log"), "-w", "start"]);
+  cleanups.push(() => asPostgres("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"]));
+
+  const redisPort = await freePort();
+  const log = fs.openSync(path.join(dir, "redis.log"), "a");
+  const redisArgs = ["--port", `${redisPort}`, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+  const redis = spawn("redis-server", [...redisArgs, "--maxmemory-policy", "noeviction", "--dir", dir], {
+    detached: true,
+    stdio: ["ignore", log, log],
+  });
+  await new Promise((resolve, reject) => redis.once("spawn", resolve).once("error", reject));
+  cleanups.push(() => stop(redis, 5000));
+  return {
+    databaseUrl: `postgresql://postgres@127.0.0.1:${pgPort}/storefront_bench_load`,
+    redisUrl: `redis://127.0.0.1:${redisPort}`,
+    label: `private PostgreSQL cluster (port ${pgPort}) and redis-server (port ${redisPort}) in ${dir}`,
+  };
+}
+
+function sharedInfra(reason: string): Infra {
+  const database = new URL(loopback(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/x"));
+  database.pathname = "/postgres";
+  const maintenanceUrl = database.toString();
+  cleanups.push(async () => {
+    const client = new pg.Client({ connectionString: maintenanceUrl });
+    await client.connect();
+    await client
+      .query("DROP DATABASE IF EXISTS storefront_bench_load WITH (FORCE)")
+      .finally(() => client.end());
+  });
+  database.pathname = "/storefront_bench_load";
+  return {
+    databaseUrl: database.toString(),
+    redisUrl: loopback(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"),
+    label: `FALLBACK to the shared servers (${reason}): database storefront_bench_load, Redis prefix ${PREFIX}, their CPU includes other clients`,
+  };
+}
+
+// ---- HTTP ------------------------------------------------------------------------------------------
+
+interface Reply {
+  status: number;
+  body: string;
+  cookie: string | null;
+}
+
+/** GET (no body) or POST a tRPC procedure on our own server; the target is always 127.0.0.1. */
+function call(port: number, route: string, body?: unknown, cookie = ""): Promise<Reply> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const headers: http.OutgoingHttpHeaders = {};
+  if (cookie) headers.cookie = cookie;
+  if (payload) headers["content-type"] = "application/json";
+  const request = { host: "127.0.0.1", port, path: `/api/trpc/${route}`, agent, headers };
+  return new Promise((resolve, reject) => {
+    http
+      .request({ ...request, method: payload ? "POST" : "GET" }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk)).on("error", reject);
+        response.on("end", () => {
+          const pairs = response.headers["set-cookie"]?.map((line) => line.split(";")[0] ?? "") ?? [];
+          resolve({
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString("utf8"),
+            cookie: pairs.find((pair) => pair.startsWith(`${SESSION_COOKIE}=`)) ?? null,
+          });
+        });
+      })
+      .on("error", reject)
+      .end(payload);
+  });
+}
+
+/** Every service instant and unlimited; "slow": payment 50 ms, the side effects' services 500 ms. */
+function knobs(slow: boolean, mode: CheckoutMode): SettingsPatch {
+  const capacity = serviceSettingsSchema.shape.capacity.maxValue;
+  if (capacity === null) throw new Error("the contract gives capacity no maximum");
+  const latencyMs = (name: string) => (!slow || name === "inventory" ? 0 : name === "payment" ? 50 : 500);
+  const service = (name: string) => ({
+    latencyMs: latencyMs(name),
+    jitterMs: 0,
+    failureRate: 0,
+    down: false,
+    capacity,
+  });
+  return {
+    defaultMode: mode,
+    services: Object.fromEntries(SERVICE_NAMES.map((name) => [name, service(name)])),
+  };
+}
+
+// ---- one scenario run ------------------------------------------------------------------------------
+
+const KEYS = [
+  "ordersPerS",
+  "p50",
+  "p90",
+  "p99",
+  ...GROUPS,
+  "total",
+  "sql",
+  "xacts",
+  "drainS",
+  "peakQueue",
+  "client",
+] as const;
+type Figures = Record<(typeof KEYS)[number], number>;
+interface Result {
+  figures: Figures;
+  errors: Map<string, number>;
+}
+
+interface Bench {
+  port: number;
+  products: string[];
+  pids: Record<Group, number>;
+  db: pg.Client;
+  redis: Redis;
+  statements: boolean;
+  assertRunning: () => void;
+}
+
+/** The bench's own queries, subtracted from the statement and transaction counts. */
+const own = { queries: 0, counted: 0 };
+async function query(bench: Bench, text: string, values: unknown[] = []): Promise<Record<string, unknown>> {
+  own.queries++;
+  if (!text.includes("pg_stat_statements")) own.counted++;
+  return (await bench.db.query(text, values)).rows[0] ?? {};
+}
+
+async function sqlCounters(bench: Bench): Promise<{ statements: number; xacts: number }> {
+  const mine = { ...own };
+  const commits = await query(
+    bench,
+    "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+  );
+  const calls = bench.statements
+    ? await query(
+        bench,
+        String.raw`SELECT sum(calls) AS n FROM pg_stat_statements
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND query NOT ILIKE '%pg_stat_statements%' AND query !~* '^\s*(begin|commit|rollback)\y'`,
+      )
+    : { n: Number.NaN };
+  return { statements: Number(calls.n) - mine.counted, xacts: Number(commits.xact_commit) - mine.queries };
+}
+
+async function waitDrained(bench: Bench, since: Date, deadline: number): Promise<boolean> {
+  for (;;) {
+    bench.assertRunning();
+    const { n } = await query(
+      bench,
+      `SELECT count(*)::int AS n FROM "Order"
+       WHERE status <> ALL($1::text[]) AND "createdAt" >= ($2::timestamptz AT TIME ZONE 'UTC')`,
+      [FINAL_STATUSES, since.toISOString()],
+    );
+    if (n === 0) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(200);
+  }
+}
+
+async function queueDepth(redis: Redis): Promise<number> {
+  const pipeline = redis.pipeline();
+  for (const step of SIDE_EFFECT_STEPS) {
+    const key = `${PREFIX}:${queueName(step)}`;
+    pipeline.llen(`${key}:wait`).zcard(`${key}:prioritized`).zcard(`${key}:delayed`);
+  }
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.reduce((sum, [, value]) => sum + (typeof value === "number" ? value : 0), 0);
+}
+
+const live = { phase: "", orders: 0, errors: 0, queue: 0, peakQueue: 0 };
+
+async function drive(bench: Bench, jars: { cookie: string }[], mode: CheckoutMode, seconds: number) {
+  const samples: { start: number; end: number; status: string }[] = [];
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(
+    jars.map(async (jar, index) => {
+      const productId = bench.products[index % bench.products.length] ?? "";
+      const customer = { name: `Shopper ${index}`, email: `shopper${index}@example.com` };
+      while (performance.now() < end && !cleaning) {
+        const input = { items: [{ productId, quantity: 1 }], customer, idempotencyKey: randomUUID(), mode };
+        const start = performance.now();
+        const reply = await call(bench.port, "order.place", input, jar.cookie).catch(() => null);
+        samples.push({ start, end: performance.now(), status: reply ? `${reply.status}` : "network" });
+        if (reply?.status === 200) live.orders++;
+        else live.errors++;
+        jar.cookie ||= reply?.cookie ?? "";
+        if (!reply) await sleep(50);
+      }
+    }),
+  );
+  return { samples, end, stoppedAt: performance.now() };
+}
+
+async function runScenario(bench: Bench, name: ScenarioName, label: string): Promise<Result> {
+  const { shoppers, mode, slow } = SCENARIOS[name];
+  const deadline = Date.now() + MAX_SCENARIO_S * 1000 - 2 * STATS_SETTLE_MS;
+  const set = await call(bench.port, "dev.updateSettings", knobs(slow, mode));
+  if (set.status !== 200) throw new Error(`dev.updateSettings answered ${set.status}: ${set.body}`);
+  const jars = Array.from({ length: shoppers }, () => ({ cookie: "" }));
+  Object.assign(live, { phase: "warm-up", orders: 0, errors: 0, queue: 0, peakQueue: 0 });
+  const startedAt = performance.now();
+  const ticker = setInterval(() => {
+    const line = `${label} ${live.phase} ${((performance.now() - startedAt) / 1000).toFixed(0)} s: ${live.orders} orders, ${live.errors} errors, queue ${live.queue}`;
+    process.stderr.write(process.stderr.isTTY ? `\r\x1b[K${line}` : `${line}\n`);
+    queueDepth(bench.redis).then(
+      (depth) => {
+        live.queue = depth;
+        if (live.phase === "measure" || live.phase === "drain")
+          live.peakQueue = Math.max(live.peakQueue, depth);
+      },
+      () => {},
+    );
+  }, 1000);
+  try {
+    const warmupFrom = new Date();
+    if (options.warmup > 0) await drive(bench, jars, mode, options.warmup);
+    live.phase = "warm-up drain";
+    if (!(await waitDrained(bench, warmupFrom, deadline))) throw new Error(`${name}: warm-up never drained`);
+    live.phase = "settle";
+    await sleep(STATS_SETTLE_MS);
+
+    const sqlBefore = await sqlCounters(bench);
+    const cpuBefore = cpuMs(bench.pids);
+    const clientBefore = process.cpuUsage();
+    const since = new Date();
+    Object.assign(live, { phase: "measure", orders: 0, errors: 0 });
+    const load = await drive(bench, jars, mode, options.duration);
+    live.phase = "drain";
+    const drained = await waitDrained(bench, since, deadline);
+    const drainedAt = performance.now();
+    const cpuAfter = cpuMs(bench.pids);
+    const client = process.cpuUsage(clientBefore);
+    live.phase = "settle";
+    await sleep(STATS_SETTLE_MS);
+    const sqlAfter = await sqlCounters(bench);
+
+    const ok = load.samples.filter((sample) => sample.status === "200");
+    const latencies = ok.map((sample) => sample.end - sample.start).sort((a, b) => a - b);
+    const pct = (p: number) =>
+      latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
+    const perOrder = (value: number) => (ok.length > 0 ? value / ok.length : Number.NaN);
+    const cpu = Object.fromEntries(GROUPS.map((g) => [g, perOrder(cpuAfter[g] - cpuBefore[g])])) as Record<
+      Group,
+      number
+    >;
+    const errors = new Map<string, number>();
+    for (const { status } of load.samples)
+      if (status !== "200") errors.set(status, (errors.get(status) ?? 0) + 1);
+    const figures: Figures = {
+      ordersPerS: ok.filter((sample) => sample.end <= load.end).length / options.duration,
+      p50: pct(0.5),
+      p90: pct(0.9),
+      p99: pct(0.99),
+      ...cpu,
+      total: GROUPS.reduce((sum, g) => sum + cpu[g], 0),
+      sql: perOrder(sqlAfter.statements - sqlBefore.statements),
+      xacts: perOrder(sqlAfter.xacts - sqlBefore.xacts),
+      drainS: drained ? (drainedAt - load.stoppedAt) / 1000 : Number.NaN,
+      peakQueue: live.peakQueue,
+      client: perOrder((client.user + client.system) / 1000),
+    };
+    return { figures, errors };
+  } finally {
+    clearInterval(ticker);
+    if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+  }
+}
+
+// ---- report ----------------------------------------------------------------------------------------
+
+const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
+const COLUMNS: [string, (f: Figures) => string][] = [
+  ["orders/s", (f) => fixed(f.ordersPerS, f.ordersPerS < 100 ? 1 : 0)],
+  ["p50 ms", (f) => fixed(f.p50, 1)],
+  ["p90 ms", (f) => fixed(f.p90, 1)],
+  ["p99 ms", (f) => fixed(f.p99, 1)],
+  ...GROUPS.map((g): [string, (f: Figures) => string] => [`${g} CPU`, (f) => fixed(f[g], 2)]),
+  ["total CPU", (f) => fixed(f.total, 2)],
+  ["SQL/order", (f) => fixed(f.sql, 1)],
+  ["xact/order", (f) => fixed(f.xacts, 2)],
+  ["drain s", (f) => (Number.isFinite(f.drainS) ? f.drainS.toFixed(1) : "timeout")],
+  ["peak queue", (f) => fixed(f.peakQueue, 0)],
+];
+
+function median(values: number[]): number {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length % 2 === 1) return sorted[mid] ?? Number.NaN;
+  return sorted.length === 0 ? Number.NaN : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function summaryRow(name: ScenarioName, results: Result[]): string[] {
+  const figures = Object.fromEntries(
+    KEYS.map((key) => [key, median(results.map((r) => r.figures[key]))]),
+  ) as Figures;
+  const errors = new Map<string, number>();
+  for (const r of results) for (const [code, n] of r.errors) errors.set(code, (errors.get(code) ?? 0) + n);
+  const cells = COLUMNS.map(([, cell]) => cell(figures));
+  const errorCell = [...errors].map(([code, n]) => `${code}×${n}`).join(" ") || "0";
+  return [
+    name,
+    `${SCENARIOS[name].shoppers}`,
+    SCENARIOS[name].mode,
+    ...cells.slice(0, 4),
+    errorCell,
+    ...cells.slice(4),
+  ];
+}
+
+const compact = (f: Figures) =>
+  `${fixed(f.ordersPerS, 1)}/s p50 ${fixed(f.p50, 1)} p99 ${fixed(f.p99, 1)} ms, CPU ${fixed(f.total, 2)} ms, ` +
+  `SQL ${fixed(f.sql, 1)}, drain ${fixed(f.drainS, 1)} s (client ${fixed(f.client, 2)} ms/order)`;
+
+// ---- main ------------------------------------------------------------------------------------------
+
+function buildIfStale(): Promise<void> {
+  const newest = (dir: string): number =>
+    fs.readdirSync(dir, { withFileTypes: true }).reduce((latest, entry) => {
+      const full = path.join(dir, entry.name);
+      return Math.max(latest, entry.isDirectory() ? newest(full) : fs.statSync(full).mtimeMs);
+    }, 0);
+  const buildId = path.join(ROOT, ".next", "BUILD_ID");
+  const sources = Math.max(newest(path.join(ROOT, "app")), newest(path.join(ROOT, "server")));
+  if (options["no-build"] || (fs.existsSync(buildId) && fs.statSync(buildId).mtimeMs >= sources)) {
+    return Promise.resolve();
+  }
+  console.error("bench-load: npm run build…");
+  return run("npm", ["run", "build"]);
+}
+
+/** Data stores, migrated and seeded, and `npm start` on them: everything a scenario needs. */
+async function startStack(): Promise<{ bench: Bench; about: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-load-"));
+  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  console.error("bench-load: starting PostgreSQL and Redis, migrating, seeding…");
+  const infra = await privateInfra(dir).catch((error: unknown) =>
+    sharedInfra(error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error)),
+  );
+  const env = {
+    ...process.env,
+    DATABASE_URL: infra.databaseUrl,
+    REDIS_URL: infra.redisUrl,
+    REDIS_PREFIX: PREFIX,
+    DEV_TOOLS: "on",
+  };
+  const redis = new Redis(infra.redisUrl).on("error", () => {});
+  cleanups.push(async () => {
+    const keys = infra.label.startsWith("FALLBACK") ? await redis.keys(`${PREFIX}:*`) : [];
+    if (keys.length > 0) await redis.unlink(...keys);
+    redis.disconnect();
+  });
+  const redisInfo = await redis.info("server");
+  await run("npx", ["tsx", "scripts/migrate.ts"], env);
+  await run("npx", ["tsx", "prisma/seed.ts", "--", "--restock"], env);
+
+  const db = new pg.Client({ connectionString: infra.databaseUrl });
+  await db.connect();
+  cleanups.push(() => db.end());
+  await db.query(`UPDATE "Product" SET stock = 1000000`);
+  const statements = await db
+    .query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    .then(() => db.query("SELECT 1 FROM pg_stat_statements LIMIT 1"))
+    .then(() => true)
+    .catch(() => false);
+  const { rows } = await db.query<{ pid: number; version: string }>(
+    "SELECT pg_backend_pid() AS pid, current_setting('server_version') AS version",
+  );
+
+  console.error("bench-load: npm start (web + worker)…");
+  const port = await freePort();
+  const logPath = path.join(dir, "server.log");
+  const log = fs.openSync(logPath, "a");
+  const server = spawn(process.execPath, ["scripts/start.mjs"], {
+    cwd: ROOT,
+    env: { ...env, PORT: `${port}` },
+    detached: true,
+    stdio: ["ignore", log, log],
+  });
+  cleanups.push(() => stop(server, 40_000));
+  const serverLog = () => fs.readFileSync(logPath, "utf8").slice(-3000);
+  const pids: Record<Group, number> = {
+    web: 0,
+    worker: 0,
+    postgres: procTable().get(rows[0]?.pid ?? 0)?.ppid ?? 0,
+    redis: Number(redisInfo.match(/process_id:(\d+)/)?.[1] ?? 0),
+  };
+  let products: string[] = [];
+  for (const started = Date.now(); products.length === 0; await sleep(250)) {
+    if (server.exitCode !== null || Date.now() - started > 180_000) {
+      throw new Error(`npm start did not come up; its log:\n${serverLog()}`);
+    }
+    for (const [pid, proc] of procTable()) {
+      if (proc.ppid !== server.pid) continue;
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (cmdline.includes("server/main.ts")) pids.web = pid;
+      if (cmdline.includes("workers/index.ts")) pids.worker = pid;
+    }
+    const reply = await call(port, "product.list").catch(() => null);
+    if (reply?.status === 200 && pids.web && pids.worker) {
+      const list = z.object({ result: z.object({ data: z.array(z.object({ id: z.string() })) }) });
+      products = list.parse(JSON.parse(reply.body)).result.data.map((product) => product.id);
+    }
+  }
+  const assertRunning = () => {
+    const gone = GROUPS.filter((g) => pids[g] > 0 && !fs.existsSync(`/proc/${pids[g]}`));
+    if (gone.length > 0)
+      throw new Error(`${gone.join(", ")} exited during the run; server log:\n${serverLog()}`);
+  };
+
+  const idleBefore = cpuMs(pids);
+  await sleep(2000);
+  const idleAfter = cpuMs(pids);
+  const idle = GROUPS.map((g) => `${g} ${((idleAfter[g] - idleBefore[g]) / 2).toFixed(0)}`).join(", ");
+  const about =
+    `${infra.label}; PostgreSQL ${rows[0]?.version}, Redis ${redisInfo.match(/redis_version:(\S+)/)?.[1]}; ` +
+    `\`npm start\` (web + worker, production) on 127.0.0.1:${port}, idle CPU ms/s: ${idle}; ` +
+    (statements ? "SQL = pg_stat_statements calls without BEGIN/COMMIT" : "SQL n/a (no pg_stat_statements)");
+  return { bench: { port, products, pids, db, redis, statements, assertRunning }, about };
+}
+
+function gitCommit(): string {
+  const git = (...args: string[]) =>
+    execFileSync("git", ["--no-optional-locks", ...args], { cwd: ROOT, encoding: "utf8", stdio: "pipe" });
+  try {
+    return (
+      git("rev-parse", "--short", "HEAD").trim() +
+      (git("status", "--porcelain") ? " + uncommitted changes" : "")
+    );
+  } catch {
+    return "unknown (not a git checkout)";
+  }
+}
+
+function report(results: Map<ScenarioName, Result[]>, conditions: string): void {
+  const headers = ["scenario", "shoppers", "mode", ...COLUMNS.slice(0, 4).map(([h]) => h), "errors"];
+  headers.push(...COLUMNS.slice(4).map(([h]) => h));
+  const table = [...results].map(([name, runs]) => summaryRow(name, runs));
+  const widths = headers.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? "").length)));
+  const text = (cells: string[]) =>
+    cells.map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
+  const md = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  const runs = [...results].map(
+    ([name, list]) => `${name}: ${list.map((r) => compact(r.figures)).join(" · ")}`,
+  );
+  console.info(`\n${text(headers)}\n${table.map(text).join("\n")}\n\nruns:\n${runs.join("\n")}`);
+  console.info(
+    `\n<!-- markdown -->\n\n${conditions}\n\n${md(headers)}\n${md(headers.map((_, i) => (i < 3 ? "---" : "--:")))}\n` +
+      `${table.map(md).join("\n")}\n\n${runs.map((line) => `- ${line}`).join("\n")}`,
+  );
+}
+
+async function main(): Promise<void> {
+  await buildIfStale();
+  const { bench, about } = await startStack();
+  const cpus = os.cpus();
+  const conditions =
+    `${cpus.length} × ${cpus[0]?.model}, load avg ${os.loadavg()[0]?.toFixed(2)}, node ${process.version}, ` +
+    `${new Date().toISOString()}, commit ${gitCommit()}; ${about}; warm-up ${options.warmup} s + drain, then ` +
+    `${options.duration} s measured; ${options.runs} run(s) interleaved, medians shown (errors: sum of runs); ` +
+    "CPU in ms per order; the load generator shares the machine";
+  console.info(`conditions: ${conditions}\n`);
+
+  const results = new Map<ScenarioName, Result[]>(options.scenarios.map((name) => [name, []]));
+  for (let runIndex = 1; runIndex <= options.runs; runIndex++) {
+    for (const [name, list] of results) {
+      const label = `[${name} run ${runIndex}/${options.runs}]`;
+      const result = await runScenario(bench, name, label);
+      list.push(result);
+      console.info(`${label} ${compact(result.figures)}`);
+    }
+  }
+  report(results, conditions);
+}
+
+main()
+  .then(cleanup)
+  .then(() => process.exit(0))
+  .catch(async (error: unknown) => {
+    if (!cleaning)
+      console.error(`bench-load: ${error instanceof Error ? (error.stack ?? error.message) : error}`);
+    await cleanup();
+    process.exit(1);
+  });
