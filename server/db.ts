@@ -29,9 +29,19 @@ const types = {
   },
 };
 
+/** Statement texts seen so far and their names: the order path has a few dozen shapes, each parsed
+ * and planned once per connection, then only bound and run (a named prepared statement). */
+const prepared = new Map<string, string>();
+
 /** Runs one statement built with Prisma.sql (values are always parameters, never spliced in). */
 export async function sql<Row>(statement: Prisma.Sql): Promise<Row[]> {
-  const result = await pool.query({ text: statement.text, values: statement.values, types });
+  const { text, values } = statement;
+  let name = prepared.get(text);
+  if (!name) {
+    name = `order_path_${prepared.size + 1}`;
+    prepared.set(text, name);
+  }
+  const result = await pool.query({ name, text, values, types });
   return result.rows as Row[];
 }
 
