@@ -4,7 +4,7 @@
 import pg from "pg";
 import { config } from "../config";
 import { SIDE_EFFECT_STEPS } from "../contract";
-import { prisma } from "../db";
+import { Prisma, sql, utc } from "../db";
 import { errorReporter } from "../log";
 import { sideEffectQueue } from "../queues";
 import { OUTBOX_CHANNEL } from "./write";
@@ -15,25 +15,26 @@ const BATCH = 200;
  * the job id (the outbox id) makes a second enqueue of the same row a no-op, so two relays racing, or
  * one that dies before marking its rows, still enqueue each row once. */
 export async function relayOnce(): Promise<number> {
-  const rows = await prisma.outboxMessage.findMany({
-    where: { dispatchedAt: null },
-    orderBy: { createdAt: "asc" },
-    take: BATCH,
-    select: { id: true, orderId: true, step: true },
-  });
-  for (const step of SIDE_EFFECT_STEPS) {
-    const jobs = rows.filter((row) => row.step === step);
-    if (jobs.length) {
-      await sideEffectQueue(step).addBulk(
-        jobs.map((row) => ({ name: step, data: { orderId: row.orderId, step }, opts: { jobId: row.id } })),
-      );
-    }
-  }
+  const rows = await sql<{ id: string; orderId: string; step: string }>(Prisma.sql`
+    SELECT "id", "orderId", "step" FROM "OutboxMessage"
+    WHERE "dispatchedAt" IS NULL ORDER BY "createdAt" LIMIT ${BATCH}`);
+  await Promise.all(
+    SIDE_EFFECT_STEPS.map((step) => {
+      const jobs = rows.filter((row) => row.step === step);
+      return jobs.length
+        ? sideEffectQueue(step).addBulk(
+            jobs.map((row) => ({
+              name: step,
+              data: { orderId: row.orderId, step },
+              opts: { jobId: row.id },
+            })),
+          )
+        : null;
+    }),
+  );
   if (rows.length) {
-    await prisma.outboxMessage.updateMany({
-      where: { id: { in: rows.map((row) => row.id) } },
-      data: { dispatchedAt: new Date() },
-    });
+    await sql(Prisma.sql`UPDATE "OutboxMessage" SET "dispatchedAt" = ${utc(new Date())}
+      WHERE "id" = ANY(${rows.map((row) => row.id)}::text[])`);
   }
   return rows.length;
 }
