@@ -6,8 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ServiceName, ServiceSettings } from "../contract";
-import { prisma } from "../db";
-import type { Prisma } from "../generated/prisma/client";
+import { Prisma, sql } from "../db";
 import { redis, redisKey } from "../redis";
 import { getSettings } from "./settings";
 
@@ -124,12 +123,12 @@ export async function callDownstream<T extends Prisma.InputJsonValue>(
   await simulateCall(spec.service);
   const candidate = JSON.stringify(spec.perform());
   // Insert, or keep the first answer: the row returned is the one the provider remembers.
-  const rows = await prisma.$queryRaw<{ result: T }[]>`
+  const rows = await sql<{ result: T }>(Prisma.sql`
     INSERT INTO "DownstreamCall" ("id", "service", "operation", "idempotencyKey", "result")
     VALUES (${randomUUID()}, ${spec.service}, ${spec.operation}, ${spec.idempotencyKey}, ${candidate}::jsonb)
     ON CONFLICT ("service", "operation", "idempotencyKey")
     DO UPDATE SET "service" = EXCLUDED."service"
-    RETURNING "result"`;
+    RETURNING "result"`);
   const row = rows[0];
   if (!row) throw new Error(`${spec.service} ledger returned no row`);
   return row.result;
@@ -137,14 +136,4 @@ export async function callDownstream<T extends Prisma.InputJsonValue>(
 
 export function serviceTitle(service: ServiceName): string {
   return SERVICE_TITLES[service];
-}
-
-/** Asks a provider whether it did something for this key (a gateway's "look up by idempotency key"). */
-export async function providerDid(
-  service: ServiceName,
-  operation: string,
-  idempotencyKey: string,
-): Promise<boolean> {
-  const calls = await prisma.downstreamCall.count({ where: { service, operation, idempotencyKey } });
-  return calls > 0;
 }
