@@ -4,31 +4,21 @@
 // stock is exact, and the gateway holds one authorization per placed order. The process runs with few
 // checkout slots, a short wait and a slow payment gateway, so the burst really overflows them.
 import { randomUUID } from "node:crypto";
-import type { AddressInfo } from "node:net";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 
 process.env.CHECKOUT_SLOTS = "16";
 process.env.CHECKOUT_WAIT_MS = "300";
 
 const { prisma } = await import("../server/db");
 const { updateSettings } = await import("../server/downstream/settings");
-const { apiHandlerOptions } = await import("../server/trpc/http");
 const { SESSION_COOKIE } = await import("../server/session");
-const { closeConnections, createProduct, makeServicesFast, orderInput, stockOf } = await import("./helpers");
+const { closeConnections, createProduct, makeServicesFast, orderInput, serveApi, stockOf } = await import(
+  "./helpers"
+);
 
-const server = createHTTPServer(apiHandlerOptions);
-let base = "";
-
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/trpc`;
-});
+const api = serveApi();
 beforeEach(makeServicesFast);
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-  await closeConnections();
-});
+afterAll(closeConnections);
 
 interface Answer {
   status: number;
@@ -37,7 +27,7 @@ interface Answer {
 }
 
 async function post(path: string, body: unknown, cookie = ""): Promise<Answer> {
-  const response = await fetch(`${base}/${path}`, {
+  const response = await fetch(`${api.url()}/${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", cookie },
     body: JSON.stringify(body),
@@ -88,7 +78,7 @@ describe("a burst of checkouts", () => {
 
   it("refuses a batch request larger than the client ever sends", async () => {
     const paths = Array.from({ length: 11 }, () => "product.list").join(",");
-    const response = await fetch(`${base}/${paths}?batch=1&input=${encodeURIComponent("{}")}`);
+    const response = await fetch(`${api.url()}/${paths}?batch=1&input=${encodeURIComponent("{}")}`);
     expect(response.status).toBe(400);
   });
 

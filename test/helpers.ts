@@ -1,12 +1,16 @@
 // Shared test fixtures: products of a test's own, fast downstream knobs, and a tRPC caller per
 // session (no HTTP, real Postgres and Redis).
 import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import { afterAll, beforeAll } from "vitest";
 import { type PlaceOrderInput, PRESETS, type Settings } from "../server/contract";
 import { prisma } from "../server/db";
 import { replaceSettings } from "../server/downstream/settings";
 import { findOrder, toOrderView } from "../server/orders/view";
 import { closeQueues } from "../server/queues";
 import { closeRedis } from "../server/redis";
+import { apiHandlerOptions } from "../server/trpc/http";
 import { contextForSession } from "../server/trpc/init";
 import { createCaller } from "../server/trpc/root";
 
@@ -96,4 +100,17 @@ export function stepOf(
   const step = order.steps.find((candidate) => candidate.name === name);
   if (!step) throw new Error(`no ${name} step`);
   return step;
+}
+
+/** The API over real HTTP on a free port, served exactly as the web process serves it, for the
+ * calling test file (listening before its tests, closed after them). `url()` is its /api/trpc. */
+export function serveApi(): { url: () => string } {
+  const server = createHTTPServer(apiHandlerOptions);
+  let url = "";
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/trpc`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  return { url: () => url };
 }

@@ -1,31 +1,21 @@
 // Bad input at the HTTP edge: every malformed checkout is a 4xx with a readable message, and writes
 // nothing. Real HTTP into the same tRPC handler the web process mounts.
 import { randomUUID } from "node:crypto";
-import type { AddressInfo } from "node:net";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { prisma } from "../server/db";
 import { closeRedis } from "../server/redis";
 import { SESSION_COOKIE } from "../server/session";
-import { apiHandlerOptions } from "../server/trpc/http";
-import { createProduct, makeServicesFast, orderInput, stockOf } from "./helpers";
+import { createProduct, makeServicesFast, orderInput, serveApi, stockOf } from "./helpers";
 
-const server = createHTTPServer(apiHandlerOptions);
-let base = "";
-
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/trpc`;
-});
+const api = serveApi();
 beforeEach(makeServicesFast);
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
   await closeRedis();
   await prisma.$disconnect();
 });
 
 async function place(body: string) {
-  const response = await fetch(`${base}/order.place`, {
+  const response = await fetch(`${api.url()}/order.place`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body,
@@ -37,7 +27,7 @@ async function place(body: string) {
 describe("order.place over HTTP", () => {
   it("places a valid order and gives the browser an httpOnly session cookie", async () => {
     const product = await createProduct({ stock: 2 });
-    const response = await fetch(`${base}/order.place`, {
+    const response = await fetch(`${api.url()}/order.place`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(orderInput(product.id)),
@@ -48,9 +38,9 @@ describe("order.place over HTTP", () => {
     const { result } = (await response.json()) as { result: { data: { id: string } } };
     const session = cookie.split(";")[0] ?? "";
     const input = encodeURIComponent(JSON.stringify({ orderId: result.data.id }));
-    const mine = await fetch(`${base}/order.byId?input=${input}`, { headers: { cookie: session } });
+    const mine = await fetch(`${api.url()}/order.byId?input=${input}`, { headers: { cookie: session } });
     expect(mine.status).toBe(200);
-    const theirs = await fetch(`${base}/order.byId?input=${input}`);
+    const theirs = await fetch(`${api.url()}/order.byId?input=${input}`);
     expect(theirs.status).toBe(404);
   });
 
@@ -125,7 +115,7 @@ describe("order.place over HTTP", () => {
 
   it("answers 400 for an order id that is not a UUID, never 500", async () => {
     const response = await fetch(
-      `${base}/order.byId?input=${encodeURIComponent(JSON.stringify({ orderId: "nope" }))}`,
+      `${api.url()}/order.byId?input=${encodeURIComponent(JSON.stringify({ orderId: "nope" }))}`,
     );
     expect(response.status).toBe(400);
   });
