@@ -53,7 +53,8 @@ function createStatement({ input, sessionId, mode, requestHash, receivedAt }: Ne
   });
   const wanted = input.items.map(({ productId, quantity }) => ({ productId, quantity }));
   // Products are locked in id order before anything else, so concurrent checkouts never deadlock;
-  // the order is inserted before the stock is taken, so a repeated key takes nothing.
+  // the order is inserted before the stock is taken, so a repeated key takes nothing. (Postgres runs
+  // every data-modifying CTE to completion, read or not.)
   return Prisma.sql`WITH wanted AS (
     SELECT * FROM jsonb_to_recordset(${JSON.stringify(wanted)}::jsonb) AS w("productId" text, "quantity" int)
   ), shelf AS MATERIALIZED (
@@ -78,7 +79,7 @@ function createStatement({ input, sessionId, mode, requestHash, receivedAt }: Ne
     UPDATE "Product" p SET "stock" = p."stock" - a."quantity" FROM added a WHERE p."id" = a."productId"
     RETURNING p."id"
   )
-  SELECT ${newOrderRecordColumns("added")}, (SELECT count(*) FROM taken) AS "taken" FROM created o`;
+  SELECT ${newOrderRecordColumns("added")} FROM created o`;
 }
 
 /** After the database refused a checkout: which line could not be had. */
