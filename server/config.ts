@@ -13,7 +13,9 @@ const configSchema = z.object({
     .default("storefront"),
   /** The developer console and the dev.* procedures; on by default in this demo. */
   DEV_TOOLS: z.enum(["on", "off"]).default("on"),
-  /** How long a worker's job lock lasts: a crashed worker's job is retried after about this long. */
+  /** How long a worker's job lock lasts. A crashed worker's job is retried once its lock has expired and
+   * two of BullMQ's stalled-job checks (one per this interval, per queue) have seen it: within about
+   * three times this long. */
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Postgres connections per process. Past ~16 busy connections Postgres slows down on 2 cores; two
    * processes (web + worker) of 10 each stay under that. */

@@ -1,10 +1,11 @@
 // A real worker process killed mid-step (SIGKILL) and one asked to stop (SIGTERM): the step is
 // retried by another worker and its effect still happens exactly once; a graceful stop finishes
 // the job in flight first.
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { prisma } from "../server/db";
 import { updateSettings } from "../server/downstream/settings";
 import { allSideEffectQueues } from "../server/queues";
+import { redis } from "../server/redis";
 import {
   callerFor,
   closeConnections,
@@ -40,9 +41,23 @@ async function drainBacklog(): Promise<void> {
   );
 }
 
+/** BullMQ runs one stalled-job check per queue per interval, shared by every worker: a check sets the
+ * queue's `stalled-check` key to expire after the checking worker's own stalledInterval, and all
+ * other workers skip their checks while it exists. Workers of other test files run in-process with
+ * the default WORKER_LOCK_MS (30 s) and leave a key that outlives them by up to 30 s, during which
+ * the 3 s workers started here could not notice a stalled job at all. Start without it. */
+async function clearStalledCheckThrottle(): Promise<void> {
+  await redis("command").del(...allSideEffectQueues().map((queue) => queue.toKey("stalled-check")));
+}
+
 describe("worker process", () => {
   it("retries a step whose worker was SIGKILLed mid-call, and sends one email", async () => {
+    await clearStalledCheckThrottle();
     const first = startWorkerProcess();
+    // A failure before the planned kill must not leave this worker running after the suite.
+    onTestFinished(() => {
+      first.kill("SIGKILL");
+    });
     await drainBacklog();
     await updateSettings({ services: { email: { latencyMs: 4000 } } });
     const product = await createProduct({ stock: 5 });
