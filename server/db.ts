@@ -13,7 +13,8 @@ export const pool = new pg.Pool({
   connectionTimeoutMillis: 10_000,
 });
 
-export const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+// prisma.$disconnect() ends the pool too: one call closes the database of a process.
+export const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
 
 export type Db = typeof prisma;
 export type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
