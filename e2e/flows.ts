@@ -144,3 +144,23 @@ export async function readStepHistory(page: Page): Promise<StepHistory | null> {
     () => (window as unknown as { __stepHistory?: Record<string, string[]> }).__stepHistory ?? null,
   );
 }
+
+/** order.place over HTTP with the page's own cookies: the order belongs to the page's session, as if
+ * bought through the UI, without walking through the pages. Returns the order, or null when the
+ * checkout was refused (a synchronous checkout whose side effect broke). */
+export async function placeByApi(
+  page: Page,
+  options: { product: SeededProduct; email: string; mode: CheckoutMode; name?: string },
+): Promise<OrderView | null> {
+  const response = await page.request.post("/api/trpc/order.place", {
+    data: {
+      items: [{ productId: options.product.id, quantity: 1 }],
+      customer: { name: options.name ?? "Ada Lovelace", email: options.email },
+      idempotencyKey: crypto.randomUUID(),
+      mode: options.mode,
+    },
+  });
+  if (!response.ok()) return null;
+  const body = (await response.json()) as { result: { data: OrderView } };
+  return body.result.data;
+}

@@ -2,6 +2,7 @@
 // effects. Sync keeps the shopper waiting until everything is done; async answers after the critical
 // path and finishes later. The table and the chart show both clocks for every order.
 import { expect, screenPath, test } from "./console-fixtures";
+import { placeByApi } from "./flows";
 
 const SLOW_SIDE_EFFECTS = {
   services: {
@@ -60,4 +61,43 @@ test("orders placed in each mode compare time to confirmation with time to done"
   await expect(medians.getByRole("listitem")).toHaveCount(3);
   await expect(page.getByRole("img", { name: /Median time to confirmation/ })).toBeVisible();
   await page.screenshot({ path: screenPath("orders-comparison"), fullPage: true });
+});
+
+test("medians count completed orders only; failed and cancelled ones are listed beside them", async ({
+  page,
+  devTools,
+  shop,
+}) => {
+  void devTools; // puts the knobs back afterwards
+  // A completed sync order waits for fraud screening and the email; a fraud rejection stops after
+  // fraud screening, an email outage fails the checkout: both would pull a median down.
+  await shop.configure({ services: { fraud: { latencyMs: 200 }, email: { latencyMs: 700 } } });
+  const product = await shop.createProduct({ stock: 10 });
+  await page.goto("/");
+  const completed = await placeByApi(page, { product, email: shop.email("sync-ok"), mode: "sync" });
+  const cancelled = await placeByApi(page, { product, email: shop.email("fraud"), mode: "sync" });
+  await shop.configure({ services: { email: { down: true } } });
+  const failed = await placeByApi(page, { product, email: shop.email("sync-outage"), mode: "sync" });
+  expect(completed?.status).toBe("completed");
+  expect(cancelled?.status).toBe("cancelled");
+  expect(failed, "the outage refuses the sync checkout").toBeNull();
+
+  await page.goto("/orders");
+  await expect(page.getByText("Medians count completed orders only")).toBeVisible();
+  const card = page.getByRole("listitem", { name: "Sync medians" });
+  await expect(card).toContainText("median of 1 completed");
+  await expect(card).toContainText("Not counted: 1 cancelled, 1 failed");
+  // With one completed order, its medians are that order's own two numbers.
+  const row = page.getByRole("row", { name: `Order ${completed?.id}` });
+  for (const timing of ["confirmation", "done"]) {
+    const shown = await row.locator(`[data-timing="${timing}"]`).textContent();
+    await expect(card.locator(`[data-timing="${timing}"]`)).toHaveText(shown ?? "");
+  }
+  const waited = parseDuration(await card.locator('[data-timing="confirmation"]').textContent());
+  expect(waited).toBeGreaterThan(850);
+  await expect(page.getByRole("img", { name: /Median time to confirmation/ })).toHaveAttribute(
+    "aria-label",
+    new RegExp(`Sync: waited ${await card.locator('[data-timing="confirmation"]').textContent()}`),
+  );
+  await page.screenshot({ path: screenPath("orders-medians-completed-only"), fullPage: true });
 });

@@ -1,8 +1,7 @@
 // What the developer pages (console, mailbox, comparison view) share: the dev API's answer types,
-// which preset the knobs currently match, and the two timings that tell sync from async apart.
+// which preset the knobs currently match, and how a moment in time is written.
 import type { inferRouterOutputs } from "@trpc/server";
 import {
-  type OrderView,
   PRESETS,
   type PresetName,
   SERVICE_NAMES,
@@ -11,7 +10,6 @@ import {
   serviceSettingsSchema,
 } from "@/server/contract";
 import type { AppRouter } from "@/server/trpc/root";
-import { msBetween } from "./format";
 
 type Outputs = inferRouterOutputs<AppRouter>;
 export type QueueSummary = Outputs["dev"]["queues"][number];
@@ -42,24 +40,6 @@ export function matchingPreset(services: Settings["services"]): PresetName | nul
   );
 }
 
-/** How long the Purchase request kept the shopper waiting (null: never confirmed). */
-export function timeToConfirmation(order: OrderView): number | null {
-  return order.confirmedAt ? msBetween(order.createdAt, order.confirmedAt) : null;
-}
-
-/** How long until the last step finished (null: still in progress). */
-export function timeToDone(order: OrderView): number | null {
-  return order.settledAt ? msBetween(order.createdAt, order.settledAt) : null;
-}
-
-export function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const upper = sorted[middle] ?? 0;
-  return sorted.length % 2 === 1 ? upper : ((sorted[middle - 1] ?? upper) + upper) / 2;
-}
-
 const clock = new Intl.DateTimeFormat("en-US", { hour: "numeric", minute: "2-digit", second: "2-digit" });
 const day = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric" });
 
@@ -68,15 +48,4 @@ export function formatClock(iso: string, now = Date.now()): string {
   const date = new Date(iso);
   const sameDay = new Date(now).toDateString() === date.toDateString();
   return sameDay ? clock.format(date) : `${day.format(date)}, ${clock.format(date)}`;
-}
-
-const TICK_STEPS_MS = [100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 15_000, 30_000, 60_000];
-
-/** Round axis ticks from 0 to at least `spanMs`, at most `maxTicks` intervals. */
-export function niceTicks(spanMs: number, maxTicks = 6): number[] {
-  const step =
-    TICK_STEPS_MS.find((candidate) => spanMs / candidate <= maxTicks) ??
-    Math.ceil(spanMs / maxTicks / 60_000) * 60_000;
-  const count = Math.max(1, Math.ceil(spanMs / step));
-  return Array.from({ length: count + 1 }, (_, index) => index * step);
 }

@@ -21,6 +21,16 @@ export const ORDER_STATUS_LABELS: Record<OrderStatus, string> = {
   needs_attention: "Needs attention",
 };
 
+/** A status as a word in a count ("2 cancelled, 1 in progress"). */
+export const ORDER_STATUS_COUNTED: Record<OrderStatus, string> = {
+  pending: "confirming",
+  placed: "in progress",
+  completed: "completed",
+  cancelled: "cancelled",
+  failed: "failed",
+  needs_attention: "needing attention",
+};
+
 /** One line under the status badge: what this status means for the shopper. */
 export const ORDER_STATUS_NOTES: Record<OrderStatus, string> = {
   pending: "The critical path is still running: stock, payment, confirmation.",

@@ -4,10 +4,16 @@
 // async pairs are a short bar over a long one: eventual consistency.
 "use client";
 
-import { CHECKOUT_MODES, type CheckoutMode, type OrderView } from "@/server/contract";
-import { median, niceTicks, timeToConfirmation, timeToDone } from "../../_lib/console";
+import type { CheckoutMode, OrderView } from "@/server/contract";
 import { formatDuration, formatTick } from "../../_lib/format";
 import { MODES } from "../../_lib/mode";
+import {
+  type ModeSummary,
+  niceTicks,
+  summarizeModes,
+  timeToConfirmation,
+  timeToDone,
+} from "../../_lib/order-timing";
 
 const ORDERS_PER_MODE = 6;
 
@@ -39,6 +45,8 @@ interface Row {
 interface Group {
   mode: CheckoutMode;
   count: number;
+  /** How many of them the median row is taken over. */
+  completed: number;
   rows: Row[];
 }
 
@@ -63,11 +71,11 @@ function orderRow(order: OrderView, now: number): Row {
   };
 }
 
-function medianRow(mode: CheckoutMode, orders: readonly OrderView[]): Row {
-  const confirmation = median(orders.flatMap((order) => timeToConfirmation(order) ?? []));
-  const done = median(orders.flatMap((order) => timeToDone(order) ?? []));
+function medianRow(summary: ModeSummary): Row {
+  const { confirmation, done } = summary;
+  const label = MODES[summary.mode].label;
   return {
-    key: `median-${mode}`,
+    key: `median-${summary.mode}`,
     label: "median",
     confirmation,
     done,
@@ -75,27 +83,25 @@ function medianRow(mode: CheckoutMode, orders: readonly OrderView[]): Row {
     unfinished: "–",
     failed: false,
     median: true,
-    title: `${MODES[mode].label} median: confirmation ${
+    title: `${label} median of ${summary.completed} completed: confirmation ${
       confirmation === null ? "–" : formatDuration(confirmation)
     }, done ${done === null ? "–" : formatDuration(done)}`,
   };
 }
 
 function groupsByMode(orders: readonly OrderView[], now: number): Group[] {
-  return CHECKOUT_MODES.flatMap((mode) => {
-    const ofMode = orders.filter((order) => order.mode === mode);
-    if (ofMode.length === 0) return [];
-    return [
-      {
-        mode,
-        count: ofMode.length,
-        rows: [
-          medianRow(mode, ofMode),
-          ...ofMode.slice(0, ORDERS_PER_MODE).map((order) => orderRow(order, now)),
-        ],
-      },
-    ];
-  });
+  return summarizeModes(orders).map((summary) => ({
+    mode: summary.mode,
+    count: summary.total,
+    completed: summary.completed,
+    rows: [
+      medianRow(summary),
+      ...orders
+        .filter((order) => order.mode === summary.mode)
+        .slice(0, ORDERS_PER_MODE)
+        .map((order) => orderRow(order, now)),
+    ],
+  }));
 }
 
 /** The axis fits the finished timings. A bar still growing (an order in progress, or one whose step
@@ -174,7 +180,7 @@ export function ComparisonChart({ orders, now }: { orders: readonly OrderView[];
           <text className="cmp-group-title" x={LABEL_X} y={top + 19}>
             {MODES[group.mode].label}
             <tspan className="cmp-group-count" dx={8}>
-              {group.count} {group.count === 1 ? "order" : "orders"}
+              {group.count} {group.count === 1 ? "order" : "orders"} · median of {group.completed} completed
             </tspan>
           </text>
           <line className="cmp-group-rule" x1={LABEL_X} x2={WIDTH} y1={top + 26} y2={top + 26} />

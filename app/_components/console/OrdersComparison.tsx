@@ -5,10 +5,12 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { CHECKOUT_MODES, type OrderView } from "@/server/contract";
-import { formatClock, median, timeToConfirmation, timeToDone } from "../../_lib/console";
+import type { OrderView } from "@/server/contract";
+import { formatClock } from "../../_lib/console";
 import { formatDuration, formatPrice } from "../../_lib/format";
+import { ORDER_STATUS_COUNTED } from "../../_lib/labels";
 import { MODES } from "../../_lib/mode";
+import { type ModeSummary, summarizeModes, timeToConfirmation, timeToDone } from "../../_lib/order-timing";
 import { useTRPC } from "../../_lib/trpc";
 import { useNow } from "../../_lib/useNow";
 import { OrderStatusBadge } from "../OrderStatusBadge";
@@ -21,34 +23,52 @@ function moving(order: OrderView): boolean {
   return order.settledAt === null && order.status !== "failed";
 }
 
+/** "1 cancelled, 1 failed": what a mode's medians leave out. */
+function leftOutText(summary: ModeSummary): string {
+  return summary.leftOut.map(({ status, count }) => `${count} ${ORDER_STATUS_COUNTED[status]}`).join(", ");
+}
+
 function ModeMedians({ orders }: { orders: readonly OrderView[] }) {
-  const modes = CHECKOUT_MODES.filter((mode) => orders.some((order) => order.mode === mode));
   return (
-    <ul className="cmp-medians" aria-label="Medians per mode">
-      {modes.map((mode) => {
-        const ofMode = orders.filter((order) => order.mode === mode);
-        const confirmation = median(ofMode.flatMap((order) => timeToConfirmation(order) ?? []));
-        const done = median(ofMode.flatMap((order) => timeToDone(order) ?? []));
-        return (
-          <li key={mode} className="cmp-median card" data-mode={mode}>
+    <div className="cmp-medians-block">
+      <p className="hint cmp-medians-note">
+        Medians count <strong>completed orders only</strong>. A failed or cancelled checkout stops early and
+        would make its mode look faster than it is, so those are listed beside the medians, never in them.
+      </p>
+      <ul className="cmp-medians" aria-label="Medians per mode">
+        {summarizeModes(orders).map((summary) => (
+          <li
+            key={summary.mode}
+            className="cmp-median card"
+            data-mode={summary.mode}
+            aria-label={`${MODES[summary.mode].label} medians`}
+          >
             <p className="cmp-median-mode">
-              <span className="mode-swatch" data-mode={mode} aria-hidden="true" />
-              {MODES[mode].label} <span className="muted">· median of {ofMode.length}</span>
+              <span className="mode-swatch" data-mode={summary.mode} aria-hidden="true" />
+              {MODES[summary.mode].label}{" "}
+              <span className="muted">· median of {summary.completed} completed</span>
             </p>
             <dl>
               <div>
                 <dt>Shopper waited</dt>
-                <dd className="tabular">{confirmation === null ? "–" : formatDuration(confirmation)}</dd>
+                <dd className="tabular" data-timing="confirmation">
+                  {summary.confirmation === null ? "–" : formatDuration(summary.confirmation)}
+                </dd>
               </div>
               <div>
                 <dt>All done after</dt>
-                <dd className="tabular">{done === null ? "–" : formatDuration(done)}</dd>
+                <dd className="tabular" data-timing="done">
+                  {summary.done === null ? "–" : formatDuration(summary.done)}
+                </dd>
               </div>
             </dl>
+            {summary.leftOut.length > 0 && (
+              <p className="cmp-left-out">Not counted: {leftOutText(summary)}</p>
+            )}
           </li>
-        );
-      })}
-    </ul>
+        ))}
+      </ul>
+    </div>
   );
 }
 
