@@ -1,19 +1,20 @@
-// One order, live: status, the two numbers that tell sync from async (time to confirmation, time to
-// done), the waterfall of its steps, and what was bought. The snapshot comes from order.byId; every
+// One order, live: status, the two numbers that tell sync from async (time to answer, time to done),
+// the waterfall of its steps, and what was bought. The snapshot comes from order.byId; every
 // change after that arrives over socket.io.
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
 import { orderIdInput } from "@/server/contract";
-import { formatDuration, formatPrice, msBetween, sentence } from "../_lib/format";
+import { formatDuration, formatPrice, sentence } from "../_lib/format";
 import { ORDER_STATUS_NOTES } from "../_lib/labels";
 import { MODES } from "../_lib/mode";
+import { answerOf, isMoving, isParked, TIMINGS, timeToAnswer, timeToDone } from "../_lib/order-timing";
 import { describeProblem, useTRPC } from "../_lib/trpc";
 import { type LiveState, useLiveOrder } from "../_lib/useLiveOrder";
 import { useNow } from "../_lib/useNow";
 import { OrderNotFound } from "./OrderNotFound";
 import { OrderStatusBadge } from "./OrderStatusBadge";
-import { orderIsMoving, Waterfall } from "./Waterfall";
+import { Waterfall } from "./Waterfall";
 
 const LIVE_LABELS: Record<LiveState, string> = {
   connecting: "Connecting…",
@@ -35,7 +36,7 @@ function LoadedOrder({ orderId }: { orderId: string }) {
   const query = useQuery(trpc.order.byId.queryOptions({ orderId }));
   const live = useLiveOrder(orderId, query.isSuccess);
   const order = query.data;
-  const now = useNow(order ? orderIsMoving(order) : false);
+  const now = useNow(order ? isMoving(order) : false);
 
   if (query.isPending) return <p className="muted">Loading your order…</p>;
   if (query.isError) {
@@ -53,11 +54,10 @@ function LoadedOrder({ orderId }: { orderId: string }) {
   }
   if (!order) return <OrderNotFound />;
 
-  const confirmation = order.confirmedAt
-    ? formatDuration(msBetween(order.createdAt, order.confirmedAt))
-    : null;
-  const done = order.settledAt ? formatDuration(msBetween(order.createdAt, order.settledAt)) : null;
-  const freeFor = order.confirmedAt && order.settledAt ? msBetween(order.confirmedAt, order.settledAt) : null;
+  const answer = answerOf(order);
+  const done = timeToDone(order);
+  const confirmed = timeToAnswer(order);
+  const freeFor = confirmed !== null && done !== null ? done - confirmed : null;
 
   return (
     <article className="order" aria-labelledby="order-title">
@@ -89,21 +89,37 @@ function LoadedOrder({ orderId }: { orderId: string }) {
       )}
 
       <section className="metrics" aria-label="Timings">
-        <div className="metric card">
-          <p className="metric-label">Time to confirmation</p>
+        <div className="metric card" data-timing="answer">
+          <p className="metric-label">{TIMINGS.answer.label}</p>
           <p className="metric-value tabular">
-            {confirmation ??
-              (order.status === "failed" ? "Never" : formatDuration(now - Date.parse(order.createdAt)))}
+            {answer
+              ? formatDuration(answer.ms)
+              : isMoving(order)
+                ? `${formatDuration(now - Date.parse(order.createdAt))}…`
+                : "–"}
           </p>
-          <p className="metric-caption">How long the Purchase request kept you waiting.</p>
+          <p className="metric-caption">
+            {answer?.outcome === "refused"
+              ? "The Purchase request answered with an error: the checkout failed."
+              : TIMINGS.answer.explains}
+          </p>
         </div>
-        <div className="metric card">
-          <p className="metric-label">Time to done</p>
+        <div className="metric card" data-timing="done">
+          <p className="metric-label">{TIMINGS.done.label}</p>
           <p className="metric-value tabular">
-            {done ??
-              (orderIsMoving(order) ? "In progress" : order.status === "needs_attention" ? "Not yet" : "–")}
+            {done !== null
+              ? formatDuration(done)
+              : isParked(order)
+                ? "Not yet"
+                : isMoving(order)
+                  ? "In progress"
+                  : "–"}
           </p>
-          <p className="metric-caption">Until the last step finished, answer or not.</p>
+          <p className="metric-caption">
+            {isParked(order)
+              ? "A step waits in the dead-letter set until someone retries it."
+              : TIMINGS.done.explains}
+          </p>
         </div>
         <div className="metric card">
           <p className="metric-label">Checkout mode</p>

@@ -12,29 +12,14 @@ import {
   STEPS,
   type StepName,
 } from "@/server/contract";
-import { formatDuration, formatTick, msBetween } from "../_lib/format";
+import { formatDuration, formatTick } from "../_lib/format";
 import { STEP_STATUS_LABELS } from "../_lib/labels";
-
-const TICK_STEPS_MS = [
-  10, 20, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 15_000, 30_000, 60_000,
-];
-const MAX_TICKS = 6;
-
-/** A step still moving: its bar ends at "now" (a retrying step keeps the time of its last failure). */
-function inFlight(step: OrderStepView): boolean {
-  return step.status === "running" || step.status === "retrying";
-}
+import { answerOf, isMoving, niceTicks, stepInFlight, timeToDone } from "../_lib/order-timing";
 
 function stepEnd(step: OrderStepView, now: number): number | null {
   if (!step.startedAt) return null;
-  if (inFlight(step)) return Math.max(now, Date.parse(step.startedAt));
+  if (stepInFlight(step)) return Math.max(now, Date.parse(step.startedAt));
   return step.finishedAt ? Date.parse(step.finishedAt) : null;
-}
-
-/** True while anything on the page still moves, so the clock should keep ticking. */
-export function orderIsMoving(order: OrderView): boolean {
-  if (order.steps.some(inFlight)) return true;
-  return (order.status === "pending" || order.status === "placed") && order.settledAt === null;
 }
 
 interface Marker {
@@ -42,20 +27,15 @@ interface Marker {
   label: string;
 }
 
-function answerMarker(order: OrderView): Marker | null {
-  if (order.confirmedAt)
-    return { atMs: msBetween(order.createdAt, order.confirmedAt), label: "shopper got an answer" };
-  if (order.status === "failed" && order.settledAt) {
-    return { atMs: msBetween(order.createdAt, order.settledAt), label: "shopper got an error" };
-  }
-  return null;
-}
+const MAX_TICKS = 6;
 
-function tickStep(spanMs: number): number {
-  return (
-    TICK_STEPS_MS.find((step) => spanMs / step <= MAX_TICKS) ??
-    Math.ceil(spanMs / MAX_TICKS / 60_000) * 60_000
-  );
+function answerMarker(order: OrderView): Marker | null {
+  const answer = answerOf(order);
+  if (!answer) return null;
+  return {
+    atMs: answer.ms,
+    label: answer.outcome === "confirmed" ? "shopper got an answer" : "shopper got an error",
+  };
 }
 
 function placeholder(step: OrderStepView, order: OrderView): string {
@@ -72,12 +52,12 @@ function placeholder(step: OrderStepView, order: OrderView): string {
 export function Waterfall({ order, now }: { order: OrderView; now: number }) {
   const origin = Date.parse(order.createdAt);
   const marker = answerMarker(order);
-  const ends = order.steps.map((step) => stepEnd(step, now) ?? origin);
-  if (order.settledAt) ends.push(Date.parse(order.settledAt));
-  if (orderIsMoving(order)) ends.push(now);
-  const spanMs = Math.max(100, ...ends.map((end) => end - origin), marker?.atMs ?? 0) * 1.06;
-  const step = tickStep(spanMs);
-  const ticks = Array.from({ length: Math.floor(spanMs / step) + 1 }, (_, index) => index * step);
+  const ends = order.steps.map((step) => (stepEnd(step, now) ?? origin) - origin);
+  const done = timeToDone(order);
+  if (done !== null) ends.push(done);
+  if (isMoving(order)) ends.push(now - origin);
+  const spanMs = Math.max(100, ...ends, marker?.atMs ?? 0) * 1.06;
+  const ticks = niceTicks(spanMs, MAX_TICKS).filter((tick) => tick <= spanMs);
   const percent = (ms: number) => `${Math.min(100, Math.max(0, (ms / spanMs) * 100))}%`;
   const stepsNamed = (names: readonly StepName[]) =>
     names.flatMap((name) => order.steps.filter((candidate) => candidate.name === name));
@@ -137,7 +117,7 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
           </span>
           <span className="wf-numbers">
             <span className="tabular">
-              {duration === null ? "–" : `${formatDuration(duration)}${inFlight(view) ? "…" : ""}`}
+              {duration === null ? "–" : `${formatDuration(duration)}${stepInFlight(view) ? "…" : ""}`}
             </span>
             {" · "}
             <span className="muted">

@@ -1,23 +1,82 @@
 // The numbers that tell sync from async apart, defined once for every page that shows them (the order
-// page, the comparison table and chart): how long the shopper waited, how long until everything was
-// done, and the medians per checkout mode, which only completed orders count towards.
+// page, its waterfall, the comparison table and chart): how long the shopper waited for an answer, how
+// long until everything was done, whether the order is still moving, and the medians per checkout
+// mode, which only completed orders count towards.
 import {
   CHECKOUT_MODES,
   type CheckoutMode,
   ORDER_STATUSES,
   type OrderStatus,
+  type OrderStepView,
   type OrderView,
 } from "@/server/contract";
 import { msBetween } from "./format";
 
-/** How long the Purchase request kept the shopper waiting (null: never confirmed). */
-export function timeToConfirmation(order: OrderView): number | null {
-  return order.confirmedAt ? msBetween(order.createdAt, order.confirmedAt) : null;
+/** The two clocks, named once. "Answer", not "confirmation": the critical path has a step called
+ * "Confirm order", which in a sync checkout finishes long before the shopper hears anything. */
+export const TIMINGS = {
+  answer: {
+    label: "Time to answer",
+    short: "Shopper waited",
+    explains: "How long the Purchase request kept the shopper waiting for an answer.",
+  },
+  done: {
+    label: "Time to done",
+    short: "All done after",
+    explains: "Until the last step had finished and the shopper had the answer.",
+  },
+} as const;
+
+export interface Answer {
+  ms: number;
+  /** confirmed: the order stands. refused: the checkout failed and the shopper was told so. */
+  outcome: "confirmed" | "refused";
 }
 
-/** How long until the last step finished (null: still in progress). */
+/** When the Purchase request answered, on the order's own clock (null: it has not answered yet). A
+ * failed checkout answers with an error once it has been compensated, which is when it settled. */
+export function answerOf(order: OrderView): Answer | null {
+  if (order.confirmedAt) return { ms: msBetween(order.createdAt, order.confirmedAt), outcome: "confirmed" };
+  if (order.status === "failed" && order.settledAt) {
+    return { ms: msBetween(order.createdAt, order.settledAt), outcome: "refused" };
+  }
+  return null;
+}
+
+/** How long the shopper waited for a confirmed order (null: not confirmed, or not yet). */
+export function timeToAnswer(order: OrderView): number | null {
+  const answer = answerOf(order);
+  return answer?.outcome === "confirmed" ? answer.ms : null;
+}
+
+/** How long until nothing was left to do: the last step finished *and* the shopper had the answer
+ * (null: not there yet). A sync checkout settles with its last step and answers a moment later, after
+ * recording the answer or voiding the payment, so done is whichever came last: never before the answer. */
 export function timeToDone(order: OrderView): number | null {
-  return order.settledAt ? msBetween(order.createdAt, order.settledAt) : null;
+  if (!order.settledAt) return null;
+  const settled = msBetween(order.createdAt, order.settledAt);
+  return Math.max(settled, answerOf(order)?.ms ?? settled);
+}
+
+/** A step still at work: its bar grows until "now". */
+export function stepInFlight(step: OrderStepView): boolean {
+  return step.status === "running" || step.status === "retrying";
+}
+
+const FINAL_STATUSES: readonly OrderStatus[] = ["completed", "cancelled", "failed"];
+
+/** The one answer to "is this order still moving?", for every ticking clock and growing bar: a step
+ * is at work, or the order has not settled and is not parked. An order that needs attention is
+ * parked: its failed step waits in the dead-letter set for a person, and nothing moves until then. */
+export function isMoving(order: OrderView): boolean {
+  if (order.steps.some(stepInFlight)) return true;
+  if (order.settledAt !== null || FINAL_STATUSES.includes(order.status)) return false;
+  return order.status !== "needs_attention";
+}
+
+/** Parked in the dead-letter set: not done, and not moving until someone retries the step. */
+export function isParked(order: OrderView): boolean {
+  return order.status === "needs_attention" && !isMoving(order);
 }
 
 export function median(values: readonly number[]): number | null {
@@ -40,7 +99,7 @@ export interface ModeSummary {
   completed: number;
   /** The rest, by status, in the contract's order: shown beside the medians, never in them. */
   leftOut: { status: OrderStatus; count: number }[];
-  confirmation: number | null;
+  answer: number | null;
   done: number | null;
 }
 
@@ -60,7 +119,7 @@ export function summarizeModes(orders: readonly OrderView[]): ModeSummary[] {
         total: ofMode.length,
         completed: completed.length,
         leftOut,
-        confirmation: median(completed.flatMap((order) => timeToConfirmation(order) ?? [])),
+        answer: median(completed.flatMap((order) => timeToAnswer(order) ?? [])),
         done: median(completed.flatMap((order) => timeToDone(order) ?? [])),
       },
     ];

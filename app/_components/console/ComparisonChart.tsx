@@ -1,5 +1,5 @@
-// The comparison at a glance, drawn in SVG: per order a pair of bars on one clock, time to
-// confirmation (what the shopper waited for) above time to done (until the last side effect), grouped
+// The comparison at a glance, drawn in SVG: per order a pair of bars on one clock, time to answer
+// (what the shopper waited for) above time to done (until the last step), grouped
 // and coloured by checkout mode, each group led by its medians. Sync pairs come out equally long;
 // async pairs are a short bar over a long one: eventual consistency.
 "use client";
@@ -8,10 +8,12 @@ import type { CheckoutMode, OrderView } from "@/server/contract";
 import { formatDuration, formatTick } from "../../_lib/format";
 import { MODES } from "../../_lib/mode";
 import {
+  isParked,
   type ModeSummary,
   niceTicks,
   summarizeModes,
-  timeToConfirmation,
+  TIMINGS,
+  timeToAnswer,
   timeToDone,
 } from "../../_lib/order-timing";
 
@@ -31,7 +33,7 @@ const GROUP_GAP = 16;
 interface Row {
   key: string;
   label: string;
-  confirmation: number | null;
+  answer: number | null;
   done: number | null;
   /** Not done yet: the done bar grows until now. */
   elapsed: number | null;
@@ -51,40 +53,40 @@ interface Group {
 }
 
 function orderRow(order: OrderView, now: number): Row {
-  const confirmation = timeToConfirmation(order);
+  const answer = timeToAnswer(order);
   const done = timeToDone(order);
   const elapsed = done === null ? Math.max(0, now - Date.parse(order.createdAt)) : null;
   const failed = order.status === "failed";
-  const unfinished = order.status === "needs_attention" ? "stuck" : "in progress";
+  const unfinished = isParked(order) ? "parked" : "in progress";
   return {
     key: order.id,
     label: order.id.slice(0, 8),
-    confirmation,
+    answer,
     done,
     elapsed,
     unfinished,
     failed,
     median: false,
-    title: `Order ${order.id.slice(0, 8)} (${MODES[order.mode].label}): confirmation ${
-      confirmation === null ? "never" : formatDuration(confirmation)
+    title: `Order ${order.id.slice(0, 8)} (${MODES[order.mode].label}): answer ${
+      answer === null ? (failed ? "an error" : "not yet") : formatDuration(answer)
     }, done ${done === null ? unfinished : formatDuration(done)}`,
   };
 }
 
 function medianRow(summary: ModeSummary): Row {
-  const { confirmation, done } = summary;
+  const { answer, done } = summary;
   const label = MODES[summary.mode].label;
   return {
     key: `median-${summary.mode}`,
     label: "median",
-    confirmation,
+    answer,
     done,
     elapsed: null,
     unfinished: "–",
     failed: false,
     median: true,
-    title: `${label} median of ${summary.completed} completed: confirmation ${
-      confirmation === null ? "–" : formatDuration(confirmation)
+    title: `${label} median of ${summary.completed} completed: answer ${
+      answer === null ? "–" : formatDuration(answer)
     }, done ${done === null ? "–" : formatDuration(done)}`,
   };
 }
@@ -108,7 +110,7 @@ function groupsByMode(orders: readonly OrderView[], now: number): Group[] {
  * waits in the dead-letter set) is cut at the end rather than squashing everything else; so is a
  * single outlier (a dead letter retried minutes later), when enough other timings set the scale. */
 function axisSpan(rows: readonly Row[]): number {
-  const finished = rows.flatMap((row) => [row.confirmation, row.done]).filter((value) => value !== null);
+  const finished = rows.flatMap((row) => [row.answer, row.done]).filter((value) => value !== null);
   const values = (finished.length > 0 ? finished : rows.map((row) => row.elapsed ?? 0)).sort((a, b) => a - b);
   const max = values.at(-1) ?? 0;
   const typical = values[Math.floor((values.length - 1) * 0.75)] ?? max;
@@ -123,13 +125,9 @@ function cutMark(barY: number, bar: number): string {
 }
 
 function valueText(row: Row): string {
-  const confirmation = row.failed
-    ? "failed"
-    : row.confirmation === null
-      ? "–"
-      : formatDuration(row.confirmation);
+  const answer = row.failed ? "failed" : row.answer === null ? "–" : formatDuration(row.answer);
   const done = row.done !== null ? formatDuration(row.done) : row.elapsed !== null ? row.unfinished : "–";
-  return row.median ? `waited ${confirmation} · done ${done}` : `${confirmation} · ${done}`;
+  return row.median ? `waited ${answer} · done ${done}` : `${answer} · ${done}`;
 }
 
 export function ComparisonChart({ orders, now }: { orders: readonly OrderView[]; now: number }) {
@@ -160,7 +158,7 @@ export function ComparisonChart({ orders, now }: { orders: readonly OrderView[];
       className="cmp-chart"
       viewBox={`0 0 ${WIDTH} ${height}`}
       role="img"
-      aria-label={`Median time to confirmation · time to done per mode. ${summary}`}
+      aria-label={`Median ${TIMINGS.answer.label.toLowerCase()} · ${TIMINGS.done.label.toLowerCase()} per mode. ${summary}`}
     >
       {ticks.map((tick) => (
         <g key={tick}>
@@ -188,7 +186,7 @@ export function ComparisonChart({ orders, now }: { orders: readonly OrderView[];
             const bar = row.median ? 11 : 8;
             const gap = row.median ? 3 : 2;
             const middle = rowY + (row.median ? MEDIAN_ROW : ORDER_ROW) / 2;
-            const confirmationY = middle - bar - gap / 2;
+            const answerY = middle - bar - gap / 2;
             const doneY = middle + gap / 2;
             const doneMs = row.done ?? row.elapsed;
             return (
@@ -197,19 +195,19 @@ export function ComparisonChart({ orders, now }: { orders: readonly OrderView[];
                 <text className="cmp-label" x={PLOT_X - 12} y={middle + 4} textAnchor="end">
                   {row.label}
                 </text>
-                {row.confirmation !== null && (
+                {row.answer !== null && (
                   <rect
-                    className="cmp-bar cmp-bar-confirmation"
+                    className="cmp-bar cmp-bar-answer"
                     x={PLOT_X}
-                    y={confirmationY}
-                    width={Math.max(2, x(row.confirmation) - PLOT_X)}
+                    y={answerY}
+                    width={Math.max(2, x(row.answer) - PLOT_X)}
                     height={bar}
                     rx={2}
                   />
                 )}
                 {row.failed && (
-                  <text className="cmp-failed" x={PLOT_X + 4} y={confirmationY + bar - 1}>
-                    never confirmed
+                  <text className="cmp-failed" x={PLOT_X + 4} y={answerY + bar - 1}>
+                    checkout failed
                   </text>
                 )}
                 {doneMs !== null && (
@@ -225,7 +223,7 @@ export function ComparisonChart({ orders, now }: { orders: readonly OrderView[];
                 )}
                 {(
                   [
-                    ["confirmation", row.confirmation, confirmationY],
+                    ["answer", row.answer, answerY],
                     ["done", doneMs, doneY],
                   ] as const
                 ).map(([name, ms, barY]) =>

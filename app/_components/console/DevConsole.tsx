@@ -4,6 +4,7 @@
 
 import Link from "next/link";
 import { matchingPreset } from "../../_lib/console";
+import { TIMINGS } from "../../_lib/order-timing";
 import { describeProblem } from "../../_lib/trpc";
 import { useDevSettings } from "../../_lib/useDevSettings";
 import { DeadLetters } from "./DeadLetters";
@@ -31,7 +32,9 @@ export function DevConsole() {
         <nav aria-label="Developer pages" className="console-links">
           <Link href="/orders" className="console-link">
             <span className="console-link-title">Orders comparison →</span>
-            <span className="console-link-text">Time to confirmation vs time to done, sync beside async</span>
+            <span className="console-link-text">
+              {TIMINGS.answer.label} vs {TIMINGS.done.label.toLowerCase()}, sync beside async
+            </span>
           </Link>
           <Link href="/mailbox" className="console-link">
             <span className="console-link-title">Mailbox →</span>

@@ -1,5 +1,5 @@
 // /orders: this browser's recent orders side by side, to compare the checkout modes on two numbers:
-// time to confirmation (how long the shopper waited) and time to done (until the last side effect).
+// time to answer (how long the shopper waited) and time to done (until the last step had finished).
 // Refreshed every two seconds; an order still moving keeps its clock running.
 "use client";
 
@@ -10,7 +10,15 @@ import { formatClock } from "../../_lib/console";
 import { formatDuration, formatPrice } from "../../_lib/format";
 import { ORDER_STATUS_COUNTED } from "../../_lib/labels";
 import { MODES } from "../../_lib/mode";
-import { type ModeSummary, summarizeModes, timeToConfirmation, timeToDone } from "../../_lib/order-timing";
+import {
+  answerOf,
+  isMoving,
+  isParked,
+  type ModeSummary,
+  summarizeModes,
+  TIMINGS,
+  timeToDone,
+} from "../../_lib/order-timing";
 import { useTRPC } from "../../_lib/trpc";
 import { useNow } from "../../_lib/useNow";
 import { OrderStatusBadge } from "../OrderStatusBadge";
@@ -19,8 +27,22 @@ import { QueryProblem } from "./QueryProblem";
 
 const REFRESH_MS = 2000;
 
-function moving(order: OrderView): boolean {
-  return order.settledAt === null && order.status !== "failed";
+/** The table's "time to answer" cell: a duration, what the answer was, or that it has not come yet. */
+function answerText(order: OrderView): string {
+  const answer = answerOf(order);
+  if (!answer) return "waiting…";
+  return answer.outcome === "refused"
+    ? `error after ${formatDuration(answer.ms)}`
+    : formatDuration(answer.ms);
+}
+
+/** The table's "time to done" cell: a duration, a running clock, or parked in the dead-letter set. */
+function doneText(order: OrderView, now: number): string {
+  const done = timeToDone(order);
+  if (done !== null) return formatDuration(done);
+  if (isParked(order)) return "parked: a step needs a retry";
+  if (isMoving(order)) return `in progress · ${formatDuration(now - Date.parse(order.createdAt))}`;
+  return "–";
 }
 
 /** "1 cancelled, 1 failed": what a mode's medians leave out. */
@@ -50,13 +72,13 @@ function ModeMedians({ orders }: { orders: readonly OrderView[] }) {
             </p>
             <dl>
               <div>
-                <dt>Shopper waited</dt>
-                <dd className="tabular" data-timing="confirmation">
-                  {summary.confirmation === null ? "–" : formatDuration(summary.confirmation)}
+                <dt>{TIMINGS.answer.short}</dt>
+                <dd className="tabular" data-timing="answer">
+                  {summary.answer === null ? "–" : formatDuration(summary.answer)}
                 </dd>
               </div>
               <div>
-                <dt>All done after</dt>
+                <dt>{TIMINGS.done.short}</dt>
                 <dd className="tabular" data-timing="done">
                   {summary.done === null ? "–" : formatDuration(summary.done)}
                 </dd>
@@ -76,7 +98,7 @@ export function OrdersComparison() {
   const trpc = useTRPC();
   const mine = useQuery({ ...trpc.order.mine.queryOptions(), refetchInterval: REFRESH_MS });
   const orders = mine.data ?? [];
-  const now = useNow(orders.some(moving));
+  const now = useNow(orders.some(isMoving));
 
   return (
     <div className="console">
@@ -85,9 +107,10 @@ export function OrdersComparison() {
           <p className="eyebrow">Sync vs async, measured</p>
           <h1 className="page-title">Your orders, compared</h1>
           <p className="lede console-lede">
-            Two clocks per order, both starting when the order reached the server. <strong>Sync:</strong>{" "}
-            confirmation ≈ done — the shopper waited for everything. <strong>Async:</strong> confirmation is
-            short and done comes later — eventual consistency.
+            Two clocks per order, both starting when the order reached the server: when the shopper had an
+            answer, and when everything was done. <strong>Sync:</strong> answer ≈ done — the shopper waited
+            for everything. <strong>Async:</strong> the answer comes early and done comes later — eventual
+            consistency.
           </p>
         </div>
         <nav aria-label="Developer pages" className="console-links">
@@ -120,12 +143,12 @@ export function OrdersComparison() {
               <h2 id="chart-title">Waited vs done, per order</h2>
               <ul className="legend cmp-legend" aria-label="Legend">
                 <li>
-                  <span className="cmp-key cmp-key-confirmation" aria-hidden="true" />
-                  Time to confirmation: the request held the shopper
+                  <span className="cmp-key cmp-key-answer" aria-hidden="true" />
+                  {TIMINGS.answer.label}: the request held the shopper
                 </li>
                 <li>
                   <span className="cmp-key cmp-key-done" aria-hidden="true" />
-                  Time to done: until the last side effect
+                  {TIMINGS.done.label}: until the last step had finished
                 </li>
               </ul>
             </div>
@@ -154,51 +177,39 @@ export function OrdersComparison() {
                       Total
                     </th>
                     <th scope="col" className="num">
-                      Time to confirmation
+                      {TIMINGS.answer.label}
                     </th>
                     <th scope="col" className="num">
-                      Time to done
+                      {TIMINGS.done.label}
                     </th>
                   </tr>
                 </thead>
                 <tbody>
-                  {orders.map((order) => {
-                    const confirmation = timeToConfirmation(order);
-                    const done = timeToDone(order);
-                    return (
-                      <tr key={order.id} aria-label={`Order ${order.id}`} data-mode={order.mode}>
-                        <th scope="row">
-                          <Link href={`/orders/${order.id}`} className="order-id">
-                            {order.id.slice(0, 8)}
-                          </Link>
-                        </th>
-                        <td className="tabular nowrap">{formatClock(order.createdAt, now)}</td>
-                        <td>
-                          <span className="mode-tag" data-mode={order.mode}>
-                            {MODES[order.mode].label}
-                          </span>
-                        </td>
-                        <td>
-                          <OrderStatusBadge status={order.status} />
-                        </td>
-                        <td className="num tabular">{formatPrice(order.totalCents)}</td>
-                        <td className="num tabular" data-timing="confirmation">
-                          {confirmation === null
-                            ? order.status === "failed"
-                              ? "never"
-                              : "waiting…"
-                            : formatDuration(confirmation)}
-                        </td>
-                        <td className="num tabular" data-timing="done">
-                          {done === null
-                            ? moving(order)
-                              ? `${order.status === "needs_attention" ? "stuck" : "in progress"} · ${formatDuration(now - Date.parse(order.createdAt))}`
-                              : "–"
-                            : formatDuration(done)}
-                        </td>
-                      </tr>
-                    );
-                  })}
+                  {orders.map((order) => (
+                    <tr key={order.id} aria-label={`Order ${order.id}`} data-mode={order.mode}>
+                      <th scope="row">
+                        <Link href={`/orders/${order.id}`} className="order-id">
+                          {order.id.slice(0, 8)}
+                        </Link>
+                      </th>
+                      <td className="tabular nowrap">{formatClock(order.createdAt, now)}</td>
+                      <td>
+                        <span className="mode-tag" data-mode={order.mode}>
+                          {MODES[order.mode].label}
+                        </span>
+                      </td>
+                      <td>
+                        <OrderStatusBadge status={order.status} />
+                      </td>
+                      <td className="num tabular">{formatPrice(order.totalCents)}</td>
+                      <td className="num tabular" data-timing="answer">
+                        {answerText(order)}
+                      </td>
+                      <td className="num tabular" data-timing="done">
+                        {doneText(order, now)}
+                      </td>
+                    </tr>
+                  ))}
                 </tbody>
               </table>
             </div>
