@@ -6,6 +6,10 @@ import { SiteHeader } from "./_components/SiteHeader";
 import { Providers } from "./providers";
 import "./globals.css";
 
+// Every page is rendered per request: its scripts carry the nonce of that response's Content Security
+// Policy (server/headers.ts), which a page rendered once at build time could not know.
+export const dynamic = "force-dynamic";
+
 export const metadata: Metadata = {
   title: { default: "Slow Morning", template: "%s · Slow Morning" },
   description: "Coffee, tea, cups and desk things, and a close look at what a checkout should wait for.",

@@ -107,7 +107,22 @@ class Shop {
   }
 }
 
-export const test = base.extend<{ shop: Shop }>({
+export const test = base.extend<{ shop: Shop; contentSecurityPolicyKept: undefined }>({
+  // Every story also proves its pages run under their Content Security Policy: Chromium reports each
+  // script, style or connection the policy blocked as a console error.
+  contentSecurityPolicyKept: [
+    async ({ page }, use) => {
+      const violations: string[] = [];
+      page.on("console", (message) => {
+        if (message.type() === "error" && message.text().includes("Content Security Policy")) {
+          violations.push(message.text());
+        }
+      });
+      await use(undefined);
+      expect(violations, "what the Content Security Policy blocked").toEqual([]);
+    },
+    { auto: true },
+  ],
   shop: async ({ request }, use) => {
     await updateSettings(request, FAST_SERVICES);
     const shop = new Shop(request);

@@ -1,11 +1,35 @@
 // The only reader of process.env. Every setting has a local default so `npm run shop` works on a
 // fresh machine; a bad value stops the process at start with a message naming the variable.
+import { isIP } from "node:net";
 import { z } from "zod";
+
+/** Names and addresses that reach only this machine. */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  if (bare === "localhost" || bare.endsWith(".localhost") || bare === "::1") return true;
+  return isIP(bare) === 4 && bare.startsWith("127.");
+}
+
+/** A comma-separated list of origins ("https://shop.example.com,http://10.0.0.5:3000"), each kept as
+ * its canonical `scheme://host[:port]`. */
+const originList = z
+  .string()
+  .transform((text) =>
+    text
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.url({ protocol: /^https?$/, error: "each entry must be an http(s) origin" })))
+  .transform((urls) => urls.map((url) => new URL(url).origin));
 
 const configSchema = z.object({
   DATABASE_URL: z.url().default("postgresql://postgres@127.0.0.1:5432/storefront"),
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** The address the web process listens on. Loopback by default: only this machine can reach it.
+   * `0.0.0.0` (or `::`) opens it to the network, which requires DEV_TOOLS_KEY or DEV_TOOLS=off. */
+  HOST: z.string().min(1).default("127.0.0.1"),
   /** Namespace for everything this deployment keeps in Redis (queues, knobs, socket.io). */
   REDIS_PREFIX: z
     .string()
@@ -13,6 +37,17 @@ const configSchema = z.object({
     .default("storefront"),
   /** The developer console and the dev.* procedures; on by default in this demo. */
   DEV_TOOLS: z.enum(["on", "off"]).default("on"),
+  /** When set, the developer tools answer only a browser that entered this key once in /dev (kept in an
+   * httpOnly cookie). Required when the shop is reachable from other machines. */
+  DEV_TOOLS_KEY: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.string().min(16, "use at least 16 characters").optional(),
+  ),
+  /** Other origins whose pages may call the API and open sockets, besides the shop's own. */
+  ALLOWED_ORIGINS: originList.default([]),
+  /** Behind a reverse proxy (nginx, a TLS terminator): believe its X-Forwarded-Proto / X-Forwarded-Host
+   * headers. The shop then counts as reachable from the network. */
+  TRUST_PROXY: z.enum(["on", "off"]).default("off"),
   /** How long a worker's job lock lasts. A crashed worker's job is retried once its lock has expired and
    * two of BullMQ's stalled-job checks (one per this interval, per queue) have seen it: within about
    * three times this long. */
@@ -34,7 +69,26 @@ const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
-function loadConfig(env: NodeJS.ProcessEnv): Config {
+/** Whether other machines can reach the web process: it listens beyond loopback, or a proxy serves it. */
+export function reachableFromNetwork(settings: Config): boolean {
+  return !isLoopback(settings.HOST) || settings.TRUST_PROXY === "on";
+}
+
+/** Why the web process must not start with these settings, or null. The developer tools read every
+ * shopper's orders and switch the shop's dependencies off, so the network never gets them unlocked. */
+export function exposureProblem(settings: Config): string | null {
+  if (settings.DEV_TOOLS !== "on" || settings.DEV_TOOLS_KEY || !reachableFromNetwork(settings)) return null;
+  const where =
+    settings.TRUST_PROXY === "on" ? "TRUST_PROXY=on (served through a proxy)" : `HOST=${settings.HOST}`;
+  return (
+    `Refusing to start: ${where} makes the shop reachable from other machines, and the developer tools ` +
+    "(every customer's orders and email, the fault knobs, the queues) would be open to all of them. " +
+    "Set DEV_TOOLS_KEY to a secret of 16+ characters (entered once in /dev), or DEV_TOOLS=off, " +
+    "or listen on 127.0.0.1."
+  );
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = configSchema.safeParse(env);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);

@@ -1,18 +1,27 @@
 // The web process: one HTTP port for the pages (Next.js), the API (tRPC at /api/trpc) and socket.io.
 // tRPC is served here rather than from a Next route handler so the API, the realtime layer and the
 // checkout live in one module graph with one Prisma client and one set of Redis connections.
+// It listens on HOST (loopback unless told otherwise) and puts security headers on every answer.
 import { createServer } from "node:http";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import next from "next";
-import { config } from "./config";
+import { config, exposureProblem, isLoopback } from "./config";
 import { prisma } from "./db";
+import { hostAllowed, isHttps } from "./edge";
+import { setPageSecurityHeaders, setSecurityHeaders } from "./headers";
 import { attachRealtime } from "./realtime/server";
 import { closeRedis } from "./redis";
 import { newSession, readSession } from "./session";
 import { API_BASE_PATH, apiHandlerOptions } from "./trpc/http";
+
+const refusal = exposureProblem(config);
+if (refusal) {
+  console.error(`storefront web: ${refusal}`);
+  process.exit(1);
+}
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dev = config.NODE_ENV !== "production";
@@ -25,26 +34,43 @@ await nextApp.prepare();
 
 const server = createServer((req, res) => {
   const url = req.url ?? "/";
-  if (url.startsWith(API_BASE_PATH)) return handleApi(req, res);
-  if (config.DEV_TOOLS !== "on" && /^\/(dev|mailbox)(\/|\?|$)/.test(url)) {
-    return nextApp.render404(req, res);
+  setSecurityHeaders(res);
+  if (!hostAllowed(req)) {
+    res.writeHead(403, { "content-type": "text/plain; charset=utf-8" });
+    res.end("This host name is not served here. Add its origin to ALLOWED_ORIGINS to allow it.\n");
+    return;
   }
+  if (url.startsWith(API_BASE_PATH)) return handleApi(req, res);
   if (url === "/api/health") {
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
     return;
   }
+  setPageSecurityHeaders(req, res, dev);
+  if (config.DEV_TOOLS !== "on" && /^\/(dev|mailbox)(\/|\?|$)/.test(url)) {
+    return nextApp.render404(req, res);
+  }
   // Every visitor gets a session before their first purchase, so a checkout can be watched live
   // (by idempotency key) while it runs.
   if (!url.startsWith("/_next/") && !readSession(req.headers.cookie)) {
-    res.appendHeader("set-cookie", newSession().cookie);
+    res.appendHeader("set-cookie", newSession({ secure: isHttps(req) }).cookie);
   }
   return handlePage(req, res);
 });
 const realtime = attachRealtime(server);
 
-server.listen(config.PORT, () => {
-  console.info(`storefront web: http://localhost:${config.PORT} (${dev ? "development" : "production"})`);
+server.listen(config.PORT, config.HOST, () => {
+  console.info(`storefront web: ${whereToFindUs()} (${dev ? "development" : "production"})`);
 });
+
+/** The address people can actually open, and who else can. */
+function whereToFindUs(): string {
+  const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
+  const everywhere = config.HOST === "0.0.0.0" || config.HOST === "::";
+  if (everywhere)
+    return `http://127.0.0.1:${config.PORT}, and on port ${config.PORT} of every network interface`;
+  const reach = isLoopback(config.HOST) ? "this machine only" : "reachable from the network";
+  return `http://${host}:${config.PORT} (${reach})`;
+}
 
 const SHUTDOWN_GRACE_MS = 30_000;
 let stopping = false;

@@ -1,20 +1,36 @@
 // The shopper's session: a random id in an httpOnly cookie. Orders belong to the session that
-// placed them; tRPC and socket.io both read it from the request's cookies.
+// placed them; tRPC and socket.io both read it from the request's cookies. Cookies carry `Secure` when
+// the browser reached the shop over HTTPS, so they never travel back over plain HTTP.
 import { randomUUID } from "node:crypto";
 
 export const SESSION_COOKIE = "storefront_session";
 const MAX_AGE_S = 60 * 60 * 24 * 30;
 const SESSION_ID = /^[0-9a-f-]{36}$/;
 
-export function readSession(cookieHeader: string | undefined): string | null {
+/** The value of one cookie in a Cookie header, or null. */
+export function readCookie(cookieHeader: string | undefined, name: string): string | null {
   for (const part of cookieHeader?.split(";") ?? []) {
-    const [name, value] = part.trim().split("=");
-    if (name === SESSION_COOKIE && value && SESSION_ID.test(value)) return value;
+    const [key, value] = part.trim().split("=");
+    if (key === name && value) return value;
   }
   return null;
 }
 
-export function newSession(): { id: string; cookie: string } {
+/** A Set-Cookie value the browser keeps away from scripts and from other sites' forms. */
+export function cookie(
+  name: string,
+  value: string,
+  { maxAgeS, secure, sameSite = "Lax" }: { maxAgeS: number; secure: boolean; sameSite?: "Lax" | "Strict" },
+): string {
+  return `${name}=${value}; Path=/; HttpOnly; SameSite=${sameSite}; Max-Age=${maxAgeS}${secure ? "; Secure" : ""}`;
+}
+
+export function readSession(cookieHeader: string | undefined): string | null {
+  const value = readCookie(cookieHeader, SESSION_COOKIE);
+  return value && SESSION_ID.test(value) ? value : null;
+}
+
+export function newSession({ secure }: { secure: boolean }): { id: string; cookie: string } {
   const id = randomUUID();
-  return { id, cookie: `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${MAX_AGE_S}` };
+  return { id, cookie: cookie(SESSION_COOKIE, id, { maxAgeS: MAX_AGE_S, secure }) };
 }

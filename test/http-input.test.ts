@@ -76,6 +76,31 @@ describe("order.place over HTTP", () => {
     ],
     ["an unknown mode", (id) => ({ ...orderInput(id), mode: "eventually" }), /mode/],
     [
+      "a NUL byte in the name",
+      (id) => ({ ...orderInput(id), customer: { name: "Ada\u0000Lovelace", email: "ada@example.com" } }),
+      /Name must not contain control characters/,
+    ],
+    [
+      "an escape character in the name",
+      (id) => ({ ...orderInput(id), customer: { name: "Ada\u001b[31m", email: "ada@example.com" } }),
+      /Name must not contain control characters/,
+    ],
+    [
+      "a NUL byte in the product id",
+      (id) => ({ ...orderInput(id), items: [{ productId: `${id}\u0000`, quantity: 1 }] }),
+      /ProductId must not contain control characters/,
+    ],
+    [
+      "a NUL byte in the email",
+      (id) => ({ ...orderInput(id), customer: { name: "Ada", email: "ada\u0000@example.com" } }),
+      /email/,
+    ],
+    [
+      "a NUL byte in the idempotency key",
+      (id) => ({ ...orderInput(id), idempotencyKey: "abcdefgh\u0000ijk" }),
+      /idempotencyKey/,
+    ],
+    [
       "the same product twice",
       (id) => ({
         ...orderInput(id),
@@ -99,6 +124,27 @@ describe("order.place over HTTP", () => {
       expect(await stockOf(product.id)).toBe(5);
     });
   }
+
+  it("says what is wrong in a sentence, beside the fields it is about", async () => {
+    const product = await createProduct({ stock: 5 });
+    const { status, error } = await place(
+      JSON.stringify({ ...orderInput(product.id), items: [{ productId: product.id, quantity: -1 }] }),
+    );
+    expect(status).toBe(400);
+    expect(error?.message).toBe("Quantity must be at least 1");
+    expect(error?.data.fieldErrors).toEqual({ items: ["quantity must be at least 1"] });
+  });
+
+  it("answers 400 for a control character in any text input, not 500", async () => {
+    const retry = await fetch(`${api.url()}/dev.retryDeadLetter`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ queue: "email", jobId: "job\u0000" }),
+    });
+    expect(retry.status).toBe(400);
+    const input = encodeURIComponent(JSON.stringify({ orderId: "\u0000" }));
+    expect((await fetch(`${api.url()}/order.byId?input=${input}`)).status).toBe(400);
+  });
 
   it("answers 400 for a body that is not JSON", async () => {
     const ordersBefore = await prisma.order.count();

@@ -239,8 +239,16 @@ describe("workers", () => {
       const placed = await callerFor(owner).order.place(orderInput(product.id));
       const ack = await watch(mine, { orderId: placed.id });
       expect(ack).toMatchObject({ ok: true, order: { id: placed.id } });
-      expect(await watch(theirs, { orderId: placed.id })).toEqual({ ok: false, error: "Order not found" });
-      expect(await watch(anonymous, { orderId: placed.id })).toEqual({ ok: false, error: "Order not found" });
+      expect(await watch(theirs, { orderId: placed.id })).toEqual({
+        ok: false,
+        code: "NOT_FOUND",
+        error: "Order not found",
+      });
+      expect(await watch(anonymous, { orderId: placed.id })).toEqual({
+        ok: false,
+        code: "NOT_FOUND",
+        error: "Order not found",
+      });
       const invalid = await watch(theirs, { orderId: 42 });
       expect(invalid.ok).toBe(false);
 

@@ -13,7 +13,7 @@ import { clearCart } from "../_lib/cart";
 import { formatPrice, sentence } from "../_lib/format";
 import { forgetIdempotencyKey, idempotencyKeyFor } from "../_lib/idempotency";
 import { MODES, useCheckoutMode } from "../_lib/mode";
-import { connectOrderSocket, newerOrder, watchOrder } from "../_lib/realtime";
+import { connectOrderSocket, newerOrder, watchCheckout } from "../_lib/realtime";
 import { type ApiProblem, describeProblem, useTRPC } from "../_lib/trpc";
 import { useCartLines } from "../_lib/useCartLines";
 import { CheckoutProgress } from "./CheckoutProgress";
@@ -24,8 +24,6 @@ type Field = "name" | "email";
 type FieldErrors = Partial<Record<Field, string>>;
 
 const customerSchema = placeOrderInput.shape.customer;
-/** Do not hold the purchase back long for the live view; the order page catches up anyway. */
-const WATCH_BEFORE_PURCHASE_MS = 1500;
 
 /** The server's zod issues, put next to the field they are about when we can tell which one. */
 function serverFieldErrors(problem: ApiProblem): { fields: FieldErrors; other: string[] } {
@@ -94,23 +92,27 @@ export function CheckoutView() {
     const idempotencyKey = idempotencyKeyFor(request);
     setWatching({ mode, startedAt: Date.now(), order: null, live: true });
 
-    // Watch the checkout by its key before asking for it, so not a single step goes unseen.
+    // Ask for the checkout, and watch it by its key as soon as the server has started it: every push
+    // and the snapshot the watch answers with carry all steps so far, so not a single step goes unseen.
     const socket = connectOrderSocket();
     socket.on("order:updated", (payload) => {
       setWatching((current) => current && { ...current, order: newerOrder(payload, current.order) ?? null });
     });
-    const ack = await watchOrder(socket, { idempotencyKey }, WATCH_BEFORE_PURCHASE_MS);
-    setWatching(
-      (current) =>
-        current && {
-          ...current,
-          live: ack.ok,
-          order: ack.ok ? (newerOrder(ack.order, current.order) ?? null) : current.order,
-        },
-    );
+    const placing = place.mutateAsync({ ...request, idempotencyKey });
+    void watchCheckout(socket, idempotencyKey, placing).then((ack) => {
+      if (!ack) return;
+      setWatching(
+        (current) =>
+          current && {
+            ...current,
+            live: ack.ok,
+            order: ack.ok ? (newerOrder(ack.order, current.order) ?? null) : current.order,
+          },
+      );
+    });
 
     try {
-      const order = await place.mutateAsync({ ...request, idempotencyKey });
+      const order = await placing;
       void queryClient.invalidateQueries(trpc.product.list.queryFilter());
       forgetIdempotencyKey();
       queryClient.setQueryData(trpc.order.byId.queryKey({ orderId: order.id }), order);

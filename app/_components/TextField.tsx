@@ -8,7 +8,7 @@ interface Props {
   onChange: (value: string) => void;
   error?: string;
   hint?: string;
-  type?: "text" | "email";
+  type?: "text" | "email" | "password";
   autoComplete?: string;
   disabled?: boolean;
 }

@@ -1,10 +1,16 @@
-// /dev: the developer console (fault knobs, queues, dead letters). A client island; the page is a frame.
+// /dev: the developer console (fault knobs, queues, dead letters). A client island behind the
+// developer tools' door; the page is a frame.
 import type { Metadata } from "next";
 import { DevConsole } from "../_components/console/DevConsole";
+import { DevToolsGate } from "../_components/console/DevToolsGate";
 import "../_styles/console.css";
 
 export const metadata: Metadata = { title: "Developer console" };
 
 export default function DevPage() {
-  return <DevConsole />;
+  return (
+    <DevToolsGate>
+      <DevConsole />
+    </DevToolsGate>
+  );
 }

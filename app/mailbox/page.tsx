@@ -1,10 +1,16 @@
-// /mailbox: what the simulated email provider sent. A client island; the page is a frame.
+// /mailbox: what the simulated email provider sent. A client island behind the
+// developer tools' door; the page is a frame.
 import type { Metadata } from "next";
+import { DevToolsGate } from "../_components/console/DevToolsGate";
 import { Mailbox } from "../_components/console/Mailbox";
 import "../_styles/console.css";
 
 export const metadata: Metadata = { title: "Mailbox" };
 
 export default function MailboxPage() {
-  return <Mailbox />;
+  return (
+    <DevToolsGate>
+      <Mailbox />
+    </DevToolsGate>
+  );
 }

@@ -1,5 +1,7 @@
 // Error codes shared by server and UI. Domain code throws AppError; the tRPC error formatter and
 // socket acks turn it into a status and a readable message (never a stack trace).
+import type { z } from "zod";
+
 export const APP_ERROR_CODES = [
   "BAD_REQUEST",
   "NOT_FOUND",
@@ -12,6 +14,12 @@ export const APP_ERROR_CODES = [
   "STILL_PROCESSING",
   /** Turned away before anything was written: too many checkouts at once. Safe to retry. */
   "BUSY",
+  /** The developer tools are locked: the key has not been entered in this browser, or was wrong. */
+  "UNAUTHORIZED",
+  /** A write that is not JSON (forms and other cross-site-friendly encodings are refused). */
+  "UNSUPPORTED_MEDIA_TYPE",
+  /** Slow down: too many requests (or watched orders) on one connection. */
+  "TOO_MANY_REQUESTS",
 ] as const;
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 
@@ -25,4 +33,20 @@ export class AppError extends Error {
     super(message);
     this.name = "AppError";
   }
+}
+
+const LISTED_ISSUES = 3;
+
+/** Invalid input as a sentence a person can read ("Quantity must be at least 1"). A message that does
+ * not name its field gets the field's path in front of it. */
+export function describeIssues(error: z.ZodError): string {
+  const sentences = error.issues.slice(0, LISTED_ISSUES).map((issue) => {
+    const field = issue.path.at(-1);
+    const named = typeof field === "string" && issue.message.toLowerCase().includes(field.toLowerCase());
+    const text =
+      named || issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`;
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  });
+  const more = error.issues.length - sentences.length;
+  return sentences.join("; ") + (more > 0 ? ` (and ${more} more)` : "");
 }

@@ -1,7 +1,9 @@
 // The one contract shared by API, workers and UI. Browser-safe: zod and types only.
+export * from "./devtools";
 export * from "./errors";
 export * from "./events";
 export * from "./jobs";
 export * from "./orders";
 export * from "./services";
 export * from "./steps";
+export * from "./text";

@@ -1,6 +1,7 @@
 // Queue names and job payloads: one BullMQ queue per side effect, named after its step.
 import { z } from "zod";
 import { type SideEffectStep, sideEffectStepSchema } from "./steps";
+import { plainText } from "./text";
 
 export const sideEffectJobSchema = z.object({
   orderId: z.uuid(),
@@ -26,5 +27,5 @@ export type JobState = (typeof JOB_STATES)[number];
 export const queueRefInput = z.object({ queue: sideEffectStepSchema });
 export const deadLetterRefInput = z.object({
   queue: sideEffectStepSchema,
-  jobId: z.string().min(1).max(100),
+  jobId: plainText("jobId").min(1).max(100),
 });

@@ -2,6 +2,7 @@
 // plus the inputs that create one.
 import { z } from "zod";
 import { stepNameSchema, stepStatusSchema } from "./steps";
+import { plainText } from "./text";
 
 export const CHECKOUT_MODES = ["async", "sync", "sync-parallel"] as const;
 export const checkoutModeSchema = z.enum(CHECKOUT_MODES);
@@ -35,7 +36,7 @@ export const MODES: Record<CheckoutMode, ModeDefinition> = {
   "sync-parallel": {
     label: "Sync-parallel",
     explains:
-      "the request fans out to every side effect at once and waits for the slowest one: less stacking, same coupling.",
+      "the request starts the side effects side by side and waits until all are done, so the longest chain sets the wait: fraud screening, then fulfillment. Less stacking, same coupling.",
     waitsForSideEffects: true,
     parallel: true,
   },
@@ -65,7 +66,7 @@ export const placeOrderInput = z.object({
   items: z
     .array(
       z.object({
-        productId: z.string().trim().min(1, "productId is required").max(64),
+        productId: plainText("productId").trim().min(1, "productId is required").max(64),
         quantity: z
           .number("quantity must be a number")
           .int("quantity must be a whole number")
@@ -79,7 +80,7 @@ export const placeOrderInput = z.object({
       message: "each product may appear only once; combine the quantities",
     }),
   customer: z.object({
-    name: z.string().trim().min(1, "name is required").max(100, "name is too long"),
+    name: plainText("name").trim().min(1, "name is required").max(100, "name is too long"),
     email: z.email("email is not a valid address").max(200),
   }),
   idempotencyKey: z

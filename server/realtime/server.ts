@@ -1,15 +1,20 @@
 // socket.io on the web process: watchers join an order's room after an ownership check, and the Redis
 // adapter delivers what any process (this one, another web process, a worker) emits to that room.
+// Only the shop's own pages (or ALLOWED_ORIGINS, or clients that are no page at all) may connect; one
+// connection watches a few orders at most, and asks at a bounded rate.
 import type { Server as HttpServer } from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Server } from "socket.io";
 import { z } from "zod";
 import {
+  type AppErrorCode,
   type ClientToServerEvents,
+  describeIssues,
   type ServerToClientEvents,
   type WatchAck,
   watchOrderInput,
 } from "../contract";
+import { crossSiteReason, hostAllowed } from "../edge";
 import { findOrder, toOrderView } from "../orders/view";
 import { createRedis } from "../redis";
 import { readSession } from "../session";
@@ -17,39 +22,89 @@ import { checkoutRoom, orderRoom, socketKey } from "./rooms";
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
-const NOT_FOUND: WatchAck = { ok: false, error: "Order not found" };
+/** Orders one connection may watch at once (a page watches one). */
+export const MAX_WATCHED_ORDERS = 10;
+/** `order:watch` requests one connection may make in a burst, and how fast that allowance refills. */
+export const WATCH_BURST = 20;
+const WATCH_REFILL_PER_S = 2;
+/** Bytes in one message from a client: watch requests are tiny. */
+const MAX_MESSAGE_BYTES = 10_000;
+
+function refused(code: AppErrorCode, error: string): WatchAck {
+  return { ok: false, code, error };
+}
+const NOT_FOUND = refused("NOT_FOUND", "Order not found");
+
+/** A token bucket: `take()` is false once the burst is spent, until time refills it. */
+function rateLimit(burst: number, perSecond: number): { take: () => boolean } {
+  let tokens = burst;
+  let last = performance.now();
+  return {
+    take() {
+      const now = performance.now();
+      tokens = Math.min(burst, tokens + ((now - last) / 1000) * perSecond);
+      last = now;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    },
+  };
+}
 
 export function attachRealtime(httpServer: HttpServer): { io: RealtimeServer; close: () => Promise<void> } {
   const pub = createRedis("pub");
   const sub = createRedis("sub");
-  const io: RealtimeServer = new Server(httpServer, { serveClient: false });
+  const io: RealtimeServer = new Server(httpServer, {
+    serveClient: false,
+    maxHttpBufferSize: MAX_MESSAGE_BYTES,
+    // Browsers send Origin on every WebSocket handshake; a page of another site (even another port
+    // of this host, whose requests carry the shopper's cookie) is turned away here.
+    allowRequest: (req, answer) => {
+      const reason = hostAllowed(req) ? crossSiteReason(req) : "This host name is not served here.";
+      answer(reason, reason === null);
+    },
+  });
   io.adapter(createAdapter(pub, sub, { key: socketKey() }));
 
   io.on("connection", (socket) => {
     const sessionId = readSession(socket.handshake.headers.cookie);
+    const watches = rateLimit(WATCH_BURST, WATCH_REFILL_PER_S);
 
     socket.on("order:watch", async (input, ack) => {
       if (typeof ack !== "function") return;
+      if (!watches.take()) {
+        return ack(
+          refused("TOO_MANY_REQUESTS", "Too many watch requests on this connection; wait a moment."),
+        );
+      }
       const parsed = watchOrderInput.safeParse(input);
-      if (!parsed.success) return ack({ ok: false, error: z.prettifyError(parsed.error) });
+      if (!parsed.success) {
+        const { fieldErrors } = z.flattenError(parsed.error);
+        return ack({ ok: false, code: "BAD_REQUEST", error: describeIssues(parsed.error), fieldErrors });
+      }
       if (!sessionId) return ack(NOT_FOUND);
       try {
-        if ("orderId" in parsed.data) {
-          // Check ownership before joining; join before reading so no update falls in between.
-          const owner = await findOrder({ id: parsed.data.orderId });
-          if (!owner || owner.sessionId !== sessionId) return ack(NOT_FOUND);
-          await socket.join(orderRoom(owner.id));
-          const order = await findOrder({ id: owner.id });
-          return ack(order ? { ok: true, order: toOrderView(order) } : NOT_FOUND);
+        // By id, or by the idempotency key of a checkout that has started: either way the order must
+        // exist and be this session's before the connection joins anything.
+        const watch = parsed.data;
+        const owned = await findOrder(
+          "orderId" in watch ? { id: watch.orderId } : { idempotencyKey: watch.idempotencyKey },
+        );
+        if (!owned || owned.sessionId !== sessionId) return ack(NOT_FOUND);
+        const room = "orderId" in watch ? orderRoom(owned.id) : checkoutRoom(sessionId, owned.idempotencyKey);
+        const watching = socket.rooms.size - 1; // every socket is in a room of its own
+        if (!socket.rooms.has(room) && watching >= MAX_WATCHED_ORDERS) {
+          return ack(
+            refused("TOO_MANY_REQUESTS", `One connection watches at most ${MAX_WATCHED_ORDERS} orders.`),
+          );
         }
-        // A checkout still in flight: the room is scoped to this session, so nothing leaks.
-        const { idempotencyKey } = parsed.data;
-        await socket.join(checkoutRoom(sessionId, idempotencyKey));
-        const order = await findOrder({ idempotencyKey });
-        ack({ ok: true, order: order && order.sessionId === sessionId ? toOrderView(order) : null });
+        // Join before reading, so no update falls in between.
+        await socket.join(room);
+        const order = await findOrder({ id: owned.id });
+        ack(order ? { ok: true, order: toOrderView(order) } : NOT_FOUND);
       } catch (error) {
         console.error("order:watch failed", error);
-        ack({ ok: false, error: "Could not watch the order right now; it will refresh on its own." });
+        ack(refused("DEPENDENCY_FAILED", "Could not watch the order right now; it will refresh on its own."));
       }
     });
   });

@@ -1,11 +1,14 @@
 // The one initTRPC: context (the shopper's session), the error shape clients see, and the procedures
 // routers may use. Domain errors (AppError) become tRPC errors with a code and a readable message;
-// invalid input comes back as 400 with zod's flattened issues; nothing else leaks.
+// invalid input comes back as 400 with a readable message and zod's flattened issues; nothing else
+// leaks. Writes are checked here, at the edge, before any procedure runs: JSON only, and from the
+// shop's own pages (or from no page at all).
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { CreateHTTPContextOptions } from "@trpc/server/adapters/standalone";
 import { z } from "zod";
-import { config } from "../config";
-import { AppError, type AppErrorCode } from "../contract";
+import { AppError, type AppErrorCode, describeIssues } from "../contract";
+import { type DevToolsAccess, devToolsAccess } from "../devtools/access";
+import { crossSiteReason, isHttps } from "../edge";
 import { newSession, readSession } from "../session";
 
 export interface Context {
@@ -13,9 +16,14 @@ export interface Context {
   sessionId: string | null;
   /** The caller's session, created (and its cookie set) if it has none yet. */
   ensureSession: () => string;
+  /** What the caller may do with the developer tools. */
+  devTools: DevToolsAccess;
+  /** Whether the browser reached us over HTTPS (its cookies then say `Secure`). */
+  secure: boolean;
+  setCookie: (cookie: string) => void;
 }
 
-/** For tests and scripts: a context for a given session, no HTTP. */
+/** For tests and scripts: a context for a given session, no HTTP (a trusted caller in this process). */
 export function contextForSession(sessionId: string | null): Context {
   let current = sessionId;
   return {
@@ -23,13 +31,28 @@ export function contextForSession(sessionId: string | null): Context {
       return current;
     },
     ensureSession: () => {
-      current ??= newSession().id;
+      current ??= newSession({ secure: false }).id;
       return current;
     },
+    devTools: devToolsAccess(undefined) === "off" ? "off" : "open",
+    secure: false,
+    setCookie: () => {},
   };
 }
 
-export function createContext({ req, res }: CreateHTTPContextOptions): Context {
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
+export function createContext({ req, res, info }: CreateHTTPContextOptions): Context {
+  if (info.type === "mutation") {
+    // Forms and other "simple" encodings can be sent by any site without a preflight: refuse them.
+    if (!JSON_TYPE.test(req.headers["content-type"] ?? "")) {
+      throw toTRPCError(new AppError("UNSUPPORTED_MEDIA_TYPE", "Send changes as application/json."));
+    }
+    const crossSite = crossSiteReason(req);
+    if (crossSite) throw toTRPCError(new AppError("FORBIDDEN", crossSite));
+  }
+  const secure = isHttps(req);
+  const setCookie = (cookie: string) => res.appendHeader("set-cookie", cookie);
   let sessionId = readSession(req.headers.cookie);
   return {
     get sessionId() {
@@ -37,12 +60,15 @@ export function createContext({ req, res }: CreateHTTPContextOptions): Context {
     },
     ensureSession: () => {
       if (!sessionId) {
-        const session = newSession();
+        const session = newSession({ secure });
         sessionId = session.id;
-        res.appendHeader("set-cookie", session.cookie);
+        setCookie(session.cookie);
       }
       return sessionId;
     },
+    devTools: devToolsAccess(req.headers.cookie),
+    secure,
+    setCookie,
   };
 }
 
@@ -56,16 +82,29 @@ const TRPC_CODES: Record<AppErrorCode, TRPCError["code"]> = {
   DEPENDENCY_FAILED: "BAD_GATEWAY",
   STILL_PROCESSING: "CONFLICT",
   BUSY: "SERVICE_UNAVAILABLE",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
+  TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
 };
+
+/** The one mapping from a domain error to what tRPC answers. */
+function toTRPCError(cause: AppError): TRPCError {
+  return new TRPCError({ code: TRPC_CODES[cause.code], message: cause.message, cause });
+}
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const appError = error.cause instanceof AppError ? error.cause : null;
     const zodError = error.cause instanceof z.ZodError ? error.cause : null;
     const internal = error.code === "INTERNAL_SERVER_ERROR";
+    const message = internal
+      ? "Something went wrong on our side. Nothing was charged."
+      : zodError
+        ? describeIssues(zodError)
+        : shape.message;
     return {
       ...shape,
-      message: internal ? "Something went wrong on our side. Nothing was charged." : shape.message,
+      message,
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
@@ -81,20 +120,25 @@ const t = initTRPC.context<Context>().create({
 
 const appErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) {
-    const cause = result.error.cause;
-    throw new TRPCError({ code: TRPC_CODES[cause.code], message: cause.message, cause });
-  }
+  if (!result.ok && result.error.cause instanceof AppError) throw toTRPCError(result.error.cause);
   return result;
 });
 
-const devToolsEnabled = t.middleware(({ next }) => {
-  if (config.DEV_TOOLS !== "on")
-    throw new TRPCError({ code: "FORBIDDEN", message: "Developer tools are off" });
+const devToolsEnabled = t.middleware(({ ctx, next }) => {
+  if (ctx.devTools === "off") throw new AppError("FORBIDDEN", "Developer tools are off");
+  return next();
+});
+
+const devToolsUnlocked = t.middleware(({ ctx, next }) => {
+  if (ctx.devTools === "locked") {
+    throw new AppError("UNAUTHORIZED", "Developer tools are locked: enter the key in the developer console.");
+  }
   return next();
 });
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(appErrors);
-export const devProcedure = publicProcedure.use(devToolsEnabled);
+/** For the developer tools' own door (see whether they are locked, enter the key). */
+export const devDoorProcedure = publicProcedure.use(devToolsEnabled);
+export const devProcedure = devDoorProcedure.use(devToolsUnlocked);

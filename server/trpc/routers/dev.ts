@@ -1,13 +1,17 @@
 // The developer console's API: fault knobs and presets, queues, the dead-letter set, the mailbox.
-// Switched off with DEV_TOOLS=off (every procedure then answers FORBIDDEN).
+// Switched off with DEV_TOOLS=off (every procedure then answers FORBIDDEN); with DEV_TOOLS_KEY set,
+// locked (UNAUTHORIZED) until this browser has entered the key through `unlock`.
 import { z } from "zod";
 import {
+  AppError,
   deadLetterRefInput,
+  devToolsKeyInput,
   PRESETS,
   presetNameSchema,
   queueRefInput,
   settingsPatchSchema,
 } from "../../contract";
+import { unlockCookie } from "../../devtools/access";
 import { mailbox } from "../../devtools/mailbox";
 import {
   deadLetters,
@@ -17,9 +21,19 @@ import {
   setPaused,
 } from "../../devtools/queues";
 import { getSettings, replaceSettings, updateSettings } from "../../downstream/settings";
-import { devProcedure, router } from "../init";
+import { devDoorProcedure, devProcedure, router } from "../init";
 
 export const devRouter = router({
+  /** Whether this browser may use the tools ("open": no key needed; "locked": enter it). */
+  access: devDoorProcedure.query(({ ctx }) => ({ access: ctx.devTools })),
+  unlock: devDoorProcedure.input(devToolsKeyInput).mutation(({ input, ctx }) => {
+    if (ctx.devTools === "open") return { access: ctx.devTools };
+    const cookie = unlockCookie(input.key, { secure: ctx.secure });
+    if (!cookie) throw new AppError("UNAUTHORIZED", "That is not the developer tools key.");
+    ctx.setCookie(cookie);
+    return { access: "unlocked" as const };
+  }),
+
   settings: devProcedure.query(() => getSettings()),
   updateSettings: devProcedure.input(settingsPatchSchema).mutation(({ input }) => updateSettings(input)),
   applyPreset: devProcedure.input(z.object({ preset: presetNameSchema })).mutation(async ({ input }) => {

@@ -1,0 +1,74 @@
+// What a request says about where it comes from, checked before any handler runs: did the browser use
+// HTTPS, what is the shop's own origin as that browser sees it, does a write come from one of the shop's
+// own pages (or an allowed origin), and does the Host header name this shop at all.
+import type { IncomingHttpHeaders } from "node:http";
+import { config, isLoopback, reachableFromNetwork } from "./config";
+
+/** Just what these checks read, so HTTP requests and socket.io handshakes both fit. */
+export interface RequestFacts {
+  headers: IncomingHttpHeaders;
+  socket: object;
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  return text?.split(",")[0]?.trim() || undefined;
+}
+
+/** `scheme://host[:port]` in its canonical form (lowercase, no default port), or null if malformed. */
+function canonicalOrigin(origin: string): string | null {
+  try {
+    const url = new URL(origin);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+export function isHttps(req: RequestFacts): boolean {
+  const forwarded = config.TRUST_PROXY === "on" ? firstValue(req.headers["x-forwarded-proto"]) : undefined;
+  if (forwarded) return forwarded === "https";
+  return "encrypted" in req.socket && req.socket.encrypted === true;
+}
+
+/** The shop's origin as the browser addressed it. */
+export function ownOrigin(req: RequestFacts): string | null {
+  const forwardedHost = config.TRUST_PROXY === "on" ? firstValue(req.headers["x-forwarded-host"]) : undefined;
+  const host = forwardedHost ?? req.headers.host;
+  return host ? canonicalOrigin(`${isHttps(req) ? "https" : "http"}://${host}`) : null;
+}
+
+/**
+ * Why a request must be refused as coming from another site's page, or null if it may go on. A page
+ * of the shop's own origin (or of ALLOWED_ORIGINS) may; so may a client that sends neither `Origin` nor
+ * `Sec-Fetch-Site` (curl, the load generator, scripts): no browser page is behind it. "same-site" is
+ * not enough: another port on the same host is the same site, and would carry the shopper's cookie.
+ */
+export function crossSiteReason(req: RequestFacts): string | null {
+  const origin = firstValue(req.headers.origin);
+  if (origin !== undefined) {
+    const canonical = canonicalOrigin(origin);
+    if (canonical && (canonical === ownOrigin(req) || config.ALLOWED_ORIGINS.includes(canonical)))
+      return null;
+    return `Requests from ${origin} are not accepted: only the shop's own pages may do this.`;
+  }
+  const site = firstValue(req.headers["sec-fetch-site"]);
+  if (site === undefined || site === "same-origin" || site === "none") return null;
+  return `A ${site} request is not accepted: only the shop's own pages may do this.`;
+}
+
+/**
+ * False when the shop listens on loopback only and the Host header names something else: a page on
+ * another site whose name was pointed at 127.0.0.1 (DNS rebinding) would otherwise count as same-origin.
+ */
+export function hostAllowed(req: RequestFacts): boolean {
+  const host = firstValue(req.headers.host);
+  if (!host || reachableFromNetwork(config)) return true;
+  let name: string;
+  try {
+    name = new URL(`http://${host}`).hostname;
+  } catch {
+    return false;
+  }
+  return isLoopback(name) || config.ALLOWED_ORIGINS.some((origin) => new URL(origin).hostname === name);
+}

@@ -1,0 +1,71 @@
+// Where the web process listens and when it refuses to start: loopback by default; reachable from the
+// network only with the developer tools locked by a key (or off), and the refusal says why.
+import { spawn } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { exposureProblem, isLoopback, loadConfig } from "../server/config";
+import { exitOf } from "./processes";
+
+const KEY = "a key of sixteen characters or more";
+
+describe("config", () => {
+  it("listens on loopback by default, with no other origin allowed", () => {
+    const config = loadConfig({});
+    expect(config.HOST).toBe("127.0.0.1");
+    expect(isLoopback(config.HOST)).toBe(true);
+    expect(config.ALLOWED_ORIGINS).toEqual([]);
+    expect(exposureProblem(config)).toBeNull();
+  });
+
+  it("tells loopback names from the rest", () => {
+    for (const host of ["127.0.0.1", "127.0.1.1", "localhost", "shop.localhost", "::1", "[::1]"]) {
+      expect(isLoopback(host), host).toBe(true);
+    }
+    for (const host of ["0.0.0.0", "::", "192.168.1.20", "shop.example.invalid", "127.0.0.1.nip.invalid"]) {
+      expect(isLoopback(host), host).toBe(false);
+    }
+  });
+
+  it("refuses to expose unlocked developer tools to the network, and says how to fix it", () => {
+    const open = exposureProblem(loadConfig({ HOST: "0.0.0.0" }));
+    expect(open).toMatch(/HOST=0\.0\.0\.0/);
+    expect(open).toMatch(/DEV_TOOLS_KEY/);
+    expect(open).toMatch(/DEV_TOOLS=off/);
+    expect(exposureProblem(loadConfig({ HOST: "127.0.0.1", TRUST_PROXY: "on" }))).toMatch(/TRUST_PROXY/);
+    expect(exposureProblem(loadConfig({ HOST: "0.0.0.0", DEV_TOOLS_KEY: KEY }))).toBeNull();
+    expect(exposureProblem(loadConfig({ HOST: "0.0.0.0", DEV_TOOLS: "off" }))).toBeNull();
+  });
+
+  it("rejects a key too short to be a secret, and origins that are not http(s) origins", () => {
+    expect(() => loadConfig({ DEV_TOOLS_KEY: "letmein" })).toThrow(
+      /DEV_TOOLS_KEY: use at least 16 characters/,
+    );
+    expect(() => loadConfig({ ALLOWED_ORIGINS: "javascript:alert(1)" })).toThrow(/ALLOWED_ORIGINS/);
+    expect(
+      loadConfig({ ALLOWED_ORIGINS: "https://Shop.example.invalid:443/, http://10.0.0.5:3000" })
+        .ALLOWED_ORIGINS,
+    ).toEqual(["https://shop.example.invalid", "http://10.0.0.5:3000"]);
+  });
+
+  it("the web process exits at once with that message instead of listening", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+      env: { ...process.env, HOST: "0.0.0.0", PORT: "0", DEV_TOOLS: "on", DEV_TOOLS_KEY: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    try {
+      const { code } = await exitOf(child);
+      expect(output).toMatch(/Refusing to start: HOST=0\.0\.0\.0/);
+      expect(code).toBe(1);
+    } finally {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+    }
+  });
+});
