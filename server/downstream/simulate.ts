@@ -2,9 +2,11 @@
 // shared knobs: capacity (calls at once across all processes), latency ± jitter, a failure rate and a
 // hard outage switch. A call that carries an idempotency key is remembered in the provider's own
 // ledger (DownstreamCall): a repeat returns the first answer and does nothing twice, as a real
-// provider's idempotency keys promise.
+// provider's idempotency keys promise. Callers waiting for capacity are woken when a slot is given
+// back (Redis pub/sub), not by polling.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Redis } from "ioredis";
 import type { ServiceName, ServiceSettings } from "../contract";
 import { Prisma, sql } from "../db";
 import { redis, redisKey } from "../redis";
@@ -36,7 +38,9 @@ const SERVICE_TITLES: Record<ServiceName, string> = {
 const SLOT_TTL_MS = 60_000;
 /** How long a caller waits for a free slot before the call fails as "busy". */
 const SLOT_WAIT_MS = 30_000;
-const SLOT_POLL_MS = 15;
+/** How often the first waiter in line asks again when no release woke it: a holder that died (its slot
+ * expired), a capacity that was raised, a release published before we listened. */
+const SLOT_RECHECK_MS = 500;
 
 // Atomically: forget expired holders; take a slot if fewer than `capacity` are held.
 const ACQUIRE_SLOT = `
@@ -47,45 +51,155 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
 end
 return 0`;
 
-async function withCapacity<T>(service: ServiceName, capacity: number, work: () => Promise<T>): Promise<T> {
-  const key = redisKey("capacity", service);
-  const token = randomUUID();
-  const deadline = Date.now() + SLOT_WAIT_MS;
-  let held = false;
-  let knobStoreDown = false;
+// Atomically: give the slot back and tell every process whose callers wait for this service.
+const RELEASE_SLOT = `
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('PUBLISH', ARGV[2], ARGV[3])
+end
+return 0`;
+
+/** Held: the call counts against the capacity. Unguarded: the knob store is down, so there is no shared
+ * count to wait in; the call goes ahead rather than stop every checkout. */
+type Admission = "held" | "unguarded";
+
+interface Waiter {
+  token: string;
+  admit: (admission: Admission) => void;
+  timer: NodeJS.Timeout;
+}
+
+// Callers of this process waiting for each service, first come first served. Only the first in line
+// asks Redis for a slot, when a release wakes it (or every SLOT_RECHECK_MS), so a hundred waiting
+// callers cost Redis what one does.
+const lines = new Map<ServiceName, Waiter[]>();
+const pumping = new Set<ServiceName>();
+const wakeups = new Map<ServiceName, Set<() => void>>();
+let listening: Redis | null = null;
+
+function capacityKey(service: ServiceName): string {
+  return redisKey("capacity", service);
+}
+
+function releaseChannel(): string {
+  return redisKey("capacity-released");
+}
+
+async function takeSlot(service: ServiceName, capacity: number, token: string): Promise<boolean> {
+  const now = Date.now();
+  const granted = await redis("command").eval(
+    ACQUIRE_SLOT,
+    1,
+    capacityKey(service),
+    now,
+    capacity,
+    now + SLOT_TTL_MS,
+    token,
+  );
+  return granted === 1;
+}
+
+async function releaseSlot(service: ServiceName, token: string): Promise<void> {
+  await redis("command")
+    .eval(RELEASE_SLOT, 1, capacityKey(service), token, releaseChannel(), service)
+    .catch(() => {});
+}
+
+/** Subscribes this process to releases, once per connection (a closed one is replaced on next use). */
+function listenForReleases(): void {
+  const subscriber = redis("sub");
+  if (listening === subscriber) return;
+  listening = subscriber;
+  subscriber.on("message", (_channel: string, service: string) => {
+    for (const wake of [...(wakeups.get(service as ServiceName) ?? [])]) wake();
+  });
+  subscriber.subscribe(releaseChannel()).catch(() => {
+    if (listening === subscriber) listening = null;
+  });
+}
+
+/** Resolves when a slot of `service` is released anywhere, or after `ms`. */
+function nextRelease(service: ServiceName, ms: number): Promise<void> {
+  const waiting = wakeups.get(service) ?? new Set();
+  wakeups.set(service, waiting);
+  return new Promise((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      waiting.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    waiting.add(wake);
+  });
+}
+
+/** Serves the line of `service` until it is empty: one Redis attempt per wake, for its first waiter. */
+async function pump(service: ServiceName): Promise<void> {
+  if (pumping.has(service)) return;
+  pumping.add(service);
+  listenForReleases();
+  const line = lines.get(service) ?? [];
   try {
-    while (!held && Date.now() <= deadline) {
-      const now = Date.now();
-      const granted = await redis("command").eval(
-        ACQUIRE_SLOT,
-        1,
-        key,
-        now,
-        capacity,
-        now + SLOT_TTL_MS,
-        token,
-      );
-      held = granted === 1;
-      if (!held) await sleep(SLOT_POLL_MS);
+    for (let first = line[0]; first; first = line[0]) {
+      let admission: Admission | null;
+      try {
+        const { capacity } = (await getSettings()).services[service];
+        admission = (await takeSlot(service, capacity, first.token)) ? "held" : null;
+      } catch {
+        admission = "unguarded";
+      }
+      if (!admission) {
+        await nextRelease(service, SLOT_RECHECK_MS);
+        continue;
+      }
+      const place = line.indexOf(first);
+      if (place === -1) {
+        // It gave up waiting while we asked: the slot is nobody's.
+        if (admission === "held") await releaseSlot(service, first.token);
+        continue;
+      }
+      line.splice(place, 1);
+      clearTimeout(first.timer);
+      first.admit(admission);
     }
-  } catch {
-    // The knob store is down: without a shared counter we cannot queue callers, so let them through.
-    knobStoreDown = true;
+  } finally {
+    pumping.delete(service);
   }
-  if (!held && !knobStoreDown) {
-    throw new DownstreamError(
-      service,
-      "error",
-      `${SERVICE_TITLES[service]} is busy: no free slot within ${SLOT_WAIT_MS / 1000} s`,
-    );
+}
+
+async function admit(service: ServiceName, capacity: number, token: string): Promise<Admission> {
+  const line = lines.get(service) ?? [];
+  lines.set(service, line);
+  if (line.length === 0) {
+    try {
+      if (await takeSlot(service, capacity, token)) return "held";
+    } catch {
+      return "unguarded";
+    }
   }
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      line.splice(line.indexOf(waiter), 1);
+      reject(
+        new DownstreamError(
+          service,
+          "error",
+          `${SERVICE_TITLES[service]} is busy: no free slot within ${SLOT_WAIT_MS / 1000} s`,
+        ),
+      );
+    }, SLOT_WAIT_MS);
+    const waiter: Waiter = { token, admit: resolve, timer };
+    line.push(waiter);
+    void pump(service);
+  });
+}
+
+async function withCapacity<T>(service: ServiceName, capacity: number, work: () => Promise<T>): Promise<T> {
+  const token = randomUUID();
+  const admission = await admit(service, capacity, token);
   try {
     return await work();
   } finally {
-    if (held)
-      await redis("command")
-        .zrem(key, token)
-        .catch(() => {});
+    if (admission === "held") await releaseSlot(service, token);
   }
 }
 

@@ -1,0 +1,62 @@
+// A rate-limited provider's waiting callers are woken when a slot is given back, instead of each asking
+// Redis again every few milliseconds: a hundred waiting checkouts must not become thousands of Redis
+// commands a second. Counted with Redis' MONITOR, on a key namespace of this file's own.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+
+process.env.REDIS_PREFIX = `storefront-test-capacity-${randomUUID().slice(0, 8)}`;
+const { updateSettings } = await import("../server/downstream/settings");
+const { simulateCall } = await import("../server/downstream/simulate");
+const { createRedis, redisKey } = await import("../server/redis");
+const { closeConnections, makeServicesFast } = await import("./helpers");
+
+beforeEach(makeServicesFast);
+afterAll(closeConnections);
+
+/** Runs `work` and counts the Redis commands sent for the service's capacity while it ran (the scripts
+ * themselves, not the commands each runs inside Redis). */
+async function commandsDuring(service: string, work: () => Promise<unknown>): Promise<number> {
+  const key = redisKey("capacity", service);
+  const monitor = await createRedis("command").monitor();
+  let count = 0;
+  monitor.on("monitor", (_time: string, args: string[]) => {
+    const command = args[0]?.toLowerCase();
+    if ((command === "eval" || command === "evalsha") && args.includes(key)) count++;
+  });
+  try {
+    await work();
+  } finally {
+    monitor.disconnect();
+  }
+  return count;
+}
+
+describe("waiting for a provider's capacity", () => {
+  it("wakes a waiter as soon as a slot is released, with a few Redis commands per call", async () => {
+    await updateSettings({ services: { email: { latencyMs: 300, capacity: 2 } } });
+    const calls = 12;
+    let elapsed = 0;
+    const commands = await commandsDuring("email", async () => {
+      const started = performance.now();
+      await Promise.all(Array.from({ length: calls }, () => simulateCall("email")));
+      elapsed = performance.now() - started;
+    });
+    // Twelve calls, two at a time, 300 ms each: six rounds, each starting when the last one ends.
+    expect(elapsed).toBeGreaterThanOrEqual(6 * 300);
+    expect(elapsed).toBeLessThan(6 * 300 + 700);
+    // Take a slot and give it back (which tells the waiters): about two per call, plus a try for the
+    // first waiter after each release; not one every 15 ms per waiter.
+    expect(commands).toBeLessThanOrEqual(calls * 4);
+  });
+
+  it("lets waiters in soon after the capacity is raised, without a release to wake them", async () => {
+    await updateSettings({ services: { email: { latencyMs: 2000, capacity: 1 } } });
+    const started = performance.now();
+    const calls = Promise.all(Array.from({ length: 3 }, () => simulateCall("email")));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await updateSettings({ services: { email: { capacity: 3 } } });
+    await calls;
+    // One at a time would take 6 s; the two waiters get in within about a second of the change.
+    expect(performance.now() - started).toBeLessThan(2000 + 1500);
+  });
+});
