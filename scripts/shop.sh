@@ -19,5 +19,5 @@ npm run --silent db:seed
 say "building the storefront"
 npm run --silent build
 
-say "starting web + worker: open http://localhost:${PORT:-3000} (Ctrl+C stops both)"
+say "starting web + worker (Ctrl+C stops both); the web process prints the address to open"
 exec npm run --silent start

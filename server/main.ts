@@ -59,7 +59,7 @@ const server = createServer((req, res) => {
 const realtime = attachRealtime(server);
 
 server.listen(config.PORT, config.HOST, () => {
-  console.info(`storefront web: ${whereToFindUs()} (${dev ? "development" : "production"})`);
+  console.info(`storefront web (${dev ? "development" : "production"}): ${whereToFindUs()}`);
 });
 
 /** The address people can actually open, and who else can. */
@@ -67,8 +67,8 @@ function whereToFindUs(): string {
   const host = config.HOST.includes(":") ? `[${config.HOST}]` : config.HOST;
   const everywhere = config.HOST === "0.0.0.0" || config.HOST === "::";
   if (everywhere)
-    return `http://127.0.0.1:${config.PORT}, and on port ${config.PORT} of every network interface`;
-  const reach = isLoopback(config.HOST) ? "this machine only" : "reachable from the network";
+    return `http://127.0.0.1:${config.PORT}, and port ${config.PORT} of every network interface`;
+  const reach = isLoopback(config.HOST) ? "from this machine only" : "from the network";
   return `http://${host}:${config.PORT} (${reach})`;
 }
 

@@ -48,9 +48,9 @@ function UnlockForm() {
           <p className="eyebrow">Behind the Purchase button</p>
           <h1 className="page-title">Developer tools are locked</h1>
           <p className="lede console-lede">
-            This shop can be reached from other machines, so the tools that read every customer's orders and
-            switch its services off open only with the key it was started with (<code>DEV_TOOLS_KEY</code>).
-            This browser remembers it for a week.
+            These tools read every customer's orders and switch the shop's services off, so this shop keeps
+            them behind the key it was started with (<code>DEV_TOOLS_KEY</code>). Enter it once; this browser
+            remembers it for a week.
           </p>
         </div>
       </header>
