@@ -45,7 +45,7 @@ export function ownOrigin(req: RequestFacts): string | null {
  * not enough: another port on the same host is the same site, and would carry the shopper's cookie.
  */
 export function crossSiteReason(req: RequestFacts): string | null {
-  const origin = firstValue(req.headers.origin);
+  const origin = req.headers.origin;
   if (origin !== undefined) {
     const canonical = canonicalOrigin(origin);
     if (canonical && (canonical === ownOrigin(req) || config.ALLOWED_ORIGINS.includes(canonical)))

@@ -66,5 +66,7 @@ describe("writes (tRPC mutations)", () => {
   it("leaves reads alone: a query from anywhere answers (the browser keeps other sites from reading it)", async () => {
     const response = await fetch(`${api.url()}/product.list`, { headers: { origin: "http://evil.invalid" } });
     expect(response.status).toBe(200);
+    // A write cannot be sent as a GET either (tRPC answers 405 before anything runs).
+    expect((await fetch(`${api.url()}/dev.retryAllDeadLetters`)).status).toBe(405);
   });
 });

@@ -43,7 +43,8 @@ export function contextForSession(sessionId: string | null): Context {
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
 export function createContext({ req, res, info }: CreateHTTPContextOptions): Context {
-  if (info.type === "mutation") {
+  // (A GET of a mutation is refused by tRPC itself: 405.)
+  if (info.type === "mutation" && req.method === "POST") {
     // Forms and other "simple" encodings can be sent by any site without a preflight: refuse them.
     if (!JSON_TYPE.test(req.headers["content-type"] ?? "")) {
       throw toTRPCError(new AppError("UNSUPPORTED_MEDIA_TYPE", "Send changes as application/json."));
