@@ -15,6 +15,7 @@ import {
   fillCheckout,
   LATER,
   MODES,
+  ORDER_URL,
   openShop,
   orderStatus,
   pressPurchase,
@@ -149,6 +150,41 @@ test.describe("the sync ⇄ async toggle", () => {
     await expectModeShown(page, "sync");
   });
 
+  test("Sync with a fraud rejection: the checkout says no on the spot, as it does for an outage", async ({
+    page,
+    shop,
+  }) => {
+    await shop.configure({ services: { fraud: { latencyMs: 300 } } });
+    const product = await shop.createProduct({ stock: 5 });
+    const email = shop.email("sync-fraud");
+
+    await openShop(page);
+    await chooseMode(page, "sync");
+    await fillCheckout(page, { product, email });
+    await pressPurchase(page);
+
+    const problem = page.getByRole("alert").filter({ hasText: "Fraud screening declined this order" });
+    await expect(problem).toContainText(
+      "Fraud screening rejected the order: the email address is on a watch list. Nothing was charged",
+      LATER,
+    );
+    await expect(page).toHaveURL(/\/checkout$/);
+    await expect(page.getByRole("button", { name: /^Purchase/ })).toBeEnabled();
+    await expect(page.getByRole("link", { name: "Cart, 1 item" })).toBeVisible();
+    await expect.poll(() => shop.stockOf(product.id)).toBe(5);
+    await page.screenshot({ path: screenPath("sync-fraud-declined"), fullPage: true });
+
+    await problem.getByRole("link", { name: "See what happened to this order" }).click();
+    await page.waitForURL(ORDER_URL);
+    // The same headline as a sync checkout that failed: the shopper never had a confirmed order.
+    await expect(page.getByRole("heading", { name: "This order did not go through" })).toBeVisible();
+    await expect(orderStatus(page)).toContainText("Cancelled");
+    const note = page.getByText(/^Fraud screening rejected the order before the checkout answered/);
+    await expect(note).toBeVisible();
+    await expect(page.getByText("after it was placed")).toHaveCount(0);
+    await expect(stepRow(page, "Authorize payment")).toContainText("Authorization voided");
+  });
+
   test("Async with the email provider down: the order stands and the email retries", async ({
     page,
     shop,
@@ -203,6 +239,10 @@ test.describe("the sync ⇄ async toggle", () => {
 
     await page.goto("/");
     await chooseMode(page, "sync-parallel");
+    // What the toggle says is what the timings below show: the fraud → fulfillment chain sets the wait.
+    await expect(
+      page.getByText("the longest chain sets the wait: fraud screening, then fulfillment"),
+    ).toBeVisible();
     await fillCheckout(page, { product, email: shop.email("sync-parallel") });
     const parallel = await arriveAtOrder(page, await pressPurchase(page));
     report("sync-parallel, side effects 300+600+300+400", parallel.ms);

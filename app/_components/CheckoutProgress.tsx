@@ -23,13 +23,6 @@ interface Props {
   live: boolean;
 }
 
-const WAITING_FOR: Record<CheckoutMode, string> = {
-  async: "Async checkout: the request waits for the critical path only. Everything else is queued for later.",
-  sync: "Sync checkout: the spinner pays for every slow dependency, one after another (latency stacking).",
-  "sync-parallel":
-    "Sync-parallel checkout: the side effects run at once, and the spinner waits for the slowest.",
-};
-
 export function CheckoutProgress({ mode, startedAt, order, live }: Props) {
   const now = useNow(true);
   const stepOf = (name: StepName) => order?.steps.find((step) => step.name === name);
@@ -58,7 +51,9 @@ export function CheckoutProgress({ mode, startedAt, order, live }: Props) {
           </p>
         </div>
       </div>
-      <p className="hint">{WAITING_FOR[mode]}</p>
+      <p className="hint">
+        {MODES[mode].label} checkout: {MODES[mode].explains}
+      </p>
       {!live && (
         <p className="hint">
           Live step updates are not available right now; the order page will show every step.

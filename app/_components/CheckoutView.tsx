@@ -12,6 +12,7 @@ import { type CheckoutMode, type OrderView, placeOrderInput } from "@/server/con
 import { clearCart } from "../_lib/cart";
 import { formatPrice, sentence } from "../_lib/format";
 import { forgetIdempotencyKey, idempotencyKeyFor } from "../_lib/idempotency";
+import { refusedAtCheckout } from "../_lib/labels";
 import { MODES, useCheckoutMode } from "../_lib/mode";
 import { connectOrderSocket, newerOrder, watchCheckout } from "../_lib/realtime";
 import { type ApiProblem, describeProblem, useTRPC } from "../_lib/trpc";
@@ -39,6 +40,19 @@ function serverFieldErrors(problem: ApiProblem): { fields: FieldErrors; other: s
   return { fields, other };
 }
 
+/** A checkout that ended with a cancelled order (fraud screening said no while the request waited). */
+function rejection(order: OrderView): ApiProblem {
+  return {
+    message: `${order.failureReason ?? "Fraud screening rejected the order"}. Nothing was charged and the stock went back on the shelf.`,
+    appCode: null,
+    orderId: order.id,
+    fieldErrors: {},
+    formErrors: [],
+    noAnswer: false,
+    notFound: false,
+  };
+}
+
 interface Watching {
   mode: CheckoutMode;
   startedAt: number;
@@ -56,6 +70,8 @@ export function CheckoutView() {
   const [email, setEmail] = useState("");
   const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
   const [problem, setProblem] = useState<ApiProblem | null>(null);
+  /** The problem is fraud screening's verdict, not a failure. */
+  const [rejected, setRejected] = useState(false);
   const [watching, setWatching] = useState<Watching | null>(null);
   const [placed, setPlaced] = useState(false);
   const submitting = useRef(false);
@@ -83,6 +99,7 @@ export function CheckoutView() {
     submitting.current = true;
     setFieldErrors({});
     setProblem(null);
+    setRejected(false);
 
     const request = {
       items: lines.map((line) => ({ productId: line.productId, quantity: line.quantity })),
@@ -116,6 +133,15 @@ export function CheckoutView() {
       void queryClient.invalidateQueries(trpc.product.list.queryFilter());
       forgetIdempotencyKey();
       queryClient.setQueryData(trpc.order.byId.queryKey({ orderId: order.id }), order);
+      if (refusedAtCheckout(order)) {
+        // A checkout that waited for fraud screening heard its "no" before answering: the shopper is
+        // told here, as for any other refused checkout, and the cart stays as it was.
+        setProblem(rejection(order));
+        setRejected(true);
+        setWatching(null);
+        submitting.current = false;
+        return;
+      }
       setPlaced(true);
       clearCart();
       router.push(`/orders/${order.id}`);
@@ -183,14 +209,14 @@ export function CheckoutView() {
             value={email}
             disabled={busy}
             error={fieldErrors.email}
-            hint="For the receipt. It is sent by a background step, exactly once."
+            hint="For the receipt. It is sent by a side-effect step, exactly once."
             onChange={edit("email", setEmail)}
           />
           <p className="checkout-mode-note">
             Checkout mode: <strong>{MODES[mode].label}</strong>
             <span className="muted"> (change it in the bar at the top)</span>
           </p>
-          {problem && <ProblemNotice problem={problem} mode={mode} />}
+          {problem && <ProblemNotice problem={problem} mode={mode} rejected={rejected} />}
           <button type="submit" className="button button-primary button-large" disabled={busy}>
             {busy ? "Purchasing…" : `Purchase · ${formatPrice(totalCents)}`}
           </button>

@@ -6,7 +6,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { orderIdInput } from "@/server/contract";
 import { formatDuration, formatPrice, sentence } from "../_lib/format";
-import { ORDER_STATUS_NOTES } from "../_lib/labels";
+import { orderHeadline, statusNote } from "../_lib/labels";
 import { MODES } from "../_lib/mode";
 import { answerOf, isMoving, isParked, TIMINGS, timeToAnswer, timeToDone } from "../_lib/order-timing";
 import { describeProblem, useTRPC } from "../_lib/trpc";
@@ -65,11 +65,7 @@ function LoadedOrder({ orderId }: { orderId: string }) {
         <div>
           <p className="eyebrow">Order {order.id.slice(0, 8)}</p>
           <h1 id="order-title" className="page-title">
-            {order.status === "failed"
-              ? "This order did not go through"
-              : order.status === "cancelled"
-                ? "This order was cancelled"
-                : `Thank you, ${order.customer.name}`}
+            {orderHeadline(order)}
           </h1>
           <p className="muted">Placed {placedAt.format(new Date(order.createdAt))}</p>
         </div>
@@ -80,7 +76,7 @@ function LoadedOrder({ orderId }: { orderId: string }) {
           </span>
         </section>
       </header>
-      <p className="status-note">{ORDER_STATUS_NOTES[order.status]}</p>
+      <p className="status-note">{statusNote(order)}</p>
       {order.failureReason && (
         <div className="notice notice-error" role="alert">
           <p className="notice-title">What went wrong</p>

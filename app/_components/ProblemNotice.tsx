@@ -14,10 +14,19 @@ const TITLES: Partial<Record<AppErrorCode, string>> = {
   IDEMPOTENCY_CONFLICT: "This checkout was already used",
 };
 
-export function ProblemNotice({ problem, mode }: { problem: ApiProblem; mode: CheckoutMode }) {
+interface Props {
+  problem: ApiProblem;
+  mode: CheckoutMode;
+  /** Fraud screening said no while the checkout waited for it (a verdict, not a failure). */
+  rejected?: boolean;
+}
+
+export function ProblemNotice({ problem, mode, rejected = false }: Props) {
   const title = problem.noAnswer
     ? "No answer from the shop"
-    : ((problem.appCode && TITLES[problem.appCode]) ?? "Your order was not placed");
+    : rejected
+      ? "Fraud screening declined this order"
+      : ((problem.appCode && TITLES[problem.appCode]) ?? "Your order was not placed");
   return (
     <div className="notice notice-error" role="alert">
       <p className="notice-title">{title}</p>
@@ -38,6 +47,12 @@ export function ProblemNotice({ problem, mode }: { problem: ApiProblem; mode: Ch
         <p className="hint">
           That is temporal coupling: a synchronous checkout fails when any dependency fails. In async mode the
           same step would have been retried in the background while your order stood.
+        </p>
+      )}
+      {rejected && (
+        <p className="hint">
+          A synchronous checkout hears the verdict before it answers, so you learn it here. In async mode the
+          order would have been confirmed at once, and cancelled a moment later on its order page.
         </p>
       )}
       {problem.noAnswer && (

@@ -1,5 +1,5 @@
 // Words for statuses, shared by the checkout progress list and the order page.
-import type { OrderStatus, StepStatus } from "@/server/contract";
+import { MODES, type OrderStatus, type OrderView, type StepStatus } from "@/server/contract";
 
 export const STEP_STATUS_LABELS: Record<StepStatus, string> = {
   pending: "Waiting",
@@ -31,15 +31,39 @@ export const ORDER_STATUS_COUNTED: Record<OrderStatus, string> = {
   needs_attention: "needing attention",
 };
 
-/** One line under the status badge: what this status means for the shopper. */
-export const ORDER_STATUS_NOTES: Record<OrderStatus, string> = {
+/** The checkout said no: it failed, or (in a mode that waits for the side effects) fraud screening
+ * rejected the order before the request answered. Either way the shopper never had a confirmed order. */
+export function refusedAtCheckout(order: Pick<OrderView, "status" | "mode">): boolean {
+  return order.status === "failed" || (order.status === "cancelled" && MODES[order.mode].waitsForSideEffects);
+}
+
+/** The order page's headline. */
+export function orderHeadline(order: Pick<OrderView, "status" | "mode" | "customer">): string {
+  if (refusedAtCheckout(order)) return "This order did not go through";
+  if (order.status === "cancelled") return "This order was cancelled";
+  return `Thank you, ${order.customer.name}`;
+}
+
+const STATUS_NOTES: Record<OrderStatus, string> = {
   pending: "The critical path is still running: stock, payment, confirmation.",
   placed:
     "Your order is confirmed. The remaining work finishes in the background and appears below as it happens.",
   completed: "Everything is done: screened, receipt sent, payment captured and shipment booked.",
   cancelled:
-    "Fraud screening rejected the order after it was placed, so the payment hold was voided and the stock released.",
+    "Fraud screening rejected the order after you had your confirmation, so the payment hold was voided and the stock released. Nothing was charged.",
   failed: "The checkout could not finish. Nothing was charged and the stock went back on the shelf.",
   needs_attention:
     "A background step keeps failing and is parked for a human to look at. Your order stands; nothing is lost.",
 };
+
+/** One line under the status badge: what this status means for the shopper, in this order's mode. */
+export function statusNote(order: Pick<OrderView, "status" | "mode">): string {
+  if (!MODES[order.mode].waitsForSideEffects) return STATUS_NOTES[order.status];
+  if (order.status === "placed") {
+    return "The checkout is still running the side effects; the answer comes when the last one has finished.";
+  }
+  if (order.status === "cancelled") {
+    return "Fraud screening rejected the order before the checkout answered, so it was never confirmed: the payment hold was voided and the stock released. Nothing was charged.";
+  }
+  return STATUS_NOTES[order.status];
+}
