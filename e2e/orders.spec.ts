@@ -40,7 +40,7 @@ test("orders placed in each mode compare time to answer with time to done", asyn
   for (const { id } of placed) {
     const row = page.getByRole("row", { name: `Order ${id}` });
     await expect(row.getByRole("link", { name: id.slice(0, 8) })).toHaveAttribute("href", `/orders/${id}`);
-    await expect(row.getByText("Completed")).toBeVisible({ timeout: 15_000 });
+    await expect(row.getByText("Completed").filter({ visible: true })).toBeVisible({ timeout: 15_000 });
   }
 
   for (const { id, mode } of placed) {

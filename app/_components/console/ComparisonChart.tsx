@@ -16,19 +16,44 @@ import {
   timeToAnswer,
   timeToDone,
 } from "../../_lib/order-timing";
+import { useElementWidth } from "../../_lib/useElementWidth";
 
 const ORDERS_PER_MODE = 6;
 
-const WIDTH = 960;
-const LABEL_X = 0;
-const PLOT_X = 150;
-const PLOT_WIDTH = 610;
-const VALUE_X = PLOT_X + PLOT_WIDTH + 14;
+/** Where everything goes at a given width (in CSS pixels: the SVG is drawn 1:1). Wide: labels left of
+ * the bars, numbers right of them. Compact (a phone): each row's label and numbers on a line above its
+ * bars, which then take the whole width. */
+interface Layout {
+  width: number;
+  compact: boolean;
+  plotX: number;
+  plotWidth: number;
+  maxTicks: number;
+  medianRow: number;
+  orderRow: number;
+}
+
+const DEFAULT_WIDTH = 960;
+const COMPACT_BELOW = 600;
 const AXIS_HEIGHT = 26;
 const GROUP_HEAD = 30;
-const MEDIAN_ROW = 34;
-const ORDER_ROW = 25;
 const GROUP_GAP = 16;
+
+function layoutFor(width: number): Layout {
+  if (width < COMPACT_BELOW) {
+    return { width, compact: true, plotX: 0, plotWidth: width - 2, maxTicks: 4, medianRow: 46, orderRow: 38 };
+  }
+  const plotX = 150;
+  return {
+    width,
+    compact: false,
+    plotX,
+    plotWidth: width - plotX - 200,
+    maxTicks: 6,
+    medianRow: 34,
+    orderRow: 25,
+  };
+}
 
 interface Row {
   key: string;
@@ -119,8 +144,8 @@ function axisSpan(rows: readonly Row[]): number {
 }
 
 /** Two slanted strokes across the end of a bar the axis cut short. */
-function cutMark(barY: number, bar: number): string {
-  const end = PLOT_X + PLOT_WIDTH;
+function cutMark(layout: Layout, barY: number, bar: number): string {
+  const end = layout.plotX + layout.plotWidth;
   return `M${end - 10},${barY + bar + 1} l5,${-bar - 2} M${end - 5},${barY + bar + 1} l5,${-bar - 2}`;
 }
 
@@ -131,20 +156,26 @@ function valueText(row: Row): string {
 }
 
 export function ComparisonChart({ orders, now }: { orders: readonly OrderView[]; now: number }) {
+  const [frame, measured] = useElementWidth<HTMLDivElement>();
+  const layout = layoutFor(measured ?? DEFAULT_WIDTH);
+  const { plotX, plotWidth, compact } = layout;
   const groups = groupsByMode(orders, now);
-  const ticks = niceTicks(axisSpan(groups.flatMap((group) => group.rows)));
+  const ticks = niceTicks(axisSpan(groups.flatMap((group) => group.rows)), layout.maxTicks);
   const domain = ticks.at(-1) ?? 1;
-  const x = (ms: number) => PLOT_X + (Math.min(ms, domain) / domain) * PLOT_WIDTH;
+  const x = (ms: number) => plotX + (Math.min(ms, domain) / domain) * plotWidth;
   const cut = (ms: number) => ms > domain;
+  const rowHeight = (row: Row) => (row.median ? layout.medianRow : layout.orderRow);
 
   let y = AXIS_HEIGHT + 6;
   const laidOut = groups.map((group, index) => {
     const top = y + (index > 0 ? GROUP_GAP : 0);
-    const rows = group.rows.map((row, rowIndex) => ({
-      row,
-      y: top + GROUP_HEAD + (rowIndex === 0 ? 0 : MEDIAN_ROW + (rowIndex - 1) * ORDER_ROW),
-    }));
-    y = top + GROUP_HEAD + MEDIAN_ROW + (group.rows.length - 1) * ORDER_ROW;
+    let rowY = top + GROUP_HEAD;
+    const rows = group.rows.map((row) => {
+      const placed = { row, y: rowY };
+      rowY += rowHeight(row);
+      return placed;
+    });
+    y = rowY;
     return { group, top, rows };
   });
   const height = y + 8;
@@ -154,91 +185,106 @@ export function ComparisonChart({ orders, now }: { orders: readonly OrderView[];
     .join("; ");
 
   return (
-    <svg
-      className="cmp-chart"
-      viewBox={`0 0 ${WIDTH} ${height}`}
-      role="img"
-      aria-label={`Median ${TIMINGS.answer.label.toLowerCase()} · ${TIMINGS.done.label.toLowerCase()} per mode. ${summary}`}
-    >
-      {ticks.map((tick) => (
-        <g key={tick}>
-          <line className="cmp-grid" x1={x(tick)} x2={x(tick)} y1={AXIS_HEIGHT - 4} y2={height - 4} />
-          <text
-            className="cmp-tick"
-            x={x(tick)}
-            y={AXIS_HEIGHT - 10}
-            textAnchor={tick === 0 ? "start" : "middle"}
-          >
-            {formatTick(tick)}
-          </text>
-        </g>
-      ))}
-      {laidOut.map(({ group, top, rows }) => (
-        <g key={group.mode} className="cmp-group" data-mode={group.mode}>
-          <text className="cmp-group-title" x={LABEL_X} y={top + 19}>
-            {MODES[group.mode].label}
-            <tspan className="cmp-group-count" dx={8}>
-              {group.count} {group.count === 1 ? "order" : "orders"} · median of {group.completed} completed
-            </tspan>
-          </text>
-          <line className="cmp-group-rule" x1={LABEL_X} x2={WIDTH} y1={top + 26} y2={top + 26} />
-          {rows.map(({ row, y: rowY }) => {
-            const bar = row.median ? 11 : 8;
-            const gap = row.median ? 3 : 2;
-            const middle = rowY + (row.median ? MEDIAN_ROW : ORDER_ROW) / 2;
-            const answerY = middle - bar - gap / 2;
-            const doneY = middle + gap / 2;
-            const doneMs = row.done ?? row.elapsed;
-            return (
-              <g key={row.key} className="cmp-row" data-median={row.median || undefined}>
-                <title>{row.title}</title>
-                <text className="cmp-label" x={PLOT_X - 12} y={middle + 4} textAnchor="end">
-                  {row.label}
-                </text>
-                {row.answer !== null && (
-                  <rect
-                    className="cmp-bar cmp-bar-answer"
-                    x={PLOT_X}
-                    y={answerY}
-                    width={Math.max(2, x(row.answer) - PLOT_X)}
-                    height={bar}
-                    rx={2}
-                  />
-                )}
-                {row.failed && (
-                  <text className="cmp-failed" x={PLOT_X + 4} y={answerY + bar - 1}>
-                    checkout failed
+    <div ref={frame} className="cmp-frame">
+      <svg
+        className="cmp-chart"
+        width={layout.width}
+        height={height}
+        viewBox={`0 0 ${layout.width} ${height}`}
+        role="img"
+        aria-label={`Median ${TIMINGS.answer.label.toLowerCase()} · ${TIMINGS.done.label.toLowerCase()} per mode. ${summary}`}
+      >
+        {ticks.map((tick) => (
+          <g key={tick}>
+            <line className="cmp-grid" x1={x(tick)} x2={x(tick)} y1={AXIS_HEIGHT - 4} y2={height - 4} />
+            <text
+              className="cmp-tick"
+              x={x(tick)}
+              y={AXIS_HEIGHT - 10}
+              textAnchor={tick === 0 ? "start" : tick === domain && compact ? "end" : "middle"}
+            >
+              {formatTick(tick)}
+            </text>
+          </g>
+        ))}
+        {laidOut.map(({ group, top, rows }) => (
+          <g key={group.mode} className="cmp-group" data-mode={group.mode}>
+            <text className="cmp-group-title" x={0} y={top + 19}>
+              {MODES[group.mode].label}
+              <tspan className="cmp-group-count" dx={8}>
+                {group.count} {group.count === 1 ? "order" : "orders"} · median of {group.completed} completed
+              </tspan>
+            </text>
+            <line className="cmp-group-rule" x1={0} x2={layout.width} y1={top + 26} y2={top + 26} />
+            {rows.map(({ row, y: rowY }) => {
+              const bar = row.median ? (compact ? 9 : 11) : compact ? 7 : 8;
+              const gap = row.median ? 3 : 2;
+              // Compact: a line of text, then the bars under it. Wide: the bars centred in the row.
+              const textY = compact ? rowY + 13 : rowY + rowHeight(row) / 2 + 4;
+              const answerY = compact ? rowY + 19 : rowY + rowHeight(row) / 2 - bar - gap / 2;
+              const doneY = answerY + bar + gap;
+              const doneMs = row.done ?? row.elapsed;
+              return (
+                <g key={row.key} className="cmp-row" data-median={row.median || undefined}>
+                  <title>{row.title}</title>
+                  <text
+                    className="cmp-label"
+                    x={compact ? 0 : plotX - 12}
+                    y={textY}
+                    textAnchor={compact ? "start" : "end"}
+                  >
+                    {row.label}
                   </text>
-                )}
-                {doneMs !== null && (
-                  <rect
-                    className="cmp-bar cmp-bar-done"
-                    data-in-progress={row.done === null || undefined}
-                    x={PLOT_X}
-                    y={doneY}
-                    width={Math.max(2, x(doneMs) - PLOT_X)}
-                    height={bar}
-                    rx={2}
-                  />
-                )}
-                {(
-                  [
-                    ["answer", row.answer, answerY],
-                    ["done", doneMs, doneY],
-                  ] as const
-                ).map(([name, ms, barY]) =>
-                  ms !== null && cut(ms) ? (
-                    <path key={name} className="cmp-cut" d={cutMark(barY, bar)} />
-                  ) : null,
-                )}
-                <text className="cmp-value" x={VALUE_X} y={middle + 4}>
-                  {valueText(row)}
-                </text>
-              </g>
-            );
-          })}
-        </g>
-      ))}
-    </svg>
+                  {row.answer !== null && (
+                    <rect
+                      className="cmp-bar cmp-bar-answer"
+                      x={plotX}
+                      y={answerY}
+                      width={Math.max(2, x(row.answer) - plotX)}
+                      height={bar}
+                      rx={2}
+                    />
+                  )}
+                  {row.failed && (
+                    <text className="cmp-failed" x={plotX + 4} y={answerY + bar - 1}>
+                      checkout failed
+                    </text>
+                  )}
+                  {doneMs !== null && (
+                    <rect
+                      className="cmp-bar cmp-bar-done"
+                      data-in-progress={row.done === null || undefined}
+                      x={plotX}
+                      y={doneY}
+                      width={Math.max(2, x(doneMs) - plotX)}
+                      height={bar}
+                      rx={2}
+                    />
+                  )}
+                  {(
+                    [
+                      ["answer", row.answer, answerY],
+                      ["done", doneMs, doneY],
+                    ] as const
+                  ).map(([name, ms, barY]) =>
+                    ms !== null && cut(ms) ? (
+                      <path key={name} className="cmp-cut" d={cutMark(layout, barY, bar)} />
+                    ) : null,
+                  )}
+                  <text
+                    className="cmp-value"
+                    x={compact ? layout.width : plotX + plotWidth + 14}
+                    y={textY}
+                    textAnchor={compact ? "end" : "start"}
+                  >
+                    {valueText(row)}
+                  </text>
+                </g>
+              );
+            })}
+          </g>
+        ))}
+      </svg>
+    </div>
   );
 }

@@ -92,7 +92,7 @@ export function DeadLetters() {
         </div>
       ) : (
         <div className="table-scroll">
-          <table className="console-table dead-letter-table">
+          <table className="console-table dead-letter-table stack-on-phone">
             <thead>
               <tr>
                 <th scope="col">Step</th>
@@ -116,7 +116,7 @@ export function DeadLetters() {
                       queue <code>{letter.queue}</code>
                     </span>
                   </th>
-                  <td>
+                  <td data-label="Order">
                     {letter.orderId ? (
                       <Link
                         href={`/orders/${letter.orderId}`}
@@ -129,12 +129,16 @@ export function DeadLetters() {
                       <span className="muted">unknown</span>
                     )}
                   </td>
-                  <td className="dead-letter-error">{letter.error}</td>
-                  <td className="num tabular">
+                  <td className="dead-letter-error stack-wide" data-label="Last error">
+                    {letter.error}
+                  </td>
+                  <td className="num tabular" data-label="Attempts">
                     {letter.attempts}/{letter.maxAttempts}
                   </td>
-                  <td className="tabular nowrap">{letter.failedAt ? formatClock(letter.failedAt) : "–"}</td>
-                  <td>
+                  <td className="tabular nowrap" data-label="Failed at">
+                    {letter.failedAt ? formatClock(letter.failedAt) : "–"}
+                  </td>
+                  <td className="stack-wide">
                     <div className="row-actions">
                       <button
                         type="button"

@@ -36,6 +36,16 @@ const NUMBER_KNOBS: Record<NumberKnobName, NumberKnobSpec> = {
   capacity: { label: "capacity", min: 1, max: 1000, step: 1, scale: 1 },
 };
 
+/** The table's columns after the service, in order; on a phone each cell carries its title itself. */
+const KNOB_COLUMNS = ["latencyMs", "jitterMs", "failureRate", "down", "capacity"] as const;
+const COLUMN_TITLES: Record<(typeof KNOB_COLUMNS)[number], string> = {
+  latencyMs: "Latency (ms)",
+  jitterMs: "Jitter (ms)",
+  failureRate: "Failure rate (%)",
+  down: "Down",
+  capacity: "Capacity",
+};
+
 /** The steps that call each service, so a row says what it slows down. */
 function stepsUsing(service: ServiceName) {
   return STEP_NAMES.filter((name) => STEPS[name].service === service).map((name) => STEPS[name]);
@@ -159,15 +169,15 @@ export function FaultKnobs({ services, onChange }: Props) {
         and worker process obeys them at once. Changes apply to the next call.
       </p>
       <div className="table-scroll">
-        <table className="console-table knobs-table">
+        <table className="console-table knobs-table stack-on-phone">
           <thead>
             <tr>
               <th scope="col">Service</th>
-              <th scope="col">Latency (ms)</th>
-              <th scope="col">Jitter (ms)</th>
-              <th scope="col">Failure rate (%)</th>
-              <th scope="col">Down</th>
-              <th scope="col">Capacity</th>
+              {KNOB_COLUMNS.map((knob) => (
+                <th key={knob} scope="col">
+                  {COLUMN_TITLES[knob]}
+                </th>
+              ))}
             </tr>
           </thead>
           <tbody>
@@ -187,7 +197,7 @@ export function FaultKnobs({ services, onChange }: Props) {
                     </span>
                   </th>
                   {(["latencyMs", "jitterMs", "failureRate"] as const).map((knob) => (
-                    <td key={knob}>
+                    <td key={knob} data-label={COLUMN_TITLES[knob]}>
                       <NumberKnob
                         service={service}
                         knob={knob}
@@ -196,14 +206,14 @@ export function FaultKnobs({ services, onChange }: Props) {
                       />
                     </td>
                   ))}
-                  <td>
+                  <td data-label={COLUMN_TITLES.down}>
                     <DownSwitch
                       service={service}
                       down={knobs.down}
                       onCommit={(down) => set(service, { down })}
                     />
                   </td>
-                  <td>
+                  <td data-label={COLUMN_TITLES.capacity}>
                     <NumberKnob
                       service={service}
                       knob="capacity"

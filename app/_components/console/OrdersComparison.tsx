@@ -158,9 +158,7 @@ export function OrdersComparison() {
               and the rest finished in the background. Each group starts with its medians, then its most
               recent orders.
             </p>
-            <div className="table-scroll">
-              <ComparisonChart orders={orders} now={now} />
-            </div>
+            <ComparisonChart orders={orders} now={now} />
           </section>
 
           <section className="card console-section" aria-labelledby="orders-title">
@@ -170,10 +168,16 @@ export function OrdersComparison() {
                 <thead>
                   <tr>
                     <th scope="col">Order</th>
-                    <th scope="col">Placed</th>
-                    <th scope="col">Mode</th>
-                    <th scope="col">Status</th>
-                    <th scope="col" className="num">
+                    <th scope="col" className="orders-wide">
+                      Placed
+                    </th>
+                    <th scope="col" className="orders-wide">
+                      Mode
+                    </th>
+                    <th scope="col" className="orders-wide">
+                      Status
+                    </th>
+                    <th scope="col" className="num orders-wide">
                       Total
                     </th>
                     <th scope="col" className="num">
@@ -191,17 +195,25 @@ export function OrdersComparison() {
                         <Link href={`/orders/${order.id}`} className="order-id">
                           {order.id.slice(0, 8)}
                         </Link>
+                        {/* On a phone the mode and status columns fold in here (only one of the two
+                            is ever displayed, so nothing is read twice). */}
+                        <span className="orders-folded">
+                          <span className="mode-tag" data-mode={order.mode}>
+                            {MODES[order.mode].label}
+                          </span>
+                          <OrderStatusBadge status={order.status} />
+                        </span>
                       </th>
-                      <td className="tabular nowrap">{formatClock(order.createdAt, now)}</td>
-                      <td>
+                      <td className="tabular nowrap orders-wide">{formatClock(order.createdAt, now)}</td>
+                      <td className="orders-wide">
                         <span className="mode-tag" data-mode={order.mode}>
                           {MODES[order.mode].label}
                         </span>
                       </td>
-                      <td>
+                      <td className="orders-wide">
                         <OrderStatusBadge status={order.status} />
                       </td>
-                      <td className="num tabular">{formatPrice(order.totalCents)}</td>
+                      <td className="num tabular orders-wide">{formatPrice(order.totalCents)}</td>
                       <td className="num tabular" data-timing="answer">
                         {answerText(order)}
                       </td>

@@ -115,7 +115,7 @@ export function QueuesPanel() {
         </p>
       )}
       <div className="table-scroll">
-        <table className="console-table queues-table">
+        <table className="console-table queues-table stack-on-phone">
           <thead>
             <tr>
               <th scope="col">Queue</th>
@@ -150,20 +150,21 @@ export function QueuesPanel() {
                     <span className="knob-used-by">{STEPS[queue.name].label}</span>
                   )}
                 </th>
-                <td>
+                <td data-label="Backlog, last 30 s" className="stack-wide">
                   <Sparkline values={history[queue.name] ?? []} name={queue.name} />
                 </td>
                 {JOB_STATES.map((state) => (
                   <td
                     key={state}
                     className="num tabular"
+                    data-label={STATE_LABELS[state]}
                     data-state={state}
                     data-zero={queue.counts[state] === 0 || undefined}
                   >
                     {queue.counts[state]}
                   </td>
                 ))}
-                <td>
+                <td data-label="Consumers" className="stack-wide">
                   <div className="queue-consumers">
                     <span className="queue-state" data-paused={queue.paused || undefined}>
                       {queue.paused ? "Paused" : "Running"}
