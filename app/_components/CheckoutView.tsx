@@ -6,7 +6,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { type FormEvent, useRef, useState } from "react";
+import { type FormEvent, useEffect, useRef, useState } from "react";
 import { z } from "zod";
 import { type CheckoutMode, type OrderView, placeOrderInput } from "@/server/contract";
 import { clearCart } from "../_lib/cart";
@@ -21,7 +21,9 @@ import { CheckoutProgress } from "./CheckoutProgress";
 import { ProblemNotice } from "./ProblemNotice";
 import { TextField } from "./TextField";
 
-type Field = "name" | "email";
+/** The form's fields, in the order they appear. */
+const FIELDS = ["name", "email"] as const;
+type Field = (typeof FIELDS)[number];
 type FieldErrors = Partial<Record<Field, string>>;
 
 const customerSchema = placeOrderInput.shape.customer;
@@ -32,7 +34,7 @@ function serverFieldErrors(problem: ApiProblem): { fields: FieldErrors; other: s
   const other = [...problem.formErrors];
   for (const [key, messages] of Object.entries(problem.fieldErrors)) {
     for (const message of messages ?? []) {
-      const field = (["name", "email"] as const).find((candidate) => message.startsWith(candidate));
+      const field = FIELDS.find((candidate) => message.startsWith(candidate));
       if (key === "customer" && field && !fields[field]) fields[field] = sentence(message);
       else other.push(`${key}: ${message}`);
     }
@@ -75,8 +77,18 @@ export function CheckoutView() {
   const [watching, setWatching] = useState<Watching | null>(null);
   const [placed, setPlaced] = useState(false);
   const submitting = useRef(false);
+  const inputs = { name: useRef<HTMLInputElement>(null), email: useRef<HTMLInputElement>(null) };
+  /** Set when errors are shown: focus goes to the first field to fix, once it can take focus. */
+  const [focusFirstError, setFocusFirstError] = useState(false);
   const place = useMutation(trpc.order.place.mutationOptions());
   const busy = place.isPending || watching !== null || placed;
+
+  useEffect(() => {
+    if (!focusFirstError || busy) return;
+    const first = FIELDS.find((field) => fieldErrors[field]);
+    if (first) inputs[first].current?.focus();
+    setFocusFirstError(false);
+  });
 
   /** Typing in a field clears its error; the next Purchase validates again. */
   const edit = (field: Field, set: (value: string) => void) => (value: string) => {
@@ -94,6 +106,7 @@ export function CheckoutView() {
         name: issues.name?.[0] && sentence(issues.name[0]),
         email: issues.email?.[0] && sentence(issues.email[0]),
       });
+      setFocusFirstError(true);
       return;
     }
     submitting.current = true;
@@ -152,6 +165,7 @@ export function CheckoutView() {
       if (!described.noAnswer) forgetIdempotencyKey();
       const { fields, other } = serverFieldErrors(described);
       setFieldErrors(fields);
+      setFocusFirstError(true);
       setProblem({ ...described, formErrors: other });
       setWatching(null);
       submitting.current = false;
@@ -193,6 +207,8 @@ export function CheckoutView() {
         <form className="card form" onSubmit={purchase} noValidate aria-label="Checkout">
           <h2>Your details</h2>
           <TextField
+            ref={inputs.name}
+            required
             name="name"
             label="Name"
             autoComplete="name"
@@ -202,6 +218,8 @@ export function CheckoutView() {
             onChange={edit("name", setName)}
           />
           <TextField
+            ref={inputs.email}
+            required
             name="email"
             label="Email"
             type="email"

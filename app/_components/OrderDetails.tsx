@@ -70,7 +70,11 @@ function LoadedOrder({ orderId }: { orderId: string }) {
           <p className="muted">Placed {placedAt.format(new Date(order.createdAt))}</p>
         </div>
         <section className="order-status" aria-label="Order status">
-          <OrderStatusBadge status={order.status} />
+          {/* A live region: placed → completed, needs attention or cancelled is announced as it happens. */}
+          <span role="status" aria-atomic="true" className="order-status-now">
+            <span className="visually-hidden">Order status: </span>
+            <OrderStatusBadge status={order.status} />
+          </span>
           <span className="live-indicator" data-state={live} role="status">
             {LIVE_LABELS[live]}
           </span>

@@ -1,6 +1,8 @@
 // A labelled text input with its hint or its error underneath, wired for screen readers.
 "use client";
 
+import type { Ref } from "react";
+
 interface Props {
   name: string;
   label: string;
@@ -11,6 +13,9 @@ interface Props {
   type?: "text" | "email" | "password";
   autoComplete?: string;
   disabled?: boolean;
+  required?: boolean;
+  /** The input itself, so a form can move focus to the first field that needs fixing. */
+  ref?: Ref<HTMLInputElement>;
 }
 
 export function TextField({
@@ -23,6 +28,8 @@ export function TextField({
   type = "text",
   autoComplete,
   disabled,
+  required,
+  ref,
 }: Props) {
   const id = `field-${name}`;
   const noteId = `${id}-note`;
@@ -31,12 +38,14 @@ export function TextField({
     <div className="field">
       <label htmlFor={id}>{label}</label>
       <input
+        ref={ref}
         id={id}
         name={name}
         type={type}
         autoComplete={autoComplete}
         value={value}
         disabled={disabled}
+        required={required}
         aria-invalid={error ? true : undefined}
         aria-describedby={note ? noteId : undefined}
         onChange={(event) => onChange(event.target.value)}

@@ -81,7 +81,11 @@ export const placeOrderInput = z.object({
     }),
   customer: z.object({
     name: plainText("name").trim().min(1, "name is required").max(100, "name is too long"),
-    email: z.email("email is not a valid address").max(200),
+    email: z
+      .email({
+        error: (issue) => (issue.input === "" ? "email is required" : "email is not a valid address"),
+      })
+      .max(200),
   }),
   idempotencyKey: z
     .string()

@@ -32,30 +32,33 @@ export function PresetPicker({ current, applying, onApply }: Props) {
       </p>
       <ul className="preset-grid">
         {PRESET_NAMES.map((name) => (
-          <li key={name}>
-            <button
-              type="button"
-              className="preset"
-              aria-pressed={name === current}
-              aria-labelledby={`preset-${name}-label`}
-              aria-describedby={`preset-${name}-explains`}
-              disabled={applying !== null}
-              onClick={() => onApply(name)}
-            >
-              <span className="preset-head">
-                <span className="preset-label" id={`preset-${name}-label`}>
-                  {PRESETS[name].label}
-                </span>
-                {name === applying ? (
-                  <span className="preset-current">Applying…</span>
-                ) : (
-                  name === current && <span className="preset-current">Active</span>
-                )}
-              </span>
-              <span className="preset-explains" id={`preset-${name}-explains`}>
-                {PRESETS[name].explains}
-              </span>
-            </button>
+          // The whole card answers a click, but the button's name is just the scenario's visible label
+          // (its explanation describes it), so what a person sees is what a voice user can say.
+          <li key={name} className="preset" data-pressed={name === current}>
+            <span className="preset-head">
+              <button
+                type="button"
+                className="preset-button"
+                aria-pressed={name === current}
+                aria-describedby={`preset-${name}-explains`}
+                disabled={applying !== null}
+                onClick={() => onApply(name)}
+              >
+                {PRESETS[name].label}
+              </button>
+              {name === applying ? (
+                <span className="preset-current">Applying…</span>
+              ) : (
+                name === current && (
+                  <span className="preset-current" aria-hidden="true">
+                    Active
+                  </span>
+                )
+              )}
+            </span>
+            <span className="preset-explains" id={`preset-${name}-explains`}>
+              {PRESETS[name].explains}
+            </span>
           </li>
         ))}
       </ul>
