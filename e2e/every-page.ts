@@ -19,16 +19,26 @@ interface Seeded {
   product: SeededProduct;
   /** The async order's customer: its receipt is in the mailbox. */
   asyncEmail: string;
+  /** Another session's customer: their receipt is in the mailbox too. */
+  otherEmail: string;
   asyncOrderId: string;
   syncOrderId: string;
 }
 
-/** Orders of this page's session, and the product in its cart. */
+/** Orders of this page's session, the product in its cart, and an order of another session (its
+ * receipt is in the mailbox too, named but not linked). */
 export async function seedEveryPage(
   page: Page,
   shop: { email: (label: string) => string },
   product: SeededProduct,
 ): Promise<Seeded> {
+  const otherEmail = shop.email("every-page-other");
+  const other = await page.context().browser()?.newContext();
+  if (!other) throw new Error("no browser to open a second session in");
+  const otherPage = await other.newPage();
+  await otherPage.goto("/");
+  await placeByApi(otherPage, { product, email: otherEmail, mode: "sync" });
+  await other.close();
   await page.goto("/");
   const asyncEmail = shop.email("every-page-async");
   const asyncOrder = await placeByApi(page, { product, email: asyncEmail, mode: "async" });
@@ -39,7 +49,7 @@ export async function seedEveryPage(
     .getByRole("button", { name: "Add to cart" })
     .click();
   await expect(page.getByRole("link", { name: "Cart, 1 item" })).toBeVisible();
-  return { product, asyncEmail, asyncOrderId: asyncOrder.id, syncOrderId: syncOrder.id };
+  return { product, asyncEmail, otherEmail, asyncOrderId: asyncOrder.id, syncOrderId: syncOrder.id };
 }
 
 const header = (page: Page): Locator[] => [
@@ -50,7 +60,7 @@ const header = (page: Page): Locator[] => [
   page.getByRole("radio", { name: "Sync-parallel", exact: true }),
 ];
 
-export function everyPage({ product, asyncEmail, asyncOrderId, syncOrderId }: Seeded): AppPage[] {
+export function everyPage({ product, asyncEmail, otherEmail, asyncOrderId, syncOrderId }: Seeded): AppPage[] {
   return [
     {
       name: "shop",
@@ -136,6 +146,7 @@ export function everyPage({ product, asyncEmail, asyncOrderId, syncOrderId }: Se
         return [
           receipt.getByText(`Your receipt for order ${asyncOrderId.slice(0, 8)}`),
           receipt.getByRole("link", { name: `Order ${asyncOrderId.slice(0, 8)}` }),
+          page.getByRole("listitem", { name: `Email to ${otherEmail}` }).getByText("from another browser"),
           page.getByLabel("Filter by address or subject"),
         ];
       },

@@ -32,7 +32,9 @@ export function SiteHeader() {
           >
             Cart <span className="count-pill">{items}</span>
           </Link>
-          <Link href="/orders" aria-current={current("/orders")}>
+          {/* Not prefetched: /orders and /dev bring the developer pages' stylesheet, which a shop page
+              should not load for nothing. */}
+          <Link href="/orders" aria-current={current("/orders")} prefetch={false}>
             Orders
           </Link>
           <Link href="/dev" className="nav-dev" aria-current={current("/dev")} prefetch={false}>

@@ -3,7 +3,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { type CheckoutMode, checkoutModeSchema } from "@/server/contract";
+import { type CheckoutMode, checkoutModeSchema, SERVICE_NAMES, type Settings } from "@/server/contract";
 import { storedValue } from "./stored";
 import { useTRPC } from "./trpc";
 
@@ -26,5 +26,14 @@ export function useCheckoutMode(): CheckoutMode {
 }
 
 export const setCheckoutMode = choice.set;
+
+/** Nothing is slow and nothing fails (every knob at zero, as in "All fast"): then all three modes
+ * answer at once and look alike, which a shopper trying them should be told. */
+export function nothingToWaitFor(services: Settings["services"]): boolean {
+  return SERVICE_NAMES.every((name) => {
+    const knobs = services[name];
+    return knobs.latencyMs === 0 && knobs.jitterMs === 0 && knobs.failureRate === 0 && !knobs.down;
+  });
+}
 
 export { MODES } from "@/server/contract";

@@ -4,11 +4,11 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import Link from "next/link";
 import { QUEUE_ATTEMPTS, QUEUE_BACKOFF_MS, STEPS } from "@/server/contract";
 import { type DeadLetter, formatClock } from "../../_lib/console";
 import { formatTick } from "../../_lib/format";
 import { describeProblem, useTRPC } from "../../_lib/trpc";
+import { OrderRef } from "./OrderRef";
 import { QueryProblem } from "./QueryProblem";
 
 const REFRESH_MS = 2000;
@@ -118,13 +118,7 @@ export function DeadLetters() {
                   </th>
                   <td data-label="Order">
                     {letter.orderId ? (
-                      <Link
-                        href={`/orders/${letter.orderId}`}
-                        className="order-id"
-                        title="Opens only in the browser session that placed the order"
-                      >
-                        {letter.orderId.slice(0, 8)}
-                      </Link>
+                      <OrderRef orderId={letter.orderId} label={letter.orderId.slice(0, 8)} />
                     ) : (
                       <span className="muted">unknown</span>
                     )}

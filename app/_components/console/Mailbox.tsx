@@ -7,6 +7,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { formatClock } from "../../_lib/console";
 import { useTRPC } from "../../_lib/trpc";
+import { OrderRef } from "./OrderRef";
 import { QueryProblem } from "./QueryProblem";
 
 const REFRESH_MS = 2000;
@@ -107,9 +108,7 @@ export function Mailbox() {
                       <time className="tabular" dateTime={email.sentAt}>
                         {formatClock(email.sentAt)}
                       </time>
-                      <Link href={`/orders/${email.orderId}`} className="order-id">
-                        Order {email.orderId.slice(0, 8)}
-                      </Link>
+                      <OrderRef orderId={email.orderId} label={`Order ${email.orderId.slice(0, 8)}`} />
                     </span>
                   </div>
                   <pre id={bodyId} className="mail-body" hidden={!expanded}>

@@ -1,0 +1,23 @@
+// An order named on a developer page. One placed in this browser session links to its page (not
+// prefetched: the dev pages list many); another session's order does not open here, so it is plain
+// text that says whose it is, rather than a link to "Order not found".
+"use client";
+
+import Link from "next/link";
+import { useMyOrderIds } from "../../_lib/useMyOrderIds";
+
+export function OrderRef({ orderId, label }: { orderId: string; label: string }) {
+  const mine = useMyOrderIds();
+  if (mine.has(orderId)) {
+    return (
+      <Link href={`/orders/${orderId}`} className="order-id" prefetch={false}>
+        {label}
+      </Link>
+    );
+  }
+  return (
+    <span className="order-ref-foreign">
+      <span className="order-id">{label}</span> <span className="muted">· from another browser</span>
+    </span>
+  );
+}
