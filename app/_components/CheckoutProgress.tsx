@@ -13,6 +13,7 @@ import {
 } from "@/server/contract";
 import { formatDuration } from "../_lib/format";
 import { STEP_STATUS_LABELS } from "../_lib/labels";
+import { stepInFlight } from "../_lib/order-timing";
 import { useNow } from "../_lib/useNow";
 
 interface Props {
@@ -35,8 +36,7 @@ export function CheckoutProgress({ mode, startedAt, order, live }: Props) {
     if (!step) return live ? "Waiting" : "…";
     const label = STEP_STATUS_LABELS[step.status];
     if (!step.startedAt) return label;
-    const moving = step.status === "running" || step.status === "retrying";
-    const end = moving || !step.finishedAt ? now : Date.parse(step.finishedAt);
+    const end = stepInFlight(step) || !step.finishedAt ? now : Date.parse(step.finishedAt);
     return `${label} · ${formatDuration(Math.max(0, end - Date.parse(step.startedAt)))}`;
   };
 
