@@ -1,5 +1,5 @@
 // A synchronous checkout: the request itself runs the side effects and waits for them, either one
-// after another (latencies add up) or all at once (the slowest chain wins). Same steps as the workers run.
+// after another (latencies add up) or all at once (the longest chain wins). Same steps as the workers run.
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   FIRST_SIDE_EFFECTS,

@@ -2,7 +2,7 @@
 // Then the one branch this project is about: does the request wait for the side effects?
 //   async          → the confirmation writes outbox rows; the shopper gets an answer now.
 //   sync           → the request runs every side effect, one after another, then answers.
-//   sync-parallel  → the request runs them all at once and answers when the slowest is done.
+//   sync-parallel  → the request runs them all at once and answers when the longest chain is done.
 // Three statements on the happy path of an async checkout: reserve-and-create, the gateway's own
 // ledger, confirm-and-enqueue.
 import { createHash, randomUUID } from "node:crypto";
