@@ -199,7 +199,9 @@ async function withCapacity<T>(service: ServiceName, capacity: number, work: () 
   try {
     return await work();
   } finally {
-    if (admission === "held") await releaseSlot(service, token);
+    // Not awaited: the caller's answer does not wait for the slot to go back. This process's next
+    // Redis command is sent after it on the same connection, so it never finds its own slot taken.
+    if (admission === "held") void releaseSlot(service, token);
   }
 }
 
