@@ -18,7 +18,7 @@ const port = 3300;
 const base = `http://127.0.0.1:${port}`;
 const { BENCH_PRODUCT, benchEnv, benchServices, closeBench, prepareBench } = await import("./bench-env");
 const { SIDE_EFFECT_STEPS } = await import("../server/contract");
-const { findOrder, toOrderView } = await import("../server/orders/view");
+const { findOrderView } = await import("../server/orders/view");
 const env = { ...process.env, ...benchEnv, PORT: String(port), NODE_ENV: "production" as const };
 
 // Side effects take a few hundred ms, so their completions arrive while the page is open.
@@ -114,8 +114,7 @@ try {
       status: string;
       at: number;
     }[];
-    const record = await findOrder({ id: orderId });
-    const steps = record ? toOrderView(record).steps : [];
+    const steps = (await findOrderView({ id: orderId }))?.steps ?? [];
     for (const step of SIDE_EFFECT_STEPS) {
       const finishedAt = Date.parse(steps.find((row) => row.name === step)?.finishedAt ?? "");
       const mine = seen.filter((entry) => entry.step === step);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll } from "vitest";
 import { type PlaceOrderInput, PRESETS, type Settings } from "../server/contract";
 import { prisma } from "../server/db";
 import { replaceSettings } from "../server/downstream/settings";
-import { findOrder, toOrderView } from "../server/orders/view";
+import { findOrderView } from "../server/orders/view";
 import { closeQueues } from "../server/queues";
 import { closeRedis } from "../server/redis";
 import { apiHandlerOptions } from "../server/trpc/http";
@@ -87,9 +87,9 @@ export async function waitForOrder<T extends { status: string }>(
 /** A reader of the order as clients see it, by id or by the checkout's idempotency key. */
 export function readOrder(orderId: string, by: "id" | "idempotencyKey" = "id") {
   return async () => {
-    const record = await findOrder(by === "id" ? { id: orderId } : { idempotencyKey: orderId });
-    if (!record) throw new Error(`no order with ${by} ${orderId}`);
-    return toOrderView(record);
+    const order = await findOrderView(by === "id" ? { id: orderId } : { idempotencyKey: orderId });
+    if (!order) throw new Error(`no order with ${by} ${orderId}`);
+    return order;
   };
 }
 

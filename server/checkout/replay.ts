@@ -3,7 +3,7 @@
 // work the repeat waits a little, then says so: it never answers with an order that is not placed.
 import { setTimeout as sleep } from "node:timers/promises";
 import { config } from "../config";
-import { AppError, type OrderView } from "../contract";
+import { AppError, type OrderStatus, type OrderView, UNDONE_ORDER_STATUSES } from "../contract";
 import { findOrder, type OrderRecord, toOrderView } from "../orders/view";
 
 const REPLAY_POLL_MS = 50;
@@ -37,7 +37,7 @@ export async function replay(
 
 /** The first request has answered the shopper: confirmed, or failed. */
 function answered(order: OrderRecord): boolean {
-  return order.confirmedAt !== null || order.status === "failed" || order.status === "cancelled";
+  return order.confirmedAt !== null || UNDONE_ORDER_STATUSES.includes(order.status as OrderStatus);
 }
 
 function answerOf(order: OrderRecord): OrderView {

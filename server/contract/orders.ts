@@ -56,6 +56,11 @@ export const ORDER_STATUSES = [
 export const orderStatusSchema = z.enum(ORDER_STATUSES);
 export type OrderStatus = z.infer<typeof orderStatusSchema>;
 
+/** Placed and not final: side effects may still run, and the status settles from the steps. */
+export const LIVE_ORDER_STATUSES: readonly OrderStatus[] = ["placed", "needs_attention"];
+/** Undone by compensation (stock back, payment voided): final, nothing runs for it any more. */
+export const UNDONE_ORDER_STATUSES: readonly OrderStatus[] = ["cancelled", "failed"];
+
 /** Largest quantity of one product in one order: a shop limit, not a stock check. */
 export const MAX_QUANTITY = 20;
 export const MAX_LINES = 50;

@@ -5,6 +5,7 @@
 // (READ COMMITTED), so guards, settling and the returned view always see the latest committed steps.
 // The statement returns the order as it left it; that view is what the feed pushes.
 import {
+  LIVE_ORDER_STATUSES,
   type OrderStatus,
   type OrderView,
   QUEUED_MODES,
@@ -123,7 +124,7 @@ function stepsAfter(changes: Partial<Record<StepName, StepChange>>): Prisma.Sql 
  * placed, and stays. */
 function settledStatus(steps: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`CASE
-    WHEN o."status" NOT IN ('placed', 'needs_attention') THEN o."status"
+    WHEN o."status" <> ALL(${[...LIVE_ORDER_STATUSES]}::text[]) THEN o."status"
     WHEN NOT EXISTS (SELECT 1 FROM jsonb_each(${steps}) s WHERE s.value ->> 'status' <> ALL(${[...FINISHED]}::text[]))
       THEN 'completed'
     WHEN o."mode" = ANY(${[...QUEUED_MODES]}::text[])

@@ -4,13 +4,12 @@
 // meanwhile (the checkout confirming it, another compensation) wins, and the stock goes back exactly
 // once however many times this runs. Then the providers are asked to undo, with idempotency keys, so a
 // repeated compensation (a retried job) drives an undo that failed to completion and does nothing twice.
-import { type OrderStatus, STEP_NAMES, type StepName, type StepStatus } from "../contract";
+import { STEP_NAMES, type StepName, type StepStatus, UNDONE_ORDER_STATUSES } from "../contract";
 import { prisma } from "../db";
 import { callDownstream } from "../downstream/simulate";
 import { changeOrder, type StepChange } from "./change";
-import { findOrder, toOrderView } from "./view";
+import { findOrderView } from "./view";
 
-const FINAL_STATUSES: readonly OrderStatus[] = ["cancelled", "failed"];
 /** Steps that have not started: they will not, now. A running one finishes and records itself. */
 const NOT_STARTED: readonly StepStatus[] = ["pending", "retrying"];
 
@@ -26,9 +25,8 @@ export async function compensate(
   outcome: Outcome,
   also: Partial<Record<StepName, StepChange>> = {},
 ): Promise<boolean> {
-  const record = await findOrder({ id: orderId });
-  if (!record) throw new Error(`order ${orderId} does not exist`);
-  const order = toOrderView(record);
+  const order = await findOrderView({ id: orderId });
+  if (!order) throw new Error(`order ${orderId} does not exist`);
   const statusOf = (name: StepName) =>
     also[name]?.status ?? order.steps.find((step) => step.name === name)?.status;
   // Fulfillment may have captured the payment, and booked the shipment, before the checkout broke
@@ -37,7 +35,7 @@ export async function compensate(
   const authorized = isAuthorized(statusOf("payment"));
 
   let claimed = false;
-  if (!FINAL_STATUSES.includes(order.status)) {
+  if (!UNDONE_ORDER_STATUSES.includes(order.status)) {
     const now = new Date();
     const steps: Partial<Record<StepName, StepChange>> = Object.fromEntries(
       STEP_NAMES.map((name) => [name, { status: "skipped", finishedAt: now, onlyFrom: NOT_STARTED }]),

@@ -105,6 +105,12 @@ export function toOrderView(order: OrderRecord): OrderView {
   };
 }
 
+/** The order as clients see it, or null. */
+export async function findOrderView(where: Prisma.OrderWhereUniqueInput): Promise<OrderView | null> {
+  const record = await findOrder(where);
+  return record ? toOrderView(record) : null;
+}
+
 export async function findOrder(where: Prisma.OrderWhereUniqueInput): Promise<OrderRecord | null> {
   return prisma.order.findUnique({ where, select: orderViewSelect, relationLoadStrategy: "join" });
 }

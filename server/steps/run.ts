@@ -3,16 +3,18 @@
 // (one more statement). Safe to run again (BullMQ delivers at least once): a step that already
 // succeeded is not redone, and every downstream call carries an idempotency key.
 import {
+  LIVE_ORDER_STATUSES,
   QUEUED_MODES,
   SETTLED_STEP_STATUSES,
   type SideEffectStep,
   STEP_STATUSES,
   type StepStatus,
   stepsAfter,
+  UNDONE_ORDER_STATUSES,
 } from "../contract";
 import { changeOrder } from "../orders/change";
 import { compensate } from "../orders/compensate";
-import { findOrder, toOrderView } from "../orders/view";
+import { findOrderView } from "../orders/view";
 import { SIDE_EFFECTS } from "./index";
 
 export interface Attempt {
@@ -37,7 +39,7 @@ export type RunResult = "succeeded" | "rejected" | "already-done" | "skipped";
 
 export async function runStep(orderId: string, step: SideEffectStep, attempt: Attempt): Promise<RunResult> {
   const order = await changeOrder(orderId, {
-    when: { status: ["placed", "needs_attention"], step, stepStatus: RUNNABLE },
+    when: { status: LIVE_ORDER_STATUSES, step, stepStatus: RUNNABLE },
     steps: { [step]: { status: "running", attempts: attempt.number, startedAt: new Date(), error: null } },
   });
   if (!order) return notRun(orderId, step);
@@ -81,12 +83,11 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
 /** The claim did not apply: the step is done already, or the order was cancelled or failed meanwhile
  * (then the step is skipped), or the order does not exist. */
 async function notRun(orderId: string, step: SideEffectStep): Promise<RunResult> {
-  const record = await findOrder({ id: orderId });
-  if (!record) throw new OrderNotFoundError(`order ${orderId} does not exist`);
-  const order = toOrderView(record);
+  const order = await findOrderView({ id: orderId });
+  if (!order) throw new OrderNotFoundError(`order ${orderId} does not exist`);
   const status = order.steps.find((candidate) => candidate.name === step)?.status;
   if (status && DONE.includes(status)) return "already-done";
-  if (order.status === "cancelled" || order.status === "failed") {
+  if (UNDONE_ORDER_STATUSES.includes(order.status)) {
     await changeOrder(orderId, {
       steps: {
         [step]: { status: "skipped", finishedAt: new Date(), onlyFrom: ["pending", "retrying", "failed"] },
