@@ -10,7 +10,7 @@ export const benchEnv = {
 Object.assign(process.env, benchEnv);
 await migrate(benchEnv.DATABASE_URL);
 
-const { PRESETS, SERVICE_NAMES } = await import("../server/contract");
+const { DEFAULT_SHOP_CAPACITY, PRESETS, SERVICE_NAMES } = await import("../server/contract");
 const { prisma } = await import("../server/db");
 const { replaceSettings } = await import("../server/downstream/settings");
 const { closeRedis } = await import("../server/redis");
@@ -27,7 +27,7 @@ export function benchServices(latencies: Partial<Record<(typeof SERVICE_NAMES)[n
 }
 
 export async function prepareBench(services: typeof PRESETS.realistic.services): Promise<void> {
-  await replaceSettings({ defaultMode: "async", services });
+  await replaceSettings({ defaultMode: "async", services, shop: DEFAULT_SHOP_CAPACITY });
   await prisma.$executeRaw`TRUNCATE "Order", "DownstreamCall" CASCADE`;
   const product = {
     slug: BENCH_PRODUCT,

@@ -8,12 +8,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import next from "next";
+import { BUSY_RETRY_AFTER_S } from "./checkout/admission";
 import { config, exposureProblem, isLoopback } from "./config";
 import { prisma } from "./db";
 import { hostAllowed, isHttps } from "./edge";
 import { setPageSecurityHeaders, setSecurityHeaders } from "./headers";
 import { attachRealtime } from "./realtime/server";
 import { closeRedis } from "./redis";
+import { admitRequest, followRequestSlotKnob } from "./request-slots";
 import { newSession, readSession } from "./session";
 import { API_BASE_PATH, apiHandlerOptions } from "./trpc/http";
 
@@ -32,12 +34,23 @@ const handleApi = createHTTPHandler(apiHandlerOptions);
 
 await nextApp.prepare();
 
-const server = createServer((req, res) => {
+const stopFollowingSlots = followRequestSlotKnob();
+const BUSY_PAGE = `<!doctype html><title>Busy</title><p>Every request slot of the shop is taken. Please try again in a moment.</p>`;
+
+const server = createServer(async (req, res) => {
   const url = req.url ?? "/";
   setSecurityHeaders(res);
   if (!hostAllowed(req)) {
     res.writeHead(403, { "content-type": "text/plain; charset=utf-8" });
     res.end("This host name is not served here. Add its origin to ALLOWED_ORIGINS to allow it.\n");
+    return;
+  }
+  if (!(await admitRequest(req, res)) && !url.startsWith(API_BASE_PATH)) {
+    res.writeHead(503, {
+      "content-type": "text/html; charset=utf-8",
+      "retry-after": String(BUSY_RETRY_AFTER_S),
+    });
+    res.end(BUSY_PAGE);
     return;
   }
   if (url.startsWith(API_BASE_PATH)) return handleApi(req, res);
@@ -80,6 +93,7 @@ async function shutdown(signal: string) {
   console.info(`storefront web: ${signal}, finishing requests in flight`);
   // Stop taking connections, let requests in flight (a synchronous checkout takes seconds) answer,
   // then disconnect: a checkout cut off halfway would be left for the sweeper.
+  stopFollowingSlots();
   const drained = new Promise((resolve) => server.close(resolve));
   server.closeIdleConnections();
   await realtime.close();

@@ -1,20 +1,26 @@
 // Shared test fixtures: products of a test's own, fast downstream knobs, and a tRPC caller per
 // session (no HTTP, real Postgres and Redis).
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { afterAll, beforeAll } from "vitest";
-import { type PlaceOrderInput, PRESETS, type Settings } from "../server/contract";
+import { DEFAULT_SHOP_CAPACITY, type PlaceOrderInput, PRESETS, type Settings } from "../server/contract";
 import { prisma } from "../server/db";
 import { replaceSettings } from "../server/downstream/settings";
 import { findOrderView } from "../server/orders/view";
 import { closeQueues } from "../server/queues";
 import { closeRedis } from "../server/redis";
-import { apiHandlerOptions } from "../server/trpc/http";
+import { admitRequest } from "../server/request-slots";
+import { API_BASE_PATH, apiHandlerOptions } from "../server/trpc/http";
 import { contextForSession } from "../server/trpc/init";
 import { createCaller } from "../server/trpc/root";
 
-export const FAST_SETTINGS: Settings = { defaultMode: "async", services: PRESETS["all-fast"].services };
+export const FAST_SETTINGS: Settings = {
+  defaultMode: "async",
+  services: PRESETS["all-fast"].services,
+  shop: DEFAULT_SHOP_CAPACITY,
+};
 
 export async function makeServicesFast(): Promise<void> {
   await replaceSettings(FAST_SETTINGS);
@@ -105,7 +111,10 @@ export function stepOf(
 /** The API over real HTTP on a free port, served exactly as the web process serves it, for the
  * calling test file (listening before its tests, closed after them). `url()` is its /api/trpc. */
 export function serveApi(): { url: () => string } {
-  const server = createHTTPServer(apiHandlerOptions);
+  const handleApi = createHTTPHandler(apiHandlerOptions);
+  const server = createServer(async (req, res) => {
+    if ((await admitRequest(req, res)) || req.url?.startsWith(API_BASE_PATH)) handleApi(req, res);
+  });
   let url = "";
   beforeAll(async () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -10,6 +10,7 @@ import {
   type SideEffectStep,
   sideEffectJobSchema,
 } from "../server/contract";
+import { getSettings } from "../server/downstream/settings";
 import { errorReporter } from "../server/log";
 import { createRedis } from "../server/redis";
 import { OrderNotFoundError, recordDeadLetter, runStep } from "../server/steps/run";
@@ -23,9 +24,12 @@ export interface SideEffectWorkers {
   stop: () => Promise<void>;
 }
 
+/** How often the consumers knob is re-read: a change applies within this long. */
+const KNOB_REFRESH_MS = 1_000;
+
 export function startSideEffectWorkers(): SideEffectWorkers {
   const connections: Redis[] = [];
-  const workers = SIDE_EFFECT_STEPS.map((step) => {
+  const consumers = SIDE_EFFECT_STEPS.map((step) => {
     const connection = createRedis("blocking");
     connections.push(connection);
     const worker = new Worker<SideEffectJob, void, SideEffectStep>(
@@ -64,15 +68,33 @@ export function startSideEffectWorkers(): SideEffectWorkers {
     worker.on("failed", (job, error) => {
       if (job) void recordFailedJob(step, job, error.message).catch(errorReporter(`worker ${step}`));
     });
-    return worker;
+    return { step, worker };
   });
+  const workers = consumers.map(({ worker }) => worker);
+  const stopFollowing = followConsumersKnob(consumers);
   return {
     workers,
     stop: async () => {
+      stopFollowing();
       await Promise.all(workers.map((worker) => worker.close()));
       await Promise.all(connections.map((connection) => connection.quit().catch(() => {})));
     },
   };
+}
+
+/** Each queue's consumers in this process follow the knob in /dev (settings.shop.consumers), else
+ * WORKER_CONCURRENCY. BullMQ applies a new concurrency to its next fetches; jobs running stay. */
+function followConsumersKnob(consumers: { step: SideEffectStep; worker: SideEffectWorker }[]): () => void {
+  const refresh = async () => {
+    const knob = (await getSettings()).shop.consumers;
+    for (const { step, worker } of consumers) {
+      const wanted = knob[step] ?? config.WORKER_CONCURRENCY;
+      if (worker.concurrency !== wanted) worker.concurrency = wanted;
+    }
+  };
+  const timer = setInterval(() => void refresh().catch(errorReporter("consumers knob")), KNOB_REFRESH_MS);
+  void refresh().catch(errorReporter("consumers knob"));
+  return () => clearInterval(timer);
 }
 
 async function recordFailedJob(

@@ -4,43 +4,23 @@
 // every checkout queueing for a database connection and failing halfway.
 import { config } from "../config";
 import { AppError } from "../contract";
+import { Slots } from "../slots";
 
 /** Seconds a turned-away shopper (or script) should wait before trying again. */
 export const BUSY_RETRY_AFTER_S = 1;
 
-let running = 0;
-const waiting: (() => void)[] = [];
+const checkouts = new Slots(
+  () => config.CHECKOUT_SLOTS,
+  () => config.CHECKOUT_WAIT_MS,
+);
 
 export async function admitted<T>(work: () => Promise<T>): Promise<T> {
-  await acquire();
+  if (!(await checkouts.acquire())) {
+    throw new AppError("BUSY", "The shop is very busy right now. Nothing was charged; please try again.");
+  }
   try {
     return await work();
   } finally {
-    release();
+    checkouts.release();
   }
-}
-
-function acquire(): Promise<void> {
-  if (running < config.CHECKOUT_SLOTS) {
-    running++;
-    return Promise.resolve();
-  }
-  return new Promise((resolve, reject) => {
-    const admit = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      waiting.splice(waiting.indexOf(admit), 1);
-      reject(new AppError("BUSY", "The shop is very busy right now. Nothing was charged; please try again."));
-    }, config.CHECKOUT_WAIT_MS);
-    waiting.push(admit);
-  });
-}
-
-/** A finished checkout hands its slot straight to the longest waiter. */
-function release(): void {
-  const next = waiting.shift();
-  if (next) next();
-  else running--;
 }

@@ -1,7 +1,7 @@
 // Fault knobs of the simulated downstream services, shared by every process through Redis.
 import { z } from "zod";
 import { checkoutModeSchema } from "./orders";
-import { SERVICE_NAMES, type ServiceName } from "./steps";
+import { SERVICE_NAMES, type ServiceName, SIDE_EFFECT_STEPS, type SideEffectStep } from "./steps";
 
 /** Upper bound of the latency and jitter knobs: one call never takes longer than twice this. */
 export const MAX_LATENCY_MS = 10_000;
@@ -24,9 +24,42 @@ const servicesShape = Object.fromEntries(
   SERVICE_NAMES.map((name) => [name, serviceSettingsSchema]),
 ) as Record<ServiceName, typeof serviceSettingsSchema>;
 
+/** Most request slots the knob offers: far more than any experiment on one machine needs. */
+export const MAX_REQUEST_SLOTS = 1000;
+/** How long a request waits in line for a free request slot before it is refused (503). */
+export const REQUEST_SLOT_WAIT_MS = 5_000;
+export const MAX_CONSUMERS = 1000;
+
+const consumerCount = z.number().int().min(1).max(MAX_CONSUMERS).nullable();
+const consumersShape = Object.fromEntries(SIDE_EFFECT_STEPS.map((step) => [step, consumerCount])) as Record<
+  SideEffectStep,
+  typeof consumerCount
+>;
+
+/** The shop's own capacity (the services above are its dependencies): the Rush hour experiments' knobs. */
+export const shopCapacitySchema = z.object({
+  /** Requests the web process serves at once, like the thread pool of a thread-per-request server;
+   * the next ones wait up to REQUEST_SLOT_WAIT_MS. 0: no limit (Node's own way: one thread, any number
+   * of requests waiting on I/O). The developer tools never take a slot, so they can switch it off. */
+  requestSlots: z.number().int().min(0).max(MAX_REQUEST_SLOTS),
+  /** Jobs each worker process runs at once from each queue; null: its WORKER_CONCURRENCY. */
+  consumers: z.object(consumersShape),
+});
+export type ShopCapacity = z.infer<typeof shopCapacitySchema>;
+
+export const DEFAULT_SHOP_CAPACITY: ShopCapacity = {
+  requestSlots: 0,
+  consumers: Object.fromEntries(SIDE_EFFECT_STEPS.map((step) => [step, null])) as Record<
+    SideEffectStep,
+    number | null
+  >,
+};
+
 export const settingsSchema = z.object({
   defaultMode: checkoutModeSchema,
   services: z.object(servicesShape),
+  // Settings stored before these knobs existed read as the defaults.
+  shop: shopCapacitySchema.default(DEFAULT_SHOP_CAPACITY),
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -41,6 +74,13 @@ export const settingsPatchSchema = z
           ReturnType<typeof serviceSettingsSchema.partial>
         >,
       )
+      .partial()
+      .strict(),
+    shop: z
+      .object({
+        requestSlots: shopCapacitySchema.shape.requestSlots,
+        consumers: shopCapacitySchema.shape.consumers.partial().strict(),
+      })
       .partial()
       .strict(),
   })
@@ -63,6 +103,7 @@ export const REALISTIC_SETTINGS: Settings = {
     analytics: service(200, 50),
     shipping: service(1500, 300),
   },
+  shop: DEFAULT_SHOP_CAPACITY,
 };
 
 export function mergeSettings(current: Settings, patch: SettingsPatch): Settings {
@@ -70,7 +111,11 @@ export function mergeSettings(current: Settings, patch: SettingsPatch): Settings
   for (const name of SERVICE_NAMES) {
     services[name] = { ...services[name], ...patch.services?.[name] };
   }
-  return { defaultMode: patch.defaultMode ?? current.defaultMode, services };
+  const shop: ShopCapacity = {
+    requestSlots: patch.shop?.requestSlots ?? current.shop.requestSlots,
+    consumers: { ...current.shop.consumers, ...patch.shop?.consumers },
+  };
+  return { defaultMode: patch.defaultMode ?? current.defaultMode, services, shop };
 }
 
 function withServices(changes: Partial<Record<ServiceName, Partial<ServiceSettings>>>): Settings["services"] {

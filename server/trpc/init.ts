@@ -9,6 +9,7 @@ import { z } from "zod";
 import { AppError, type AppErrorCode, describeIssues } from "../contract";
 import { type DevToolsAccess, devToolsAccess } from "../devtools/access";
 import { crossSiteReason, isHttps } from "../edge";
+import { wasRefused } from "../request-slots";
 import { newSession, readSession } from "../session";
 
 export interface Context {
@@ -43,6 +44,9 @@ export function contextForSession(sessionId: string | null): Context {
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
 export function createContext({ req, res, info }: CreateHTTPContextOptions): Context {
+  if (wasRefused(req)) {
+    throw toTRPCError(new AppError("BUSY", "The shop is very busy right now. Please try again in a moment."));
+  }
   // (A GET of a mutation is refused by tRPC itself: 405.)
   if (info.type === "mutation" && req.method === "POST") {
     // Forms and other "simple" encodings can be sent by any site without a preflight: refuse them.
