@@ -10,12 +10,17 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import next from "next";
 import { config, exposureProblem, isLoopback } from "./config";
 import { prisma } from "./db";
+import { isJobsBoardPath, serveJobsBoard } from "./devtools/jobs-board";
+import { queueJobCounts } from "./devtools/queues";
 import { hostAllowed, isHttps } from "./edge";
 import { setPageSecurityHeaders, setSecurityHeaders } from "./headers";
+import { apiProcedures, isMetricsPath, serveMetrics, trackRequest } from "./metrics/http";
+import { readQueueJobsWith, startMetrics } from "./metrics/registry";
 import { attachRealtime } from "./realtime/server";
 import { closeRedis } from "./redis";
 import { newSession, readSession } from "./session";
 import { API_BASE_PATH, apiHandlerOptions } from "./trpc/http";
+import { appRouter } from "./trpc/root";
 
 const refusal = exposureProblem(config);
 if (refusal) {
@@ -32,7 +37,17 @@ const handleApi = createHTTPHandler(apiHandlerOptions);
 
 await nextApp.prepare();
 
+startMetrics("web");
+readQueueJobsWith(queueJobCounts);
+const tracking = {
+  apiBasePath: API_BASE_PATH,
+  procedures: apiProcedures(Object.keys(appRouter._def.procedures)),
+};
+
 const server = createServer((req, res) => {
+  // First: the request's arrival time and the in-flight count (anything added in front of the
+  // handlers, such as a pool of request slots, goes after this line so its wait is measured).
+  trackRequest(req, res, tracking);
   const url = req.url ?? "/";
   setSecurityHeaders(res);
   if (!hostAllowed(req)) {
@@ -44,6 +59,13 @@ const server = createServer((req, res) => {
   if (url === "/api/health") {
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
     return;
+  }
+  if (isMetricsPath(url)) return void serveMetrics(req, res, { proxied: config.TRUST_PROXY === "on" });
+  if (isJobsBoardPath(url)) {
+    return serveJobsBoard(req, res, () => {
+      setPageSecurityHeaders(req, res, dev);
+      void nextApp.render404(req, res);
+    });
   }
   setPageSecurityHeaders(req, res, dev);
   if (config.DEV_TOOLS !== "on" && /^\/(dev|mailbox)(\/|\?|$)/.test(url)) {
