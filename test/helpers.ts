@@ -1,18 +1,24 @@
 // Shared test fixtures: products of a test's own, fast downstream knobs, and a tRPC caller per
 // session (no HTTP, real Postgres and Redis).
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createHTTPServer } from "@trpc/server/adapters/standalone";
+import { createHTTPHandler, createHTTPServer } from "@trpc/server/adapters/standalone";
 import { afterAll, beforeAll } from "vitest";
+import { config } from "../server/config";
 import { type PlaceOrderInput, PRESETS, type Settings } from "../server/contract";
 import { prisma } from "../server/db";
+import { isJobsBoardPath, serveJobsBoard } from "../server/devtools/jobs-board";
+import { queueJobCounts } from "../server/devtools/queues";
 import { replaceSettings } from "../server/downstream/settings";
+import { apiProcedures, isMetricsPath, serveMetrics, trackRequest } from "../server/metrics/http";
+import { readQueueJobsWith, startMetrics } from "../server/metrics/registry";
 import { findOrderView } from "../server/orders/view";
 import { closeQueues } from "../server/queues";
 import { closeRedis } from "../server/redis";
-import { apiHandlerOptions } from "../server/trpc/http";
+import { API_BASE_PATH, apiHandlerOptions } from "../server/trpc/http";
 import { contextForSession } from "../server/trpc/init";
-import { createCaller } from "../server/trpc/root";
+import { appRouter, createCaller } from "../server/trpc/root";
 
 export const FAST_SETTINGS: Settings = { defaultMode: "async", services: PRESETS["all-fast"].services };
 
@@ -110,6 +116,35 @@ export function serveApi(): { url: () => string } {
   beforeAll(async () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/trpc`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  return { url: () => url };
+}
+
+/** The web process's own routes without Next.js, wired as server/main.ts wires them: request tracking
+ * first, then the API, /metrics and bull-board under /dev/jobs (a plain 404 stands in for Next's page).
+ * `url()` is the server's origin. */
+export function serveWebRoutes(): { url: () => string } {
+  const proxied = config.TRUST_PROXY === "on";
+  startMetrics("web");
+  readQueueJobsWith(queueJobCounts);
+  const handleApi = createHTTPHandler(apiHandlerOptions);
+  const tracking = {
+    apiBasePath: API_BASE_PATH,
+    procedures: apiProcedures(Object.keys(appRouter._def.procedures)),
+  };
+  const server = createServer((req, res) => {
+    trackRequest(req, res, tracking);
+    const path = req.url ?? "/";
+    if (path.startsWith(API_BASE_PATH)) return handleApi(req, res);
+    if (isMetricsPath(path)) return void serveMetrics(req, res, { proxied });
+    if (isJobsBoardPath(path)) return serveJobsBoard(req, res, () => res.writeHead(404).end("Not found"));
+    res.writeHead(404).end("Not found");
+  });
+  let url = "";
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(() => new Promise((resolve) => server.close(resolve)));
   return { url: () => url };

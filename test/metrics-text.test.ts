@@ -78,12 +78,14 @@ describe("parsePrometheusText", () => {
 
   it("accepts special values, timestamps, comments and blank lines", () => {
     const families = parsePrometheusText(
-      '# a comment\n\n# HELP x h\n# TYPE x gauge\nx{a="1",} +Inf 1700000000000\nx{a="2"} NaN\nx{a="3"} -1.5e3\n',
+      '# a comment\n\n# HELP x h\n# TYPE x gauge\nx{a="1",} +Inf 1700000000000\nx{a="2"} NaN\nx{a="3"} -1.5e3\nx{a="4"} Nan\n',
     );
     expect(families.x?.samples.map((sample) => sample.value)).toEqual([
       Number.POSITIVE_INFINITY,
       Number.NaN,
       -1500,
+      // prom-client's spelling; Prometheus reads it too.
+      Number.NaN,
     ]);
   });
 });

@@ -44,10 +44,12 @@ const SUFFIXES: Partial<Record<MetricType, readonly string[]>> = {
   summary: ["_sum", "_count", ""],
 };
 
+/** As Prometheus reads values (Go's ParseFloat): Inf and NaN in any case, so prom-client's "Nan" too. */
 function parseValue(text: string, line: number): number {
-  if (text === "+Inf" || text === "Inf") return Number.POSITIVE_INFINITY;
-  if (text === "-Inf") return Number.NEGATIVE_INFINITY;
-  if (text === "NaN") return Number.NaN;
+  const special = text.toLowerCase();
+  if (special === "+inf" || special === "inf") return Number.POSITIVE_INFINITY;
+  if (special === "-inf") return Number.NEGATIVE_INFINITY;
+  if (special === "nan") return Number.NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) {
     throw new PrometheusTextError(line, `not a number: ${JSON.stringify(text)}`);
   }
