@@ -6,6 +6,8 @@ import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SIDE_EFFECT_STEPS } from "../server/contract";
 import { prisma } from "../server/db";
+import { queueSummaries } from "../server/devtools/queues";
+import { updateSettings } from "../server/downstream/settings";
 import { METRIC_NAMES } from "../server/metrics/registry";
 import { scrapeAll } from "../server/metrics/scrape";
 import {
@@ -204,6 +206,51 @@ describe("/metrics", () => {
     expect(compensateLate?.settledAt).toBe(placed.settledAt);
     expect(await syncCompleted()).toBe(before + 1);
   });
+
+  it("splits BullMQ's active jobs into running and waiting for the provider, summed over worker processes", async () => {
+    const second = startWorkerProcess();
+    try {
+      await waitForOrder(
+        async () => ({ status: `${(await liveWorkers()).length} workers` }),
+        (listed) => listed.status === "2 workers",
+        30_000,
+      );
+      // One email at a time, slowly: of three receipts picked up, one runs and two wait for a slot.
+      await updateSettings({ services: { email: { capacity: 1, latencyMs: 1500 } } });
+      const product = await createProduct({ stock: 5 });
+      const orders = await Promise.all([1, 2, 3].map(() => callerFor().order.place(orderInput(product.id))));
+
+      // waitForOrder fails the test unless both views show the split within the time.
+      await waitForOrder(
+        async () => {
+          const email = (await queueSummaries()).find((queue) => queue.name === "email");
+          const gauge = (await scrapeWeb()).families;
+          const state = (name: string) =>
+            seriesSum(gauge, METRIC_NAMES.queueJobs, { queue: "email", state: name });
+          const seen = { summary: email?.active, gauge: [state("running"), state("waiting_for_provider")] };
+          return { status: JSON.stringify(seen) };
+        },
+        (seen) =>
+          seen.status === JSON.stringify({ summary: { running: 1, waitingForProvider: 2 }, gauge: [1, 2] }),
+        15_000,
+      );
+      await updateSettings({ services: { email: { latencyMs: 0 } } });
+      for (const order of orders) {
+        await waitForOrder(readOrder(order.id), (current) => current.status === "completed");
+      }
+      await waitForOrder(
+        async () => {
+          const email = (await queueSummaries()).find((queue) => queue.name === "email");
+          return { status: JSON.stringify({ waiting: email?.counts.waiting, ...email?.active }) };
+        },
+        (seen) => seen.status === JSON.stringify({ waiting: 0, running: 0, waitingForProvider: 0 }),
+        5_000,
+      );
+    } finally {
+      second.kill("SIGTERM");
+      await exitOf(second);
+    }
+  }, 60_000);
 
   it("refuses a scrape that names another host, even from this machine (DNS rebinding)", async () => {
     const { request } = await import("node:http");
