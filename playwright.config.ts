@@ -58,6 +58,8 @@ export default defineConfig({
       REDIS_PREFIX: redisPrefix,
       NODE_ENV: "production",
       NEXT_TELEMETRY_DISABLED: "1",
+      // A free port for the worker's metrics: the shop itself (`npm start`) may hold the default one.
+      WORKER_METRICS_PORT: "0",
     },
     url: `${baseURL}/api/health`,
     reuseExistingServer: false,

@@ -568,6 +568,8 @@ async function startStack(): Promise<{ bench: Bench; about: string }> {
     REDIS_URL: infra.redisUrl,
     REDIS_PREFIX: PREFIX,
     DEV_TOOLS: "on",
+    // The shop being measured may run beside one that holds the default metrics port.
+    WORKER_METRICS_PORT: "0",
   };
   const redis = new Redis(infra.redisUrl).on("error", () => {});
   cleanups.push(async () => {

@@ -64,6 +64,16 @@ const configSchema = z.object({
   /** Jobs one worker process runs at once, per side-effect queue. Side effects mostly wait on their
    * provider, so this is how many provider calls are in flight: see the README's "Keeping up". */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+  /** Prometheus metrics at GET /metrics, on the web port and on each worker's own port.
+   * follow-dev-tools (default): on exactly when DEV_TOOLS is. Whatever this says, a scrape from another
+   * machine must carry DEV_TOOLS_KEY (`Authorization: Bearer …`); without a key only this machine may
+   * scrape (see server/metrics/access.ts). */
+  METRICS: z.enum(["on", "off", "follow-dev-tools"]).default("follow-dev-tools"),
+  /** The worker process's metrics port. 0 picks a free one: run several workers on one machine that
+   * way; each registers its address in Redis and the web process finds them all. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Where the worker's metrics server listens. Loopback by default, like the web process. */
+  WORKER_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
 });
 
@@ -86,6 +96,11 @@ export function exposureProblem(settings: Config): string | null {
     "Set DEV_TOOLS_KEY to a secret of 16+ characters (entered once in /dev), or DEV_TOOLS=off, " +
     "or listen on 127.0.0.1."
   );
+}
+
+/** Whether /metrics is served at all (METRICS, or DEV_TOOLS when it follows them). */
+export function metricsEnabled(settings: Config): boolean {
+  return settings.METRICS === "follow-dev-tools" ? settings.DEV_TOOLS === "on" : settings.METRICS === "on";
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {

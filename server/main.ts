@@ -11,13 +11,18 @@ import next from "next";
 import { BUSY_RETRY_AFTER_S } from "./checkout/admission";
 import { config, exposureProblem, isLoopback } from "./config";
 import { prisma } from "./db";
+import { isJobsBoardPath, serveJobsBoard } from "./devtools/jobs-board";
+import { queueJobCounts } from "./devtools/queues";
 import { hostAllowed, isHttps } from "./edge";
 import { setPageSecurityHeaders, setSecurityHeaders } from "./headers";
+import { apiProcedures, isMetricsPath, serveMetrics, trackRequest } from "./metrics/http";
+import { readQueueJobsWith, startMetrics } from "./metrics/registry";
 import { attachRealtime } from "./realtime/server";
 import { closeRedis } from "./redis";
 import { admitRequest, followRequestSlotKnob } from "./request-slots";
 import { newSession, readSession } from "./session";
 import { API_BASE_PATH, apiHandlerOptions } from "./trpc/http";
+import { appRouter } from "./trpc/root";
 
 const refusal = exposureProblem(config);
 if (refusal) {
@@ -34,10 +39,20 @@ const handleApi = createHTTPHandler(apiHandlerOptions);
 
 await nextApp.prepare();
 
+startMetrics("web");
+readQueueJobsWith(queueJobCounts);
+const tracking = {
+  apiBasePath: API_BASE_PATH,
+  procedures: apiProcedures(Object.keys(appRouter._def.procedures)),
+};
+
 const stopFollowingSlots = followRequestSlotKnob();
 const BUSY_PAGE = `<!doctype html><title>Busy</title><p>Every request slot of the shop is taken. Please try again in a moment.</p>`;
 
 const server = createServer(async (req, res) => {
+  // First: the request's arrival time and the in-flight count (anything added in front of the
+  // handlers, such as the pool of request slots below, goes after this line so its wait is measured).
+  trackRequest(req, res, tracking);
   const url = req.url ?? "/";
   setSecurityHeaders(res);
   if (!hostAllowed(req)) {
@@ -57,6 +72,13 @@ const server = createServer(async (req, res) => {
   if (url === "/api/health") {
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
     return;
+  }
+  if (isMetricsPath(url)) return void serveMetrics(req, res, { proxied: config.TRUST_PROXY === "on" });
+  if (isJobsBoardPath(url)) {
+    return serveJobsBoard(req, res, () => {
+      setPageSecurityHeaders(req, res, dev);
+      void nextApp.render404(req, res);
+    });
   }
   setPageSecurityHeaders(req, res, dev);
   if (config.DEV_TOOLS !== "on" && /^\/(dev|mailbox)(\/|\?|$)/.test(url)) {

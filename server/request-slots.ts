@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { REQUEST_SLOT_WAIT_MS } from "./contract";
 import { getSettings } from "./downstream/settings";
+import { metrics } from "./metrics/registry";
 import { Slots } from "./slots";
 
 /** How often the knob is re-read: a change applies within this long, and no request waits on Redis. */
@@ -39,9 +40,14 @@ export function takesRequestSlot(url: string): boolean {
 export async function admitRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   if (!takesRequestSlot(req.url ?? "/")) return true;
   if (await requestSlots.acquire()) {
-    res.once("close", () => requestSlots.release());
+    metrics.requestSlotsInUse.set(requestSlots.inUse);
+    res.once("close", () => {
+      requestSlots.release();
+      metrics.requestSlotsInUse.set(requestSlots.inUse);
+    });
     return true;
   }
+  metrics.requestsRefused.inc({ reason: "slot_wait_timeout" });
   refused.add(req);
   return false;
 }
@@ -55,6 +61,7 @@ export function requestSlotLimit(): number {
 export function followRequestSlotKnob(): () => void {
   const refresh = async () => {
     limit = (await getSettings()).shop.requestSlots;
+    metrics.requestSlotsLimit.set(limit);
     requestSlots.admitWaiting();
   };
   void refresh();

@@ -7,11 +7,14 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 const KEY = "correct horse battery staple";
 process.env.DEV_TOOLS_KEY = KEY;
 process.env.TRUST_PROXY = "on";
-const { closeConnections, createProduct, makeServicesFast, orderInput, serveApi } = await import("./helpers");
+const { closeConnections, createProduct, makeServicesFast, orderInput, serveApi, serveWebRoutes } =
+  await import("./helpers");
+const { parsePrometheusText } = await import("../server/metrics/text");
 const { DEV_TOOLS_COOKIE } = await import("../server/devtools/access");
 const { SESSION_COOKIE } = await import("../server/session");
 
 const api = serveApi();
+const web = serveWebRoutes();
 beforeEach(() => makeServicesFast());
 afterAll(closeConnections);
 
@@ -82,5 +85,30 @@ describe("developer tools behind a key", () => {
     const overHttp = await call("order.place", { body: orderInput(product.id) });
     expect(overHttp.status).toBe(200);
     expect(overHttp.cookie).not.toMatch(/Secure/);
+  });
+});
+
+describe("/metrics and bull-board with a key", () => {
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetch(`${web.url()}${path}`, { headers });
+  const unlockedCookie = async () => (await unlock(KEY)).cookie?.split(";")[0] ?? "";
+
+  it("/metrics needs the key, even from this machine behind a proxy: as a bearer token or the unlocked cookie", async () => {
+    expect((await get("/metrics")).status).toBe(401);
+    expect((await get("/metrics", { authorization: "Bearer not the key at all" })).status).toBe(401);
+    expect((await get("/metrics", { authorization: `Basic ${KEY}` })).status).toBe(401);
+    const withKey = await get("/metrics", { authorization: `Bearer ${KEY}` });
+    expect(withKey.status).toBe(200);
+    expect(parsePrometheusText(await withKey.text()).storefront_orders_total?.type).toBe("counter");
+    expect((await get("/metrics", { cookie: await unlockedCookie() })).status).toBe(200);
+  });
+
+  it("bull-board answers 401 to a locked browser, page and API alike, and opens for the unlocked one", async () => {
+    expect((await get("/dev/jobs")).status).toBe(401);
+    expect((await get("/dev/jobs/api/queues")).status).toBe(401);
+    expect((await get("/dev/jobs/api/queues", { authorization: `Bearer ${KEY}` })).status).toBe(401);
+    const cookie = await unlockedCookie();
+    expect((await get("/dev/jobs", { cookie })).status).toBe(200);
+    expect((await get("/dev/jobs/api/queues", { cookie })).status).toBe(200);
   });
 });

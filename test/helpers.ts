@@ -5,16 +5,21 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { afterAll, beforeAll } from "vitest";
+import { config } from "../server/config";
 import { DEFAULT_SHOP_CAPACITY, type PlaceOrderInput, PRESETS, type Settings } from "../server/contract";
 import { prisma } from "../server/db";
+import { isJobsBoardPath, serveJobsBoard } from "../server/devtools/jobs-board";
+import { queueJobCounts } from "../server/devtools/queues";
 import { replaceSettings } from "../server/downstream/settings";
+import { apiProcedures, isMetricsPath, serveMetrics, trackRequest } from "../server/metrics/http";
+import { readQueueJobsWith, startMetrics } from "../server/metrics/registry";
 import { findOrderView } from "../server/orders/view";
 import { closeQueues } from "../server/queues";
 import { closeRedis } from "../server/redis";
 import { admitRequest } from "../server/request-slots";
 import { API_BASE_PATH, apiHandlerOptions } from "../server/trpc/http";
 import { contextForSession } from "../server/trpc/init";
-import { createCaller } from "../server/trpc/root";
+import { appRouter, createCaller } from "../server/trpc/root";
 
 export const FAST_SETTINGS: Settings = {
   defaultMode: "async",
@@ -111,14 +116,36 @@ export function stepOf(
 /** The API over real HTTP on a free port, served exactly as the web process serves it, for the
  * calling test file (listening before its tests, closed after them). `url()` is its /api/trpc. */
 export function serveApi(): { url: () => string } {
+  const web = serveWebRoutes();
+  return { url: () => `${web.url()}${API_BASE_PATH.slice(0, -1)}` };
+}
+
+/** The web process's own routes without Next.js, wired as server/main.ts wires them: request tracking
+ * first, the request slots, then the API, /metrics and bull-board under /dev/jobs (a plain 404 stands in for Next's page).
+ * `url()` is the server's origin. */
+export function serveWebRoutes(): { url: () => string } {
+  const proxied = config.TRUST_PROXY === "on";
+  startMetrics("web");
+  readQueueJobsWith(queueJobCounts);
   const handleApi = createHTTPHandler(apiHandlerOptions);
+  const tracking = {
+    apiBasePath: API_BASE_PATH,
+    procedures: apiProcedures(Object.keys(appRouter._def.procedures)),
+  };
   const server = createServer(async (req, res) => {
-    if ((await admitRequest(req, res)) || req.url?.startsWith(API_BASE_PATH)) handleApi(req, res);
+    trackRequest(req, res, tracking);
+    const path = req.url ?? "/";
+    const admitted = await admitRequest(req, res);
+    if (path.startsWith(API_BASE_PATH)) return handleApi(req, res);
+    if (!admitted) return void res.writeHead(503).end("Busy");
+    if (isMetricsPath(path)) return void serveMetrics(req, res, { proxied });
+    if (isJobsBoardPath(path)) return serveJobsBoard(req, res, () => res.writeHead(404).end("Not found"));
+    res.writeHead(404).end("Not found");
   });
   let url = "";
   beforeAll(async () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/trpc`;
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(() => new Promise((resolve) => server.close(resolve)));
   return { url: () => url };

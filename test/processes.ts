@@ -6,7 +6,8 @@ import { createServer } from "node:net";
 
 export function startWorkerProcess(env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
-    env: { ...process.env, WORKER_LOCK_MS: "3000", ...env },
+    // Metrics on a free port: other workers (another test run, `npm start`) may hold the default one.
+    env: { ...process.env, WORKER_LOCK_MS: "3000", WORKER_METRICS_PORT: "0", ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });
 }

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REQUEST_SLOT_WAIT_MS } from "../server/contract";
 import { updateSettings } from "../server/downstream/settings";
+import { metrics } from "../server/metrics/registry";
 import {
   followRequestSlotKnob,
   requestSlotLimit,
@@ -41,6 +42,10 @@ async function call(path: string, body?: unknown) {
     appCode: answer.error?.data?.appCode ?? null,
     retryAfter: response.headers.get("retry-after"),
   };
+}
+
+async function refusals(): Promise<number> {
+  return (await metrics.requestsRefused.get()).values.reduce((sum, { value }) => sum + value, 0);
 }
 
 async function knob(requestSlots: number) {
@@ -116,9 +121,11 @@ describe("request slots in the web tier", () => {
 
   it(`refuses with 503 BUSY and Retry-After after waiting ${REQUEST_SLOT_WAIT_MS} ms for a slot`, async () => {
     await knob(1);
+    const refusedBefore = await refusals();
     const [checkout] = await slowSyncCheckouts(1, REQUEST_SLOT_WAIT_MS + 2_000);
     const catalog = await call("product.list");
     expect(catalog).toMatchObject({ status: 503, appCode: "BUSY", retryAfter: "1" });
+    expect(await refusals()).toBe(refusedBefore + 1); // and /metrics says so
     expect((await checkout)?.status).toBe(200);
     expect(requestSlots.inUse).toBe(0);
   }, 20_000);

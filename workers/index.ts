@@ -1,11 +1,34 @@
 // The worker process: the outbox relay plus one consumer per side-effect queue. Run any number of
 // these beside any number of web processes; everything they share lives in Postgres and Redis.
+// Its metrics are served on a port of its own (WORKER_METRICS_PORT); it lists itself in Redis so the
+// web process can find and sum every worker's numbers.
+import { config, metricsEnabled } from "../server/config";
 import { prisma } from "../server/db";
+import { startMetrics } from "../server/metrics/registry";
+import { MetricsPortInUse, type MetricsServer, startMetricsServer } from "../server/metrics/serve";
+import { announceWorker } from "../server/metrics/workers";
 import { sweepAbandonedCheckouts } from "../server/orders/sweeper";
 import { startRelay } from "../server/outbox/relay";
 import { closeQueues } from "../server/queues";
 import { closeRedis } from "../server/redis";
 import { startSideEffectWorkers } from "./side-effects";
+
+let metricsServer: MetricsServer | null = null;
+if (metricsEnabled(config)) {
+  startMetrics("worker");
+  try {
+    metricsServer = await startMetricsServer({
+      host: config.WORKER_METRICS_HOST,
+      port: config.WORKER_METRICS_PORT,
+    });
+  } catch (error) {
+    // A clear message and exit code 1 (a supervisor should not restart into the same conflict).
+    if (!(error instanceof MetricsPortInUse)) throw error;
+    console.error(`storefront worker: cannot serve metrics: ${error.message}`);
+    process.exit(1);
+  }
+}
+const presence = announceWorker(metricsServer?.url ?? null);
 
 const relay = startRelay();
 const consumers = startSideEffectWorkers();
@@ -16,7 +39,8 @@ const sweeper = setInterval(() => {
   );
 }, SWEEP_EVERY_MS);
 console.info(
-  `storefront worker: relay running, consuming ${consumers.workers.map((worker) => worker.name).join(", ")}`,
+  `storefront worker: relay running, consuming ${consumers.workers.map((worker) => worker.name).join(", ")}` +
+    (metricsServer ? `; metrics at ${metricsServer.url}` : ""),
 );
 
 let stopping = false;
@@ -27,6 +51,8 @@ async function shutdown(signal: string) {
   clearInterval(sweeper);
   await relay.stop();
   await consumers.stop();
+  await presence.stop();
+  await metricsServer?.close();
   await closeQueues();
   await Promise.allSettled([prisma.$disconnect(), closeRedis()]);
   process.exit(0);

@@ -12,6 +12,8 @@ import {
 } from "../server/contract";
 import { getSettings } from "../server/downstream/settings";
 import { errorReporter } from "../server/log";
+import { runAsJob } from "../server/metrics/jobs";
+import { metrics } from "../server/metrics/registry";
 import { createRedis } from "../server/redis";
 import { OrderNotFoundError, recordDeadLetter, runStep } from "../server/steps/run";
 
@@ -41,11 +43,12 @@ export function startSideEffectWorkers(): SideEffectWorkers {
             `invalid ${step} job payload: ${payload.error?.message ?? "wrong step"}`,
           );
         }
+        observeQueueWait(step, job);
         // attemptsStarted also counts a run cut short by a crash (a stalled job), unlike attemptsMade.
         const number = Math.max(job.attemptsStarted, job.attemptsMade + 1);
         const last = number >= (job.opts.attempts ?? 1);
         try {
-          await runStep(payload.data.orderId, step, { number, last });
+          await runAsJob(step, () => runStep(payload.data.orderId, step, { number, last }));
         } catch (error) {
           if (error instanceof OrderNotFoundError) throw new UnrecoverableError(error.message);
           throw error;
@@ -102,8 +105,20 @@ async function recordFailedJob(
   job: SideEffectJobHandle,
   reason: string,
 ): Promise<void> {
-  const payload = sideEffectJobSchema.safeParse(job.data);
   // A failure with a retry ahead leaves the job delayed; only a final one is a dead letter.
-  if (!payload.success || (await job.getState()) !== "failed") return;
-  await recordDeadLetter(payload.data.orderId, step, reason);
+  if ((await job.getState()) !== "failed") return;
+  metrics.deadLetters.inc({ step });
+  const payload = sideEffectJobSchema.safeParse(job.data);
+  if (payload.success) await recordDeadLetter(payload.data.orderId, step, reason);
+}
+
+/** How long a job waited for a consumer: from when it was added (or became due, if added delayed) to
+ * now, when a worker took it. First deliveries only: a retry's wait is mostly its deliberate backoff,
+ * a redelivery's the lock of a worker that died, a replay's a person's decision (they are counted by
+ * storefront_step_retries_total and the dead-letter counter instead). */
+function observeQueueWait(step: SideEffectStep, job: SideEffectJobHandle): void {
+  if (job.attemptsMade > 0 || job.attemptsStarted > 1) return;
+  const runnableAt = job.timestamp + (job.opts.delay ?? 0);
+  const pickedUpAt = job.processedOn ?? Date.now();
+  metrics.queueWait.observe({ queue: step }, Math.max(0, pickedUpAt - runnableAt) / 1000);
 }

@@ -29,3 +29,9 @@ export const deadLetterRefInput = z.object({
   queue: sideEffectStepSchema,
   jobId: plainText("jobId").min(1).max(100),
 });
+
+/** Where a side-effect job is, as the queue panel and the `storefront_queue_jobs` gauge count it.
+ * BullMQ's "active" is split in two: a job running its step, and one waiting for a free slot of its
+ * provider (whose capacity knob limits calls at once) — active = running + waiting_for_provider. */
+export const QUEUE_JOB_STATES = ["waiting", "running", "waiting_for_provider", "delayed", "failed"] as const;
+export type QueueJobState = (typeof QUEUE_JOB_STATES)[number];

@@ -9,6 +9,8 @@ import {
   sideEffectJobSchema,
   stepsAfter,
 } from "../contract";
+import type { QueueJobCounts } from "../metrics/registry";
+import { providerWaitsOfAllWorkers } from "../metrics/workers";
 import { changeOrder } from "../orders/change";
 import { sideEffectQueue } from "../queues";
 
@@ -16,23 +18,50 @@ export interface QueueSummary {
   name: SideEffectStep;
   paused: boolean;
   counts: Record<JobState, number>;
+  /** BullMQ's active jobs, split: running their step, or waiting for a slot of their provider. */
+  active: { running: number; waitingForProvider: number };
 }
 
 export async function queueSummaries(): Promise<QueueSummary[]> {
-  return Promise.all(
-    SIDE_EFFECT_STEPS.map(async (name) => {
-      const queue = sideEffectQueue(name);
-      const [counts, paused] = await Promise.all([queue.getJobCounts(...JOB_STATES), queue.isPaused()]);
-      return {
-        name,
-        paused,
-        counts: Object.fromEntries(JOB_STATES.map((state) => [state, counts[state] ?? 0])) as Record<
-          JobState,
-          number
-        >,
-      };
-    }),
-  );
+  const [waits, summaries] = await Promise.all([
+    providerWaitsOfAllWorkers(),
+    Promise.all(
+      SIDE_EFFECT_STEPS.map(async (name) => {
+        const queue = sideEffectQueue(name);
+        const [counts, paused] = await Promise.all([queue.getJobCounts(...JOB_STATES), queue.isPaused()]);
+        return {
+          name,
+          paused,
+          counts: Object.fromEntries(JOB_STATES.map((state) => [state, counts[state] ?? 0])) as Record<
+            JobState,
+            number
+          >,
+        };
+      }),
+    ),
+  ]);
+  return summaries.map((summary) => {
+    // Read a moment apart (BullMQ's counts, the workers' reports): never more waiting than active.
+    const waitingForProvider = Math.min(summary.counts.active, waits[summary.name]);
+    return {
+      ...summary,
+      active: { running: summary.counts.active - waitingForProvider, waitingForProvider },
+    };
+  });
+}
+
+/** The queues by the storefront_queue_jobs gauge's states (failed = the dead-letter set). */
+export async function queueJobCounts(): Promise<QueueJobCounts[]> {
+  return (await queueSummaries()).map(({ name, counts, active }) => ({
+    queue: name,
+    counts: {
+      waiting: counts.waiting,
+      running: active.running,
+      waiting_for_provider: active.waitingForProvider,
+      delayed: counts.delayed,
+      failed: counts.failed,
+    },
+  }));
 }
 
 export async function setPaused(name: SideEffectStep, paused: boolean): Promise<void> {

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import type { ServiceName, ServiceSettings } from "../contract";
 import { Prisma, sql } from "../db";
+import { waitingForProvider } from "../metrics/jobs";
 import { redis, redisKey } from "../redis";
 import { getSettings } from "./settings";
 
@@ -176,8 +177,11 @@ async function admit(service: ServiceName, capacity: number, token: string): Pro
       return "unguarded";
     }
   }
-  return new Promise((resolve, reject) => {
+  // A queue job that waits here is "waiting for the provider", not running (the queue panel splits them).
+  const endWait = waitingForProvider();
+  return new Promise<Admission>((resolve, reject) => {
     const timer = setTimeout(() => {
+      endWait();
       line.splice(line.indexOf(waiter), 1);
       reject(
         new DownstreamError(
@@ -187,7 +191,14 @@ async function admit(service: ServiceName, capacity: number, token: string): Pro
         ),
       );
     }, SLOT_WAIT_MS);
-    const waiter: Waiter = { token, admit: resolve, timer };
+    const waiter: Waiter = {
+      token,
+      admit: (admission) => {
+        endWait();
+        resolve(admission);
+      },
+      timer,
+    };
     line.push(waiter);
     void pump(service);
   });

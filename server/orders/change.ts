@@ -14,6 +14,7 @@ import {
   type StepStatus,
 } from "../contract";
 import { Prisma, sql, utc } from "../db";
+import { observeSettled } from "../metrics/registry";
 import { outboxRows } from "../outbox/write";
 import { publish } from "./feed";
 import { type OrderRecord, orderRecordColumns } from "./view";
@@ -49,27 +50,40 @@ export interface OrderChange {
 
 /** Applies the change in one statement and pushes the result; null when a `when` guard failed. */
 export async function changeOrder(orderId: string, change: OrderChange): Promise<OrderView | null> {
-  const [order] = await sql<OrderRecord>(changeStatement(orderId, change));
-  return order ? publish(order) : null;
+  const settling = settlingTime(change);
+  const [order] = await sql<OrderRecord>(changeStatement(orderId, change, settling));
+  if (!order) return null;
+  const view = publish(order);
+  // settledAt is written once (see changeStatement): the row comes back with the time this change
+  // offered only if this change is the one that settled the order. No other statement is needed to
+  // know it, and the web process (sync) or the worker (async) that settled it observes it, once.
+  if (settling && view.settledAt === settling.toISOString()) {
+    observeSettled({ ...view, settledAt: view.settledAt });
+  }
+  return view;
+}
+
+/** The settledAt this change would write, if it may settle the order. */
+function settlingTime(change: OrderChange): Date | null {
+  return change.settledAt ?? (change.settle ? new Date() : null);
 }
 
 /** A finished step: nothing left to do for it. */
 const FINISHED: readonly StepStatus[] = ["succeeded", "skipped"];
 
-function changeStatement(orderId: string, change: OrderChange): Prisma.Sql {
-  const now = new Date();
+function changeStatement(orderId: string, change: OrderChange, settling: Date | null): Prisma.Sql {
   const steps = stepsAfter(change.steps ?? {});
   const status = change.status
     ? Prisma.sql`${change.status}`
     : change.settle
       ? settledStatus(steps)
       : Prisma.sql`o."status"`;
-  const settledAt = change.settledAt
-    ? utc(change.settledAt)
-    : change.settle
-      ? Prisma.sql`CASE WHEN o."status" <> 'completed' AND ${status} = 'completed' THEN ${utc(now)}
-          ELSE o."settledAt" END`
-      : Prisma.sql`o."settledAt"`;
+  // Written once, never moved: an order settles (completes, or is compensated) one time.
+  const settledAt = !settling
+    ? Prisma.sql`o."settledAt"`
+    : change.settledAt
+      ? Prisma.sql`coalesce(o."settledAt", ${utc(settling)})`
+      : Prisma.sql`coalesce(o."settledAt", CASE WHEN ${status} = 'completed' THEN ${utc(settling)} END)`;
   const { when = {} } = change;
 
   const effects: Prisma.Sql[] = [];

@@ -12,6 +12,7 @@ import {
   stepsAfter,
   UNDONE_ORDER_STATUSES,
 } from "../contract";
+import { metrics } from "../metrics/registry";
 import { changeOrder } from "../orders/change";
 import { compensate } from "../orders/compensate";
 import { findOrderView } from "../orders/view";
@@ -45,9 +46,12 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
   if (!order) return notRun(orderId, step);
 
   let outcome: Awaited<ReturnType<(typeof SIDE_EFFECTS)[SideEffectStep]>>;
+  const attemptTimer = metrics.stepDuration.startTimer({ step });
   try {
     outcome = await SIDE_EFFECTS[step](order);
   } catch (error) {
+    attemptTimer({ outcome: "failed" });
+    if (!attempt.last) metrics.stepRetries.inc({ step });
     const message = error instanceof Error ? error.message : String(error);
     await changeOrder(orderId, {
       when: { step, stepStatus: ["running"] },
@@ -60,6 +64,7 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
     throw error;
   }
 
+  attemptTimer({ outcome: "reject" in outcome ? "rejected" : "succeeded" });
   if ("reject" in outcome) {
     await compensate(
       orderId,

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { AppError, type AppErrorCode, describeIssues } from "../contract";
 import { type DevToolsAccess, devToolsAccess } from "../devtools/access";
 import { crossSiteReason, isHttps } from "../edge";
+import { arrivalOf } from "../metrics/http";
 import { wasRefused } from "../request-slots";
 import { newSession, readSession } from "../session";
 
@@ -22,6 +23,8 @@ export interface Context {
   /** Whether the browser reached us over HTTPS (its cookies then say `Secure`). */
   secure: boolean;
   setCookie: (cookie: string) => void;
+  /** When the HTTP request arrived at the web process (performance.now() ms); none without HTTP. */
+  arrivedAt?: number;
 }
 
 /** For tests and scripts: a context for a given session, no HTTP (a trusted caller in this process). */
@@ -74,6 +77,7 @@ export function createContext({ req, res, info }: CreateHTTPContextOptions): Con
     devTools: devToolsAccess(req.headers.cookie),
     secure,
     setCookie,
+    arrivedAt: arrivalOf(req),
   };
 }
 

@@ -40,6 +40,11 @@ export function DevConsole() {
             <span className="console-link-title">Mailbox →</span>
             <span className="console-link-text">What the simulated email provider actually sent</span>
           </Link>
+          {/* Served beside Next.js, not by it: a full page load. */}
+          <a href="/dev/jobs" className="console-link">
+            <span className="console-link-title">Jobs (bull-board) →</span>
+            <span className="console-link-text">Every queued job: payload, attempts, stack traces</span>
+          </a>
         </nav>
       </header>
 

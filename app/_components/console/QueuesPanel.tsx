@@ -4,7 +4,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { JOB_STATES, type JobState, type SideEffectStep, STEPS } from "@/server/contract";
+import { QUEUE_JOB_STATES, type QueueJobState, type SideEffectStep, STEPS } from "@/server/contract";
 import type { QueueSummary } from "../../_lib/console";
 import { useTRPC } from "../../_lib/trpc";
 import { QueryProblem } from "./QueryProblem";
@@ -12,21 +12,38 @@ import { QueryProblem } from "./QueryProblem";
 const REFRESH_MS = 1000;
 const HISTORY_SAMPLES = 30;
 
-const STATE_LABELS: Record<JobState, string> = {
+/** The panel's columns: BullMQ's states, with "active" split into running and waiting for the provider
+ * (a job holding its worker while its provider's capacity is used up by other calls). */
+type Column = QueueJobState | "completed";
+const COLUMNS: readonly Column[] = [
+  ...QUEUE_JOB_STATES.filter((state) => state !== "failed"),
+  "completed",
+  "failed",
+];
+
+const COLUMN_LABELS: Record<Column, string> = {
   waiting: "Waiting",
-  active: "Active",
+  running: "Running",
+  waiting_for_provider: "Waiting for provider",
   delayed: "Delayed",
   completed: "Completed",
   failed: "Failed",
 };
 
-const STATE_HINTS: Record<JobState, string> = {
-  waiting: "queued, not picked up yet",
-  active: "being worked on now",
+const COLUMN_HINTS: Record<Column, string> = {
+  waiting: "queued, not picked up by a consumer yet",
+  running: "picked up and running its step now",
+  waiting_for_provider: "picked up, waiting for a free slot of its provider (the capacity knob)",
   delayed: "waiting out a retry backoff",
   completed: "done (kept for a day)",
   failed: "out of retries: the dead-letter set",
 };
+
+function countOf(queue: QueueSummary, column: Column): number {
+  if (column === "running") return queue.active.running;
+  if (column === "waiting_for_provider") return queue.active.waitingForProvider;
+  return queue.counts[column];
+}
 
 /** Work not finished yet: what a paused or slow consumer lets pile up. */
 function backlog(queue: QueueSummary): number {
@@ -105,7 +122,8 @@ export function QueuesPanel() {
       <p className="hint console-intro">
         One BullMQ queue per side effect. In async mode the order is confirmed first and these carry the rest.
         Pause a queue to take its consumers offline: new orders still go through, and their work waits here
-        until you resume.
+        until you resume. A job a consumer has picked up but whose provider is at capacity counts as waiting
+        for the provider, not running.
       </p>
       {queues.isError && <QueryProblem error={queues.error} what="the queues" />}
       {anyPaused && (
@@ -120,9 +138,9 @@ export function QueuesPanel() {
             <tr>
               <th scope="col">Queue</th>
               <th scope="col">Backlog, last 30 s</th>
-              {JOB_STATES.map((state) => (
-                <th key={state} scope="col" className="num" title={STATE_HINTS[state]}>
-                  {STATE_LABELS[state]}
+              {COLUMNS.map((column) => (
+                <th key={column} scope="col" className="num" title={COLUMN_HINTS[column]}>
+                  {COLUMN_LABELS[column]}
                 </th>
               ))}
               <th scope="col">Consumers</th>
@@ -131,7 +149,7 @@ export function QueuesPanel() {
           <tbody>
             {queues.isPending && (
               <tr>
-                <td colSpan={JOB_STATES.length + 3} className="muted">
+                <td colSpan={COLUMNS.length + 3} className="muted">
                   Loading queues…
                 </td>
               </tr>
@@ -153,15 +171,15 @@ export function QueuesPanel() {
                 <td data-label="Backlog, last 30 s" className="stack-wide">
                   <Sparkline values={history[queue.name] ?? []} name={queue.name} />
                 </td>
-                {JOB_STATES.map((state) => (
+                {COLUMNS.map((column) => (
                   <td
-                    key={state}
+                    key={column}
                     className="num tabular"
-                    data-label={STATE_LABELS[state]}
-                    data-state={state}
-                    data-zero={queue.counts[state] === 0 || undefined}
+                    data-label={COLUMN_LABELS[column]}
+                    data-state={column}
+                    data-zero={countOf(queue, column) === 0 || undefined}
                   >
-                    {queue.counts[state]}
+                    {countOf(queue, column)}
                   </td>
                 ))}
                 <td data-label="Consumers" className="stack-wide">

@@ -1,0 +1,80 @@
+// bull-board, BullMQ's own dashboard, under /dev/jobs: every side-effect queue job by job (payload,
+// attempts, stack traces), beside the console's summary. It is a developer tool like /dev: off with
+// DEV_TOOLS=off (404), and with DEV_TOOLS_KEY set it answers only a browser that unlocked /dev (401
+// otherwise, as the dev.* procedures do). Its API can retry, promote and clean jobs, so a change must also
+// come from the shop's own pages (the same check as the tRPC API's), never from another site's form.
+// Its page runs only its own bundled scripts: the CSP below allows exactly those, plus inline styles.
+// @see https://github.com/felixmosh/bull-board
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createBullBoard } from "@bull-board/api";
+import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
+import { ExpressAdapter } from "@bull-board/express";
+import express from "express";
+import { crossSiteReason } from "../edge";
+import { allSideEffectQueues } from "../queues";
+import { devToolsAccess } from "./access";
+
+export const JOBS_BOARD_PATH = "/dev/jobs";
+
+export function isJobsBoardPath(url: string): boolean {
+  return url === JOBS_BOARD_PATH || /^\/dev\/jobs[/?]/.test(url);
+}
+
+const BOARD_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  // The page sets <base href="/dev/jobs/"> to load its assets.
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+let board: Handler | null = null;
+
+/** Built on first use: it creates the queues' Redis connections. */
+function boardHandler(): Handler {
+  if (!board) {
+    const serverAdapter = new ExpressAdapter();
+    serverAdapter.setBasePath(JOBS_BOARD_PATH);
+    createBullBoard({
+      queues: allSideEffectQueues().map((queue) => new BullMQAdapter(queue)),
+      serverAdapter,
+      options: {
+        uiConfig: {
+          boardTitle: "Storefront jobs",
+          miscLinks: [{ text: "Developer console", url: "/dev" }],
+        },
+      },
+    });
+    const app = express();
+    app.disable("x-powered-by");
+    app.use(JOBS_BOARD_PATH, serverAdapter.getRouter());
+    board = app;
+  }
+  return board;
+}
+
+function refuse(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
+  res.end(`${text}\n`);
+}
+
+/** Serves /dev/jobs…; `notFound` answers as the shop's other pages do when the tools are off. */
+export function serveJobsBoard(req: IncomingMessage, res: ServerResponse, notFound: () => void): void {
+  const access = devToolsAccess(req.headers.cookie);
+  const crossSite = req.method === "GET" || req.method === "HEAD" ? null : crossSiteReason(req);
+  if (access === "off") notFound();
+  else if (access === "locked") {
+    refuse(res, 401, "Developer tools are locked: enter the key in the developer console (/dev).");
+  } else if (crossSite) refuse(res, 403, crossSite);
+  else {
+    res.setHeader("content-security-policy", BOARD_POLICY);
+    boardHandler()(req, res);
+  }
+}

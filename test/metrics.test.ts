@@ -1,0 +1,309 @@
+// /metrics on the real parts: this process serves the web routes (API, /metrics, /dev/jobs) as the web
+// process does, a real worker process serves its own /metrics and lists itself in Redis, an async order
+// goes through the HTTP API, and both scrapes (strictly parsed) move with it exactly as they should.
+// Also: bull-board under /dev/jobs lists every queue, and a second worker on a taken port says why.
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SIDE_EFFECT_STEPS } from "../server/contract";
+import { prisma } from "../server/db";
+import { queueSummaries } from "../server/devtools/queues";
+import { updateSettings } from "../server/downstream/settings";
+import { METRIC_NAMES } from "../server/metrics/registry";
+import { scrapeAll } from "../server/metrics/scrape";
+import {
+  type Families,
+  histogramOf,
+  mergeFamilies,
+  parsePrometheusText,
+  seriesSum,
+} from "../server/metrics/text";
+import { liveWorkers } from "../server/metrics/workers";
+import { changeOrder } from "../server/orders/change";
+import { allSideEffectQueues } from "../server/queues";
+import {
+  callerFor,
+  closeConnections,
+  createProduct,
+  makeServicesFast,
+  orderInput,
+  readOrder,
+  serveWebRoutes,
+  waitForOrder,
+} from "./helpers";
+import { exitOf, startWorkerProcess } from "./processes";
+
+const web = serveWebRoutes();
+const worker = startWorkerProcess({ WORKER_METRICS_PORT: "0" });
+let workerMetricsUrl = "";
+
+beforeAll(async () => {
+  await makeServicesFast();
+  const listed = await waitForOrder(
+    async () => {
+      const url = (await liveWorkers()).find((presence) => presence.metricsUrl)?.metricsUrl ?? null;
+      return { status: url ? "listed" : "not yet", url };
+    },
+    (found) => found.url !== null,
+    30_000,
+  );
+  workerMetricsUrl = listed.url ?? "";
+  await drainBacklog();
+}, 60_000);
+
+afterAll(async () => {
+  worker.kill("SIGTERM");
+  await exitOf(worker);
+  await closeConnections();
+});
+
+/** Orders other test files left behind would settle in the middle of this file's measurements. */
+async function drainBacklog(): Promise<void> {
+  await waitForOrder(
+    async () => {
+      const undispatched = await prisma.outboxMessage.count({ where: { dispatchedAt: null } });
+      const counts = await Promise.all(
+        allSideEffectQueues().map((queue) => queue.getJobCounts("waiting", "active", "delayed")),
+      );
+      const queued = counts.reduce(
+        (sum, count) => sum + (count.waiting ?? 0) + (count.active ?? 0) + (count.delayed ?? 0),
+        0,
+      );
+      return { status: `${undispatched} undispatched, ${queued} queued` };
+    },
+    (backlog) => backlog.status === "0 undispatched, 0 queued",
+    30_000,
+  );
+}
+
+async function scrape(url: string): Promise<{ text: string; families: Families }> {
+  const response = await fetch(url);
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+  const text = await response.text();
+  return { text, families: parsePrometheusText(text) };
+}
+
+const scrapeWeb = () => scrape(`${web.url()}/metrics`);
+const scrapeWorker = () => scrape(workerMetricsUrl);
+
+/** The figures an async order must move, read from the web's and the worker's scrapes summed. */
+function figures(families: Families) {
+  const steps = Object.fromEntries(
+    SIDE_EFFECT_STEPS.map((step) => [
+      step,
+      histogramOf(families, METRIC_NAMES.stepDuration, { step, outcome: "succeeded" }).count,
+    ]),
+  );
+  return {
+    completed: seriesSum(families, METRIC_NAMES.orders, { mode: "async", status: "completed" }),
+    done: histogramOf(families, METRIC_NAMES.orderDone, { mode: "async", status: "completed" }).count,
+    answered: histogramOf(families, METRIC_NAMES.checkoutAnswer, { mode: "async", outcome: "placed" }).count,
+    placeRequests: histogramOf(families, METRIC_NAMES.apiRequest, { procedure: "order.place" }).count,
+    stepAttempts: histogramOf(families, METRIC_NAMES.stepDuration).count,
+    steps,
+    queueWaits: histogramOf(families, METRIC_NAMES.queueWait).count,
+  };
+}
+
+describe("/metrics", () => {
+  it("parses as Prometheus text on the web process and on the worker, every family with HELP and TYPE", async () => {
+    const [{ text: webText, families: webFamilies }, { text: workerText, families: workerFamilies }] =
+      await Promise.all([scrapeWeb(), scrapeWorker()]);
+    for (const text of [webText, workerText]) {
+      const lines = text.split("\n").filter((line) => line !== "");
+      expect(lines.length).toBeGreaterThan(50);
+      // parsePrometheusText refuses any line it cannot read: each one was a comment, HELP, TYPE or sample.
+      expect(lines.filter((line) => !line.startsWith("#")).length).toBeGreaterThan(20);
+    }
+    for (const name of [
+      METRIC_NAMES.checkoutAnswer,
+      METRIC_NAMES.orderDone,
+      METRIC_NAMES.orders,
+      METRIC_NAMES.stepDuration,
+      METRIC_NAMES.queueJobs,
+      METRIC_NAMES.httpInFlight,
+      METRIC_NAMES.apiRequest,
+      METRIC_NAMES.requestSlotsInUse,
+      METRIC_NAMES.requestSlotsLimit,
+      METRIC_NAMES.requestsRefused,
+      "process_cpu_seconds_total",
+      "nodejs_eventloop_lag_seconds",
+    ]) {
+      expect(webFamilies[name]?.help, name).toBeTruthy();
+    }
+    for (const name of [
+      METRIC_NAMES.orderDone,
+      METRIC_NAMES.stepDuration,
+      METRIC_NAMES.stepRetries,
+      METRIC_NAMES.deadLetters,
+      METRIC_NAMES.queueWait,
+      "process_resident_memory_bytes",
+    ]) {
+      expect(workerFamilies[name]?.help, name).toBeTruthy();
+    }
+    expect(seriesSum(webFamilies, METRIC_NAMES.requestSlotsLimit)).toBe(0);
+    // Every queue and state has a series (what the panel charts), read from Redis at scrape time.
+    for (const queue of SIDE_EFFECT_STEPS) {
+      expect(
+        webFamilies[METRIC_NAMES.queueJobs]?.samples.filter((sample) => sample.labels.queue === queue),
+      ).toHaveLength(5);
+    }
+  });
+
+  it("moves with one async order placed over HTTP: answered, four steps, settled once", async () => {
+    const before = figures(mergeFamilies([(await scrapeWeb()).families, (await scrapeWorker()).families]));
+    const product = await createProduct({ stock: 3 });
+    const response = await fetch(`${web.url()}/api/trpc/order.place`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(orderInput(product.id, { mode: "async" })),
+    });
+    expect(response.status).toBe(200);
+    const placed = ((await response.json()) as { result: { data: { id: string } } }).result.data;
+    await waitForOrder(readOrder(placed.id), (order) => order.status === "completed");
+
+    // The worker observes the settling right after its statement: give the scrape a moment to see it.
+    const after = await waitForOrder(
+      async () => {
+        const now = figures(mergeFamilies([(await scrapeWeb()).families, (await scrapeWorker()).families]));
+        return { status: now.completed > before.completed ? "counted" : "not yet", now };
+      },
+      (current) => current.status === "counted",
+      10_000,
+    );
+    const { now } = after;
+    expect(now.completed - before.completed).toBe(1);
+    expect(now.done - before.done).toBe(1);
+    expect(now.answered - before.answered).toBe(1);
+    expect(now.placeRequests - before.placeRequests).toBe(1);
+    expect(now.stepAttempts - before.stepAttempts).toBe(4);
+    for (const step of SIDE_EFFECT_STEPS)
+      expect((now.steps[step] ?? 0) - (before.steps[step] ?? 0), step).toBe(1);
+    expect(now.queueWaits - before.queueWaits).toBe(4);
+
+    // The panel's helper sees the same: this process and the worker, summed.
+    const merged = await scrapeAll();
+    expect(merged.processes).toEqual([
+      { source: "web", ok: true },
+      { source: workerMetricsUrl, ok: true },
+    ]);
+    expect(figures(merged.families).completed).toBe(now.completed);
+  });
+
+  it("counts a sync order where it settles (the web process), once, whatever changes it afterwards", async () => {
+    const syncCompleted = async () =>
+      seriesSum((await scrapeWeb()).families, METRIC_NAMES.orders, { mode: "sync", status: "completed" });
+    const before = await syncCompleted();
+    const product = await createProduct({ stock: 3 });
+    const placed = await callerFor().order.place(orderInput(product.id, { mode: "sync" }));
+    expect(placed.status).toBe("completed");
+    expect(await syncCompleted()).toBe(before + 1);
+
+    // Changes that would settle an order again leave its settledAt, and the count, alone.
+    const settle = await changeOrder(placed.id, { settle: true });
+    const compensateLate = await changeOrder(placed.id, { settledAt: new Date(Date.now() + 60_000) });
+    expect(settle?.settledAt).toBe(placed.settledAt);
+    expect(compensateLate?.settledAt).toBe(placed.settledAt);
+    expect(await syncCompleted()).toBe(before + 1);
+  });
+
+  it("splits BullMQ's active jobs into running and waiting for the provider, summed over worker processes", async () => {
+    const second = startWorkerProcess();
+    try {
+      await waitForOrder(
+        async () => ({ status: `${(await liveWorkers()).length} workers` }),
+        (listed) => listed.status === "2 workers",
+        30_000,
+      );
+      // One email at a time, slowly: of three receipts picked up, one runs and two wait for a slot.
+      await updateSettings({ services: { email: { capacity: 1, latencyMs: 1500 } } });
+      const product = await createProduct({ stock: 5 });
+      const orders = await Promise.all([1, 2, 3].map(() => callerFor().order.place(orderInput(product.id))));
+
+      // waitForOrder fails the test unless both views show the split within the time.
+      await waitForOrder(
+        async () => {
+          const email = (await queueSummaries()).find((queue) => queue.name === "email");
+          const gauge = (await scrapeWeb()).families;
+          const state = (name: string) =>
+            seriesSum(gauge, METRIC_NAMES.queueJobs, { queue: "email", state: name });
+          const seen = { summary: email?.active, gauge: [state("running"), state("waiting_for_provider")] };
+          return { status: JSON.stringify(seen) };
+        },
+        (seen) =>
+          seen.status === JSON.stringify({ summary: { running: 1, waitingForProvider: 2 }, gauge: [1, 2] }),
+        15_000,
+      );
+      await updateSettings({ services: { email: { latencyMs: 0 } } });
+      for (const order of orders) {
+        await waitForOrder(readOrder(order.id), (current) => current.status === "completed");
+      }
+      await waitForOrder(
+        async () => {
+          const email = (await queueSummaries()).find((queue) => queue.name === "email");
+          return { status: JSON.stringify({ waiting: email?.counts.waiting, ...email?.active }) };
+        },
+        (seen) => seen.status === JSON.stringify({ waiting: 0, running: 0, waitingForProvider: 0 }),
+        5_000,
+      );
+    } finally {
+      second.kill("SIGTERM");
+      await exitOf(second);
+    }
+  }, 60_000);
+
+  it("refuses a scrape that names another host, even from this machine (DNS rebinding)", async () => {
+    const { request } = await import("node:http");
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${web.url()}/metrics`, { headers: { host: "evil.invalid" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    expect(status).toBe(401);
+  });
+
+  it("a second worker on a taken metrics port says so and exits, instead of crash-looping", async () => {
+    const port = new URL(workerMetricsUrl).port;
+    const second = spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
+      env: { ...process.env, WORKER_METRICS_PORT: port },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    second.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    expect(await exitOf(second)).toEqual({ code: 1, signal: null });
+    expect(stderr).toMatch(new RegExp(`port ${port} \\(WORKER_METRICS_PORT\\) is in use`));
+    expect(stderr).toMatch(/WORKER_METRICS_PORT=0/);
+  }, 30_000);
+});
+
+describe("bull-board under /dev/jobs", () => {
+  it("renders its page with its assets under the base path, and its API lists every queue", async () => {
+    const page = await fetch(`${web.url()}/dev/jobs`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<base href="/dev/jobs/"');
+    expect(page.headers.get("content-security-policy")).toMatch(/script-src 'self';/);
+    const script = /src="(static\/js\/main[^"]+)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    expect((await fetch(`${web.url()}/dev/jobs/${script}`)).status).toBe(200);
+
+    const api = await fetch(`${web.url()}/dev/jobs/api/queues`);
+    expect(api.status).toBe(200);
+    const { queues } = (await api.json()) as { queues: { name: string }[] };
+    expect(queues.map((queue) => queue.name).sort()).toEqual([...SIDE_EFFECT_STEPS].sort());
+  });
+
+  it("refuses a change sent from another site's page", async () => {
+    const response = await fetch(`${web.url()}/dev/jobs/api/queues/email/pause`, {
+      method: "PUT",
+      headers: { origin: "http://evil.invalid" },
+    });
+    expect(response.status).toBe(403);
+    expect(await allSideEffectQueues()[1]?.isPaused()).toBe(false);
+  });
+});
