@@ -3,7 +3,6 @@
 // code 2. With --json, stdout carries only the events of server/contract/load.ts, one per line.
 // Stops by itself (duration, burst timeout); Ctrl+C or SIGTERM stops it early and still prints the
 // summary (exit 0); a second signal exits at once.
-import { parseArgs } from "node:util";
 import {
   CHECKOUT_MODES,
   describeIssues,
@@ -15,6 +14,7 @@ import {
   MAX_SHOPPERS,
   PRESETS,
 } from "../server/contract";
+import { type CommandLine, readFlags } from "./load/flags";
 import { describePlan, progressLine, summaryTable } from "./load/report";
 import { LoadStartError, newRunId, runLoad } from "./load/runner";
 
@@ -32,31 +32,15 @@ function refuse(message: string): never {
   process.exit(2);
 }
 
-const FLAGS = {
-  shoppers: { type: "string" },
-  pause: { type: "string" },
-  duration: { type: "string" },
-  mode: { type: "string" },
-  rate: { type: "string" },
-  burst: { type: "string" },
-  preset: { type: "string" },
-  watch: { type: "boolean" },
-  target: { type: "string" },
-  "allow-remote": { type: "boolean" },
-  "dev-key": { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean" },
-} as const;
-
 async function settingsFromFlags() {
-  let values: ReturnType<typeof parseArgs<{ options: typeof FLAGS }>>["values"];
+  let commandLine: CommandLine;
   try {
-    values = parseArgs({ options: FLAGS }).values;
+    commandLine = readFlags(process.argv.slice(2));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     refuse(`${message.replace(/\s*\n\s*/g, " ")} (--help lists the flags)`);
   }
-  if (values.help) {
+  if (commandLine.help) {
     console.info(USAGE);
     process.exit(0);
   }
@@ -64,20 +48,13 @@ async function settingsFromFlags() {
   const { config } = await import("../server/config").catch((error: unknown) =>
     refuse(error instanceof Error ? error.message.replace(/\s*\n\s*/g, " ") : String(error)),
   );
+  const { settings } = commandLine;
   const parsed = loadSettingsSchema.safeParse({
-    shoppers: values.shoppers,
-    pause: values.pause,
-    duration: values.duration,
-    mode: values.mode,
-    rate: values.rate,
-    burst: values.burst,
-    preset: values.preset,
-    watch: values.watch,
-    target: values.target ?? `http://127.0.0.1:${config.PORT}`,
-    allowRemote: values["allow-remote"],
+    ...settings,
+    target: settings.target ?? `http://127.0.0.1:${config.PORT}`,
   });
   if (!parsed.success) refuse(describeIssues(parsed.error));
-  return { plan: parsed.data, json: values.json === true, devKey: values["dev-key"] ?? config.DEV_TOOLS_KEY };
+  return { plan: parsed.data, json: commandLine.json, devKey: commandLine.devKey ?? config.DEV_TOOLS_KEY };
 }
 
 const { plan, json, devKey } = await settingsFromFlags();

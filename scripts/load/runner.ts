@@ -8,6 +8,7 @@
 // sends it from then on. So the same shoppers work against the full web process and against the bare
 // API server the tests start, and a run does not render pages it does not measure.
 import { randomBytes, randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import type http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { io, type Socket } from "socket.io-client";
@@ -249,7 +250,10 @@ class Run {
     private readonly options: RunOptions,
     private readonly agent: http.Agent,
     private readonly dev: DevTools,
-  ) {}
+  ) {
+    // Every request and watch in flight listens for these: thousands, on purpose.
+    setMaxListeners(0, this.arrivals.signal, this.answersWanted.signal, this.tracked.signal);
+  }
 
   async go(runId: string, stop: AbortSignal): Promise<LoadSummaryEvent> {
     const { plan } = this;
