@@ -22,17 +22,23 @@ import {
   MAX_SHOPPERS,
   UNDONE_ORDER_STATUSES,
 } from "../server/contract";
-import { prisma } from "../server/db";
-import { attachRealtime } from "../server/realtime/server";
-import { apiHandlerOptions } from "../server/trpc/http";
-import { closeConnections, createProduct, drainBacklog, makeServicesFast } from "./helpers";
-import { exitOf, startWorkerProcess } from "./processes";
+
+// A shop with locked developer tools, as on a network: the load process unlocks them with the key
+// (here from the environment it inherits) to apply presets and read the queues.
+const DEV_TOOLS_KEY = "load-test-key-0123456789";
+process.env.DEV_TOOLS_KEY = DEV_TOOLS_KEY;
+
+const { prisma } = await import("../server/db");
+const { attachRealtime } = await import("../server/realtime/server");
+const { apiHandlerOptions } = await import("../server/trpc/http");
+const { closeConnections, createProduct, drainBacklog, makeServicesFast } = await import("./helpers");
+const { exitOf, startWorkerProcess } = await import("./processes");
 
 const handleApi = createHTTPHandler(apiHandlerOptions);
-/** Every request that reached the shop, to prove a refused run sent none. */
-let requests = 0;
+/** Every request that reached the shop, to prove a refused run sent none (or no checkout). */
+const requests: string[] = [];
 const server = createServer((req, res) => {
-  requests++;
+  requests.push(req.url ?? "");
   handleApi(req, res);
 });
 const realtime = attachRealtime(server);
@@ -59,9 +65,9 @@ interface Finished {
   stderr: string;
 }
 
-function runLoad(args: string[]): Promise<Finished> {
+function runLoad(args: string[], env: Record<string, string> = {}): Promise<Finished> {
   const child = spawn(process.execPath, ["--import", "tsx", "scripts/load.ts", ...args], {
-    env: process.env,
+    env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -155,7 +161,7 @@ describe("npm run load", () => {
     // Each shopper watched its order over socket.io until it was done, before its next one.
     expect(summary.doneMs).toMatchObject({ measured: summary.placed, unsettled: 0 });
     expect(summary.catalogMs.calls).toBe(summary.sent);
-    // The developer tools are open here, so the queues were read.
+    // The developer tools were unlocked with the key, so the queues were read.
     expect(summary.peakQueueDepth).not.toBeNull();
     await expectOnlyItsOwnOrders(before, summary);
     const orders = await ordersOfRun(summary.runId);
@@ -198,7 +204,7 @@ describe("npm run load", () => {
       [["--preset", "rush"], /preset/i],
       [["--loud"], /unknown option '--loud'/i],
     ];
-    const before = requests;
+    const before = requests.length;
     for (const [flags, message] of bad) {
       const run = await runLoad([...flags, "--target", target]);
       expect(run.code, flags.join(" ")).toBe(2);
@@ -206,7 +212,25 @@ describe("npm run load", () => {
       expect(run.stderr.trim().split("\n"), flags.join(" ")).toHaveLength(1);
       expect(run.stdout).toBe("");
     }
-    expect(requests).toBe(before);
+    expect(requests.length).toBe(before);
+    expect(await prisma.order.count()).toBe(orders);
+  });
+
+  it("says why when a preset needs locked developer tools, and places no order", async () => {
+    const orders = await prisma.order.count();
+    const from = requests.length;
+    const withoutKey = await runLoad(["--burst", "1", "--preset", "realistic", "--target", target], {
+      DEV_TOOLS_KEY: "",
+    });
+    expect(withoutKey.code).toBe(1);
+    expect(withoutKey.stderr).toMatch(/--preset needs the developer tools: they are locked.*--dev-key/);
+    const wrongKey = await runLoad([
+      ...["--burst", "1", "--preset", "realistic", "--dev-key", "not-the-key-at-all"],
+      ...["--target", target],
+    ]);
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toMatch(/refused the key/);
+    expect(requests.slice(from).filter((url) => url.includes("order.place"))).toEqual([]);
     expect(await prisma.order.count()).toBe(orders);
   });
 

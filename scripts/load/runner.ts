@@ -13,7 +13,7 @@ import type http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { io, type Socket } from "socket.io-client";
 import { z } from "zod";
-import { timeToDone } from "../../app/_lib/order-timing";
+import { isParked, timeToDone } from "../../app/_lib/order-timing";
 import {
   APP_ERROR_CODES,
   type ClientToServerEvents,
@@ -457,7 +457,8 @@ class Run {
   }
 
   /** Like the order page: a connection of its own with the visitor's cookie, `order:watch` by id, and
-   * every newer view applied, until the order is done or watching stops. Asks again on reconnect. */
+   * every newer view applied, until the order is done, parked in the dead-letter set (nothing moves
+   * until a person acts: the shopper moves on) or watching stops. Asks again on reconnect. */
   private watch(order: OrderView, jar: CookieJar): Promise<OrderView | null> {
     const stopped = this.tracked.signal;
     if (stopped.aborted) return Promise.resolve(null);
@@ -478,7 +479,7 @@ class Run {
       const apply = (incoming: unknown) => {
         const parsed = orderView.safeParse(incoming);
         if (parsed.success && isNewer(parsed.data, latest)) latest = parsed.data;
-        if (latest.settledAt !== null) finish(latest);
+        if (latest.settledAt !== null || isParked(latest)) finish(latest);
       };
       socket.on("order:updated", apply);
       socket.on("connect", () => {
