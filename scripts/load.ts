@@ -27,6 +27,11 @@ const USAGE = `usage: npm run load -- [--shoppers N] [--pause 1s] [--duration 30
   --duration: at most ${MAX_DURATION_MS / 60_000} min; --target: default http://127.0.0.1:$PORT, this machine only unless --allow-remote
   --dev-key (or DEV_TOOLS_KEY): unlocks a shop's locked developer tools, for --preset and queue depth`;
 
+/** An error's message on one line (node's and the config's span several). */
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ");
+}
+
 function refuse(message: string): never {
   console.error(`load: ${message}`);
   process.exit(2);
@@ -37,17 +42,14 @@ async function settingsFromFlags() {
   try {
     commandLine = readFlags(process.argv.slice(2));
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    refuse(`${message.replace(/\s*\n\s*/g, " ")} (--help lists the flags)`);
+    refuse(`${oneLine(error)} (--help lists the flags)`);
   }
   if (commandLine.help) {
     console.info(USAGE);
     process.exit(0);
   }
   // The environment is read where the whole project reads it; a bad value there is bad input too.
-  const { config } = await import("../server/config").catch((error: unknown) =>
-    refuse(error instanceof Error ? error.message.replace(/\s*\n\s*/g, " ") : String(error)),
-  );
+  const { config } = await import("../server/config").catch((error: unknown) => refuse(oneLine(error)));
   const { settings } = commandLine;
   const parsed = loadSettingsSchema.safeParse({
     ...settings,
