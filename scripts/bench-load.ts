@@ -17,7 +17,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
-import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -29,7 +28,7 @@ import pg from "pg";
 import { z } from "zod";
 import type { CheckoutMode, OrderStatus, SettingsPatch } from "../server/contract";
 import { queueName, SERVICE_NAMES, SIDE_EFFECT_STEPS, serviceSettingsSchema } from "../server/contract";
-import { SESSION_COOKIE } from "../server/session";
+import { CookieJar, callProcedure, keepAliveAgent, type Reply } from "./load/http";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MAX_SHOPPERS = 500;
@@ -95,7 +94,7 @@ if (options.scenarios.some((name) => SCENARIOS[name].shoppers > MAX_SHOPPERS)) {
 // ---- processes and cleanup -------------------------------------------------------------------------
 
 /** Keep-alive connections for every shopper; destroyed first on cleanup so the server can stop. */
-const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_SHOPPERS });
+const agent = keepAliveAgent("http://127.0.0.1", MAX_SHOPPERS);
 const cleanups: (() => Promise<unknown>)[] = [];
 let cleaning: Promise<void> | null = null;
 function cleanup(): Promise<void> {
@@ -262,36 +261,10 @@ function sharedInfra(reason: string): Infra {
 
 // ---- HTTP ------------------------------------------------------------------------------------------
 
-interface Reply {
-  status: number;
-  body: string;
-  cookie: string | null;
-}
-
-/** GET (no body) or POST a tRPC procedure on our own server; the target is always 127.0.0.1. */
-function call(port: number, route: string, body?: unknown, cookie = ""): Promise<Reply> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: http.OutgoingHttpHeaders = {};
-  if (cookie) headers.cookie = cookie;
-  if (payload) headers["content-type"] = "application/json";
-  const request = { host: "127.0.0.1", port, path: `/api/trpc/${route}`, agent, headers };
-  return new Promise((resolve, reject) => {
-    http
-      .request({ ...request, method: payload ? "POST" : "GET" }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on("data", (chunk: Buffer) => chunks.push(chunk)).on("error", reject);
-        response.on("end", () => {
-          const pairs = response.headers["set-cookie"]?.map((line) => line.split(";")[0] ?? "") ?? [];
-          resolve({
-            status: response.statusCode ?? 0,
-            body: Buffer.concat(chunks).toString("utf8"),
-            cookie: pairs.find((pair) => pair.startsWith(`${SESSION_COOKIE}=`)) ?? null,
-          });
-        });
-      })
-      .on("error", reject)
-      .end(payload);
-  });
+/** Queries without input, mutations with one, on our own server: the target is always 127.0.0.1. */
+function call(port: number, route: string, body?: unknown, jar?: CookieJar): Promise<Reply> {
+  const kind = body === undefined ? "query" : "mutation";
+  return callProcedure(`http://127.0.0.1:${port}`, route, { agent, kind, input: body, jar });
 }
 
 /** Every service instant and unlimited; "slow": payment 50 ms, the side effects' services 500 ms. */
@@ -395,7 +368,7 @@ async function queueDepth(redis: Redis): Promise<number> {
 
 const live = { phase: "", orders: 0, errors: 0, queue: 0, peakQueue: 0 };
 
-async function drive(bench: Bench, jars: { cookie: string }[], mode: CheckoutMode, seconds: number) {
+async function drive(bench: Bench, jars: CookieJar[], mode: CheckoutMode, seconds: number) {
   const samples: { start: number; end: number; status: string }[] = [];
   const end = performance.now() + seconds * 1000;
   await Promise.all(
@@ -405,11 +378,10 @@ async function drive(bench: Bench, jars: { cookie: string }[], mode: CheckoutMod
       while (performance.now() < end && !cleaning) {
         const input = { items: [{ productId, quantity: 1 }], customer, idempotencyKey: randomUUID(), mode };
         const start = performance.now();
-        const reply = await call(bench.port, "order.place", input, jar.cookie).catch(() => null);
+        const reply = await call(bench.port, "order.place", input, jar).catch(() => null);
         samples.push({ start, end: performance.now(), status: reply ? `${reply.status}` : "network" });
         if (reply?.status === 200) live.orders++;
         else live.errors++;
-        jar.cookie ||= reply?.cookie ?? "";
         if (!reply) await sleep(50);
       }
     }),
@@ -422,7 +394,7 @@ async function runScenario(bench: Bench, name: ScenarioName, label: string): Pro
   const deadline = Date.now() + MAX_SCENARIO_S * 1000 - 2 * STATS_SETTLE_MS;
   const set = await call(bench.port, "dev.updateSettings", knobs(slow, mode));
   if (set.status !== 200) throw new Error(`dev.updateSettings answered ${set.status}: ${set.body}`);
-  const jars = Array.from({ length: shoppers }, () => ({ cookie: "" }));
+  const jars = Array.from({ length: shoppers }, () => new CookieJar());
   Object.assign(live, { phase: "warm-up", orders: 0, errors: 0, queue: 0, peakQueue: 0 });
   const startedAt = performance.now();
   const ticker = setInterval(() => {

@@ -1,14 +1,9 @@
 // The only reader of process.env. Every setting has a local default so `npm run shop` works on a
 // fresh machine; a bad value stops the process at start with a message naming the variable.
-import { isIP } from "node:net";
 import { z } from "zod";
+import { isLoopback } from "./contract/hosts";
 
-/** Names and addresses that reach only this machine. */
-export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
-  if (bare === "localhost" || bare.endsWith(".localhost") || bare === "::1") return true;
-  return isIP(bare) === 4 && bare.startsWith("127.");
-}
+export { isLoopback };
 
 /** A comma-separated list of origins ("https://shop.example.com,http://10.0.0.5:3000"), each kept as
  * its canonical `scheme://host[:port]`. */

@@ -14,7 +14,7 @@ import { replaceSettings } from "../server/downstream/settings";
 import { apiProcedures, isMetricsPath, serveMetrics, trackRequest } from "../server/metrics/http";
 import { readQueueJobsWith, startMetrics } from "../server/metrics/registry";
 import { findOrderView } from "../server/orders/view";
-import { closeQueues } from "../server/queues";
+import { allSideEffectQueues, closeQueues } from "../server/queues";
 import { closeRedis } from "../server/redis";
 import { admitRequest } from "../server/request-slots";
 import { API_BASE_PATH, apiHandlerOptions } from "../server/trpc/http";
@@ -93,6 +93,26 @@ export async function waitForOrder<T extends { status: string }>(
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Waits until no side effect is left to run: orders other test files left unprocessed would otherwise
+ * queue ahead of this file's own (and be changed while it watches). Needs a worker running. */
+export async function drainBacklog(): Promise<void> {
+  await waitForOrder(
+    async () => {
+      const undispatched = await prisma.outboxMessage.count({ where: { dispatchedAt: null } });
+      const counts = await Promise.all(
+        allSideEffectQueues().map((queue) => queue.getJobCounts("waiting", "active", "delayed")),
+      );
+      const queued = counts.reduce(
+        (sum, count) => sum + (count.waiting ?? 0) + (count.active ?? 0) + (count.delayed ?? 0),
+        0,
+      );
+      return { status: `${undispatched} undispatched, ${queued} queued` };
+    },
+    (backlog) => backlog.status === "0 undispatched, 0 queued",
+    30_000,
+  );
 }
 
 /** A reader of the order as clients see it, by id or by the checkout's idempotency key. */

@@ -2,7 +2,6 @@
 // retried by another worker and its effect still happens exactly once; a graceful stop finishes
 // the job in flight first.
 import { afterAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
-import { prisma } from "../server/db";
 import { updateSettings } from "../server/downstream/settings";
 import { allSideEffectQueues } from "../server/queues";
 import { redis } from "../server/redis";
@@ -11,6 +10,7 @@ import {
   closeConnections,
   createProduct,
   downstreamCalls,
+  drainBacklog,
   makeServicesFast,
   orderInput,
   readOrder,
@@ -21,25 +21,6 @@ import { exitOf, startWorkerProcess } from "./processes";
 
 beforeEach(makeServicesFast);
 afterAll(closeConnections);
-
-/** Orders other test files left unprocessed would queue ahead of this file's own. */
-async function drainBacklog(): Promise<void> {
-  await waitForOrder(
-    async () => {
-      const undispatched = await prisma.outboxMessage.count({ where: { dispatchedAt: null } });
-      const counts = await Promise.all(
-        allSideEffectQueues().map((queue) => queue.getJobCounts("waiting", "active", "delayed")),
-      );
-      const queued = counts.reduce(
-        (sum, count) => sum + (count.waiting ?? 0) + (count.active ?? 0) + (count.delayed ?? 0),
-        0,
-      );
-      return { status: `${undispatched} undispatched, ${queued} queued` };
-    },
-    (backlog) => backlog.status === "0 undispatched, 0 queued",
-    30_000,
-  );
-}
 
 /** BullMQ runs one stalled-job check per queue per interval, shared by every worker: a check sets the
  * queue's `stalled-check` key to expire after the checking worker's own stalledInterval, and all

@@ -1,0 +1,50 @@
+// The command line of `npm run load`, read into the settings the contract checks (loadSettingsSchema):
+// the flags' names are the settings' names, `--allow-remote` as `allowRemote`.
+import { parseArgs } from "node:util";
+import type { LoadSettings } from "../../server/contract";
+
+const FLAGS = {
+  shoppers: { type: "string" },
+  pause: { type: "string" },
+  duration: { type: "string" },
+  mode: { type: "string" },
+  rate: { type: "string" },
+  burst: { type: "string" },
+  preset: { type: "string" },
+  watch: { type: "boolean" },
+  target: { type: "string" },
+  "allow-remote": { type: "boolean" },
+  "dev-key": { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean" },
+} as const;
+
+export interface CommandLine {
+  /** Unchecked: everything but the target's default, as typed. */
+  settings: Omit<Record<keyof LoadSettings, unknown>, "target"> & { target: string | undefined };
+  devKey: string | undefined;
+  json: boolean;
+  help: boolean;
+}
+
+/** Throws (node's own message) on an unknown flag or a flag without its value. */
+export function readFlags(args: string[]): CommandLine {
+  const { values } = parseArgs({ args, options: FLAGS });
+  return {
+    settings: {
+      shoppers: values.shoppers,
+      pause: values.pause,
+      duration: values.duration,
+      mode: values.mode,
+      rate: values.rate,
+      burst: values.burst,
+      preset: values.preset,
+      watch: values.watch,
+      target: values.target,
+      allowRemote: values["allow-remote"],
+    },
+    devKey: values["dev-key"],
+    json: values.json === true,
+    help: values.help === true,
+  };
+}

@@ -1,0 +1,558 @@
+// Virtual shoppers against a running shop, through its public surface only: tRPC over HTTP and
+// socket.io, each visitor with its own cookies. One checkout attempt is what a person does: look at
+// the catalog, pick something in stock, press Purchase (retrying the same idempotency key when the
+// shop says "busy" or "still processing"), and optionally watch the order page until it is done.
+//
+// Sessions: a fresh visitor has no cookie; the shop gives it one with its first checkout (the
+// `order.place` answer sets it, as it does for a browser that never loaded a page), and the visitor
+// sends it from then on. So the same shoppers work against the full web process and against the bare
+// API server the tests start, and a run does not render pages it does not measure.
+import { randomBytes, randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
+import type http from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import { io, type Socket } from "socket.io-client";
+import { z } from "zod";
+import { isParked, timeToDone } from "../../app/_lib/order-timing";
+import {
+  APP_ERROR_CODES,
+  type ClientToServerEvents,
+  isNewer,
+  JOB_STATES,
+  type LoadErrorKind,
+  type LoadEvent,
+  type LoadPlan,
+  type LoadSummaryEvent,
+  MAX_RATE_IN_FLIGHT,
+  MAX_SHOPPERS,
+  type OrderView,
+  orderView,
+  type ServerToClientEvents,
+  type WatchAck,
+} from "../../server/contract";
+import { CookieJar, callProcedure, keepAliveAgent, type Reply, RequestFailed } from "./http";
+
+/** A sync checkout with slow providers can take tens of seconds; past this the shopper gives up. */
+const REQUEST_TIMEOUT_MS = 120_000;
+/** After the duration, answers still on their way get this long before they are abandoned. */
+const STOP_GRACE_MS = 30_000;
+/** After the last answer, orders not done yet get this long to settle before they count as unsettled. */
+const SETTLE_WAIT_MS = 15_000;
+/** Without --watch, at most this many unsettled orders are polled (order.byId) for their time to done. */
+const DONE_SAMPLE = 200;
+const POLL_EVERY_MS = 500;
+/** One shopper's patience with "busy, try again" for one checkout. */
+const MAX_BUSY_RETRIES = 10;
+const WATCH_ACK_TIMEOUT_MS = 5000;
+const PROGRESS_EVERY_MS = 1000;
+
+/** Could not start: the target does not answer, or the developer tools a setting needs are off. */
+export class LoadStartError extends Error {}
+
+export function newRunId(): string {
+  return randomBytes(4).toString("hex");
+}
+
+/** The customer a visitor checks out as: its number and the run's id, so a run's orders can be found. */
+export function shopperIdentity(runId: string, shopper: number): { name: string; email: string } {
+  return { name: `Load shopper ${shopper}`, email: `shopper-${shopper}.${runId}@load.example` };
+}
+
+/** Percentiles by nearest rank (null when there is nothing to rank). */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? null;
+}
+
+function percentiles(values: readonly number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const round = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
+  return {
+    p50: round(percentile(sorted, 0.5)),
+    p95: round(percentile(sorted, 0.95)),
+    p99: round(percentile(sorted, 0.99)),
+  };
+}
+
+const productsAnswer = z.object({
+  result: z.object({ data: z.array(z.object({ id: z.string(), stock: z.number() })) }),
+});
+const orderAnswer = z.object({ result: z.object({ data: orderView }) });
+const errorAnswer = z.object({
+  error: z.object({ message: z.string(), data: z.object({ appCode: z.enum(APP_ERROR_CODES).nullable() }) }),
+});
+const accessAnswer = z.object({ result: z.object({ data: z.object({ access: z.string() }) }) });
+const queuesAnswer = z.object({
+  result: z.object({
+    data: z.array(z.object({ counts: z.record(z.enum(JOB_STATES), z.number()) })),
+  }),
+});
+
+function json(reply: Reply): unknown {
+  try {
+    return JSON.parse(reply.body);
+  } catch {
+    return null;
+  }
+}
+
+/** What an answer that is not an order means, in the contract's words. */
+function errorKind(reply: Reply): LoadErrorKind {
+  const parsed = errorAnswer.safeParse(json(reply));
+  return (parsed.success ? parsed.data.error.data.appCode : null) ?? "SERVER_ERROR";
+}
+
+function errorMessage(reply: Reply): string {
+  const parsed = errorAnswer.safeParse(json(reply));
+  return parsed.success ? parsed.data.error.message : `HTTP ${reply.status}`;
+}
+
+type OrderSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface RunOptions {
+  runId: string;
+  /** The developer tools key, for a shop that has one (DEV_TOOLS_KEY). */
+  devKey?: string;
+  /** Aborted when the run must stop now (Ctrl+C, SIGTERM): no new checkouts, answers not awaited. */
+  stop: AbortSignal;
+  emit: (event: LoadEvent) => void;
+}
+
+/** Runs the plan to its end (or until `stop`), emitting `started`, `progress` every second and the
+ * `summary`, which it also returns. Throws LoadStartError before any checkout if it cannot start. */
+export async function runLoad(plan: LoadPlan, options: RunOptions): Promise<LoadSummaryEvent> {
+  const { target } = plan;
+  const { runId, stop } = options;
+  const sockets = plan.arrivals.loop === "burst" ? plan.arrivals.orders : MAX_SHOPPERS;
+  const agent = keepAliveAgent(target, sockets);
+  try {
+    const dev = await openDevTools(target, agent, options.devKey);
+    if (plan.preset) {
+      if (!dev.usable) throw new LoadStartError(`--preset needs the developer tools: ${dev.why}`);
+      const applied = await callProcedure(target, "dev.applyPreset", {
+        agent,
+        kind: "mutation",
+        input: { preset: plan.preset },
+        jar: dev.jar,
+      });
+      if (applied.status !== 200) {
+        throw new LoadStartError(`applying the preset failed: ${errorMessage(applied)}`);
+      }
+    }
+    return await new Run(plan, options, agent, dev).go(runId, stop);
+  } finally {
+    agent.destroy();
+  }
+}
+
+interface DevTools {
+  usable: boolean;
+  /** Why not, when not usable. */
+  why: string;
+  jar: CookieJar;
+}
+
+/** Checks the shop answers at all, then whether its developer tools can be used (unlocking them with
+ * the key, as a browser does in /dev). Queue depth and presets need them; the checkouts do not. */
+async function openDevTools(target: string, agent: http.Agent, key: string | undefined): Promise<DevTools> {
+  const jar = new CookieJar();
+  const ask = (procedure: string, kind: "query" | "mutation", input?: unknown) =>
+    callProcedure(target, procedure, { agent, kind, input, jar, timeoutMs: 10_000 }).catch(
+      (error: RequestFailed) => {
+        throw new LoadStartError(`cannot reach the shop at ${target}: ${error.message}`);
+      },
+    );
+  const catalog = await ask("product.list", "query");
+  if (catalog.status !== 200 || !productsAnswer.safeParse(json(catalog)).success) {
+    throw new LoadStartError(`${target} answered ${catalog.status} to product.list: is it the storefront?`);
+  }
+  const access = await ask("dev.access", "query");
+  const state = accessAnswer.safeParse(json(access));
+  if (!state.success) {
+    const why =
+      access.status === 403
+        ? "they are off on the target (DEV_TOOLS=off)"
+        : `dev.access answered ${access.status}: ${errorMessage(access)}`;
+    return { usable: false, why, jar };
+  }
+  if (state.data.result.data.access !== "locked") return { usable: true, why: "", jar };
+  if (!key) {
+    return { usable: false, why: "they are locked: pass --dev-key or set DEV_TOOLS_KEY", jar };
+  }
+  const unlocked = await ask("dev.unlock", "mutation", { key });
+  if (unlocked.status !== 200) {
+    throw new LoadStartError(`the developer tools refused the key: ${errorMessage(unlocked)}`);
+  }
+  return { usable: true, why: "", jar };
+}
+
+/** Latencies since the start, and since the last progress line. */
+class Timings {
+  readonly all: number[] = [];
+  window: number[] = [];
+  add(ms: number): void {
+    this.all.push(ms);
+    this.window.push(ms);
+  }
+  takeWindow(): number[] {
+    const window = this.window;
+    this.window = [];
+    return window;
+  }
+}
+
+/** How a checkout attempt ended, as far as its shopper waits: `done` settles once the order is done
+ * (or no longer tracked). Wrapped, because an async function cannot resolve to a promise. */
+interface Outcome {
+  done: Promise<void>;
+}
+const NOTHING_TO_WATCH: Outcome = { done: Promise.resolve() };
+
+/** Resolves true when `work` finishes within `ms`, false when the time is up or `stop` comes first. */
+async function waitAtMost(work: Promise<unknown>, ms: number, stop: AbortSignal): Promise<boolean> {
+  const timer = new AbortController();
+  const timeUp = sleep(ms, false, { signal: AbortSignal.any([stop, timer.signal]) }).catch(() => false);
+  try {
+    return await Promise.race([work.then(() => true), timeUp]);
+  } finally {
+    timer.abort();
+  }
+}
+
+class Run {
+  private readonly answers = new Timings();
+  private readonly catalog = new Timings();
+  private readonly done: number[] = [];
+  private readonly errors = new Map<LoadErrorKind, number>();
+  private readonly retries = { busy: 0, stillProcessing: 0 };
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly tracking = new Set<Promise<unknown>>();
+  /** Orders polled for their time to done (without --watch). */
+  private readonly polled = new Map<string, CookieJar>();
+  private sampled = 0;
+  private unsettled = 0;
+  private sent = 0;
+  private placed = 0;
+  private placedInWindow = 0;
+  private abandoned = 0;
+  private dropped = 0;
+  private queueDepth: number | null = null;
+  private peakQueueDepth: number | null = null;
+  /** No new checkouts once aborted (the duration is over, or a signal came). */
+  private readonly arrivals = new AbortController();
+  /** Aborts checkouts still waiting for an answer. */
+  private readonly answersWanted = new AbortController();
+  /** Stops watching and polling orders that are not done. */
+  private readonly tracked = new AbortController();
+
+  constructor(
+    private readonly plan: LoadPlan,
+    private readonly options: RunOptions,
+    private readonly agent: http.Agent,
+    private readonly dev: DevTools,
+  ) {
+    // Every request and watch in flight listens for these: thousands, on purpose.
+    setMaxListeners(0, this.arrivals.signal, this.answersWanted.signal, this.tracked.signal);
+  }
+
+  async go(runId: string, stop: AbortSignal): Promise<LoadSummaryEvent> {
+    const { plan } = this;
+    const onStop = () => {
+      this.arrivals.abort();
+      this.answersWanted.abort();
+      this.tracked.abort();
+    };
+    stop.addEventListener("abort", onStop, { once: true });
+    this.options.emit({ type: "started", runId, settings: plan, startedAt: new Date().toISOString() });
+    const startedAt = performance.now();
+    const elapsed = () => performance.now() - startedAt;
+    let lastAnswerAt = startedAt;
+    const ticker = setInterval(() => this.progress(elapsed()), PROGRESS_EVERY_MS);
+    const poller = this.poll();
+    void this.readQueueDepth();
+
+    let stoppedBy: LoadSummaryEvent["stoppedBy"] = "duration";
+    const loop = this.arrive(runId, startedAt);
+    try {
+      const answeredInTime = await waitAtMost(loop, plan.durationMs, stop);
+      this.arrivals.abort();
+      if (plan.arrivals.loop === "burst") {
+        stoppedBy = answeredInTime ? "burst-answered" : "burst-timeout";
+      } else if (!stop.aborted) {
+        await waitAtMost(Promise.all(this.inFlight), STOP_GRACE_MS, stop);
+      }
+      this.answersWanted.abort();
+      await Promise.all(this.inFlight);
+      lastAnswerAt = performance.now();
+      if (!stop.aborted) await waitAtMost(Promise.all([poller, ...this.tracking]), SETTLE_WAIT_MS, stop);
+      if (stop.aborted) stoppedBy = "signal";
+    } finally {
+      this.tracked.abort();
+      clearInterval(ticker);
+      stop.removeEventListener("abort", onStop);
+    }
+    await Promise.all([loop, poller, ...this.tracking]);
+    const errors: LoadSummaryEvent["errors"] = {};
+    for (const [kind, n] of this.errors) errors[kind] = n;
+    const answered = this.placed + [...this.errors.values()].reduce((sum, n) => sum + n, 0);
+    const loadMs = lastAnswerAt - startedAt;
+    const summary: LoadSummaryEvent = {
+      type: "summary",
+      runId,
+      stoppedBy,
+      elapsedMs: Math.round(loadMs),
+      sent: this.sent,
+      answered,
+      placed: this.placed,
+      errors,
+      abandoned: this.abandoned,
+      dropped: this.dropped,
+      retries: { ...this.retries },
+      ordersPerSecond: loadMs > 0 ? Math.round((this.placed / loadMs) * 10_000) / 10 : 0,
+      answerMs: percentiles(this.answers.all),
+      doneMs: {
+        ...percentiles(this.done),
+        measured: this.done.length,
+        unsettled: this.unsettled,
+      },
+      catalogMs: { ...percentiles(this.catalog.all), calls: this.catalog.all.length },
+      peakQueueDepth: this.peakQueueDepth,
+    };
+    this.options.emit(summary);
+    return summary;
+  }
+
+  /** Starts checkouts as the plan says, until arrivals stop (or, for a burst, all have answered). */
+  private async arrive(runId: string, startedAt: number): Promise<void> {
+    const { arrivals } = this.plan;
+    const stopped = this.arrivals.signal;
+    const pause = (ms: number) => sleep(ms, true, { signal: stopped }).catch(() => false);
+    if (arrivals.loop === "burst") {
+      for (let shopper = 1; shopper <= arrivals.orders; shopper++)
+        this.checkout(runId, shopper, new CookieJar());
+      await Promise.all(this.inFlight);
+      return;
+    }
+    if (arrivals.loop === "rate") {
+      const intervalMs = 1000 / arrivals.perSecond;
+      for (let shopper = 1; !stopped.aborted; shopper++) {
+        if (this.inFlight.size >= MAX_RATE_IN_FLIGHT) this.dropped++;
+        else this.checkout(runId, shopper, new CookieJar());
+        // Arrivals keep to the clock, not to the answers (open loop).
+        if (!(await pause(startedAt + shopper * intervalMs - performance.now()))) return;
+      }
+      return;
+    }
+    await Promise.all(
+      Array.from({ length: arrivals.shoppers }, async (_, index) => {
+        const jar = new CookieJar();
+        // Shoppers arrive spread over one pause, not all in the same millisecond.
+        let going = await pause(Math.random() * Math.min(arrivals.pauseMs, 1000));
+        while (going) {
+          const { done } = await this.checkout(runId, index + 1, jar);
+          if (this.plan.watch) await done;
+          going = !stopped.aborted && (await pause(arrivals.pauseMs));
+        }
+      }),
+    );
+  }
+
+  /** One checkout attempt; resolves when it has an outcome, with a promise of the order being done. */
+  private checkout(runId: string, shopper: number, jar: CookieJar): Promise<Outcome> {
+    this.sent++;
+    const attempt = this.attempt(runId, shopper, jar);
+    this.inFlight.add(attempt);
+    void attempt.finally(() => this.inFlight.delete(attempt));
+    return attempt;
+  }
+
+  private async attempt(runId: string, shopper: number, jar: CookieJar): Promise<Outcome> {
+    const { target, mode } = this.plan;
+    const signal = this.answersWanted.signal;
+    const call = (procedure: string, kind: "query" | "mutation", input?: unknown) =>
+      callProcedure(target, procedure, {
+        agent: this.agent,
+        kind,
+        input,
+        jar,
+        timeoutMs: REQUEST_TIMEOUT_MS,
+        signal,
+      });
+    try {
+      const listedAt = performance.now();
+      const list = await call("product.list", "query");
+      const products = productsAnswer.safeParse(json(list));
+      if (list.status !== 200 || !products.success) return this.failed("CATALOG_FAILED");
+      this.catalog.add(performance.now() - listedAt);
+      const inStock = products.data.result.data.filter((product) => product.stock > 0);
+      const product = inStock[Math.floor(Math.random() * inStock.length)];
+      if (!product) return this.failed("NOTHING_IN_STOCK");
+
+      const input = {
+        items: [{ productId: product.id, quantity: 1 }],
+        customer: shopperIdentity(runId, shopper),
+        idempotencyKey: `load-${runId}-${randomUUID()}`,
+        mode,
+      };
+      const pressedAt = performance.now();
+      for (let busy = 0; ; ) {
+        const reply = await call("order.place", "mutation", input);
+        const order = orderAnswer.safeParse(json(reply));
+        if (reply.status === 200 && order.success) {
+          this.placed++;
+          this.placedInWindow++;
+          this.answers.add(performance.now() - pressedAt);
+          return { done: this.track(order.data.result.data, jar) };
+        }
+        const kind = errorKind(reply);
+        if (kind === "BUSY" && busy < MAX_BUSY_RETRIES) {
+          busy++;
+          this.retries.busy++;
+          await sleep((reply.retryAfterS ?? 1) * 1000, null, { signal });
+        } else if (kind === "STILL_PROCESSING") {
+          // The shop already waited for the first request with this key; ask again for its answer.
+          this.retries.stillProcessing++;
+        } else {
+          return this.failed(kind);
+        }
+      }
+    } catch (error) {
+      if (signal.aborted) {
+        this.abandoned++;
+        return NOTHING_TO_WATCH;
+      }
+      if (error instanceof RequestFailed)
+        return this.failed(error.kind === "TIMEOUT" ? "TIMEOUT" : "NETWORK");
+      throw error;
+    }
+  }
+
+  private failed(kind: LoadErrorKind): Outcome {
+    this.errors.set(kind, (this.errors.get(kind) ?? 0) + 1);
+    return NOTHING_TO_WATCH;
+  }
+
+  /** Time to done: at once if the answer was already done (sync), else by watching or polling. */
+  private track(order: OrderView, jar: CookieJar): Promise<void> {
+    const doneMs = timeToDone(order);
+    if (doneMs !== null) {
+      this.done.push(doneMs);
+      return Promise.resolve();
+    }
+    if (this.plan.watch) {
+      const watching = this.watch(order, jar).then((final) => {
+        const ms = final && timeToDone(final);
+        if (ms === null || ms === undefined) this.unsettled++;
+        else this.done.push(ms);
+      });
+      this.tracking.add(watching);
+      void watching.finally(() => this.tracking.delete(watching));
+      return watching;
+    }
+    if (this.sampled < DONE_SAMPLE) {
+      this.sampled++;
+      this.polled.set(order.id, jar);
+    }
+    return Promise.resolve();
+  }
+
+  /** Like the order page: a connection of its own with the visitor's cookie, `order:watch` by id, and
+   * every newer view applied, until the order is done, parked in the dead-letter set (nothing moves
+   * until a person acts: the shopper moves on) or watching stops. Asks again on reconnect. */
+  private watch(order: OrderView, jar: CookieJar): Promise<OrderView | null> {
+    const stopped = this.tracked.signal;
+    if (stopped.aborted) return Promise.resolve(null);
+    const socket: OrderSocket = io(this.plan.target, {
+      forceNew: true,
+      transports: ["websocket"],
+      extraHeaders: { cookie: jar.header },
+    });
+    let latest = order;
+    return new Promise<OrderView | null>((resolve) => {
+      const finish = (final: OrderView | null) => {
+        stopped.removeEventListener("abort", onStop);
+        socket.disconnect();
+        resolve(final);
+      };
+      const onStop = () => finish(null);
+      stopped.addEventListener("abort", onStop, { once: true });
+      const apply = (incoming: unknown) => {
+        const parsed = orderView.safeParse(incoming);
+        if (parsed.success && isNewer(parsed.data, latest)) latest = parsed.data;
+        if (latest.settledAt !== null || isParked(latest)) finish(latest);
+      };
+      socket.on("order:updated", apply);
+      socket.on("connect", () => {
+        socket
+          .timeout(WATCH_ACK_TIMEOUT_MS)
+          .emit("order:watch", { orderId: order.id }, (error: Error | null, ack: WatchAck) => {
+            if (!error && ack.ok) apply(ack.order);
+          });
+      });
+    });
+  }
+
+  /** Polls the sampled orders with their own visitor's cookie until each is done. */
+  private async poll(): Promise<void> {
+    const stopped = this.tracked.signal;
+    while (!stopped.aborted) {
+      for (const [orderId, jar] of [...this.polled].slice(0, 20)) {
+        const reply = await callProcedure(this.plan.target, "order.byId", {
+          agent: this.agent,
+          kind: "query",
+          input: { orderId },
+          jar,
+          timeoutMs: 10_000,
+          signal: stopped,
+        }).catch(() => null);
+        const order = reply && orderAnswer.safeParse(json(reply));
+        const doneMs = order?.success ? timeToDone(order.data.result.data) : null;
+        // Not done yet: to the back of the line, so one parked order does not hold up the rest.
+        this.polled.delete(orderId);
+        if (doneMs === null) this.polled.set(orderId, jar);
+        else this.done.push(doneMs);
+      }
+      if (this.polled.size === 0 && this.arrivals.signal.aborted && this.inFlight.size === 0) break;
+      await sleep(POLL_EVERY_MS, null, { signal: stopped }).catch(() => null);
+    }
+    this.unsettled += this.polled.size;
+  }
+
+  private async readQueueDepth(): Promise<void> {
+    if (!this.dev.usable) return;
+    const reply = await callProcedure(this.plan.target, "dev.queues", {
+      agent: this.agent,
+      kind: "query",
+      jar: this.dev.jar,
+      timeoutMs: 5000,
+    }).catch(() => null);
+    const queues = reply && queuesAnswer.safeParse(json(reply));
+    if (!queues?.success) {
+      this.queueDepth = null;
+      return;
+    }
+    this.queueDepth = queues.data.result.data.reduce(
+      (sum, { counts }) => sum + (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0),
+      0,
+    );
+    this.peakQueueDepth = Math.max(this.peakQueueDepth ?? 0, this.queueDepth);
+  }
+
+  private progress(elapsedMs: number): void {
+    const errors = [...this.errors.values()].reduce((sum, n) => sum + n, 0);
+    this.options.emit({
+      type: "progress",
+      elapsedMs: Math.round(elapsedMs),
+      answered: this.placed + errors,
+      placed: this.placed,
+      errors,
+      ordersPerSecond: Math.round((this.placedInWindow * 1000) / PROGRESS_EVERY_MS),
+      inFlight: this.inFlight.size,
+      answerMs: percentiles(this.answers.takeWindow()),
+      catalogMs: percentiles(this.catalog.takeWindow()),
+      queueDepth: this.queueDepth,
+    });
+    this.placedInWindow = 0;
+    void this.readQueueDepth();
+  }
+}

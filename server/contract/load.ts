@@ -1,0 +1,264 @@
+// Virtual shoppers (`npm run load`, spawned as well by the /dev Rush hour panel): the settings of one
+// run, checked here once for the command line and the panel alike, and the lines the run prints with
+// `--json`, so the process that spawned it can parse them safely.
+import { z } from "zod";
+import { APP_ERROR_CODES } from "./errors";
+import { isLoopback } from "./hosts";
+import { checkoutModeSchema } from "./orders";
+import { presetNameSchema } from "./services";
+
+export const MAX_SHOPPERS = 500;
+export const MAX_DURATION_MS = 10 * 60_000;
+export const MAX_PAUSE_MS = 60_000;
+export const MAX_BURST = 5000;
+export const MAX_RATE_PER_S = 500;
+/** An open loop never has more checkouts in flight than this; an arrival beyond it is dropped (and
+ * counted), like a visitor who gives up at the door. */
+export const MAX_RATE_IN_FLIGHT = MAX_SHOPPERS;
+
+export const LOAD_DEFAULTS = { shoppers: 10, pauseMs: 1000, durationMs: 30_000 } as const;
+
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000 } as const;
+const DURATION_TEXT = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
+
+/** A number from the panel, or its text from the command line ("-3" included, so it can be refused
+ * for what it is). */
+function numeric(name: string, text: RegExp, hint: string) {
+  return z.union(
+    [
+      z.number(),
+      z
+        .string()
+        .trim()
+        .regex(text)
+        .transform((value) => Number.parseFloat(value)),
+    ],
+    { error: `${name} takes ${hint}` },
+  );
+}
+
+function count(name: string, max: number) {
+  return numeric(name, /^-?\d+(\.\d+)?$/, "a whole number").pipe(
+    z
+      .number()
+      .int(`${name} must be a whole number`)
+      .min(1, `${name} must be at least 1`)
+      .max(max, `${name} can be at most ${max}`),
+  );
+}
+
+/** Milliseconds as a number, or text with a unit: `250ms`, `1s`, `1.5s`, `2m`. */
+function duration(name: string, minMs: number, maxMs: number) {
+  const text = z
+    .string()
+    .trim()
+    .regex(DURATION_TEXT)
+    .transform((value) => {
+      const [, amount = "0", unit = "ms"] = DURATION_TEXT.exec(value) ?? [];
+      return Math.round(Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS]);
+    });
+  return z
+    .union([z.number(), text], { error: `${name} takes a time with its unit, such as 250ms, 1s, 1.5s or 2m` })
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(minMs, `${name} must be at least ${durationFlag(minMs)}`)
+        .max(maxMs, `${name} can be at most ${durationFlag(maxMs)}`),
+    );
+}
+
+/** A duration as the command line writes it: `2m`, `1s`, `250ms`. */
+export function durationFlag(ms: number): string {
+  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
+  return ms % 1000 === 0 && ms > 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+const rate = numeric("rate", /^-?\d+(\.\d+)?(\/s)?$/, "orders per second, such as 20/s").pipe(
+  z
+    .number()
+    .positive("rate must be more than 0/s")
+    .max(MAX_RATE_PER_S, `rate can be at most ${MAX_RATE_PER_S}/s`),
+);
+
+/** How new checkouts arrive: shoppers who each wait for their answer, pause and go again (closed
+ * loop); a fixed arrival rate whatever the answers (open loop); or one burst at once. */
+export const arrivalsSchema = z.discriminatedUnion("loop", [
+  z.object({ loop: z.literal("closed"), shoppers: z.number().int(), pauseMs: z.number().int() }),
+  z.object({ loop: z.literal("rate"), perSecond: z.number() }),
+  z.object({ loop: z.literal("burst"), orders: z.number().int() }),
+]);
+
+/** A checked run, as the load process works from it (and reports it in its `started` line). */
+export const loadPlanSchema = z.object({
+  arrivals: arrivalsSchema,
+  /** Closed loop and rate: how long checkouts keep coming. Burst: how long to wait for its answers. */
+  durationMs: z.number().int(),
+  mode: checkoutModeSchema,
+  preset: presetNameSchema.nullable(),
+  /** Each shopper watches its order over socket.io until it is done, like the order page. */
+  watch: z.boolean(),
+  target: z.string(),
+  allowRemote: z.boolean(),
+});
+export type LoadPlan = z.infer<typeof loadPlanSchema>;
+
+/**
+ * What a person asks for, on the command line (flags as text) or in the panel (numbers: pause and
+ * duration in ms, rate per second). Exactly one of closed loop (`shoppers`, `pause`; the default),
+ * `rate` or `burst`; a target off this machine only with `allowRemote`.
+ */
+export const loadSettingsSchema = z
+  .strictObject({
+    shoppers: count("shoppers", MAX_SHOPPERS).optional(),
+    pause: duration("pause", 0, MAX_PAUSE_MS).optional(),
+    duration: duration("duration", 1000, MAX_DURATION_MS).optional(),
+    mode: checkoutModeSchema.default("async"),
+    rate: rate.optional(),
+    burst: count("burst", MAX_BURST).optional(),
+    preset: presetNameSchema.optional(),
+    watch: z.boolean().default(false),
+    target: z.url({ protocol: /^https?$/, error: "target must be an http(s) URL" }),
+    allowRemote: z.boolean().default(false),
+  })
+  .superRefine((settings, context) => {
+    const closed = settings.shoppers !== undefined || settings.pause !== undefined;
+    const loops = [closed, settings.rate !== undefined, settings.burst !== undefined].filter(Boolean);
+    if (loops.length > 1) {
+      context.addIssue({
+        code: "custom",
+        message: "choose one way for orders to arrive: shoppers (with pause), rate, or burst",
+      });
+    }
+    const host = new URL(settings.target).hostname;
+    if (!settings.allowRemote && !isLoopback(host)) {
+      context.addIssue({
+        code: "custom",
+        path: ["target"],
+        message: `target ${host} is not this machine: refusing to send load there (allow it with --allow-remote)`,
+      });
+    }
+  })
+  .transform(
+    (settings): LoadPlan => ({
+      arrivals:
+        settings.rate !== undefined
+          ? { loop: "rate", perSecond: settings.rate }
+          : settings.burst !== undefined
+            ? { loop: "burst", orders: settings.burst }
+            : {
+                loop: "closed",
+                shoppers: settings.shoppers ?? LOAD_DEFAULTS.shoppers,
+                pauseMs: settings.pause ?? LOAD_DEFAULTS.pauseMs,
+              },
+      durationMs: settings.duration ?? LOAD_DEFAULTS.durationMs,
+      mode: settings.mode,
+      preset: settings.preset ?? null,
+      watch: settings.watch,
+      target: settings.target,
+      allowRemote: settings.allowRemote,
+    }),
+  );
+export type LoadSettings = z.input<typeof loadSettingsSchema>;
+
+/** The command-line flags for a plan (the panel spawns `npm run load` with these and `--json`). */
+export function loadFlags(plan: LoadPlan): string[] {
+  const { arrivals } = plan;
+  const flags =
+    arrivals.loop === "closed"
+      ? ["--shoppers", `${arrivals.shoppers}`, "--pause", durationFlag(arrivals.pauseMs)]
+      : arrivals.loop === "rate"
+        ? ["--rate", `${arrivals.perSecond}/s`]
+        : ["--burst", `${arrivals.orders}`];
+  flags.push("--duration", durationFlag(plan.durationMs), "--mode", plan.mode, "--target", plan.target);
+  if (plan.preset) flags.push("--preset", plan.preset);
+  if (plan.watch) flags.push("--watch");
+  if (plan.allowRemote) flags.push("--allow-remote");
+  return flags;
+}
+
+/** How a checkout attempt can end without an order: the shop's own error codes, and what a client
+ * finds out by itself. */
+export const LOAD_ERROR_KINDS = [
+  ...APP_ERROR_CODES,
+  /** The catalog showed nothing in stock: no checkout was sent. */
+  "NOTHING_IN_STOCK",
+  /** The catalog (`product.list`) did not answer with products: no checkout was sent. */
+  "CATALOG_FAILED",
+  /** No HTTP answer at all (connection refused or reset). */
+  "NETWORK",
+  /** No answer within the request timeout. */
+  "TIMEOUT",
+  /** An answer without one of the shop's codes (a 500, a proxy's error page). */
+  "SERVER_ERROR",
+] as const;
+export const loadErrorKindSchema = z.enum(LOAD_ERROR_KINDS);
+export type LoadErrorKind = z.infer<typeof loadErrorKindSchema>;
+
+const ms = z.number().nonnegative();
+const percentiles = z.object({ p50: ms.nullable(), p95: ms.nullable(), p99: ms.nullable() });
+/** Jobs not finished yet (waiting, delayed or running), over every side-effect queue; null when the
+ * developer tools (which report it) are off or locked. */
+const queueDepth = z.number().int().nonnegative().nullable();
+
+export const loadStartedEventSchema = z.object({
+  type: z.literal("started"),
+  /** Tags every order of the run: customer emails end in `.<runId>@load.example`. */
+  runId: z.string(),
+  settings: loadPlanSchema,
+  startedAt: z.iso.datetime(),
+});
+
+/** Every second while checkouts come in. Percentiles cover that last second only. */
+export const loadProgressEventSchema = z.object({
+  type: z.literal("progress"),
+  elapsedMs: ms,
+  /** Checkout attempts that ended (an order or an error), since the start. */
+  answered: z.number().int(),
+  placed: z.number().int(),
+  errors: z.number().int(),
+  /** Orders placed in the last second. */
+  ordersPerSecond: z.number(),
+  inFlight: z.number().int(),
+  answerMs: percentiles,
+  catalogMs: percentiles,
+  queueDepth,
+});
+
+export const loadSummaryEventSchema = z.object({
+  type: z.literal("summary"),
+  runId: z.string(),
+  stoppedBy: z.enum(["duration", "burst-answered", "burst-timeout", "signal"]),
+  /** From the first checkout to the last answer (or the stop). */
+  elapsedMs: ms,
+  /** Checkout attempts begun. sent = answered + abandoned. */
+  sent: z.number().int(),
+  /** answered = placed + the sum of errors. */
+  answered: z.number().int(),
+  placed: z.number().int(),
+  errors: z.partialRecord(loadErrorKindSchema, z.number().int().positive()),
+  /** Attempts still waiting for an answer when the run was stopped (their outcome is unknown). */
+  abandoned: z.number().int(),
+  /** Open loop: arrivals not sent because MAX_RATE_IN_FLIGHT checkouts were in flight. */
+  dropped: z.number().int(),
+  /** Repeats with the same idempotency key: after 503 BUSY (Retry-After) or 409 STILL_PROCESSING. */
+  retries: z.object({ busy: z.number().int(), stillProcessing: z.number().int() }),
+  ordersPerSecond: z.number(),
+  /** Time to answer of placed orders, from the first try (retries included). */
+  answerMs: percentiles,
+  /** Time to done of placed orders (the order's own clock, as the order page shows it): every watched
+   * order, or a sample polled with `order.byId`; `unsettled` were not done when the run stopped. */
+  doneMs: percentiles.extend({ measured: z.number().int(), unsettled: z.number().int() }),
+  catalogMs: percentiles.extend({ calls: z.number().int() }),
+  peakQueueDepth: queueDepth,
+});
+
+export const loadEventSchema = z.discriminatedUnion("type", [
+  loadStartedEventSchema,
+  loadProgressEventSchema,
+  loadSummaryEventSchema,
+]);
+export type LoadEvent = z.infer<typeof loadEventSchema>;
+export type LoadStartedEvent = z.infer<typeof loadStartedEventSchema>;
+export type LoadProgressEvent = z.infer<typeof loadProgressEventSchema>;
+export type LoadSummaryEvent = z.infer<typeof loadSummaryEventSchema>;

@@ -1,0 +1,272 @@
+// `npm run load` as its own process against a running shop: its summary adds up, every order it says
+// it placed is in the database under the run's tag, and nothing else was touched. Bad flags and a
+// remote target are refused before any request.
+//
+// The shop here is the API and socket.io on one port, served exactly as the web process serves them
+// (server/trpc/http.ts, server/realtime/server.ts), plus a real worker process: all the load process
+// talks to. The pages (Next.js) need a build and are not needed: a shopper gets its session cookie
+// from its first checkout's answer, as any visitor without one does.
+import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { readFlags } from "../scripts/load/flags";
+import {
+  type LoadEvent,
+  type LoadPlan,
+  type LoadSummaryEvent,
+  loadEventSchema,
+  loadFlags,
+  loadSettingsSchema,
+  MAX_SHOPPERS,
+  UNDONE_ORDER_STATUSES,
+} from "../server/contract";
+
+// A shop with locked developer tools, as on a network: the load process unlocks them with the key
+// (here from the environment it inherits) to apply presets and read the queues.
+const DEV_TOOLS_KEY = "load-test-key-0123456789";
+process.env.DEV_TOOLS_KEY = DEV_TOOLS_KEY;
+
+const { prisma } = await import("../server/db");
+const { attachRealtime } = await import("../server/realtime/server");
+const { apiHandlerOptions } = await import("../server/trpc/http");
+const { closeConnections, createProduct, drainBacklog, makeServicesFast } = await import("./helpers");
+const { exitOf, startWorkerProcess } = await import("./processes");
+
+const handleApi = createHTTPHandler(apiHandlerOptions);
+/** Every request that reached the shop, to prove a refused run sent none (or no checkout). */
+const requests: string[] = [];
+const server = createServer((req, res) => {
+  requests.push(req.url ?? "");
+  handleApi(req, res);
+});
+const realtime = attachRealtime(server);
+const worker = startWorkerProcess();
+let target = "";
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await drainBacklog();
+});
+afterAll(async () => {
+  worker.kill("SIGTERM");
+  await exitOf(worker);
+  await realtime.close();
+  await new Promise((resolve) => server.close(resolve));
+  await closeConnections();
+});
+beforeEach(makeServicesFast);
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runLoad(args: string[], env: Record<string, string> = {}): Promise<Finished> {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/load.ts", ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+  return exitOf(child).then(({ code }) => ({ code, stdout, stderr }));
+}
+
+/** Every stdout line is an event of the contract: nothing else may be printed there with --json. */
+function eventsOf(stdout: string): LoadEvent[] {
+  return stdout
+    .trimEnd()
+    .split("\n")
+    .map((line) => loadEventSchema.parse(JSON.parse(line)));
+}
+
+function summaryOf(events: LoadEvent[]): LoadSummaryEvent {
+  const summary = events.at(-1);
+  if (summary?.type !== "summary") throw new Error(`the last event is ${summary?.type}, not the summary`);
+  return summary;
+}
+
+/** What the rest of the shop looks like: every order's version and status, every product's stock. */
+async function snapshot() {
+  const [orders, products] = await Promise.all([
+    prisma.order.findMany({ select: { id: true, version: true, status: true, customerEmail: true } }),
+    prisma.product.findMany({ select: { id: true, stock: true } }),
+  ]);
+  return { orders, stock: new Map(products.map((product) => [product.id, product.stock])) };
+}
+
+async function ordersOfRun(runId: string) {
+  return prisma.order.findMany({
+    where: { customerEmail: { endsWith: `.${runId}@load.example` } },
+    include: { items: true },
+  });
+}
+
+/** The run's orders are its own, the rest of the shop is as it was, and stock moved by what was sold. */
+async function expectOnlyItsOwnOrders(
+  before: Awaited<ReturnType<typeof snapshot>>,
+  summary: LoadSummaryEvent,
+) {
+  const after = await snapshot();
+  const tag = `.${summary.runId}@load.example`;
+  expect(after.orders.filter((order) => !order.customerEmail.endsWith(tag))).toEqual(before.orders);
+
+  const orders = await ordersOfRun(summary.runId);
+  // An order the shopper was told about (confirmed); undone ones gave their stock back.
+  expect(orders.filter((order) => order.confirmedAt !== null)).toHaveLength(summary.placed);
+  const kept = orders.filter((order) => !UNDONE_ORDER_STATUSES.some((status) => status === order.status));
+  for (const order of orders) {
+    const shopper = /^shopper-(\d+)\./.exec(order.customerEmail)?.[1];
+    expect(order.customerName).toBe(`Load shopper ${shopper}`);
+    expect(order.items.map((item) => item.quantity)).toEqual([1]);
+  }
+  const sold = new Map<string, number>();
+  for (const item of kept.flatMap((order) => order.items)) {
+    sold.set(item.productId, (sold.get(item.productId) ?? 0) + item.quantity);
+  }
+  for (const [productId, stock] of before.stock) {
+    expect(stock - (after.stock.get(productId) ?? 0), productId).toBe(sold.get(productId) ?? 0);
+  }
+}
+
+describe("npm run load", () => {
+  it("runs closed-loop shoppers who watch their orders, and its summary is what happened", async () => {
+    await createProduct({ stock: 10_000 });
+    const before = await snapshot();
+    const run = await runLoad([
+      ...["--shoppers", "3", "--pause", "100ms", "--duration", "3s", "--watch", "--json"],
+      ...["--target", target],
+    ]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const events = eventsOf(run.stdout);
+    expect(events[0]).toMatchObject({
+      type: "started",
+      settings: { arrivals: { loop: "closed", shoppers: 3, pauseMs: 100 }, durationMs: 3000, watch: true },
+    });
+    expect(events.filter((event) => event.type === "progress").length).toBeGreaterThan(0);
+
+    const summary = summaryOf(events);
+    expect(summary.stoppedBy).toBe("duration");
+    expect(summary.placed).toBeGreaterThan(0);
+    expect(summary.errors).toEqual({});
+    expect(summary.answered).toBe(summary.placed);
+    expect(summary.sent).toBe(summary.answered + summary.abandoned);
+    expect(summary.abandoned).toBe(0);
+    // Each shopper watched its order over socket.io until it was done, before its next one.
+    expect(summary.doneMs).toMatchObject({ measured: summary.placed, unsettled: 0 });
+    expect(summary.catalogMs.calls).toBe(summary.sent);
+    // The developer tools were unlocked with the key, so the queues were read.
+    expect(summary.peakQueueDepth).not.toBeNull();
+    await expectOnlyItsOwnOrders(before, summary);
+    const orders = await ordersOfRun(summary.runId);
+    expect(orders.map((order) => order.status)).toEqual(orders.map(() => "completed"));
+  });
+
+  it("sends a burst of sync checkouts at once and waits for every answer", async () => {
+    await createProduct({ stock: 10_000 });
+    const before = await snapshot();
+    const run = await runLoad([
+      "--burst",
+      "8",
+      "--mode",
+      "sync",
+      "--duration",
+      "20s",
+      "--json",
+      "--target",
+      target,
+    ]);
+    expect(run.code).toBe(0);
+    const summary = summaryOf(eventsOf(run.stdout));
+    expect(summary).toMatchObject({ stoppedBy: "burst-answered", sent: 8, answered: 8, abandoned: 0 });
+    const errors = Object.values(summary.errors).reduce((sum, n) => sum + n, 0);
+    expect(summary.answered).toBe(summary.placed + errors);
+    // A sync checkout answers when it is done: its time to done comes with the answer.
+    expect(summary.doneMs.measured).toBe(summary.placed);
+    await expectOnlyItsOwnOrders(before, summary);
+  });
+
+  it("refuses bad flags with exit code 2 and one line, before sending anything", async () => {
+    const orders = await prisma.order.count();
+    const bad: [string[], RegExp][] = [
+      [["--shoppers=-3"], /shoppers must be at least 1/i],
+      [["--shoppers", `${MAX_SHOPPERS + 1}`], /shoppers can be at most 500/i],
+      [["--duration", "11m"], /duration can be at most 10m/i],
+      [["--pause", "1 fortnight"], /pause takes a time with its unit/i],
+      [["--rate", "5/s", "--burst", "3"], /one way for orders to arrive/i],
+      [["--mode", "eventually"], /mode/i],
+      [["--preset", "rush"], /preset/i],
+      [["--loud"], /unknown option '--loud'/i],
+    ];
+    const before = requests.length;
+    for (const [flags, message] of bad) {
+      const run = await runLoad([...flags, "--target", target]);
+      expect(run.code, flags.join(" ")).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr.trim().split("\n"), flags.join(" ")).toHaveLength(1);
+      expect(run.stdout).toBe("");
+    }
+    expect(requests.length).toBe(before);
+    expect(await prisma.order.count()).toBe(orders);
+  });
+
+  it("says why when a preset needs locked developer tools, and places no order", async () => {
+    const orders = await prisma.order.count();
+    const from = requests.length;
+    const withoutKey = await runLoad(["--burst", "1", "--preset", "realistic", "--target", target], {
+      DEV_TOOLS_KEY: "",
+    });
+    expect(withoutKey.code).toBe(1);
+    expect(withoutKey.stderr).toMatch(/--preset needs the developer tools: they are locked.*--dev-key/);
+    const wrongKey = await runLoad([
+      ...["--burst", "1", "--preset", "realistic", "--dev-key", "not-the-key-at-all"],
+      ...["--target", target],
+    ]);
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toMatch(/refused the key/);
+    expect(requests.slice(from).filter((url) => url.includes("order.place"))).toEqual([]);
+    expect(await prisma.order.count()).toBe(orders);
+  });
+
+  it("refuses a target off this machine unless --allow-remote says so", async () => {
+    const remote = "http://shop.example.invalid";
+    const refused = await runLoad(["--burst", "1", "--target", remote]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/target shop\.example\.invalid is not this machine.*--allow-remote/i);
+    // Allowed, it does try (and finds nothing: .invalid never resolves), so the refusal above was the
+    // check and not a failed connection.
+    const allowed = await runLoad(["--burst", "1", "--target", remote, "--allow-remote"]);
+    expect(allowed.code).toBe(1);
+    expect(allowed.stderr).toMatch(/cannot reach the shop at http:\/\/shop\.example\.invalid/);
+  });
+
+  it("turns settings into flags and back without losing anything (what the /dev panel spawns)", () => {
+    const common = { durationMs: 90_000, target, allowRemote: false };
+    const plans: LoadPlan[] = [
+      {
+        ...common,
+        arrivals: { loop: "closed", shoppers: 7, pauseMs: 1500 },
+        mode: "async",
+        preset: "realistic",
+        watch: false,
+      },
+      { ...common, arrivals: { loop: "rate", perSecond: 2.5 }, mode: "sync", preset: null, watch: true },
+      {
+        ...common,
+        arrivals: { loop: "burst", orders: 40 },
+        mode: "sync-parallel",
+        preset: null,
+        watch: false,
+      },
+    ];
+    for (const plan of plans) {
+      expect(loadSettingsSchema.parse(readFlags(loadFlags(plan)).settings)).toEqual(plan);
+    }
+  });
+});
