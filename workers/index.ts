@@ -1,7 +1,10 @@
-// The worker process: the outbox relay plus one consumer per side-effect queue. Run any number of
-// these beside any number of web processes; everything they share lives in Postgres and Redis.
+// The worker process: the outbox relay plus one consumer per side-effect queue, the reconciler that
+// re-drives side effects whose job Redis lost, and the sweeper of abandoned checkouts. Run any number
+// of these beside any number of web processes; everything they share lives in Postgres and Redis.
+import { config } from "../server/config";
 import { prisma } from "../server/db";
-import { sweepAbandonedCheckouts } from "../server/orders/sweeper";
+import { SWEEP_EVERY_MS, sweepAbandonedCheckouts } from "../server/orders/sweeper";
+import { startReconciler } from "../server/outbox/reconcile";
 import { startRelay } from "../server/outbox/relay";
 import { closeQueues } from "../server/queues";
 import { closeRedis } from "../server/redis";
@@ -9,7 +12,7 @@ import { startSideEffectWorkers } from "./side-effects";
 
 const relay = startRelay();
 const consumers = startSideEffectWorkers();
-const SWEEP_EVERY_MS = 30_000;
+const reconciler = startReconciler({ everyMs: config.RECONCILE_EVERY_MS });
 const sweeper = setInterval(() => {
   sweepAbandonedCheckouts().catch((error) =>
     console.warn("sweeper:", error instanceof Error ? error.message : error),
@@ -25,6 +28,7 @@ async function shutdown(signal: string) {
   stopping = true;
   console.info(`storefront worker: ${signal}, finishing jobs in flight`);
   clearInterval(sweeper);
+  await reconciler.stop();
   await relay.stop();
   await consumers.stop();
   await closeQueues();

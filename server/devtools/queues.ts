@@ -10,15 +10,19 @@ import {
   stepsAfter,
 } from "../contract";
 import { changeOrder } from "../orders/change";
+import { type RedriveCount, redriveCounts } from "../outbox/reconcile";
 import { sideEffectQueue } from "../queues";
 
 export interface QueueSummary {
   name: SideEffectStep;
   paused: boolean;
   counts: Record<JobState, number>;
+  /** Side effects of this queue the reconciler handed back to the outbox (their job was lost). */
+  redriven: RedriveCount;
 }
 
 export async function queueSummaries(): Promise<QueueSummary[]> {
+  const redriven = await redriveCounts();
   return Promise.all(
     SIDE_EFFECT_STEPS.map(async (name) => {
       const queue = sideEffectQueue(name);
@@ -26,6 +30,7 @@ export async function queueSummaries(): Promise<QueueSummary[]> {
       return {
         name,
         paused,
+        redriven: redriven[name],
         counts: Object.fromEntries(JOB_STATES.map((state) => [state, counts[state] ?? 0])) as Record<
           JobState,
           number
