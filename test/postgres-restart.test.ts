@@ -11,7 +11,7 @@ import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { migrate } from "../scripts/migrate";
 import { PrivatePostgres } from "../scripts/private-postgres";
-import { exitOf, freePort, PrivateRedis, startWorkerProcess } from "./processes";
+import { atMost, exitOf, freePort, PrivateRedis, startWorkerProcess } from "./processes";
 
 const dir = mkdtempSync(path.join(tmpdir(), "storefront-pg-restart-"));
 const postgres = new PrivatePostgres(dir, await freePort());
@@ -36,9 +36,10 @@ beforeAll(async () => {
 afterAll(async () => {
   if (worker && worker.exitCode === null && worker.signalCode === null) {
     worker.kill("SIGTERM");
-    await exitOf(worker);
+    await atMost(10_000, exitOf(worker));
+    if (worker.exitCode === null && worker.signalCode === null) worker.kill("SIGKILL");
   }
-  await helpers?.closeConnections();
+  await atMost(20_000, helpers?.closeConnections() ?? Promise.resolve());
   await redisServer.kill();
   await postgres.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -18,6 +18,19 @@ export async function exitOf(child: ChildProcess): Promise<{ code: number | null
   return { code, signal };
 }
 
+/** Waits for `work` at most `ms`: for the graceful part of a cleanup, so that what must happen after
+ * it (killing a private server) happens even when it hangs, before the hook's own timeout. */
+export async function atMost(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      console.warn(`cleanup still running after ${ms} ms; going on without it`);
+      resolve();
+    }, ms);
+  });
+  await Promise.race([work.then(() => {}), timeout]).finally(() => clearTimeout(timer));
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -8,7 +8,7 @@ import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { afterAll, expect, it } from "vitest";
 import { migrate } from "../scripts/migrate";
-import { exitOf, freePort, PrivateRedis, startWorkerProcess } from "./processes";
+import { atMost, exitOf, freePort, PrivateRedis, startWorkerProcess } from "./processes";
 
 const ORDERS = 5;
 /** The bound: after Redis comes back empty, every order is completed within this. */
@@ -55,10 +55,13 @@ async function stopWorker(worker: ChildProcess): Promise<void> {
 }
 
 afterAll(async () => {
-  // Closing connections waits for Redis: bring it back if a failed test left it down.
-  if (!redisServer.running) await redisServer.start();
   await Promise.all(workers.map(stopWorker));
-  await closeConnections();
+  const close = async () => {
+    // Closing connections waits for Redis: bring it back if a failed test left it down.
+    if (!redisServer.running) await redisServer.start();
+    await closeConnections();
+  };
+  await atMost(20_000, close());
   await redisServer.kill();
 });
 

@@ -4,7 +4,7 @@
 // queues and the side effects run. This file runs on a private redis-server so the outage hurts no
 // one else.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { freePort, PrivateRedis } from "./processes";
+import { atMost, freePort, PrivateRedis } from "./processes";
 
 const redisServer = new PrivateRedis(await freePort());
 await redisServer.start();
@@ -31,12 +31,15 @@ beforeAll(async () => {
   };
 });
 afterAll(async () => {
-  // Closing workers waits for Redis: bring it back if a failed test left it down.
-  if (!redisServer.running) await redisServer.start();
-  await stop();
-  await closeQueues();
-  await closeRedis();
-  await prisma.$disconnect();
+  const close = async () => {
+    // Closing workers waits for Redis: bring it back if a failed test left it down.
+    if (!redisServer.running) await redisServer.start();
+    await stop();
+    await closeQueues();
+    await closeRedis();
+    await prisma.$disconnect();
+  };
+  await atMost(30_000, close());
   await redisServer.kill();
 });
 
