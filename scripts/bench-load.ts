@@ -30,7 +30,7 @@ import { z } from "zod";
 import type { CheckoutMode, OrderStatus, SettingsPatch } from "../server/contract";
 import { queueName, SERVICE_NAMES, SIDE_EFFECT_STEPS, serviceSettingsSchema } from "../server/contract";
 import { SESSION_COOKIE } from "../server/session";
-import { PrivatePostgres } from "./private-postgres";
+import { PrivatePostgres, runQuietly } from "./private-postgres";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MAX_SHOPPERS = 500;
@@ -112,19 +112,12 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-/** Runs a command to completion, showing its output only if it fails. */
+/** Runs a command to completion, showing its output only if it fails; stopped on cleanup. */
 function run(command: string, args: string[], env = process.env): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    cleanups.push(async () => child.exitCode === null && child.kill("SIGTERM"));
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      if (code === 0) resolve();
-      else reject(new Error(`${command} ${args.join(" ")} exited with ${code}:\n${output.slice(-3000)}`));
-    });
+  return runQuietly(command, args, {
+    cwd: ROOT,
+    env,
+    onSpawn: (child) => cleanups.push(async () => child.exitCode === null && child.kill("SIGTERM")),
   });
 }
 

@@ -1,7 +1,7 @@
 // A throwaway PostgreSQL cluster of one's own (Debian's server binaries), in a directory of its own on a
 // port of its own: for benchmarks and tests that load, restart or stop their database without
 // disturbing the machine's shared one. As root, the tools run as user postgres (they refuse root).
-import { execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, type SpawnOptions, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import path from "node:path";
 
@@ -76,23 +76,33 @@ export class PrivatePostgres {
     await this.tool("pg_ctl", ["-D", this.data, "-m", "fast", "-w", "stop"]);
   }
 
-  /** Runs a server tool to completion, showing its output only when it fails. Detached: the postmaster
-   * it leaves running is outside our process group, so a Ctrl-C reaches only us (we stop it). */
+  /** Runs a server tool. Detached: the postmaster it leaves running is outside our process group, so a
+   * Ctrl-C reaches only us (we stop it). */
   private tool(name: string, args: string[]): Promise<void> {
     const root = process.getuid?.() === 0;
-    const [command, commandArgs] = root
-      ? ["runuser", ["-u", "postgres", "--", `${PG_BIN}/${name}`, ...args]]
-      : [`${PG_BIN}/${name}`, args];
-    return new Promise((resolve, reject) => {
-      const child = spawn(command, commandArgs, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
-      let output = "";
-      child.stdout.on("data", (chunk: Buffer) => (output += chunk));
-      child.stderr.on("data", (chunk: Buffer) => (output += chunk));
-      child.on("error", reject);
-      child.on("exit", (code) => {
-        if (code === 0) resolve();
-        else reject(new Error(`${name} ${args.join(" ")} exited with ${code}:\n${output.slice(-3000)}`));
-      });
-    });
+    return root
+      ? runQuietly("runuser", ["-u", "postgres", "--", `${PG_BIN}/${name}`, ...args], { detached: true })
+      : runQuietly(`${PG_BIN}/${name}`, args, { detached: true });
   }
+}
+
+/** Runs a command to completion, showing its output only if it fails. */
+export function runQuietly(
+  command: string,
+  args: string[],
+  options: SpawnOptions & { onSpawn?: (child: ChildProcess) => void } = {},
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const { onSpawn, ...spawnOptions } = options;
+    const child = spawn(command, args, { ...spawnOptions, stdio: ["ignore", "pipe", "pipe"] });
+    onSpawn?.(child);
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => (output += chunk));
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk));
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${command} ${args.join(" ")} exited with ${code}:\n${output.slice(-3000)}`));
+    });
+  });
 }

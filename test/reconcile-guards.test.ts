@@ -3,21 +3,10 @@
 // completed while its step did not finish runs again under a new job id (BullMQ ignores an add whose
 // id is still in its completed set). A private redis-server and a database of this file's own keep the
 // loss and the counts to this file.
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate } from "../scripts/migrate";
-import { atMost, freePort, PrivateRedis } from "./processes";
+import { atMost, privateStores } from "./processes";
 
-const redisServer = new PrivateRedis(await freePort());
-await redisServer.start();
-const database = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_test");
-database.pathname = `${database.pathname}_reconcile_guards`;
-Object.assign(process.env, {
-  DATABASE_URL: database.toString(),
-  REDIS_URL: redisServer.url,
-  REDIS_PREFIX: `storefront-reconcile-guards-${randomUUID().slice(0, 8)}`,
-});
-await migrate(database.toString());
+const redisServer = await privateStores("reconcile_guards");
 
 // Imported after the environment points at the private Redis and database.
 const { prisma } = await import("../server/db");

@@ -3,27 +3,15 @@
 // find the steps whose job is gone and re-drive them through the outbox, and every order completes
 // with each provider effect done exactly once. Runs on a private redis-server and a database of this
 // file's own, so the loss hurts no one else and only this file's orders are counted.
-
 import type { ChildProcess } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { afterAll, expect, it } from "vitest";
-import { migrate } from "../scripts/migrate";
-import { atMost, exitOf, freePort, PrivateRedis, startWorkerProcess } from "./processes";
+import { atMost, exitOf, privateStores, startWorkerProcess } from "./processes";
 
 const ORDERS = 5;
 /** The issue's bound: after Redis comes back empty, every order is completed within this. */
 const RECOVERY_BOUND_MS = 60_000;
 
-const redisServer = new PrivateRedis(await freePort());
-await redisServer.start();
-const database = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_test");
-database.pathname = `${database.pathname}_reconcile`;
-Object.assign(process.env, {
-  DATABASE_URL: database.toString(),
-  REDIS_URL: redisServer.url,
-  REDIS_PREFIX: `storefront-reconcile-${randomUUID().slice(0, 8)}`,
-});
-await migrate(database.toString());
+const redisServer = await privateStores("reconcile");
 
 // Imported after the environment points at the private Redis and database.
 const { prisma } = await import("../server/db");
