@@ -19,7 +19,7 @@ const sweeper = setInterval(() => {
   );
 }, SWEEP_EVERY_MS);
 console.info(
-  `storefront worker: relay running, consuming ${consumers.workers.map((worker) => worker.name).join(", ")}`,
+  `storefront worker: relay running, reconciling every ${config.RECONCILE_EVERY_MS / 1000} s, consuming ${consumers.workers.map((worker) => worker.name).join(", ")}`,
 );
 
 let stopping = false;
