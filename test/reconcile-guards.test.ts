@@ -1,7 +1,8 @@
 // The reconciler's guards, on real Postgres, Redis and BullMQ in this process: a live job is never
 // re-driven; two reconcilers sweeping the same loss at once re-drive each step once; a job BullMQ
 // completed while its step did not finish runs again under a new job id (BullMQ ignores an add whose
-// id is still in its completed set). A private redis-server and a database of this file's own keep the
+// id is still in its completed set); a dead letter Redis forgot runs again (failing, it would be a
+// visible dead letter once more). A private redis-server and a database of this file's own keep the
 // loss and the counts to this file.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { atMost, privateStores } from "./processes";
@@ -13,6 +14,8 @@ const { prisma } = await import("../server/db");
 const { reconcileOnce } = await import("../server/outbox/reconcile");
 const { startRelay } = await import("../server/outbox/relay");
 const { redis } = await import("../server/redis");
+const { deadLetters } = await import("../server/devtools/queues");
+const { updateSettings } = await import("../server/downstream/settings");
 const { startSideEffectWorkers } = await import("../workers/side-effects");
 const {
   callerFor,
@@ -107,4 +110,25 @@ describe("reconciler", () => {
     expect(done.steps.find((step) => step.name === "email")?.status).toBe("succeeded");
     expect(await downstreamCalls("email", "send", `${order.id}:receipt`)).toBe(1);
   }, 30_000);
+
+  it("runs a dead letter Redis forgot again, so its order can complete", async () => {
+    await updateSettings({ services: { email: { down: true } } });
+    const product = await createProduct({ stock: 1 });
+    const order = await callerFor().order.place(orderInput(product.id));
+    await waitForOrder(readOrder(order.id), (current) => current.status === "needs_attention", 30_000);
+    expect((await deadLetters()).map((letter) => letter.orderId)).toContain(order.id);
+
+    await redisServer.kill();
+    await redisServer.start();
+    await makeServicesFast();
+    // Forgotten with everything else: nothing in /dev would offer the retry.
+    expect(await deadLetters()).toEqual([]);
+    const sweep = await reconcileOnce();
+    expect(sweep.redriven).toEqual([
+      expect.objectContaining({ orderId: order.id, step: "email", was: "unknown" }),
+    ]);
+
+    await waitForOrder(readOrder(order.id), (current) => current.status === "completed");
+    expect(await downstreamCalls("email", "send", `${order.id}:receipt`)).toBe(1);
+  }, 60_000);
 });
