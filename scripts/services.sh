@@ -249,7 +249,7 @@ svc_redis_help() {
 # outside the checkout (every clone and worktree shares the one Redis on 6379) and outside /tmp (a
 # reboot must not lose queued jobs). STOREFRONT_REDIS_DIR overrides it.
 svc_redis_dir() {
-  printf '%s\n' "${STOREFRONT_REDIS_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/storefront/redis}"
+  printf '%s\n' "${STOREFRONT_REDIS_DIR:-${XDG_STATE_HOME:-${HOME:?is not set: set STOREFRONT_REDIS_DIR}/.local/state}/storefront/redis}"
 }
 
 # Durable as BullMQ's production guide asks: every write appended to disk (fsync once a second: at
