@@ -29,11 +29,11 @@ import { z } from "zod";
 import type { CheckoutMode, OrderStatus, SettingsPatch } from "../server/contract";
 import { queueName, SERVICE_NAMES, SIDE_EFFECT_STEPS, serviceSettingsSchema } from "../server/contract";
 import { CookieJar, callProcedure, keepAliveAgent, type Reply } from "./load/http";
+import { PrivatePostgres, runQuietly } from "./private-postgres";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MAX_SHOPPERS = 500;
 const MAX_SCENARIO_S = 600;
-const PG_BIN = "/usr/lib/postgresql/15/bin";
 const PREFIX = "storefront-bench-load";
 const FINAL_STATUSES: OrderStatus[] = ["completed", "cancelled", "failed"];
 /** An idle backend may hold its transaction counts up to 10 s before publishing them to
@@ -111,20 +111,12 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-/** Runs a command to completion, showing its output only if it fails. `detached` keeps what it
- * leaves running (a postmaster) out of our process group, so a Ctrl-C reaches only us. */
-function run(command: string, args: string[], env = process.env, detached = false): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env, detached, stdio: ["ignore", "pipe", "pipe"] });
-    cleanups.push(async () => child.exitCode === null && child.kill("SIGTERM"));
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      if (code === 0) resolve();
-      else reject(new Error(`${command} ${args.join(" ")} exited with ${code}:\n${output.slice(-3000)}`));
-    });
+/** Runs a command to completion, showing its output only if it fails; stopped on cleanup. */
+function run(command: string, args: string[], env = process.env): Promise<void> {
+  return runQuietly(command, args, {
+    cwd: ROOT,
+    env,
+    onSpawn: (child) => cleanups.push(async () => child.exitCode === null && child.kill("SIGTERM")),
   });
 }
 
@@ -205,24 +197,15 @@ interface Infra {
 }
 
 async function privateInfra(dir: string): Promise<Infra> {
-  if (!fs.existsSync(`${PG_BIN}/initdb`)) throw new Error(`${PG_BIN}/initdb not found`);
-  const root = process.getuid?.() === 0;
-  const asPostgres = (tool: string, args: string[]) =>
-    root
-      ? run("runuser", ["-u", "postgres", "--", `${PG_BIN}/${tool}`, ...args], process.env, true)
-      : run(`${PG_BIN}/${tool}`, args, process.env, true);
-  if (root) {
-    const id = (flag: string) => Number(execFileSync("id", [flag, "postgres"], { encoding: "utf8" }));
-    fs.chownSync(dir, id("-u"), id("-g"));
-  }
-  const data = path.join(dir, "pg");
-  await asPostgres("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "--no-instructions"]);
   const pgPort = await freePort();
   const statements = fs.existsSync("/usr/share/postgresql/15/extension/pg_stat_statements.control");
-  const preload = statements ? " -c shared_preload_libraries=pg_stat_statements" : "";
-  const settings = `-p ${pgPort} -k ${dir} -c listen_addresses=127.0.0.1${preload}`;
-  await asPostgres("pg_ctl", ["-D", data, "-o", settings, "-l", path.join(dir, "pg.log"), "-w", "start"]);
-  cleanups.push(() => asPostgres("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"]));
+  const postgres = new PrivatePostgres(
+    dir,
+    pgPort,
+    statements ? { shared_preload_libraries: "pg_stat_statements" } : {},
+  );
+  cleanups.push(() => postgres.stop());
+  await postgres.create();
 
   const redisPort = await freePort();
   const log = fs.openSync(path.join(dir, "redis.log"), "a");
@@ -234,7 +217,7 @@ async function privateInfra(dir: string): Promise<Infra> {
   await new Promise((resolve, reject) => redis.once("spawn", resolve).once("error", reject));
   cleanups.push(() => stop(redis, 5000));
   return {
-    databaseUrl: `postgresql://postgres@127.0.0.1:${pgPort}/storefront_bench_load`,
+    databaseUrl: postgres.url("storefront_bench_load"),
     redisUrl: `redis://127.0.0.1:${redisPort}`,
     label: `private PostgreSQL cluster (port ${pgPort}) and redis-server (port ${redisPort}) in ${dir}`,
   };

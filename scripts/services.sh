@@ -11,6 +11,8 @@
 # DATABASE_URL / REDIS_URL are honoured: when they point anywhere but the local defaults
 # (127.0.0.1:5432, 127.0.0.1:6379) this script only checks that the server answers.
 # SERVICES_TIMEOUT (seconds, default 60) bounds every wait.
+# A Redis started here is durable (append-only file in ~/.local/state/storefront/redis, or
+# $STOREFRONT_REDIS_DIR); one already running is left as it is, with a warning if BullMQ would mind.
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -243,19 +245,43 @@ svc_redis_help() {
   exit 1
 }
 
+# Where a Redis started by this script keeps its append-only file: a state directory of the user's,
+# outside the checkout (every clone and worktree shares the one Redis on 6379) and outside /tmp (a
+# reboot must not lose queued jobs). STOREFRONT_REDIS_DIR overrides it.
+svc_redis_dir() {
+  printf '%s\n' "${STOREFRONT_REDIS_DIR:-${XDG_STATE_HOME:-${HOME:?is not set: set STOREFRONT_REDIS_DIR}/.local/state}/storefront/redis}"
+}
+
+# Durable as BullMQ's production guide asks: every write appended to disk (fsync once a second: at
+# most a second of jobs lost in a power cut; the reconciler in the worker re-drives those), and
+# noeviction (Redis must refuse a write rather than silently drop a job when memory is full).
+# @see https://docs.bullmq.io/guide/going-to-production
 svc_redis_start() {
-  local dir=/var/lib/redis logdir=/var/log/redis bind=(127.0.0.1 -::1) major
-  if ! { mkdir -p "$dir" "$logdir" 2>/dev/null && [[ -w "$dir" && -w "$logdir" ]]; }; then
-    dir="${TMPDIR:-/tmp}/storefront-redis"
-    logdir="$dir"
-    mkdir -p "$dir"
-  fi
+  local dir bind=(127.0.0.1 -::1) major
+  dir="$(svc_redis_dir)"
+  mkdir -p "$dir" || return 1
   major="$(redis-server --version | sed -n 's/.* v=\([0-9]*\).*/\1/p')"
   # The optional-address syntax (-::1) arrived in Redis 7.
   if [[ -n "$major" && "$major" -lt 7 ]]; then bind=(127.0.0.1); fi
-  SVC_REDIS_LOG="$logdir/ci.log"
-  redis-server --daemonize yes --bind "${bind[@]}" --port 6379 --save "" --appendonly no \
-    --maxmemory-policy noeviction --dir "$dir" --logfile "$SVC_REDIS_LOG"
+  SVC_REDIS_LOG="$dir/redis.log"
+  redis-server --daemonize yes --bind "${bind[@]}" --port 6379 --dir "$dir" --logfile "$SVC_REDIS_LOG" \
+    --appendonly yes --appendfsync everysec --save "" --maxmemory-policy noeviction
+}
+
+# A Redis this script did not start is left as it is; say what BullMQ would not like about it.
+svc_redis_check() { # where
+  local policy aof
+  svc_have redis-cli || return 0
+  policy="$(svc_redis CONFIG GET maxmemory-policy | tail -n 1)" || true
+  if [[ -n "$policy" && "$policy" != "noeviction" ]]; then
+    svc_err "warning: Redis at $1 has maxmemory-policy '$policy'; BullMQ needs 'noeviction'" \
+      "  (redis-cli CONFIG SET maxmemory-policy noeviction, and in its redis.conf)."
+  fi
+  aof="$(svc_redis CONFIG GET appendonly | tail -n 1)" || true
+  if [[ "$aof" == "no" ]]; then
+    svc_say "note: Redis at $1 keeps no append-only file: queued jobs die with it (the worker's" \
+      "reconciler re-drives them from Postgres)."
+  fi
 }
 
 svc_ensure_redis() {
@@ -263,18 +289,14 @@ svc_ensure_redis() {
   svc_parse_url "$SVC_REDIS_URL" 6379
   SVC_REDIS_HOST="$SVC_HOST"
   SVC_REDIS_PORT="$SVC_PORT"
-  local where="$SVC_REDIS_HOST:$SVC_REDIS_PORT" policy
+  local where="$SVC_REDIS_HOST:$SVC_REDIS_PORT" started=0
 
   if ! svc_is_local "$SVC_REDIS_HOST" "$SVC_REDIS_PORT" 6379; then
     if ! svc_redis_ready; then
       svc_say "waiting for Redis at $where (from REDIS_URL, up to ${SVC_TIMEOUT}s)"
       svc_wait svc_redis_ready || svc_redis_help "Redis at $where (from REDIS_URL) does not answer PING."
     fi
-    policy=""
-    if svc_have redis-cli; then policy="$(svc_redis CONFIG GET maxmemory-policy | tail -n 1)" || true; fi
-    if [[ -n "$policy" && "$policy" != "noeviction" ]]; then
-      svc_err "warning: Redis at $where has maxmemory-policy '$policy'; BullMQ needs 'noeviction'."
-    fi
+    svc_redis_check "$where"
     svc_say "Redis is up at $where"
     return 0
   fi
@@ -294,6 +316,7 @@ svc_ensure_redis() {
       fi
       if ! svc_redis_ready; then
         svc_redis_start || svc_redis_help "redis-server could not start (log: ${SVC_REDIS_LOG:-?})."
+        started=1
         if ! svc_wait svc_redis_ready; then
           tail -n 10 "${SVC_REDIS_LOG:-/dev/null}" >&2 || true
           svc_redis_help "Redis did not answer on $where within ${SVC_TIMEOUT}s (log: ${SVC_REDIS_LOG:-?})."
@@ -302,10 +325,12 @@ svc_ensure_redis() {
     fi
   fi
 
-  if [[ "$(svc_redis CONFIG SET maxmemory-policy noeviction)" != "OK" ]]; then
-    svc_err "warning: could not set maxmemory-policy noeviction on Redis at $where; BullMQ needs it."
+  if [[ "$started" -eq 1 ]]; then
+    svc_say "Redis is up at $where (append-only file in $(svc_redis_dir), maxmemory-policy noeviction)"
+  else
+    svc_redis_check "$where"
+    svc_say "Redis is up at $where"
   fi
-  svc_say "Redis is up at $where (maxmemory-policy noeviction)"
 }
 
 services_main() {

@@ -69,6 +69,16 @@ const configSchema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Where the worker's metrics server listens. Loopback by default, like the web process. */
   WORKER_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  /** How often each worker process looks for side effects whose job Redis lost (a restart without its
+   * append-only file, a flush) and hands them to the outbox again. One indexed query over live orders
+   * plus one job lookup per unfinished step, so every few seconds is cheap. */
+  RECONCILE_EVERY_MS: z.coerce.number().int().min(200).max(3_600_000).default(15_000),
+  /** How old an unfinished checkout must be before the worker's sweeper calls it abandoned and gives
+   * its stock and authorization back. It must outlast the slowest live checkout, or a checkout still
+   * running would be compensated under the shopper (its confirmation is then refused): 10 minutes is
+   * far above the worst case with every knob at its maximum (see server/orders/sweeper.ts). A chaos
+   * soak with fast knobs may use seconds. */
+  SWEEPER_GRACE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
 });
 

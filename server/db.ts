@@ -5,6 +5,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { config } from "./config";
 import { Prisma, PrismaClient } from "./generated/prisma/client";
+import { errorReporter } from "./log";
 
 export const pool = new pg.Pool({
   connectionString: config.DATABASE_URL,
@@ -12,6 +13,9 @@ export const pool = new pg.Pool({
   // Admission control keeps checkouts from queueing here; a wait this long means Postgres is gone.
   connectionTimeoutMillis: 10_000,
 });
+// An idle connection that Postgres closes (a restart) is dropped from the pool, which opens new ones on
+// demand; without a listener its error event would end the process instead.
+pool.on("error", errorReporter("database pool"));
 
 // prisma.$disconnect() ends the pool too: one call closes the database of a process.
 export const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });

@@ -20,6 +20,10 @@ const roleOptions: Record<Role, RedisOptions> = {
 };
 
 const connections = new Map<Role, Redis>();
+/** Connections that have been ready at least once. */
+const connectedOnce = new WeakSet<Redis>();
+
+export class RedisUnavailableError extends Error {}
 
 export function redis(role: Role): Redis {
   let connection = connections.get(role);
@@ -35,6 +39,25 @@ export function createRedis(role: Role): Redis {
   const connection = new Redis(config.REDIS_URL, { ...roleOptions[role], lazyConnect: false });
   // An unhandled 'error' event would crash the process during an outage; ioredis reconnects itself.
   connection.on("error", () => {});
+  connection.once("ready", () => connectedOnce.add(connection));
+  return connection;
+}
+
+/** Redis is away for this connection: it was connected and lost it, or a first attempt has failed
+ * already. A command sent now would wait in ioredis' offline queue through its reconnect attempts
+ * (tens of seconds); a process that is still making its first connection waits for it as usual. */
+export function unavailable(connection: Redis): boolean {
+  return (
+    connection.status === "reconnecting" || (connectedOnce.has(connection) && connection.status !== "ready")
+  );
+}
+
+/** The "command" connection for a command that must not wait while Redis is away: throws
+ * RedisUnavailableError at once instead, so the caller answers with its fallback (the last-known
+ * knobs, a call not counted against capacity) or a clear error. */
+export function failFast(): Redis {
+  const connection = redis("command");
+  if (unavailable(connection)) throw new RedisUnavailableError(`Redis is unreachable (${connection.status})`);
   return connection;
 }
 

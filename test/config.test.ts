@@ -46,6 +46,17 @@ describe("config", () => {
     ).toEqual(["https://shop.example.invalid", "http://10.0.0.5:3000"]);
   });
 
+  it("reads the reconciler's interval and the sweeper's grace, and refuses values that make no sense", () => {
+    expect(loadConfig({})).toMatchObject({ RECONCILE_EVERY_MS: 15_000, SWEEPER_GRACE_MS: 600_000 });
+    expect(loadConfig({ RECONCILE_EVERY_MS: "1000", SWEEPER_GRACE_MS: "5000" })).toMatchObject({
+      RECONCILE_EVERY_MS: 1000,
+      SWEEPER_GRACE_MS: 5000,
+    });
+    expect(() => loadConfig({ RECONCILE_EVERY_MS: "0" })).toThrow(/RECONCILE_EVERY_MS/);
+    expect(() => loadConfig({ SWEEPER_GRACE_MS: "soon" })).toThrow(/SWEEPER_GRACE_MS/);
+    expect(() => loadConfig({ SWEEPER_GRACE_MS: "10" })).toThrow(/SWEEPER_GRACE_MS/);
+  });
+
   it("the web process exits at once with that message instead of listening", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
       env: { ...process.env, HOST: "0.0.0.0", PORT: "0", DEV_TOOLS: "on", DEV_TOOLS_KEY: "" },

@@ -1,8 +1,10 @@
 // Child processes for crash tests: a real worker process, and a private Redis server that a test
 // may stop and start without disturbing anyone else's.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { createServer } from "node:net";
+import { migrate } from "../scripts/migrate";
 
 export function startWorkerProcess(env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
@@ -17,6 +19,19 @@ export async function exitOf(child: ChildProcess): Promise<{ code: number | null
     return { code: child.exitCode, signal: child.signalCode };
   const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
   return { code, signal };
+}
+
+/** Waits for `work` at most `ms`: for the graceful part of a cleanup, so that what must happen after
+ * it (killing a private server) happens even when it hangs, before the hook's own timeout. */
+export async function atMost(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      console.warn(`cleanup still running after ${ms} ms; going on without it`);
+      resolve();
+    }, ms);
+  });
+  await Promise.race([work.then(() => {}), timeout]).finally(() => clearTimeout(timer));
 }
 
 export async function freePort(): Promise<number> {
@@ -91,4 +106,23 @@ export class PrivateRedis {
       });
     });
   }
+}
+
+/** A private redis-server (started) and a database of the calling file's own (the test database's
+ * name + `_${name}`, migrated), with the environment pointing at both: for tests that lose Redis's
+ * data, or count everything in their database. Import anything of server/ only after this. */
+export async function privateStores(name: string): Promise<PrivateRedis> {
+  const redisServer = new PrivateRedis(await freePort());
+  await redisServer.start();
+  const database = new URL(
+    process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_test",
+  );
+  database.pathname = `${database.pathname}_${name}`;
+  Object.assign(process.env, {
+    DATABASE_URL: database.toString(),
+    REDIS_URL: redisServer.url,
+    REDIS_PREFIX: `storefront-${name.replaceAll("_", "-")}-${randomUUID().slice(0, 8)}`,
+  });
+  await migrate(database.toString());
+  return redisServer;
 }

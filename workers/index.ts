@@ -1,5 +1,6 @@
-// The worker process: the outbox relay plus one consumer per side-effect queue. Run any number of
-// these beside any number of web processes; everything they share lives in Postgres and Redis.
+// The worker process: the outbox relay plus one consumer per side-effect queue, the reconciler that
+// re-drives side effects whose job Redis lost, and the sweeper of abandoned checkouts. Run any number
+// of these beside any number of web processes; everything they share lives in Postgres and Redis.
 // Its metrics are served on a port of its own (WORKER_METRICS_PORT); it lists itself in Redis so the
 // web process can find and sum every worker's numbers.
 import { config, metricsEnabled } from "../server/config";
@@ -7,7 +8,8 @@ import { prisma } from "../server/db";
 import { startMetrics } from "../server/metrics/registry";
 import { MetricsPortInUse, type MetricsServer, startMetricsServer } from "../server/metrics/serve";
 import { announceWorker } from "../server/metrics/workers";
-import { sweepAbandonedCheckouts } from "../server/orders/sweeper";
+import { SWEEP_EVERY_MS, sweepAbandonedCheckouts } from "../server/orders/sweeper";
+import { startReconciler } from "../server/outbox/reconcile";
 import { startRelay } from "../server/outbox/relay";
 import { closeQueues } from "../server/queues";
 import { closeRedis } from "../server/redis";
@@ -32,14 +34,14 @@ const presence = announceWorker(metricsServer?.url ?? null);
 
 const relay = startRelay();
 const consumers = startSideEffectWorkers();
-const SWEEP_EVERY_MS = 30_000;
+const reconciler = startReconciler({ everyMs: config.RECONCILE_EVERY_MS });
 const sweeper = setInterval(() => {
   sweepAbandonedCheckouts().catch((error) =>
     console.warn("sweeper:", error instanceof Error ? error.message : error),
   );
 }, SWEEP_EVERY_MS);
 console.info(
-  `storefront worker: relay running, consuming ${consumers.workers.map((worker) => worker.name).join(", ")}` +
+  `storefront worker: relay running, reconciling every ${config.RECONCILE_EVERY_MS / 1000} s, consuming ${consumers.workers.map((worker) => worker.name).join(", ")}` +
     (metricsServer ? `; metrics at ${metricsServer.url}` : ""),
 );
 
@@ -49,6 +51,7 @@ async function shutdown(signal: string) {
   stopping = true;
   console.info(`storefront worker: ${signal}, finishing jobs in flight`);
   clearInterval(sweeper);
+  await reconciler.stop();
   await relay.stop();
   await consumers.stop();
   await presence.stop();

@@ -12,6 +12,7 @@ import {
 import type { QueueJobCounts } from "../metrics/registry";
 import { providerWaitsOfAllWorkers } from "../metrics/workers";
 import { changeOrder } from "../orders/change";
+import { type RedriveCount, redriveCounts } from "../outbox/reconcile";
 import { sideEffectQueue } from "../queues";
 
 export interface QueueSummary {
@@ -20,11 +21,14 @@ export interface QueueSummary {
   counts: Record<JobState, number>;
   /** BullMQ's active jobs, split: running their step, or waiting for a slot of their provider. */
   active: { running: number; waitingForProvider: number };
+  /** Side effects of this queue the reconciler handed back to the outbox (their job was lost). */
+  redriven: RedriveCount;
 }
 
 export async function queueSummaries(): Promise<QueueSummary[]> {
-  const [waits, summaries] = await Promise.all([
+  const [waits, redriven, summaries] = await Promise.all([
     providerWaitsOfAllWorkers(),
+    redriveCounts(),
     Promise.all(
       SIDE_EFFECT_STEPS.map(async (name) => {
         const queue = sideEffectQueue(name);
@@ -46,6 +50,7 @@ export async function queueSummaries(): Promise<QueueSummary[]> {
     return {
       ...summary,
       active: { running: summary.counts.active - waitingForProvider, waitingForProvider },
+      redriven: redriven[summary.name],
     };
   });
 }

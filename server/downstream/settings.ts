@@ -1,6 +1,7 @@
 // The fault knobs, kept in Redis so every web and worker process obeys the same settings at once.
 // Read on every call (a Redis round trip is ~30 µs). If Redis is unreachable, the last settings this
-// process saw keep applying: an outage of the knob store must not stop a checkout.
+// process saw keep applying at once (no wait for a reconnect): an outage of the knob store must not
+// stop or slow a checkout. Changing them waits for Redis as any other write does.
 import {
   mergeSettings,
   REALISTIC_SETTINGS,
@@ -8,7 +9,7 @@ import {
   type SettingsPatch,
   settingsSchema,
 } from "../contract";
-import { redis, redisKey } from "../redis";
+import { failFast, redis, redisKey } from "../redis";
 
 let lastSeen: Settings = REALISTIC_SETTINGS;
 /** The stored text lastSeen was parsed from: unchanged text is not parsed again (every call reads it). */
@@ -20,7 +21,7 @@ function settingsKey(): string {
 
 export async function getSettings(): Promise<Settings> {
   try {
-    const stored = await redis("command").get(settingsKey());
+    const stored = await failFast().get(settingsKey());
     if (stored !== null && stored === lastText) return lastSeen;
     const parsed = stored ? settingsSchema.safeParse(JSON.parse(stored)) : null;
     lastSeen = parsed?.success ? parsed.data : REALISTIC_SETTINGS;

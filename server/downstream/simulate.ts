@@ -10,7 +10,7 @@ import type { Redis } from "ioredis";
 import type { ServiceName, ServiceSettings } from "../contract";
 import { Prisma, sql } from "../db";
 import { waitingForProvider } from "../metrics/jobs";
-import { redis, redisKey } from "../redis";
+import { failFast, redis, redisKey, unavailable } from "../redis";
 import { getSettings } from "./settings";
 
 export class DownstreamError extends Error {
@@ -87,7 +87,8 @@ function releaseChannel(): string {
 
 async function takeSlot(service: ServiceName, capacity: number, token: string): Promise<boolean> {
   const now = Date.now();
-  const granted = await redis("command").eval(
+  // While Redis is away this throws at once, and the call goes ahead unguarded (see Admission).
+  const granted = await failFast().eval(
     ACQUIRE_SLOT,
     1,
     capacityKey(service),
@@ -100,6 +101,8 @@ async function takeSlot(service: ServiceName, capacity: number, token: string): 
 }
 
 async function releaseSlot(service: ServiceName, token: string): Promise<void> {
+  // A slot Redis lost with everything else needs no giving back.
+  if (unavailable(redis("command"))) return;
   await redis("command")
     .eval(RELEASE_SLOT, 1, capacityKey(service), token, releaseChannel(), service)
     .catch(() => {});

@@ -4,21 +4,31 @@
 import { Emitter } from "@socket.io/redis-emitter";
 import type { OrderView, ServerToClientEvents } from "../contract";
 import { checkoutRoom, orderRoom, socketKey } from "../realtime/rooms";
-import { redis } from "../redis";
+import { redis, unavailable } from "../redis";
 import { type OrderRecord, toOrderView } from "./view";
 
 let emitter: Emitter<ServerToClientEvents> | undefined;
+/** Pushes are being dropped: Redis is away. */
+let dropping = false;
 
 function getEmitter(): Emitter<ServerToClientEvents> {
   emitter ??= new Emitter<ServerToClientEvents>(redis("pub"), { key: socketKey() });
   return emitter;
 }
 
-/** Pushes the order as a change left it, and returns its view. The push never fails the work: while
- * Redis is down, ioredis holds it and sends it on reconnect (watchers drop what is no longer newest),
- * and a page that reconnects reads the snapshot anyway. */
+/** Pushes the order as a change left it, and returns its view. The push never fails the work. While
+ * Redis is away it is dropped rather than held: ioredis' offline queue would grow with every change
+ * for as long as the outage lasts. Nothing is lost for good: every push carries the whole order, so
+ * the next one after the outage supersedes it, and a page that reconnects reads the snapshot. */
 export function publish(order: OrderRecord): OrderView {
   const view = toOrderView(order);
+  if (unavailable(redis("pub"))) {
+    if (!dropping) console.warn("order feed: Redis is unreachable; pushes are dropped until it is back");
+    dropping = true;
+    return view;
+  }
+  if (dropping) console.info("order feed: Redis is back; pushing again");
+  dropping = false;
   getEmitter()
     .to([orderRoom(order.id), checkoutRoom(order.sessionId, order.idempotencyKey)])
     .emit("order:updated", view);

@@ -2,14 +2,19 @@
 // the order leaves it `pending`; one that died while a synchronous checkout ran its side effects
 // leaves it `placed` but never answered. Either holds stock and an authorization. The worker process
 // sweeps such orders after a grace period and compensates them (stock back, authorization voided).
+import { config } from "../config";
 import { QUEUED_MODES } from "../contract";
 import { prisma } from "../db";
 import { compensate } from "./compensate";
 
-/** Far longer than any live checkout takes, even with every knob at its maximum (a call lasts at
- * most 2 × MAX_LATENCY_MS, a wait for capacity at most 30 s). A checkout that still answers after
- * being swept is refused by its own guarded confirmation (see server/checkout/place.ts). */
-export const ABANDONED_AFTER_MS = 10 * 60_000;
+/** SWEEPER_GRACE_MS, 10 minutes by default: far longer than any live checkout takes, even with every
+ * knob at its maximum (a call lasts at most 2 × MAX_LATENCY_MS, a wait for capacity at most 30 s). A
+ * checkout that still answers after being swept is refused by its own guarded confirmation (see
+ * server/checkout/place.ts). */
+export const ABANDONED_AFTER_MS = config.SWEEPER_GRACE_MS;
+
+/** How often the worker sweeps: twice a minute, or as often as the grace itself when that is shorter. */
+export const SWEEP_EVERY_MS = Math.min(30_000, ABANDONED_AFTER_MS);
 
 export async function sweepAbandonedCheckouts(olderThanMs = ABANDONED_AFTER_MS): Promise<number> {
   const abandoned = await prisma.order.findMany({

@@ -42,10 +42,17 @@ export async function relayOnce(): Promise<number> {
 export interface Relay {
   /** Run now (coalesced with a run already in progress). */
   wake: () => void;
-  /** Settles once the relay listens for NOTIFY (or has fallen back to polling only). */
+  /** Settles once the relay listens for NOTIFY (or its first try has failed: it polls meanwhile). */
   ready: Promise<void>;
   stop: () => Promise<void>;
 }
+
+/** While the LISTEN connection is away (a Postgres restart), the relay polls at least this often:
+ * NOTIFYs sent meanwhile reached no one. */
+const UNHEARD_POLL_MS = 1000;
+/** Reconnect backoff: first try after the minimum, doubling up to the maximum. */
+const RELISTEN_MIN_MS = 250;
+const RELISTEN_MAX_MS = 10_000;
 
 export function startRelay({ pollMs = 1000 }: { pollMs?: number } = {}): Relay {
   let running: Promise<void> | null = null;
@@ -75,28 +82,81 @@ export function startRelay({ pollMs = 1000 }: { pollMs?: number } = {}): Relay {
     });
   };
 
-  const listener = new pg.Client({ connectionString: config.DATABASE_URL });
-  const listening = listener
-    .connect()
-    .then(() => listener.query(`LISTEN ${OUTBOX_CHANNEL}`))
-    .then(() => {
-      listener.on("notification", wake);
-    })
-    .catch((error) => console.warn("outbox relay: LISTEN unavailable, polling only:", error.message));
-  listener.on("error", (error) => console.warn("outbox relay listener:", error.message));
-
+  const listener = listen(wake, Math.min(pollMs, UNHEARD_POLL_MS));
   const timer = setInterval(wake, pollMs);
   wake();
 
   return {
     wake,
-    ready: listening,
+    ready: listener.ready,
     stop: async () => {
       stopped = true;
       clearInterval(timer);
-      await listening;
-      await listener.end().catch(() => {});
+      await listener.stop();
       await running;
+    },
+  };
+}
+
+/** The relay's dedicated LISTEN connection. When it is lost it comes back by itself, with backoff; until
+ * then `wake` runs every `unheardPollMs`, and once more when it is back (for what was sent meanwhile).
+ * Lost and back are logged once each. */
+function listen(
+  wake: () => void,
+  unheardPollMs: number,
+): { ready: Promise<void>; stop: () => Promise<void> } {
+  let client: pg.Client | null = null;
+  let stopped = false;
+  let lost = false;
+  let delay = RELISTEN_MIN_MS;
+  let retry: NodeJS.Timeout | null = null;
+  let unheard: NodeJS.Timeout | null = null;
+
+  const onLost = (failed: pg.Client, reason: string) => {
+    if (failed !== client || stopped) return;
+    client = null;
+    failed.end().catch(() => {});
+    if (!lost) console.warn(`outbox relay: LISTEN connection lost (${reason}); polling until it is back`);
+    lost = true;
+    unheard ??= setInterval(wake, unheardPollMs);
+    retry = setTimeout(connect, delay);
+    delay = Math.min(delay * 2, RELISTEN_MAX_MS);
+  };
+
+  const connect = async (): Promise<void> => {
+    retry = null;
+    const next = new pg.Client({ connectionString: config.DATABASE_URL });
+    client = next;
+    next.on("error", (error) => onLost(next, error.message));
+    next.on("end", () => onLost(next, "connection ended"));
+    next.on("notification", wake);
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    } catch (error) {
+      onLost(next, error instanceof Error ? error.message : String(error));
+      return;
+    }
+    if (stopped || next !== client) return;
+    delay = RELISTEN_MIN_MS;
+    if (unheard) clearInterval(unheard);
+    unheard = null;
+    if (lost) {
+      console.info("outbox relay: LISTEN connection is back");
+      lost = false;
+      wake();
+    }
+  };
+
+  const ready = connect();
+  return {
+    ready,
+    stop: async () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      if (unheard) clearInterval(unheard);
+      await ready;
+      await client?.end().catch(() => {});
     },
   };
 }

@@ -167,6 +167,16 @@ export function QueuesPanel() {
                   ) : (
                     <span className="knob-used-by">{STEPS[queue.name].label}</span>
                   )}
+                  {queue.redriven.count > 0 && (
+                    <span
+                      className="knob-used-by"
+                      title="Jobs Redis lost, handed to the queue again by the worker's reconciler"
+                    >
+                      re-driven {queue.redriven.count}×
+                      {queue.redriven.lastAt &&
+                        `, last at ${new Date(queue.redriven.lastAt).toLocaleTimeString()}`}
+                    </span>
+                  )}
                 </th>
                 <td data-label="Backlog, last 30 s" className="stack-wide">
                   <Sparkline values={history[queue.name] ?? []} name={queue.name} />

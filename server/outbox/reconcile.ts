@@ -1,0 +1,183 @@
+// The reconciler: no job may exist only in Redis. The outbox guarantees a side effect reaches BullMQ,
+// but a Redis that restarts without its append-only file (or is flushed) forgets the jobs it held,
+// while Postgres still says their steps wait. Every RECONCILE_EVERY_MS each worker process reads the
+// unfinished, already dispatched side effects of live queued orders (one indexed query), asks BullMQ
+// about each one's job (its id is the outbox row's id) and hands every step whose job is gone back to
+// the outbox; the relay enqueues it again. Exactly once, with any number of reconcilers at once: the
+// re-drive is one guarded UPDATE (the row still dispatched when it was, the order unchanged since it
+// was read), the job id makes a second enqueue a no-op, and a redundant run would still find its step
+// claimed or done and its provider calls deduplicated by idempotency key.
+import { randomUUID } from "node:crypto";
+import {
+  LIVE_ORDER_STATUSES,
+  QUEUED_MODES,
+  SIDE_EFFECT_STEPS,
+  type SideEffectStep,
+  type StepStatus,
+} from "../contract";
+import { Prisma, sql } from "../db";
+import { sideEffectQueue } from "../queues";
+import { redis, redisKey } from "../redis";
+import { recordDeadLetter } from "../steps/run";
+import { OUTBOX_CHANNEL } from "./write";
+
+/** Steps a job should still be behind: waiting, running, between retries, or in the dead-letter set. */
+const UNFINISHED: readonly StepStatus[] = ["pending", "running", "retrying", "failed"];
+/** Looked at per sweep, oldest dispatch first; a bigger loss takes a few sweeps. */
+const SWEEP_LIMIT = 500;
+
+interface Candidate {
+  id: string;
+  orderId: string;
+  step: SideEffectStep;
+  status: StepStatus;
+  version: number;
+  /** As text, to compare exactly: a row dispatched again since it was read is not re-driven twice. */
+  dispatchedAt: string;
+}
+
+export interface Redrive {
+  orderId: string;
+  step: SideEffectStep;
+  /** The job id the relay enqueues it under. */
+  jobId: string;
+  /** What BullMQ said about the old job: "unknown" (lost) or "completed" (gone by, the step not done). */
+  was: "unknown" | "completed";
+}
+
+export interface ReconcileResult {
+  checked: number;
+  redriven: Redrive[];
+  /** Jobs in the failed set whose order did not show it (the worker that failed them died first). */
+  deadLettered: number;
+}
+
+export async function reconcileOnce(): Promise<ReconcileResult> {
+  const candidates = await sql<Candidate>(Prisma.sql`
+    SELECT m."id", m."orderId", m."step", o."steps" -> m."step" ->> 'status' AS "status", o."version",
+      m."dispatchedAt"::text AS "dispatchedAt"
+    FROM "Order" o JOIN "OutboxMessage" m ON m."orderId" = o."id"
+    WHERE o."status" = ANY(${[...LIVE_ORDER_STATUSES]}::text[])
+      AND o."mode" = ANY(${[...QUEUED_MODES]}::text[])
+      AND m."dispatchedAt" IS NOT NULL
+      AND o."steps" -> m."step" ->> 'status' = ANY(${[...UNFINISHED]}::text[])
+    ORDER BY m."dispatchedAt" LIMIT ${SWEEP_LIMIT}`);
+  // Any Redis error fails the whole sweep: a job we could not ask about is never taken for lost.
+  const states = await Promise.all(
+    candidates.map((candidate) => sideEffectQueue(candidate.step).getJobState(candidate.id)),
+  );
+
+  const lost: (Candidate & { was: Redrive["was"] })[] = [];
+  let deadLettered = 0;
+  for (const [index, candidate] of candidates.entries()) {
+    const state = states[index];
+    // A completed job whose step is not done was read before the step's own change committed (the
+    // version guard below then skips it), or was truly cut short: run it again under a new job id,
+    // since BullMQ ignores an add whose id is still in its completed set.
+    if (state === "unknown" || state === "completed") lost.push({ ...candidate, was: state });
+    else if (state === "failed" && candidate.status !== "failed") {
+      await recordDeadLetter(
+        candidate.orderId,
+        candidate.step,
+        "Failed in the queue (found by the reconciler)",
+      );
+      deadLettered++;
+    }
+  }
+  const redriven = lost.length ? await redrive(lost) : [];
+  if (redriven.length) await countRedrives(redriven);
+  return { checked: candidates.length, redriven, deadLettered };
+}
+
+/** Hands the steps back to the outbox in one statement (and wakes every relay at its commit). */
+async function redrive(lost: (Candidate & { was: Redrive["was"] })[]): Promise<Redrive[]> {
+  const jobIds = lost.map((row) => (row.was === "unknown" ? row.id : randomUUID()));
+  const rows = await sql<{
+    id: string;
+    orderId: string;
+    step: SideEffectStep;
+    was: Redrive["was"];
+  }>(Prisma.sql`
+    WITH lost AS (
+      SELECT * FROM unnest(${lost.map((row) => row.id)}::text[], ${jobIds}::text[],
+        ${lost.map((row) => row.version)}::int[], ${lost.map((row) => row.dispatchedAt)}::text[],
+        ${lost.map((row) => row.was)}::text[]) AS l("id", "jobId", "version", "dispatchedAt", "was")
+    ), redriven AS (
+      UPDATE "OutboxMessage" m SET "id" = lost."jobId", "dispatchedAt" = NULL
+      FROM lost, "Order" o
+      WHERE m."id" = lost."id" AND m."dispatchedAt"::text = lost."dispatchedAt"
+        AND o."id" = m."orderId" AND o."version" = lost."version"
+      RETURNING m."id", m."orderId", m."step", lost."was"
+    ), notified AS (
+      SELECT pg_notify(${OUTBOX_CHANNEL}, min("orderId")) FROM redriven HAVING count(*) > 0
+    )
+    SELECT r.*, (SELECT count(*) FROM notified) AS "notified" FROM redriven r`);
+  return rows.map(({ id, orderId, step, was }) => {
+    console.info(
+      `reconciler: re-drove ${step} of order ${orderId} as job ${id}: ` +
+        (was === "unknown" ? "its job was gone from Redis" : "its job completed without finishing the step"),
+    );
+    return { orderId, step, jobId: id, was };
+  });
+}
+
+function redrivesKey(): string {
+  return redisKey("reconciler", "redriven");
+}
+
+/** Kept in Redis for the developer console (it counts from the loss on: a second loss resets it). */
+async function countRedrives(redriven: Redrive[]): Promise<void> {
+  const at = new Date().toISOString();
+  const transaction = redis("command").multi();
+  for (const { step } of redriven)
+    transaction.hincrby(redrivesKey(), step, 1).hset(redrivesKey(), `${step}:at`, at);
+  await transaction.exec();
+}
+
+export interface RedriveCount {
+  count: number;
+  lastAt: string | null;
+}
+
+export async function redriveCounts(): Promise<Record<SideEffectStep, RedriveCount>> {
+  const stored = await redis("command").hgetall(redrivesKey());
+  return Object.fromEntries(
+    SIDE_EFFECT_STEPS.map((step) => [
+      step,
+      { count: Number(stored[step] ?? 0), lastAt: stored[`${step}:at`] ?? null },
+    ]),
+  ) as Record<SideEffectStep, RedriveCount>;
+}
+
+export interface Reconciler {
+  stop: () => Promise<void>;
+}
+
+/** Sweeps every `everyMs` (never two at once); a failed sweep (Redis or Postgres away) is reported
+ * once and tried again at the next tick. */
+export function startReconciler({ everyMs }: { everyMs: number }): Reconciler {
+  let running: Promise<void> | null = null;
+  let lastProblem = "";
+  const tick = () => {
+    running ??= reconcileOnce()
+      .then(() => {
+        if (lastProblem) console.info("reconciler: sweeping again");
+        lastProblem = "";
+      })
+      .catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        if (message !== lastProblem) console.warn("reconciler: sweep failed, trying again:", message);
+        lastProblem = message;
+      })
+      .finally(() => {
+        running = null;
+      });
+  };
+  const timer = setInterval(tick, everyMs);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,97 @@
+// Postgres restarts (`pg_ctl restart -m fast`: every connection cut) under a running shop. Nothing is
+// restarted by hand: the checkout's connection pool opens new connections, the worker process's outbox
+// relay listens for NOTIFY again, and an order placed after the restart completes. Runs on a private
+// PostgreSQL cluster and redis-server, so the restart disturbs no one else.
+import type { ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { migrate } from "../scripts/migrate";
+import { PrivatePostgres } from "../scripts/private-postgres";
+import { atMost, exitOf, freePort, PrivateRedis, startWorkerProcess } from "./processes";
+
+const dir = mkdtempSync(path.join(tmpdir(), "storefront-pg-restart-"));
+const postgres = new PrivatePostgres(dir, await freePort());
+const redisServer = new PrivateRedis(await freePort());
+const databaseUrl = postgres.url("storefront");
+let worker: ChildProcess | null = null;
+let helpers: typeof import("./helpers") | null = null;
+
+beforeAll(async () => {
+  await postgres.create();
+  await redisServer.start();
+  await migrate(databaseUrl);
+  Object.assign(process.env, {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisServer.url,
+    REDIS_PREFIX: `storefront-pg-restart-${randomUUID().slice(0, 8)}`,
+  });
+  // Imported after the environment points at the private servers.
+  helpers = await import("./helpers");
+});
+
+afterAll(async () => {
+  if (worker && worker.exitCode === null && worker.signalCode === null) {
+    worker.kill("SIGTERM");
+    await atMost(10_000, exitOf(worker));
+    if (worker.exitCode === null && worker.signalCode === null) worker.kill("SIGKILL");
+  }
+  await atMost(20_000, helpers?.closeConnections() ?? Promise.resolve());
+  await redisServer.kill();
+  await postgres.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Connections that LISTEN for the outbox's NOTIFY (a listener's last statement is its LISTEN). */
+async function listeners(): Promise<number> {
+  const { OUTBOX_CHANNEL } = await import("../server/outbox/write");
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ count: string }>(
+      "SELECT count(*) FROM pg_stat_activity WHERE query = $1",
+      [`LISTEN ${OUTBOX_CHANNEL}`],
+    );
+    return Number(rows[0]?.count ?? 0);
+  } finally {
+    await client.end();
+  }
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+it("checks out and completes async orders after a Postgres restart, restarting nothing else", async () => {
+  if (!helpers) throw new Error("not set up");
+  const { callerFor, createProduct, makeServicesFast, orderInput, readOrder, waitForOrder } = helpers;
+  await makeServicesFast();
+  worker = startWorkerProcess();
+  const product = await createProduct({ stock: 5 });
+  const before = await callerFor().order.place(orderInput(product.id));
+  await waitForOrder(readOrder(before.id), (order) => order.status === "completed", 30_000);
+  await eventually(async () => (await listeners()) === 1, 10_000, "the relay listening");
+
+  await postgres.restart();
+  const backAt = Date.now();
+
+  // The relay's dedicated connection comes back by itself (with backoff) and listens again.
+  await eventually(async () => (await listeners()) === 1, 15_000, "the relay listening again");
+  console.info(`the relay listened again ${Date.now() - backAt} ms after Postgres was back`);
+
+  // The checkout's pool dropped its dead connections and opens new ones.
+  const placedAt = Date.now();
+  const after = await callerFor().order.place(orderInput(product.id));
+  expect(after.status).toBe("placed");
+  const order = await waitForOrder(readOrder(after.id), (current) => current.status === "completed", 30_000);
+  expect(order.status).toBe("completed");
+  console.info(`an order placed after the restart completed in ${Date.now() - placedAt} ms`);
+  expect(worker.exitCode).toBeNull();
+}, 120_000);
