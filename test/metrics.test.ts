@@ -3,13 +3,14 @@
 // goes through the HTTP API, and both scrapes (strictly parsed) move with it exactly as they should.
 // Also: bull-board under /dev/jobs lists every queue, and a second worker on a taken port says why.
 import { spawn } from "node:child_process";
+import { networkInterfaces } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SIDE_EFFECT_STEPS } from "../server/contract";
-import { prisma } from "../server/db";
 import { queueSummaries } from "../server/devtools/queues";
 import { updateSettings } from "../server/downstream/settings";
 import { METRIC_NAMES } from "../server/metrics/registry";
 import { scrapeAll } from "../server/metrics/scrape";
+import { startMetricsServer } from "../server/metrics/serve";
 import {
   type Families,
   histogramOf,
@@ -24,6 +25,7 @@ import {
   callerFor,
   closeConnections,
   createProduct,
+  drainBacklog,
   makeServicesFast,
   orderInput,
   readOrder,
@@ -33,6 +35,10 @@ import {
 import { exitOf, startWorkerProcess } from "./processes";
 
 const web = serveWebRoutes();
+/** This machine's address on a network, if it has one (IPv4, for a plain URL). */
+const networkAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((address) => address && !address.internal && address.family === "IPv4")?.address;
 const worker = startWorkerProcess({ WORKER_METRICS_PORT: "0" });
 let workerMetricsUrl = "";
 
@@ -55,25 +61,6 @@ afterAll(async () => {
   await exitOf(worker);
   await closeConnections();
 });
-
-/** Orders other test files left behind would settle in the middle of this file's measurements. */
-async function drainBacklog(): Promise<void> {
-  await waitForOrder(
-    async () => {
-      const undispatched = await prisma.outboxMessage.count({ where: { dispatchedAt: null } });
-      const counts = await Promise.all(
-        allSideEffectQueues().map((queue) => queue.getJobCounts("waiting", "active", "delayed")),
-      );
-      const queued = counts.reduce(
-        (sum, count) => sum + (count.waiting ?? 0) + (count.active ?? 0) + (count.delayed ?? 0),
-        0,
-      );
-      return { status: `${undispatched} undispatched, ${queued} queued` };
-    },
-    (backlog) => backlog.status === "0 undispatched, 0 queued",
-    30_000,
-  );
-}
 
 async function scrape(url: string): Promise<{ text: string; families: Families }> {
   const response = await fetch(url);
@@ -265,6 +252,19 @@ describe("/metrics", () => {
     expect(status).toBe(401);
   });
 
+  it.skipIf(!networkAddress)("without DEV_TOOLS_KEY, refuses a scrape from another machine", async () => {
+    // A metrics server on every interface, reached through this machine's network address: the peer
+    // is then not loopback, as another machine's would be.
+    const server = await startMetricsServer({ host: "0.0.0.0", port: 0 });
+    try {
+      const port = new URL(server.url).port;
+      expect((await fetch(`http://${networkAddress}:${port}/metrics`)).status).toBe(401);
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("a second worker on a taken metrics port says so and exits, instead of crash-looping", async () => {
     const port = new URL(workerMetricsUrl).port;
     const second = spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
@@ -287,6 +287,8 @@ describe("bull-board under /dev/jobs", () => {
     expect(page.status).toBe(200);
     const html = await page.text();
     expect(html).toContain('<base href="/dev/jobs/"');
+    // Nothing from other sites (bull-board's own page asks Google for its fonts).
+    expect(html).not.toMatch(/https?:\/\//);
     expect(page.headers.get("content-security-policy")).toMatch(/script-src 'self';/);
     const script = /src="(static\/js\/main[^"]+)"/.exec(html)?.[1];
     expect(script).toBeDefined();

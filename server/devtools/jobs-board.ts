@@ -5,7 +5,11 @@
 // come from the shop's own pages (the same check as the tRPC API's), never from another site's form.
 // Its page runs only its own bundled scripts: the CSP below allows exactly those, plus inline styles.
 // @see https://github.com/felixmosh/bull-board
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
@@ -34,6 +38,20 @@ const BOARD_POLICY = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/** bull-board's page template without its Google Fonts stylesheet (it falls back to system fonts): the
+ * shop loads nothing from other sites, and the browser tests fail on anything the CSP has to block. */
+function pageWithoutRemoteFonts(): string {
+  const require = createRequire(import.meta.url);
+  const template = readFileSync(require.resolve("@bull-board/ui/dist/index.ejs"), "utf8");
+  const views = mkdtempSync(path.join(tmpdir(), "storefront-jobs-board-"));
+  process.once("exit", () => rmSync(views, { recursive: true, force: true }));
+  writeFileSync(
+    path.join(views, "index.ejs"),
+    template.replace(/<link[^>]*href="https:\/\/fonts\.googleapis\.com[^>]*>/g, ""),
+  );
+  return views;
+}
+
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 let board: Handler | null = null;
 
@@ -52,6 +70,7 @@ function boardHandler(): Handler {
         },
       },
     });
+    serverAdapter.setViewsPath(pageWithoutRemoteFonts());
     const app = express();
     app.disable("x-powered-by");
     app.use(JOBS_BOARD_PATH, serverAdapter.getRouter());
