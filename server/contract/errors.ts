@@ -18,6 +18,8 @@ export const APP_ERROR_CODES = [
   "UNAUTHORIZED",
   /** A write that is not JSON (forms and other cross-site-friendly encodings are refused). */
   "UNSUPPORTED_MEDIA_TYPE",
+  /** Something that runs one at a time is running already (a Rush hour load run). */
+  "ALREADY_RUNNING",
   /** Slow down: too many requests (or watched orders) on one connection. */
   "TOO_MANY_REQUESTS",
 ] as const;

@@ -94,6 +94,7 @@ const TRPC_CODES: Record<AppErrorCode, TRPCError["code"]> = {
   UNAUTHORIZED: "UNAUTHORIZED",
   UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
   TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
+  ALREADY_RUNNING: "CONFLICT",
 };
 
 /** The one mapping from a domain error to what tRPC answers. */

@@ -36,6 +36,12 @@ export function DevConsole() {
               {TIMINGS.answer.label} vs {TIMINGS.done.label.toLowerCase()}, sync beside async
             </span>
           </Link>
+          <Link href="/dev/rush" className="console-link">
+            <span className="console-link-title">Rush hour →</span>
+            <span className="console-link-text">
+              Many shoppers at once: pile-ups, backlogs, scaling consumers
+            </span>
+          </Link>
           <Link href="/mailbox" className="console-link">
             <span className="console-link-title">Mailbox →</span>
             <span className="console-link-text">What the simulated email provider actually sent</span>

@@ -22,6 +22,7 @@ import {
 } from "../../devtools/queues";
 import { getSettings, replaceSettings, updateSettings } from "../../downstream/settings";
 import { devDoorProcedure, devProcedure, router } from "../init";
+import { rushRouter } from "./rush";
 
 export const devRouter = router({
   /** Whether this browser may use the tools ("open": no key needed; "locked": enter it). */
@@ -55,4 +56,6 @@ export const devRouter = router({
     .mutation(({ input }) => discardDeadLetter(input.queue, input.jobId)),
 
   mailbox: devProcedure.query(() => mailbox()),
+
+  rush: rushRouter,
 });

@@ -1,0 +1,185 @@
+// The run going on (or the last one): what it is doing, the backlog's drain rate and ETA, and the
+// charts, redrawn every second from the shop's own metrics.
+"use client";
+
+import { QUEUE_STATE_LABELS, QUEUE_STATES, type RunView, SIDE_EFFECT_STEPS } from "@/server/contract";
+import {
+  backlogOf,
+  drainEstimates,
+  formatCount,
+  formatMs,
+  formatRate,
+  QUANTILE_COLORS,
+  QUEUE_COLORS,
+  queueLabel,
+} from "../../_lib/rush";
+import styles from "./Rush.module.css";
+import { TimeChart } from "./TimeChart";
+
+interface Props {
+  run: RunView;
+  step: { index: number; of: number } | null;
+}
+
+export function LiveRun({ run, step }: Props) {
+  const samples = run.samples;
+  const x = samples.map((sample) => sample.t);
+  const last = samples.at(-1);
+  const quantileLines = (
+    pick: (sample: (typeof samples)[number]) => Record<"p50" | "p95" | "p99", number> | null,
+    keys: ("p50" | "p95" | "p99")[],
+  ) =>
+    keys.map((key) => ({
+      label: key,
+      color: QUANTILE_COLORS[key],
+      values: samples.map((sample) => pick(sample)?.[key] ?? null),
+    }));
+
+  return (
+    <section className={`card ${styles.section}`} aria-labelledby="live-title">
+      <div className={styles.sectionHead}>
+        <h2 id="live-title">
+          {run.status === "running" ? "Running now" : "Last run"}: {run.label}
+        </h2>
+        <p className={styles.status} data-status={run.status} aria-live="polite">
+          {statusLine(run, step)}
+        </p>
+      </div>
+      {run.problem && (
+        <p className="notice notice-error" role="alert">
+          {run.problem}
+        </p>
+      )}
+      <Backlog run={run} />
+      <div className={styles.charts}>
+        <TimeChart
+          title="Checkouts per second"
+          x={x}
+          format={formatRate}
+          lines={[
+            {
+              label: "answered",
+              color: QUANTILE_COLORS.p50,
+              values: samples.map((s) => s.checkoutsPerSecond),
+            },
+            {
+              label: "refused",
+              color: QUANTILE_COLORS.p99,
+              values: samples.map((s) => s.refusedPerSecond),
+              dashed: true,
+            },
+          ]}
+        />
+        <TimeChart
+          title="Time to answer a checkout"
+          x={x}
+          format={formatMs}
+          lines={quantileLines((s) => s.answerMs, ["p50", "p95", "p99"])}
+        />
+        <TimeChart
+          title="Time to done (eventual-consistency lag)"
+          x={x}
+          format={formatMs}
+          lines={quantileLines((s) => s.doneMs, ["p50", "p95"])}
+        />
+        <TimeChart
+          title="Jobs not done yet, per queue"
+          x={x}
+          format={formatCount}
+          lines={SIDE_EFFECT_STEPS.map((step) => ({
+            label: queueLabel(step),
+            color: QUEUE_COLORS[step],
+            values: samples.map((sample) => backlogOf(sample, step)),
+          }))}
+        />
+        <TimeChart
+          title="Web tier: requests in flight and request slots in use"
+          x={x}
+          format={formatCount}
+          lines={[
+            {
+              label: "in flight",
+              color: QUANTILE_COLORS.p50,
+              values: samples.map((s) => s.requestsInFlight),
+            },
+            {
+              label: "slots in use",
+              color: QUANTILE_COLORS.p95,
+              values: samples.map((s) => s.requestSlotsInUse),
+              dashed: true,
+            },
+          ]}
+        />
+        <TimeChart
+          title="Browsing beside it: catalog (product.list) latency"
+          x={x}
+          format={formatMs}
+          lines={quantileLines((s) => s.catalogMs, ["p50", "p95"])}
+        />
+      </div>
+      {last && (
+        <table className={styles.queueTable}>
+          <caption className="visually-hidden">Queues at the last second</caption>
+          <thead>
+            <tr>
+              <th scope="col">Queue</th>
+              {QUEUE_STATES.map((state) => (
+                <th scope="col" key={state}>
+                  {QUEUE_STATE_LABELS[state]}
+                </th>
+              ))}
+              <th scope="col">Done per second</th>
+            </tr>
+          </thead>
+          <tbody>
+            {SIDE_EFFECT_STEPS.map((step) => (
+              <tr key={step}>
+                <th scope="row">{queueLabel(step)}</th>
+                {QUEUE_STATES.map((state) => (
+                  <td key={state} className="tabular">
+                    {formatCount(last.queues[step]?.[state] ?? 0)}
+                  </td>
+                ))}
+                <td className="tabular">{formatRate(last.queues[step]?.donePerSecond ?? 0)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function statusLine(run: RunView, step: Props["step"]): string {
+  const of = step && step.of > 1 ? ` (run ${step.index} of ${step.of})` : "";
+  const seconds = Math.round(run.samples.at(-1)?.t ?? 0);
+  switch (run.status) {
+    case "running":
+      return `${seconds} s in${of}`;
+    case "finished":
+      return `Finished after ${seconds} s${of}; saved below.`;
+    case "stopped":
+      return `Stopped after ${seconds} s; saved below.`;
+    case "failed":
+      return "The load process failed.";
+  }
+}
+
+/** "email: 42 waiting ÷ 6/s ≈ 7 s", for each queue with work left. */
+function Backlog({ run }: { run: RunView }) {
+  const estimates = drainEstimates(run.samples);
+  if (estimates.length === 0) {
+    return <p className={styles.backlog}>No backlog: every queue is keeping up.</p>;
+  }
+  return (
+    <ul className={styles.backlog} aria-label="Backlog and when it drains">
+      {estimates.map((estimate) => (
+        <li key={estimate.step}>
+          <strong>{queueLabel(estimate.step)}</strong>: {formatCount(estimate.backlog)} waiting ÷{" "}
+          {formatRate(estimate.perSecond)}{" "}
+          {estimate.seconds === null ? "(not draining yet)" : `≈ ${formatMs(estimate.seconds * 1000)}`}
+        </li>
+      ))}
+    </ul>
+  );
+}

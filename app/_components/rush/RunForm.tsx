@@ -1,0 +1,136 @@
+// A run by hand: how many shoppers, how long each pauses between orders, for how long, in which
+// checkout mode, with which scenario's knobs. The same settings as `npm run load`.
+"use client";
+
+import { type FormEvent, useState } from "react";
+import {
+  CHECKOUT_MODES,
+  type CheckoutMode,
+  LOAD_LIMITS,
+  type LoadSettings,
+  loadSettingsSchema,
+  MODES,
+  PRESETS,
+  type PresetName,
+} from "@/server/contract";
+import { PRESET_NAMES } from "../../_lib/console";
+import styles from "./Rush.module.css";
+
+const PAUSES_MS = [0, 250, 500, 1000, 2000];
+const DURATIONS_S = [10, 20, 30, 60, 120];
+
+interface Props {
+  running: boolean;
+  starting: boolean;
+  stopping: boolean;
+  onStart: (settings: LoadSettings) => void;
+  onStop: () => void;
+}
+
+export function RunForm({ running, starting, stopping, onStart, onStop }: Props) {
+  const [shoppers, setShoppers] = useState("20");
+  const [pauseMs, setPauseMs] = useState(1000);
+  const [durationSeconds, setDurationSeconds] = useState(20);
+  const [mode, setMode] = useState<CheckoutMode>("async");
+  const [preset, setPreset] = useState<PresetName | "">("");
+  const [problem, setProblem] = useState<string | null>(null);
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const parsed = loadSettingsSchema.safeParse({
+      shoppers: Number(shoppers),
+      pauseMs,
+      durationSeconds,
+      mode,
+      preset: preset === "" ? undefined : preset,
+    });
+    if (!parsed.success) return setProblem(parsed.error.issues[0]?.message ?? "Check the settings.");
+    setProblem(null);
+    onStart(parsed.data);
+  }
+
+  return (
+    <section className={`card ${styles.section}`} aria-labelledby="run-title">
+      <h2 id="run-title">A run of your own</h2>
+      <form className={styles.runForm} onSubmit={submit} noValidate aria-label="Start a rush">
+        <label className={styles.knob}>
+          <span className={styles.knobName}>Shoppers</span>
+          <input
+            type="number"
+            inputMode="numeric"
+            min={1}
+            max={LOAD_LIMITS.shoppers}
+            value={shoppers}
+            onChange={(event) => setShoppers(event.target.value)}
+            aria-invalid={problem !== null}
+            aria-describedby={problem ? "run-problem" : undefined}
+          />
+        </label>
+        <label className={styles.knob}>
+          <span className={styles.knobName}>Pause between orders</span>
+          <select value={pauseMs} onChange={(event) => setPauseMs(Number(event.target.value))}>
+            {PAUSES_MS.map((ms) => (
+              <option key={ms} value={ms}>
+                {ms === 0 ? "None" : ms < 1000 ? `${ms} ms` : `${ms / 1000} s`}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className={styles.knob}>
+          <span className={styles.knobName}>Duration</span>
+          <select
+            value={durationSeconds}
+            onChange={(event) => setDurationSeconds(Number(event.target.value))}
+          >
+            {DURATIONS_S.map((seconds) => (
+              <option key={seconds} value={seconds}>
+                {seconds} s
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className={styles.knob}>
+          <span className={styles.knobName}>Checkout mode</span>
+          <select value={mode} onChange={(event) => setMode(event.target.value as CheckoutMode)}>
+            {CHECKOUT_MODES.map((name) => (
+              <option key={name} value={name}>
+                {MODES[name].label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className={styles.knob}>
+          <span className={styles.knobName}>Scenario</span>
+          <select value={preset} onChange={(event) => setPreset(event.target.value as PresetName | "")}>
+            <option value="">Keep the current knobs</option>
+            {PRESET_NAMES.map((name) => (
+              <option key={name} value={name}>
+                {PRESETS[name].label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <div className={styles.runButtons}>
+          {running ? (
+            <button type="button" className="button" disabled={stopping} onClick={onStop}>
+              {stopping ? "Stopping…" : "Stop"}
+            </button>
+          ) : (
+            <button type="submit" className="button button-primary" disabled={starting}>
+              {starting ? "Starting…" : "Start"}
+            </button>
+          )}
+        </div>
+      </form>
+      {problem && (
+        <p className="field-error" id="run-problem" role="alert">
+          {problem}
+        </p>
+      )}
+      <p className="hint">
+        Each shopper lists the products, places an order with a fresh idempotency key, pauses, and again,
+        until the time is up: the same load as <code>npm run load -- --shoppers {shoppers || "N"}</code>.
+      </p>
+    </section>
+  );
+}

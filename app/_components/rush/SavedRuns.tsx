@@ -1,0 +1,168 @@
+// Saved runs, and two to four of them laid side by side: the same charts with one line per run, and
+// their figures in one table (sync vs async, 1 vs 16 consumers, …).
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { MODES, type RunView, type RushSample } from "@/server/contract";
+import { formatClock } from "../../_lib/console";
+import {
+  alignRuns,
+  formatCount,
+  formatMs,
+  formatRate,
+  RUN_COLORS,
+  runFigures,
+  totalBacklog,
+} from "../../_lib/rush";
+import { useTRPC } from "../../_lib/trpc";
+import { QueryProblem } from "../console/QueryProblem";
+import styles from "./Rush.module.css";
+import { TimeChart } from "./TimeChart";
+
+const MAX_COMPARED = 4;
+
+export function SavedRuns({ runs }: { runs: RunView[] }) {
+  const [picked, setPicked] = useState<string[] | null>(null);
+  // Until someone picks, the newest experiment's runs (or the two newest runs) are compared.
+  const selected = picked ?? defaultSelection(runs);
+  const toggle = (id: string) =>
+    setPicked(
+      selected.includes(id)
+        ? selected.filter((other) => other !== id)
+        : [...selected, id].slice(-MAX_COMPARED),
+    );
+
+  return (
+    <section className={`card ${styles.section}`} aria-labelledby="saved-title">
+      <h2 id="saved-title">Saved runs</h2>
+      {runs.length === 0 ? (
+        <p className="muted">No runs yet: start an experiment or a run of your own above.</p>
+      ) : (
+        <>
+          <p className="hint">Tick two to four runs to lay them side by side.</p>
+          <div className={styles.tableScroll}>
+            <table className={styles.runsTable}>
+              <thead>
+                <tr>
+                  <th scope="col">Compare</th>
+                  <th scope="col">Run</th>
+                  <th scope="col">Started</th>
+                  <th scope="col">Mode</th>
+                  <th scope="col">Status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {runs.map((run) => (
+                  <tr key={run.id}>
+                    <td>
+                      <input
+                        type="checkbox"
+                        checked={selected.includes(run.id)}
+                        onChange={() => toggle(run.id)}
+                        aria-label={`Compare ${run.label}, started ${formatClock(run.startedAt)}`}
+                      />
+                    </td>
+                    <td>{run.label}</td>
+                    <td className="tabular">{formatClock(run.startedAt)}</td>
+                    <td>{MODES[run.settings.load.mode].label}</td>
+                    <td>{run.status}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {selected.length > 0 && <Comparison runIds={selected} />}
+        </>
+      )}
+    </section>
+  );
+}
+
+function defaultSelection(runs: RunView[]): string[] {
+  const newest = runs[0];
+  if (!newest) return [];
+  const group = newest.experiment
+    ? runs.filter((run) => run.experiment === newest.experiment).slice(0, MAX_COMPARED)
+    : runs.slice(0, 2);
+  return group.map((run) => run.id).reverse();
+}
+
+function Comparison({ runIds }: { runIds: string[] }) {
+  const trpc = useTRPC();
+  const compared = useQuery(trpc.dev.rush.compare.queryOptions({ runIds }));
+  if (compared.isError) return <QueryProblem error={compared.error} what="the runs" />;
+  if (!compared.data) return <p className="muted">Loading the runs…</p>;
+  const runs = compared.data;
+  const chart = (
+    title: string,
+    pick: (sample: RushSample) => number | null,
+    format: (value: number) => string,
+  ) => {
+    const { x, values } = alignRuns(runs, pick);
+    return (
+      <TimeChart
+        title={title}
+        x={x}
+        format={format}
+        lines={runs.map((run, index) => ({
+          label: run.label,
+          color: RUN_COLORS[index % RUN_COLORS.length] ?? RUN_COLORS[0] ?? "#2f5d50",
+          values: values[index] ?? [],
+        }))}
+      />
+    );
+  };
+  const figures = runs.map(runFigures);
+
+  return (
+    <section className={styles.comparison} aria-label="Runs side by side">
+      <div className={styles.tableScroll}>
+        <table className={styles.figuresTable}>
+          <thead>
+            <tr>
+              <th scope="col">Figure</th>
+              {runs.map((run) => (
+                <th scope="col" key={run.id}>
+                  {run.label}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {FIGURE_ROWS.map(([label, show]) => (
+              <tr key={label}>
+                <th scope="row">{label}</th>
+                {figures.map((figure, index) => (
+                  <td key={runs[index]?.id} className="tabular">
+                    {show(figure)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <div className={styles.charts}>
+        {chart("Checkouts per second", (sample) => sample.checkoutsPerSecond, formatRate)}
+        {chart("Time to answer, p95", (sample) => sample.answerMs?.p95 ?? null, formatMs)}
+        {chart("Catalog latency, p95", (sample) => sample.catalogMs?.p95 ?? null, formatMs)}
+        {chart("Jobs not done yet, all queues", totalBacklog, formatCount)}
+      </div>
+    </section>
+  );
+}
+
+type Figures = ReturnType<typeof runFigures>;
+const dash = (value: number | null, format: (value: number) => string) =>
+  value === null ? "–" : format(value);
+const FIGURE_ROWS: [string, (figures: Figures) => string][] = [
+  ["Checkouts answered", (f) => formatCount(f.answered)],
+  ["Checkouts per second (mean)", (f) => formatRate(f.perSecond)],
+  ["Refused (busy)", (f) => formatCount(f.refused)],
+  ["Time to answer, p95 (worst second)", (f) => dash(f.worstAnswerP95, formatMs)],
+  ["Catalog latency, p95 (worst second)", (f) => dash(f.worstCatalogP95, formatMs)],
+  ["Time to done, p95 (worst second)", (f) => dash(f.worstDoneP95, formatMs)],
+  ["Most jobs waiting", (f) => formatCount(f.peakBacklog)],
+  ["Backlog drained after", (f) => dash(f.drainedAfterS, (s) => `${Math.round(s)} s`)],
+];

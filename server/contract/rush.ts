@@ -1,0 +1,153 @@
+// The Rush hour lab (/dev/rush): a load run's per-second samples, saved runs, and the three
+// experiments that show the article's load claims. The load itself comes from the load process
+// (npm run load, settings in ./load); the samples are read from the processes' /metrics.
+import { z } from "zod";
+import { type LoadSettings, loadSettingsSchema, loadSummarySchema } from "./load";
+import { type ServiceSettings, type ShopCapacity, shopCapacitySchema } from "./services";
+import { SIDE_EFFECT_STEPS, type ServiceName, type SideEffectStep, sideEffectStepSchema } from "./steps";
+
+const quantiles = z.object({ p50: z.number(), p95: z.number(), p99: z.number() }).nullable();
+
+export const QUEUE_STATES = ["waiting", "running", "waitingForProvider"] as const;
+export type QueueState = (typeof QUEUE_STATES)[number];
+export const QUEUE_STATE_LABELS: Record<QueueState, string> = {
+  waiting: "Waiting",
+  running: "Running",
+  waitingForProvider: "Waiting for the provider",
+};
+
+const queueSample = z.object({
+  waiting: z.number(),
+  running: z.number(),
+  waitingForProvider: z.number(),
+  /** Jobs finished per second, any outcome: the drain rate. */
+  donePerSecond: z.number(),
+});
+
+/** One second of a run, as the charts draw it. Rates and quantiles cover the second before `t`. */
+export const rushSampleSchema = z.object({
+  /** Seconds since the run started. */
+  t: z.number(),
+  checkoutsPerSecond: z.number(),
+  refusedPerSecond: z.number(),
+  /** Time to answer a checkout (ms). */
+  answerMs: quantiles,
+  /** Time to done: order placed → last side effect finished (ms); eventual-consistency lag. */
+  doneMs: quantiles,
+  /** Time to answer product.list, measured beside the checkouts (ms). */
+  catalogMs: quantiles,
+  requestsInFlight: z.number(),
+  requestSlotsInUse: z.number(),
+  queues: z.record(sideEffectStepSchema, queueSample),
+});
+export type RushSample = z.infer<typeof rushSampleSchema>;
+
+export const RUN_STATUSES = ["running", "finished", "stopped", "failed"] as const;
+export const runStatusSchema = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+
+/** What a run was asked to do, and the shop it ran against. */
+export const runSettingsSchema = z.object({
+  load: loadSettingsSchema,
+  shop: shopCapacitySchema,
+  /** Worker processes alive when the run started (each runs `consumers` jobs per queue). */
+  workerProcesses: z.number().int(),
+});
+export type RunSettings = z.infer<typeof runSettingsSchema>;
+
+export const runViewSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  experiment: z.string().nullable(),
+  status: runStatusSchema,
+  settings: runSettingsSchema,
+  samples: z.array(rushSampleSchema),
+  summary: loadSummarySchema.nullable(),
+  problem: z.string().nullable(),
+  startedAt: z.iso.datetime(),
+  endedAt: z.iso.datetime().nullable(),
+});
+export type RunView = z.infer<typeof runViewSchema>;
+
+export const runRefInput = z.object({ runId: z.string().min(1).max(64) });
+export const compareRunsInput = z.object({ runIds: z.array(z.string().min(1).max(64)).min(1).max(4) });
+
+/** One run of an experiment: its load, the shop's capacity, and the services' knobs. */
+interface ExperimentRun {
+  label: string;
+  load: LoadSettings;
+  /** Request slots (0: no limit), and consumers for every queue (null: WORKER_CONCURRENCY). */
+  shop: { requestSlots: ShopCapacity["requestSlots"]; consumers: number | null };
+  services: Partial<Record<ServiceName, Partial<ServiceSettings>>>;
+}
+
+interface Experiment {
+  label: string;
+  /** What it shows, in the article's words. */
+  explains: string;
+  /** One sentence: what to look at while it runs. */
+  lookAt: string;
+  runs: ExperimentRun[];
+}
+
+/** The slow-but-healthy dependencies of the first experiment: payment is quick, email is slow. */
+const SLOW_EMAIL = {
+  payment: { latencyMs: 50, jitterMs: 10 },
+  fraud: { latencyMs: 300, jitterMs: 50 },
+  email: { latencyMs: 1_500, jitterMs: 200 },
+  analytics: { latencyMs: 100, jitterMs: 20 },
+  shipping: { latencyMs: 400, jitterMs: 50 },
+} satisfies ExperimentRun["services"];
+
+/** Quick dependencies, so a backlog drains in seconds; email serves at most 8 calls at once. */
+const QUICK_PROVIDERS = {
+  payment: { latencyMs: 20, jitterMs: 5 },
+  fraud: { latencyMs: 100, jitterMs: 20 },
+  email: { latencyMs: 150, jitterMs: 30, capacity: 8 },
+  analytics: { latencyMs: 50, jitterMs: 10 },
+  shipping: { latencyMs: 150, jitterMs: 30 },
+} satisfies ExperimentRun["services"];
+
+const pileUpLoad = (mode: LoadSettings["mode"]): LoadSettings =>
+  loadSettingsSchema.parse({ shoppers: 30, pauseMs: 1_000, durationSeconds: 20, mode });
+const BURST = loadSettingsSchema.parse({ burst: 150, mode: "async" });
+
+export const EXPERIMENTS = {
+  "threads-pile-up": {
+    label: "Threads pile up",
+    explains:
+      "The web tier gets 16 request slots, like a thread pool. Sync checkouts hold theirs while they wait for a slow email provider, the slots run out and the catalog slows down or is refused for everyone: temporal coupling turns one slow dependency into a platform-wide incident. The same load in async mode leaves browsing fast.",
+    lookAt: "Catalog latency and slots in use: sync fills all 16 slots and browsing waits; async barely uses them.",
+    runs: [
+      { label: "Sync, 16 request slots", load: pileUpLoad("sync"), shop: { requestSlots: 16, consumers: null }, services: SLOW_EMAIL },
+      { label: "Async, 16 request slots", load: pileUpLoad("async"), shop: { requestSlots: 16, consumers: null }, services: SLOW_EMAIL },
+    ],
+  },
+  backlog: {
+    label: "Backlog",
+    explains:
+      "A burst of 150 orders against one consumer per queue. Every checkout still answers fast; the queues fill up and drain at the consumers' pace, so how long an order takes to be done depends on how many messages are waiting.",
+    lookAt: "Queue depth rising and falling, time to done growing with it, and the ETA: depth ÷ drain rate.",
+    runs: [{ label: "Burst, 1 consumer per queue", load: BURST, shop: { requestSlots: 0, consumers: 1 }, services: QUICK_PROVIDERS }],
+  },
+  "scale-consumers": {
+    label: "Scale consumers",
+    explains:
+      "The same burst three times, with 1, 4 and 16 consumers per queue. Drain time shrinks in proportion until the provider is the limit: the email provider serves 8 calls at once, so 16 email consumers are no faster than 8.",
+    lookAt: "Drain time per run in the comparison below, and the email queue's jobs waiting for the provider at 16 consumers.",
+    runs: [1, 4, 16].map((consumers) => ({
+      label: `Burst, ${consumers} consumer${consumers === 1 ? "" : "s"} per queue`,
+      load: BURST,
+      shop: { requestSlots: 0, consumers },
+      services: QUICK_PROVIDERS,
+    })),
+  },
+} as const satisfies Record<string, Experiment>;
+
+export type ExperimentName = keyof typeof EXPERIMENTS;
+export const experimentNameSchema = z.enum(Object.keys(EXPERIMENTS) as [ExperimentName, ...ExperimentName[]]);
+
+/** The same consumer count for every queue, as the experiments set it. */
+export function consumersForAll(count: number | null): Record<SideEffectStep, number | null> {
+  return Object.fromEntries(SIDE_EFFECT_STEPS.map((step) => [step, count])) as Record<SideEffectStep, number | null>;
+}

@@ -1,0 +1,208 @@
+// The Rush hour run of the developer console: the web process starts the load process (the same script
+// as `npm run load`) as a child, samples the shop's own metrics once a second while it runs, and saves
+// the run when it ends. An experiment is a plan of runs, each with its own knobs, run one after another;
+// the knobs are put back as they were afterwards. One run at a time in the whole deployment (a lock in
+// Redis), so two consoles cannot double the load by accident.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { config, isLoopback } from "../config";
+import {
+  AppError,
+  consumersForAll,
+  EXPERIMENTS,
+  type ExperimentName,
+  type LoadProgress,
+  type LoadSettings,
+  loadArguments,
+  loadEventSchema,
+  type RunView,
+  type SettingsPatch,
+} from "../contract";
+import { getSettings, replaceSettings, updateSettings } from "../downstream/settings";
+import { errorReporter } from "../log";
+import { redis, redisKey } from "../redis";
+import { Sampler } from "./sample";
+import { saveRun } from "./saved";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const LOAD_SCRIPT = path.join(ROOT, "scripts/load.ts");
+const LOCK_TTL_MS = 15_000;
+/** The end of the load process's stderr kept to explain a failed run. */
+const STDERR_KEPT = 2_000;
+
+interface PlannedRun {
+  label: string;
+  load: LoadSettings;
+  /** Knobs set before this run (an experiment's); none for a run started by hand. */
+  knobs: SettingsPatch | null;
+}
+
+interface Plan {
+  experiment: ExperimentName | null;
+  runs: PlannedRun[];
+}
+
+export interface RushState {
+  run: RunView | null;
+  /** The load process's own last progress line (its view of answers, from the shoppers' side). */
+  progress: LoadProgress | null;
+  /** Which run of an experiment this is (1-based), and of how many. */
+  step: { index: number; of: number } | null;
+}
+
+let state: RushState = { run: null, progress: null, step: null };
+let child: ChildProcess | null = null;
+let stopRequested = false;
+
+export function rushState(): RushState {
+  return state;
+}
+
+function lockKey(): string {
+  return redisKey("rush", "lock");
+}
+
+/** Starts a run by hand. Refused while another run is going on (here or in another web process). */
+export async function startRun(label: string, load: LoadSettings): Promise<void> {
+  await begin({ experiment: null, runs: [{ label, load, knobs: null }] });
+}
+
+export async function startExperiment(name: ExperimentName): Promise<void> {
+  const runs = EXPERIMENTS[name].runs.map((run) => ({
+    label: run.label,
+    load: run.load,
+    knobs: {
+      services: run.services,
+      shop: { requestSlots: run.shop.requestSlots, consumers: consumersForAll(run.shop.consumers) },
+    },
+  }));
+  await begin({ experiment: name, runs });
+}
+
+/** Stops the run going on (the load process prints its summary and the run is saved as stopped), and
+ * any runs of its experiment still to come. */
+export function stopRun(): boolean {
+  if (!child) return false;
+  stopRequested = true;
+  child.kill("SIGTERM");
+  return true;
+}
+
+async function begin(plan: Plan): Promise<void> {
+  if (state.run?.status === "running") throw busy();
+  const owner = randomUUID();
+  const locked = await redis("command").set(lockKey(), owner, "PX", LOCK_TTL_MS, "NX");
+  if (locked !== "OK") throw busy();
+  stopRequested = false;
+  const keepLock = setInterval(() => {
+    redis("command").pexpire(lockKey(), LOCK_TTL_MS).catch(errorReporter("rush lock"));
+  }, LOCK_TTL_MS / 3);
+  void carryOut(plan)
+    .catch(errorReporter("rush"))
+    .finally(async () => {
+      clearInterval(keepLock);
+      if ((await redis("command").get(lockKey())) === owner) await redis("command").del(lockKey());
+    });
+}
+
+function busy(): AppError {
+  return new AppError("ALREADY_RUNNING", "A rush is already running. Stop it first, or wait for it to end.");
+}
+
+async function carryOut(plan: Plan): Promise<void> {
+  const before = await getSettings();
+  try {
+    for (const [index, planned] of plan.runs.entries()) {
+      if (stopRequested) break;
+      if (planned.knobs) await updateSettings(planned.knobs);
+      await runOnce(planned, plan.experiment, { index: index + 1, of: plan.runs.length });
+    }
+  } finally {
+    if (plan.runs.some((run) => run.knobs)) await replaceSettings(before);
+  }
+}
+
+/** Where the load process finds this web process. */
+function target(): { url: string; remote: boolean } {
+  const wildcard = config.HOST === "0.0.0.0" || config.HOST === "::";
+  const host = wildcard || isLoopback(config.HOST) ? "127.0.0.1" : config.HOST;
+  const shown = host.includes(":") ? `[${host}]` : host;
+  return { url: `http://${shown}:${config.PORT}`, remote: !wildcard && !isLoopback(config.HOST) };
+}
+
+async function runOnce(planned: PlannedRun, experiment: ExperimentName | null, step: RushState["step"]) {
+  const settings = await getSettings();
+  const sampler = await Sampler.start();
+  const run: RunView = {
+    id: randomUUID(),
+    label: planned.label,
+    experiment,
+    status: "running",
+    settings: { load: planned.load, shop: settings.shop, workerProcesses: sampler.workerProcesses },
+    samples: [],
+    summary: null,
+    problem: null,
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+  };
+  state = { run, progress: null, step };
+
+  const { url, remote } = target();
+  const args = ["--import", "tsx", LOAD_SCRIPT, ...loadArguments(planned.load), "--target", url, "--json"];
+  if (remote) args.push("--allow-remote");
+  const load = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  child = load;
+
+  let stderr = "";
+  load.stderr.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-STDERR_KEPT);
+  });
+  const lines = createInterface({ input: load.stdout });
+  lines.on("line", (line) => {
+    const event = loadEventSchema.safeParse(safeJson(line));
+    if (!event.success) return;
+    if (event.data.type === "progress") state = { ...state, progress: event.data };
+    if (event.data.type === "summary") run.summary = event.data;
+  });
+  const ticking = setInterval(() => {
+    sampler
+      .next()
+      .then((sample) => {
+        if (sample) run.samples.push(sample);
+      })
+      .catch(errorReporter("rush sampler"));
+  }, 1_000);
+
+  const exitCode = await new Promise<number | null>((resolve) => load.once("exit", resolve));
+  clearInterval(ticking);
+  const last = await sampler.next().catch(() => null);
+  if (last) run.samples.push(last);
+  child = null;
+
+  run.endedAt = new Date().toISOString();
+  run.status = stopRequested ? "stopped" : exitCode === 0 ? "finished" : "failed";
+  if (run.status === "failed") run.problem = lastLine(stderr) ?? `the load process exited with code ${exitCode}`;
+  state = { ...state, run: { ...run } };
+  await saveRun(run);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function lastLine(text: string): string | null {
+  return (
+    text
+      .trim()
+      .split("\n")
+      .filter((line) => line.trim())
+      .at(-1) ?? null
+  );
+}

@@ -1,0 +1,20 @@
+// The Rush hour lab's API (dev.rush.*): start a load run or an experiment, follow it, stop it, and
+// read saved runs to compare. Behind the developer tools' door like the rest of dev.*.
+import { z } from "zod";
+import { compareRunsInput, experimentNameSchema, loadSettingsSchema } from "../../contract";
+import { rushState, startExperiment, startRun, stopRun } from "../../rush/manager";
+import { savedRuns, savedRunsById } from "../../rush/saved";
+import { devProcedure, router } from "../init";
+
+export const rushRouter = router({
+  state: devProcedure.query(() => rushState()),
+  start: devProcedure
+    .input(z.object({ label: z.string().trim().min(1).max(80), load: loadSettingsSchema }))
+    .mutation(({ input }) => startRun(input.label, input.load)),
+  startExperiment: devProcedure
+    .input(z.object({ experiment: experimentNameSchema }))
+    .mutation(({ input }) => startExperiment(input.experiment)),
+  stop: devProcedure.mutation(() => ({ stopped: stopRun() })),
+  runs: devProcedure.query(() => savedRuns()),
+  compare: devProcedure.input(compareRunsInput).query(({ input }) => savedRunsById(input.runIds)),
+});
