@@ -1,7 +1,7 @@
 // The command line of `npm run load`, read into the settings the contract checks (loadSettingsSchema):
-// the flags' names are the settings' names, `--allow-remote` as `allowRemote`.
+// the flags' names are the request's names, plus `--target` and `--allow-remote` (as `allowRemote`).
 import { parseArgs } from "node:util";
-import type { LoadSettings } from "../../server/contract";
+import type { LoadRequest } from "../../server/contract";
 
 const FLAGS = {
   shoppers: { type: "string" },
@@ -21,7 +21,7 @@ const FLAGS = {
 
 export interface CommandLine {
   /** Unchecked: everything but the target's default, as typed. */
-  settings: Omit<Record<keyof LoadSettings, unknown>, "target"> & { target: string | undefined };
+  settings: { request: Record<keyof LoadRequest, unknown>; target: string | undefined; allowRemote: unknown };
   devKey: string | undefined;
   json: boolean;
   help: boolean;
@@ -32,14 +32,16 @@ export function readFlags(args: string[]): CommandLine {
   const { values } = parseArgs({ args, options: FLAGS });
   return {
     settings: {
-      shoppers: values.shoppers,
-      pause: values.pause,
-      duration: values.duration,
-      mode: values.mode,
-      rate: values.rate,
-      burst: values.burst,
-      preset: values.preset,
-      watch: values.watch,
+      request: {
+        shoppers: values.shoppers,
+        pause: values.pause,
+        duration: values.duration,
+        mode: values.mode,
+        rate: values.rate,
+        burst: values.burst,
+        preset: values.preset,
+        watch: values.watch,
+      },
       target: values.target,
       allowRemote: values["allow-remote"],
     },

@@ -1,7 +1,7 @@
 // What a person reads while a load run goes and after it: one line about the plan, a progress line
 // each second, and the summary as a table. (`--json` prints the events themselves instead.)
 import {
-  durationFlag,
+  describeArrivals,
   type LoadPlan,
   type LoadProgressEvent,
   type LoadSummaryEvent,
@@ -11,13 +11,7 @@ const ms = (value: number | null) => (value === null ? "n/a" : `${Math.round(val
 const orNa = (value: number | null) => (value === null ? "n/a" : `${value}`);
 
 export function describePlan(runId: string, plan: LoadPlan): string {
-  const { arrivals } = plan;
-  const how =
-    arrivals.loop === "closed"
-      ? `${arrivals.shoppers} shoppers, pause ${durationFlag(arrivals.pauseMs)}, for ${durationFlag(plan.durationMs)}`
-      : arrivals.loop === "rate"
-        ? `${arrivals.perSecond} orders/s for ${durationFlag(plan.durationMs)}`
-        : `a burst of ${arrivals.orders} orders, answers awaited up to ${durationFlag(plan.durationMs)}`;
+  const how = describeArrivals(plan);
   const extras = [plan.preset && `preset ${plan.preset}`, plan.watch && "watching each order"].filter(
     Boolean,
   );

@@ -103,12 +103,10 @@ export const loadPlanSchema = z.object({
 });
 export type LoadPlan = z.infer<typeof loadPlanSchema>;
 
-/**
- * What a person asks for, on the command line (flags as text) or in the panel (numbers: pause and
+/** What to run, without where: the command line's flags as text, or the panel's numbers (pause and
  * duration in ms, rate per second). Exactly one of closed loop (`shoppers`, `pause`; the default),
- * `rate` or `burst`; a target off this machine only with `allowRemote`.
- */
-export const loadSettingsSchema = z
+ * `rate` or `burst`. The panel sends this; its web process adds itself as the target. */
+export const loadRequestSchema = z
   .strictObject({
     shoppers: count("shoppers", MAX_SHOPPERS).optional(),
     pause: duration("pause", 0, MAX_PAUSE_MS).optional(),
@@ -118,20 +116,26 @@ export const loadSettingsSchema = z
     burst: count("burst", MAX_BURST).optional(),
     preset: presetNameSchema.optional(),
     watch: z.boolean().default(false),
+  })
+  .refine(
+    (settings) => {
+      const closed = settings.shoppers !== undefined || settings.pause !== undefined;
+      return [closed, settings.rate !== undefined, settings.burst !== undefined].filter(Boolean).length <= 1;
+    },
+    { message: "choose one way for orders to arrive: shoppers (with pause), rate, or burst" },
+  );
+export type LoadRequest = z.input<typeof loadRequestSchema>;
+
+/** A request with where to send it: a target off this machine only with `allowRemote`. */
+export const loadSettingsSchema = z
+  .object({
+    request: loadRequestSchema,
     target: z.url({ protocol: /^https?$/, error: "target must be an http(s) URL" }),
     allowRemote: z.boolean().default(false),
   })
-  .superRefine((settings, context) => {
-    const closed = settings.shoppers !== undefined || settings.pause !== undefined;
-    const loops = [closed, settings.rate !== undefined, settings.burst !== undefined].filter(Boolean);
-    if (loops.length > 1) {
-      context.addIssue({
-        code: "custom",
-        message: "choose one way for orders to arrive: shoppers (with pause), rate, or burst",
-      });
-    }
-    const host = new URL(settings.target).hostname;
-    if (!settings.allowRemote && !isLoopback(host)) {
+  .superRefine(({ target, allowRemote }, context) => {
+    const host = new URL(target).hostname;
+    if (!allowRemote && !isLoopback(host)) {
       context.addIssue({
         code: "custom",
         path: ["target"],
@@ -140,7 +144,7 @@ export const loadSettingsSchema = z
     }
   })
   .transform(
-    (settings): LoadPlan => ({
+    ({ request: settings, target, allowRemote }): LoadPlan => ({
       arrivals:
         settings.rate !== undefined
           ? { loop: "rate", perSecond: settings.rate }
@@ -155,11 +159,21 @@ export const loadSettingsSchema = z
       mode: settings.mode,
       preset: settings.preset ?? null,
       watch: settings.watch,
-      target: settings.target,
-      allowRemote: settings.allowRemote,
+      target,
+      allowRemote,
     }),
   );
 export type LoadSettings = z.input<typeof loadSettingsSchema>;
+
+/** How orders arrive in a plan, in words: "20 shoppers, pause 1s, for 20s". */
+export function describeArrivals(plan: LoadPlan): string {
+  const { arrivals } = plan;
+  if (arrivals.loop === "closed") {
+    return `${arrivals.shoppers} shoppers, pause ${durationFlag(arrivals.pauseMs)}, for ${durationFlag(plan.durationMs)}`;
+  }
+  if (arrivals.loop === "rate") return `${arrivals.perSecond} orders/s for ${durationFlag(plan.durationMs)}`;
+  return `a burst of ${arrivals.orders} orders, answers awaited up to ${durationFlag(plan.durationMs)}`;
+}
 
 /** The command-line flags for a plan (the panel spawns `npm run load` with these and `--json`). */
 export function loadFlags(plan: LoadPlan): string[] {

@@ -2,7 +2,8 @@
 // experiments that show the article's load claims. The load itself comes from the load process
 // (npm run load, settings in ./load); the samples are read from the processes' /metrics.
 import { z } from "zod";
-import { type LoadSettings, loadSettingsSchema, loadSummarySchema } from "./load";
+import { describeArrivals, type LoadPlan, type LoadRequest, loadPlanSchema, loadSummaryEventSchema } from "./load";
+import { MODES } from "./orders";
 import { type ServiceSettings, type ShopCapacity, shopCapacitySchema } from "./services";
 import { SIDE_EFFECT_STEPS, type ServiceName, type SideEffectStep, sideEffectStepSchema } from "./steps";
 
@@ -48,7 +49,7 @@ export type RunStatus = z.infer<typeof runStatusSchema>;
 
 /** What a run was asked to do, and the shop it ran against. */
 export const runSettingsSchema = z.object({
-  load: loadSettingsSchema,
+  load: loadPlanSchema,
   shop: shopCapacitySchema,
   /** Worker processes alive when the run started (each runs `consumers` jobs per queue). */
   workerProcesses: z.number().int(),
@@ -62,7 +63,8 @@ export const runViewSchema = z.object({
   status: runStatusSchema,
   settings: runSettingsSchema,
   samples: z.array(rushSampleSchema),
-  summary: loadSummarySchema.nullable(),
+  /** The load process's own summary (its view from the shoppers' side). */
+  summary: loadSummaryEventSchema.nullable(),
   problem: z.string().nullable(),
   startedAt: z.iso.datetime(),
   endedAt: z.iso.datetime().nullable(),
@@ -75,7 +77,7 @@ export const compareRunsInput = z.object({ runIds: z.array(z.string().min(1).max
 /** One run of an experiment: its load, the shop's capacity, and the services' knobs. */
 interface ExperimentRun {
   label: string;
-  load: LoadSettings;
+  load: LoadRequest;
   /** Request slots (0: no limit), and consumers for every queue (null: WORKER_CONCURRENCY). */
   shop: { requestSlots: ShopCapacity["requestSlots"]; consumers: number | null };
   services: Partial<Record<ServiceName, Partial<ServiceSettings>>>;
@@ -108,9 +110,9 @@ const QUICK_PROVIDERS = {
   shipping: { latencyMs: 150, jitterMs: 30 },
 } satisfies ExperimentRun["services"];
 
-const pileUpLoad = (mode: LoadSettings["mode"]): LoadSettings =>
-  loadSettingsSchema.parse({ shoppers: 30, pauseMs: 1_000, durationSeconds: 20, mode });
-const BURST = loadSettingsSchema.parse({ burst: 150, mode: "async" });
+const pileUpLoad = (mode: LoadRequest["mode"]): LoadRequest => ({ shoppers: 30, pause: 1_000, duration: 20_000, mode });
+/** Watched, so the run lasts until every order is done: the drain is part of the picture. */
+const BURST: LoadRequest = { burst: 150, duration: 120_000, mode: "async", watch: true };
 
 export const EXPERIMENTS = {
   "threads-pile-up": {
@@ -146,6 +148,11 @@ export const EXPERIMENTS = {
 
 export type ExperimentName = keyof typeof EXPERIMENTS;
 export const experimentNameSchema = z.enum(Object.keys(EXPERIMENTS) as [ExperimentName, ...ExperimentName[]]);
+
+/** A run's name from its plan: "Async: 20 shoppers, pause 1s, for 20s". */
+export function planLabel(plan: LoadPlan): string {
+  return `${MODES[plan.mode].label}: ${describeArrivals(plan)}`;
+}
 
 /** The same consumer count for every queue, as the experiments set it. */
 export function consumersForAll(count: number | null): Record<SideEffectStep, number | null> {

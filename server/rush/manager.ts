@@ -14,10 +14,13 @@ import {
   consumersForAll,
   EXPERIMENTS,
   type ExperimentName,
-  type LoadProgress,
-  type LoadSettings,
-  loadArguments,
+  type LoadPlan,
+  type LoadProgressEvent,
+  type LoadRequest,
   loadEventSchema,
+  loadFlags,
+  loadSettingsSchema,
+  planLabel,
   type RunView,
   type SettingsPatch,
 } from "../contract";
@@ -35,7 +38,7 @@ const STDERR_KEPT = 2_000;
 
 interface PlannedRun {
   label: string;
-  load: LoadSettings;
+  load: LoadPlan;
   /** Knobs set before this run (an experiment's); none for a run started by hand. */
   knobs: SettingsPatch | null;
 }
@@ -48,7 +51,7 @@ interface Plan {
 export interface RushState {
   run: RunView | null;
   /** The load process's own last progress line (its view of answers, from the shoppers' side). */
-  progress: LoadProgress | null;
+  progress: LoadProgressEvent | null;
   /** Which run of an experiment this is (1-based), and of how many. */
   step: { index: number; of: number } | null;
 }
@@ -66,14 +69,15 @@ function lockKey(): string {
 }
 
 /** Starts a run by hand. Refused while another run is going on (here or in another web process). */
-export async function startRun(label: string, load: LoadSettings): Promise<void> {
-  await begin({ experiment: null, runs: [{ label, load, knobs: null }] });
+export async function startRun(request: LoadRequest): Promise<void> {
+  const load = planFor(request);
+  await begin({ experiment: null, runs: [{ label: planLabel(load), load, knobs: null }] });
 }
 
 export async function startExperiment(name: ExperimentName): Promise<void> {
   const runs = EXPERIMENTS[name].runs.map((run) => ({
     label: run.label,
-    load: run.load,
+    load: planFor(run.load),
     knobs: {
       services: run.services,
       shop: { requestSlots: run.shop.requestSlots, consumers: consumersForAll(run.shop.consumers) },
@@ -125,12 +129,16 @@ async function carryOut(plan: Plan): Promise<void> {
   }
 }
 
-/** Where the load process finds this web process. */
-function target(): { url: string; remote: boolean } {
+/** The request aimed at this web process (the only target the console's load may have). */
+function planFor(request: LoadRequest): LoadPlan {
   const wildcard = config.HOST === "0.0.0.0" || config.HOST === "::";
   const host = wildcard || isLoopback(config.HOST) ? "127.0.0.1" : config.HOST;
   const shown = host.includes(":") ? `[${host}]` : host;
-  return { url: `http://${shown}:${config.PORT}`, remote: !wildcard && !isLoopback(config.HOST) };
+  return loadSettingsSchema.parse({
+    request,
+    target: `http://${shown}:${config.PORT}`,
+    allowRemote: !wildcard && !isLoopback(config.HOST),
+  });
 }
 
 async function runOnce(planned: PlannedRun, experiment: ExperimentName | null, step: RushState["step"]) {
@@ -150,9 +158,7 @@ async function runOnce(planned: PlannedRun, experiment: ExperimentName | null, s
   };
   state = { run, progress: null, step };
 
-  const { url, remote } = target();
-  const args = ["--import", "tsx", LOAD_SCRIPT, ...loadArguments(planned.load), "--target", url, "--json"];
-  if (remote) args.push("--allow-remote");
+  const args = ["--import", "tsx", LOAD_SCRIPT, ...loadFlags(planned.load), "--json"];
   const load = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   child = load;
 

@@ -1,16 +1,14 @@
 // The Rush hour lab's API (dev.rush.*): start a load run or an experiment, follow it, stop it, and
 // read saved runs to compare. Behind the developer tools' door like the rest of dev.*.
 import { z } from "zod";
-import { compareRunsInput, experimentNameSchema, loadSettingsSchema } from "../../contract";
+import { compareRunsInput, experimentNameSchema, loadRequestSchema } from "../../contract";
 import { rushState, startExperiment, startRun, stopRun } from "../../rush/manager";
 import { savedRuns, savedRunsById } from "../../rush/saved";
 import { devProcedure, router } from "../init";
 
 export const rushRouter = router({
   state: devProcedure.query(() => rushState()),
-  start: devProcedure
-    .input(z.object({ label: z.string().trim().min(1).max(80), load: loadSettingsSchema }))
-    .mutation(({ input }) => startRun(input.label, input.load)),
+  start: devProcedure.input(z.object({ load: loadRequestSchema })).mutation(({ input }) => startRun(input.load)),
   startExperiment: devProcedure
     .input(z.object({ experiment: experimentNameSchema }))
     .mutation(({ input }) => startExperiment(input.experiment)),
