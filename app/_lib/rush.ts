@@ -1,7 +1,7 @@
 // The Rush hour lab's arithmetic, apart from the drawing: chart lines from samples, the backlog's
 // drain rate and ETA, and runs laid side by side on one time axis.
 import {
-  QUEUE_STATES,
+  BACKLOG_STATES,
   type RunView,
   type RushSample,
   SIDE_EFFECT_STEPS,
@@ -23,10 +23,10 @@ export function queueLabel(step: SideEffectStep): string {
   return STEPS[step].label;
 }
 
-/** Jobs of a queue not done yet: waiting, running, or waiting for the provider. */
+/** Jobs of a queue not done yet: waiting, running, waiting for the provider or for a retry. */
 export function backlogOf(sample: RushSample, step: SideEffectStep): number {
-  const queue = sample.queues[step];
-  return queue ? QUEUE_STATES.reduce((sum, state) => sum + queue[state], 0) : 0;
+  const jobs = sample.queues[step]?.jobs;
+  return jobs ? BACKLOG_STATES.reduce((sum, state) => sum + jobs[state], 0) : 0;
 }
 
 export function totalBacklog(sample: RushSample): number {

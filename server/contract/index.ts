@@ -6,6 +6,7 @@ export * from "./hosts";
 export * from "./jobs";
 export * from "./load";
 export * from "./orders";
+export * from "./rush";
 export * from "./services";
 export * from "./steps";
 export * from "./text";

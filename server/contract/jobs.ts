@@ -35,3 +35,13 @@ export const deadLetterRefInput = z.object({
  * provider (whose capacity knob limits calls at once) — active = running + waiting_for_provider. */
 export const QUEUE_JOB_STATES = ["waiting", "running", "waiting_for_provider", "delayed", "failed"] as const;
 export type QueueJobState = (typeof QUEUE_JOB_STATES)[number];
+export const queueJobStateSchema = z.enum(QUEUE_JOB_STATES);
+export const QUEUE_JOB_STATE_LABELS: Record<QueueJobState, string> = {
+  waiting: "Waiting",
+  running: "Running",
+  waiting_for_provider: "Waiting for provider",
+  delayed: "Delayed",
+  failed: "Failed",
+};
+/** Work not finished yet (the backlog): everything but the dead-letter set. */
+export const BACKLOG_STATES = ["waiting", "running", "waiting_for_provider", "delayed"] as const satisfies readonly QueueJobState[];

@@ -2,6 +2,7 @@
 // experiments that show the article's load claims. The load itself comes from the load process
 // (npm run load, settings in ./load); the samples are read from the processes' /metrics.
 import { z } from "zod";
+import { queueJobStateSchema } from "./jobs";
 import { describeArrivals, type LoadPlan, type LoadRequest, loadPlanSchema, loadSummaryEventSchema } from "./load";
 import { MODES } from "./orders";
 import { type ServiceSettings, type ShopCapacity, shopCapacitySchema } from "./services";
@@ -9,19 +10,10 @@ import { SIDE_EFFECT_STEPS, type ServiceName, type SideEffectStep, sideEffectSte
 
 const quantiles = z.object({ p50: z.number(), p95: z.number(), p99: z.number() }).nullable();
 
-export const QUEUE_STATES = ["waiting", "running", "waitingForProvider"] as const;
-export type QueueState = (typeof QUEUE_STATES)[number];
-export const QUEUE_STATE_LABELS: Record<QueueState, string> = {
-  waiting: "Waiting",
-  running: "Running",
-  waitingForProvider: "Waiting for the provider",
-};
-
 const queueSample = z.object({
-  waiting: z.number(),
-  running: z.number(),
-  waitingForProvider: z.number(),
-  /** Jobs finished per second, any outcome: the drain rate. */
+  /** Jobs by state, as the storefront_queue_jobs gauge counts them. */
+  jobs: z.record(queueJobStateSchema, z.number()),
+  /** Attempts finished per second, any outcome: the drain rate. */
   donePerSecond: z.number(),
 });
 

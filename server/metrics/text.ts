@@ -208,12 +208,13 @@ function hasLabels(labels: Labels, wanted: Labels): boolean {
   return Object.entries(wanted).every(([key, value]) => labels[key] === value);
 }
 
-/** The sum of a counter's or gauge's series whose labels include `labels` (0 if there is none). */
-export function seriesSum(families: Families, name: string, labels: Labels = {}): number {
+/** The sum of a counter's or gauge's series whose labels include `labels` (0 if there is none); of a histogram,
+ * name one of its sample series (`x_count`). */
+export function seriesSum(families: Families, name: string, labels: Labels = {}, sampleName = name): number {
   const family = families[name];
   if (!family) return 0;
   return family.samples
-    .filter((sample) => sample.name === name && hasLabels(sample.labels, labels))
+    .filter((sample) => sample.name === sampleName && hasLabels(sample.labels, labels))
     .reduce((sum, sample) => sum + sample.value, 0);
 }
 

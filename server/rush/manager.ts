@@ -26,6 +26,7 @@ import {
 } from "../contract";
 import { getSettings, replaceSettings, updateSettings } from "../downstream/settings";
 import { errorReporter } from "../log";
+import { liveWorkers } from "../metrics/workers";
 import { redis, redisKey } from "../redis";
 import { Sampler } from "./sample";
 import { saveRun } from "./saved";
@@ -62,6 +63,11 @@ let stopRequested = false;
 
 export function rushState(): RushState {
   return state;
+}
+
+/** Worker processes alive now (each lists itself in Redis). */
+export async function workerProcesses(): Promise<number> {
+  return (await liveWorkers().catch(() => [])).length;
 }
 
 function lockKey(): string {
@@ -149,7 +155,7 @@ async function runOnce(planned: PlannedRun, experiment: ExperimentName | null, s
     label: planned.label,
     experiment,
     status: "running",
-    settings: { load: planned.load, shop: settings.shop, workerProcesses: sampler.workerProcesses },
+    settings: { load: planned.load, shop: settings.shop, workerProcesses: await workerProcesses() },
     samples: [],
     summary: null,
     problem: null,

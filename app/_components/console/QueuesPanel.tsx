@@ -4,7 +4,8 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { QUEUE_JOB_STATES, type QueueJobState, type SideEffectStep, STEPS } from "@/server/contract";
+import { QUEUE_JOB_STATE_LABELS,
+  QUEUE_JOB_STATES, type QueueJobState, type SideEffectStep, STEPS } from "@/server/contract";
 import type { QueueSummary } from "../../_lib/console";
 import { useTRPC } from "../../_lib/trpc";
 import { QueryProblem } from "./QueryProblem";
@@ -21,14 +22,7 @@ const COLUMNS: readonly Column[] = [
   "failed",
 ];
 
-const COLUMN_LABELS: Record<Column, string> = {
-  waiting: "Waiting",
-  running: "Running",
-  waiting_for_provider: "Waiting for provider",
-  delayed: "Delayed",
-  completed: "Completed",
-  failed: "Failed",
-};
+const COLUMN_LABELS: Record<Column, string> = { ...QUEUE_JOB_STATE_LABELS, completed: "Completed" };
 
 const COLUMN_HINTS: Record<Column, string> = {
   waiting: "queued, not picked up by a consumer yet",

@@ -2,7 +2,7 @@
 // charts, redrawn every second from the shop's own metrics.
 "use client";
 
-import { QUEUE_STATE_LABELS, QUEUE_STATES, type RunView, SIDE_EFFECT_STEPS } from "@/server/contract";
+import { QUEUE_JOB_STATE_LABELS, QUEUE_JOB_STATES, type RunView, SIDE_EFFECT_STEPS } from "@/server/contract";
 import {
   backlogOf,
   drainEstimates,
@@ -123,9 +123,9 @@ export function LiveRun({ run, step }: Props) {
           <thead>
             <tr>
               <th scope="col">Queue</th>
-              {QUEUE_STATES.map((state) => (
+              {QUEUE_JOB_STATES.map((state) => (
                 <th scope="col" key={state}>
-                  {QUEUE_STATE_LABELS[state]}
+                  {QUEUE_JOB_STATE_LABELS[state]}
                 </th>
               ))}
               <th scope="col">Done per second</th>
@@ -135,9 +135,9 @@ export function LiveRun({ run, step }: Props) {
             {SIDE_EFFECT_STEPS.map((step) => (
               <tr key={step}>
                 <th scope="row">{queueLabel(step)}</th>
-                {QUEUE_STATES.map((state) => (
+                {QUEUE_JOB_STATES.map((state) => (
                   <td key={state} className="tabular">
-                    {formatCount(last.queues[step]?.[state] ?? 0)}
+                    {formatCount(last.queues[step]?.jobs[state] ?? 0)}
                   </td>
                 ))}
                 <td className="tabular">{formatRate(last.queues[step]?.donePerSecond ?? 0)}</td>

@@ -6,9 +6,9 @@ import { type FormEvent, useState } from "react";
 import {
   CHECKOUT_MODES,
   type CheckoutMode,
-  LOAD_LIMITS,
-  type LoadSettings,
-  loadSettingsSchema,
+  type LoadRequest,
+  loadRequestSchema,
+  MAX_SHOPPERS,
   MODES,
   PRESETS,
   type PresetName,
@@ -23,7 +23,7 @@ interface Props {
   running: boolean;
   starting: boolean;
   stopping: boolean;
-  onStart: (settings: LoadSettings) => void;
+  onStart: (request: LoadRequest) => void;
   onStop: () => void;
 }
 
@@ -37,16 +37,17 @@ export function RunForm({ running, starting, stopping, onStart, onStop }: Props)
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const parsed = loadSettingsSchema.safeParse({
+    const request: LoadRequest = {
       shoppers: Number(shoppers),
-      pauseMs,
-      durationSeconds,
+      pause: pauseMs,
+      duration: durationSeconds * 1000,
       mode,
       preset: preset === "" ? undefined : preset,
-    });
+    };
+    const parsed = loadRequestSchema.safeParse(request);
     if (!parsed.success) return setProblem(parsed.error.issues[0]?.message ?? "Check the settings.");
     setProblem(null);
-    onStart(parsed.data);
+    onStart(request);
   }
 
   return (
@@ -59,7 +60,7 @@ export function RunForm({ running, starting, stopping, onStart, onStop }: Props)
             type="number"
             inputMode="numeric"
             min={1}
-            max={LOAD_LIMITS.shoppers}
+            max={MAX_SHOPPERS}
             value={shoppers}
             onChange={(event) => setShoppers(event.target.value)}
             aria-invalid={problem !== null}

@@ -2,12 +2,12 @@
 // read saved runs to compare. Behind the developer tools' door like the rest of dev.*.
 import { z } from "zod";
 import { compareRunsInput, experimentNameSchema, loadRequestSchema } from "../../contract";
-import { rushState, startExperiment, startRun, stopRun } from "../../rush/manager";
+import { rushState, startExperiment, startRun, stopRun, workerProcesses } from "../../rush/manager";
 import { savedRuns, savedRunsById } from "../../rush/saved";
 import { devProcedure, router } from "../init";
 
 export const rushRouter = router({
-  state: devProcedure.query(() => rushState()),
+  state: devProcedure.query(async () => ({ ...rushState(), workerProcesses: await workerProcesses() })),
   start: devProcedure.input(z.object({ load: loadRequestSchema })).mutation(({ input }) => startRun(input.load)),
   startExperiment: devProcedure
     .input(z.object({ experiment: experimentNameSchema }))
