@@ -15,6 +15,7 @@ import { apiProcedures, isMetricsPath, serveMetrics, trackRequest } from "../ser
 import { readQueueJobsWith, startMetrics } from "../server/metrics/registry";
 import { findOrderView } from "../server/orders/view";
 import { allSideEffectQueues, closeQueues } from "../server/queues";
+import { attachRealtime } from "../server/realtime/server";
 import { closeRedis } from "../server/redis";
 import { admitRequest } from "../server/request-slots";
 import { API_BASE_PATH, apiHandlerOptions } from "../server/trpc/http";
@@ -141,9 +142,9 @@ export function serveApi(): { url: () => string } {
 }
 
 /** The web process's own routes without Next.js, wired as server/main.ts wires them: request tracking
- * first, the request slots, then the API, /metrics and bull-board under /dev/jobs (a plain 404 stands in for Next's page).
- * `url()` is the server's origin. */
-export function serveWebRoutes(): { url: () => string } {
+ * first, the request slots, then the API, /metrics and bull-board under /dev/jobs (a plain 404 stands in
+ * for Next's page), and socket.io when asked. `url()` is the server's origin. */
+export function serveWebRoutes({ port = 0, realtime = false } = {}): { url: () => string } {
   const proxied = config.TRUST_PROXY === "on";
   startMetrics("web");
   readQueueJobsWith(queueJobCounts);
@@ -162,11 +163,15 @@ export function serveWebRoutes(): { url: () => string } {
     if (isJobsBoardPath(path)) return serveJobsBoard(req, res, () => res.writeHead(404).end("Not found"));
     res.writeHead(404).end("Not found");
   });
+  const sockets = realtime ? attachRealtime(server) : null;
   let url = "";
   beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  afterAll(async () => {
+    await sockets?.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
   return { url: () => url };
 }

@@ -4,13 +4,18 @@ import { describe, expect, it } from "vitest";
 import { alignRuns, drainEstimates, runFigures, totalBacklog } from "../app/_lib/rush";
 import {
   DEFAULT_SHOP_CAPACITY,
+  loadSettingsSchema,
+  QUEUE_JOB_STATES,
+  type QueueJobState,
   type RunView,
   type RushSample,
   SIDE_EFFECT_STEPS,
   type SideEffectStep,
 } from "../server/contract";
 
-type Queues = Partial<Record<SideEffectStep, Partial<RushSample["queues"][SideEffectStep]>>>;
+type Queues = Partial<
+  Record<SideEffectStep, Partial<Record<QueueJobState, number>> & { donePerSecond?: number }>
+>;
 
 function sample(t: number, queues: Queues = {}, rest: Partial<RushSample> = {}): RushSample {
   return {
@@ -23,14 +28,17 @@ function sample(t: number, queues: Queues = {}, rest: Partial<RushSample> = {}):
     requestsInFlight: 0,
     requestSlotsInUse: 0,
     queues: Object.fromEntries(
-      SIDE_EFFECT_STEPS.map((step) => [
-        step,
-        { waiting: 0, running: 0, waitingForProvider: 0, donePerSecond: 0, ...queues[step] },
-      ]),
+      SIDE_EFFECT_STEPS.map((step) => {
+        const { donePerSecond = 0, ...jobs } = queues[step] ?? {};
+        const counts = Object.fromEntries(QUEUE_JOB_STATES.map((state) => [state, jobs[state] ?? 0]));
+        return [step, { jobs: counts as Record<QueueJobState, number>, donePerSecond }];
+      }),
     ) as RushSample["queues"],
     ...rest,
   };
 }
+
+const BURST_PLAN = loadSettingsSchema.parse({ request: { burst: 10 }, target: "http://127.0.0.1:3000" });
 
 function run(samples: RushSample[], label = "run"): RunView {
   return {
@@ -38,7 +46,7 @@ function run(samples: RushSample[], label = "run"): RunView {
     label,
     experiment: null,
     status: "finished",
-    settings: { load: { burst: 10 }, shop: DEFAULT_SHOP_CAPACITY, workerProcesses: 1 },
+    settings: { load: BURST_PLAN, shop: DEFAULT_SHOP_CAPACITY, workerProcesses: 1 },
     samples,
     summary: null,
     problem: null,
@@ -50,7 +58,10 @@ function run(samples: RushSample[], label = "run"): RunView {
 describe("drainEstimates", () => {
   it("divides what is left by the recent drain rate, per queue with work left", () => {
     const samples = [1, 2, 3, 4, 5].map((t) =>
-      sample(t, { email: { waiting: 40, running: 2, donePerSecond: 6 }, fraud: { donePerSecond: 50 } }),
+      sample(t, {
+        email: { waiting: 38, running: 2, delayed: 2, failed: 9, donePerSecond: 6 },
+        fraud: { donePerSecond: 50 },
+      }),
     );
     expect(drainEstimates(samples)).toEqual([{ step: "email", backlog: 42, perSecond: 6, seconds: 7 }]);
   });
@@ -81,8 +92,16 @@ describe("alignRuns", () => {
 describe("runFigures", () => {
   it("counts answers from per-second rates, and times the drain from the peak to an empty backlog", () => {
     const samples = [
-      sample(1, { email: { waiting: 10 } }, { checkoutsPerSecond: 100, answerMs: { p50: 5, p95: 9, p99: 20 } }),
-      sample(2, { email: { waiting: 30 } }, { checkoutsPerSecond: 50, answerMs: { p50: 6, p95: 12, p99: 30 } }),
+      sample(
+        1,
+        { email: { waiting: 10 } },
+        { checkoutsPerSecond: 100, answerMs: { p50: 5, p95: 9, p99: 20 } },
+      ),
+      sample(
+        2,
+        { email: { waiting: 30 } },
+        { checkoutsPerSecond: 50, answerMs: { p50: 6, p95: 12, p99: 30 } },
+      ),
       sample(3, { email: { waiting: 4, running: 2 } }),
       sample(4),
       sample(5),

@@ -44,4 +44,9 @@ export const QUEUE_JOB_STATE_LABELS: Record<QueueJobState, string> = {
   failed: "Failed",
 };
 /** Work not finished yet (the backlog): everything but the dead-letter set. */
-export const BACKLOG_STATES = ["waiting", "running", "waiting_for_provider", "delayed"] as const satisfies readonly QueueJobState[];
+export const BACKLOG_STATES = [
+  "waiting",
+  "running",
+  "waiting_for_provider",
+  "delayed",
+] as const satisfies readonly QueueJobState[];

@@ -3,10 +3,16 @@
 // (npm run load, settings in ./load); the samples are read from the processes' /metrics.
 import { z } from "zod";
 import { queueJobStateSchema } from "./jobs";
-import { describeArrivals, type LoadPlan, type LoadRequest, loadPlanSchema, loadSummaryEventSchema } from "./load";
+import {
+  describeArrivals,
+  type LoadPlan,
+  type LoadRequest,
+  loadPlanSchema,
+  loadSummaryEventSchema,
+} from "./load";
 import { MODES } from "./orders";
 import { type ServiceSettings, type ShopCapacity, shopCapacitySchema } from "./services";
-import { SIDE_EFFECT_STEPS, type ServiceName, type SideEffectStep, sideEffectStepSchema } from "./steps";
+import { type ServiceName, SIDE_EFFECT_STEPS, type SideEffectStep, sideEffectStepSchema } from "./steps";
 
 const quantiles = z.object({ p50: z.number(), p95: z.number(), p99: z.number() }).nullable();
 
@@ -102,7 +108,12 @@ const QUICK_PROVIDERS = {
   shipping: { latencyMs: 150, jitterMs: 30 },
 } satisfies ExperimentRun["services"];
 
-const pileUpLoad = (mode: LoadRequest["mode"]): LoadRequest => ({ shoppers: 30, pause: 1_000, duration: 20_000, mode });
+const pileUpLoad = (mode: LoadRequest["mode"]): LoadRequest => ({
+  shoppers: 30,
+  pause: 1_000,
+  duration: 20_000,
+  mode,
+});
 /** Watched, so the run lasts until every order is done: the drain is part of the picture. */
 const BURST: LoadRequest = { burst: 150, duration: 120_000, mode: "async", watch: true };
 
@@ -111,10 +122,21 @@ export const EXPERIMENTS = {
     label: "Threads pile up",
     explains:
       "The web tier gets 16 request slots, like a thread pool. Sync checkouts hold theirs while they wait for a slow email provider, the slots run out and the catalog slows down or is refused for everyone: temporal coupling turns one slow dependency into a platform-wide incident. The same load in async mode leaves browsing fast.",
-    lookAt: "Catalog latency and slots in use: sync fills all 16 slots and browsing waits; async barely uses them.",
+    lookAt:
+      "Catalog latency and slots in use: sync fills all 16 slots and browsing waits; async barely uses them.",
     runs: [
-      { label: "Sync, 16 request slots", load: pileUpLoad("sync"), shop: { requestSlots: 16, consumers: null }, services: SLOW_EMAIL },
-      { label: "Async, 16 request slots", load: pileUpLoad("async"), shop: { requestSlots: 16, consumers: null }, services: SLOW_EMAIL },
+      {
+        label: "Sync, 16 request slots",
+        load: pileUpLoad("sync"),
+        shop: { requestSlots: 16, consumers: null },
+        services: SLOW_EMAIL,
+      },
+      {
+        label: "Async, 16 request slots",
+        load: pileUpLoad("async"),
+        shop: { requestSlots: 16, consumers: null },
+        services: SLOW_EMAIL,
+      },
     ],
   },
   backlog: {
@@ -122,13 +144,21 @@ export const EXPERIMENTS = {
     explains:
       "A burst of 150 orders against one consumer per queue. Every checkout still answers fast; the queues fill up and drain at the consumers' pace, so how long an order takes to be done depends on how many messages are waiting.",
     lookAt: "Queue depth rising and falling, time to done growing with it, and the ETA: depth ÷ drain rate.",
-    runs: [{ label: "Burst, 1 consumer per queue", load: BURST, shop: { requestSlots: 0, consumers: 1 }, services: QUICK_PROVIDERS }],
+    runs: [
+      {
+        label: "Burst, 1 consumer per queue",
+        load: BURST,
+        shop: { requestSlots: 0, consumers: 1 },
+        services: QUICK_PROVIDERS,
+      },
+    ],
   },
   "scale-consumers": {
     label: "Scale consumers",
     explains:
       "The same burst three times, with 1, 4 and 16 consumers per queue. Drain time shrinks in proportion until the provider is the limit: the email provider serves 8 calls at once, so 16 email consumers are no faster than 8.",
-    lookAt: "Drain time per run in the comparison below, and the email queue's jobs waiting for the provider at 16 consumers.",
+    lookAt:
+      "Drain time per run in the comparison below, and the email queue's jobs waiting for the provider at 16 consumers.",
     runs: [1, 4, 16].map((consumers) => ({
       label: `Burst, ${consumers} consumer${consumers === 1 ? "" : "s"} per queue`,
       load: BURST,
@@ -148,5 +178,8 @@ export function planLabel(plan: LoadPlan): string {
 
 /** The same consumer count for every queue, as the experiments set it. */
 export function consumersForAll(count: number | null): Record<SideEffectStep, number | null> {
-  return Object.fromEntries(SIDE_EFFECT_STEPS.map((step) => [step, count])) as Record<SideEffectStep, number | null>;
+  return Object.fromEntries(SIDE_EFFECT_STEPS.map((step) => [step, count])) as Record<
+    SideEffectStep,
+    number | null
+  >;
 }

@@ -50,6 +50,8 @@ interface Plan {
 }
 
 export interface RushState {
+  /** A run or an experiment is going on (between an experiment's runs too). */
+  busy: boolean;
   run: RunView | null;
   /** The load process's own last progress line (its view of answers, from the shoppers' side). */
   progress: LoadProgressEvent | null;
@@ -57,8 +59,10 @@ export interface RushState {
   step: { index: number; of: number } | null;
 }
 
-let state: RushState = { run: null, progress: null, step: null };
+let state: RushState = { busy: false, run: null, progress: null, step: null };
 let child: ChildProcess | null = null;
+/** The load process said "started": its signal handler is in place, so a stop still gets its summary. */
+let childListening = false;
 let stopRequested = false;
 
 export function rushState(): RushState {
@@ -97,38 +101,51 @@ export async function startExperiment(name: ExperimentName): Promise<void> {
 export function stopRun(): boolean {
   if (!child) return false;
   stopRequested = true;
-  child.kill("SIGTERM");
+  // Not listening yet: the "started" line sends the signal.
+  if (childListening) child.kill("SIGTERM");
   return true;
 }
 
 async function begin(plan: Plan): Promise<void> {
-  if (state.run?.status === "running") throw busy();
+  if (state.busy) throw busy();
   const owner = randomUUID();
   const locked = await redis("command").set(lockKey(), owner, "PX", LOCK_TTL_MS, "NX");
   if (locked !== "OK") throw busy();
   stopRequested = false;
+  state = { ...state, busy: true };
   const keepLock = setInterval(() => {
     redis("command").pexpire(lockKey(), LOCK_TTL_MS).catch(errorReporter("rush lock"));
   }, LOCK_TTL_MS / 3);
-  void carryOut(plan)
-    .catch(errorReporter("rush"))
-    .finally(async () => {
-      clearInterval(keepLock);
+  const unlock = async () => {
+    clearInterval(keepLock);
+    try {
       if ((await redis("command").get(lockKey())) === owner) await redis("command").del(lockKey());
-    });
+    } finally {
+      state = { ...state, busy: false };
+    }
+  };
+  // Answers once the first run's load process is on its way (or could not be started).
+  await new Promise<void>((resolve, reject) => {
+    carryOut(plan, resolve)
+      .then(resolve, (error: unknown) => {
+        errorReporter("rush")(error instanceof Error ? error : new Error(String(error)));
+        reject(error);
+      })
+      .finally(() => void unlock().catch(errorReporter("rush lock")));
+  });
 }
 
 function busy(): AppError {
   return new AppError("ALREADY_RUNNING", "A rush is already running. Stop it first, or wait for it to end.");
 }
 
-async function carryOut(plan: Plan): Promise<void> {
+async function carryOut(plan: Plan, started: () => void): Promise<void> {
   const before = await getSettings();
   try {
     for (const [index, planned] of plan.runs.entries()) {
       if (stopRequested) break;
       if (planned.knobs) await updateSettings(planned.knobs);
-      await runOnce(planned, plan.experiment, { index: index + 1, of: plan.runs.length });
+      await runOnce(planned, plan.experiment, { index: index + 1, of: plan.runs.length }, started);
     }
   } finally {
     if (plan.runs.some((run) => run.knobs)) await replaceSettings(before);
@@ -147,7 +164,12 @@ function planFor(request: LoadRequest): LoadPlan {
   });
 }
 
-async function runOnce(planned: PlannedRun, experiment: ExperimentName | null, step: RushState["step"]) {
+async function runOnce(
+  planned: PlannedRun,
+  experiment: ExperimentName | null,
+  step: RushState["step"],
+  started: () => void,
+) {
   const settings = await getSettings();
   const sampler = await Sampler.start();
   const run: RunView = {
@@ -162,11 +184,13 @@ async function runOnce(planned: PlannedRun, experiment: ExperimentName | null, s
     startedAt: new Date().toISOString(),
     endedAt: null,
   };
-  state = { run, progress: null, step };
+  state = { busy: true, run, progress: null, step };
 
   const args = ["--import", "tsx", LOAD_SCRIPT, ...loadFlags(planned.load), "--json"];
   const load = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   child = load;
+  childListening = false;
+  started();
 
   let stderr = "";
   load.stderr.on("data", (chunk: Buffer) => {
@@ -176,6 +200,10 @@ async function runOnce(planned: PlannedRun, experiment: ExperimentName | null, s
   lines.on("line", (line) => {
     const event = loadEventSchema.safeParse(safeJson(line));
     if (!event.success) return;
+    if (event.data.type === "started") {
+      childListening = true;
+      if (stopRequested) load.kill("SIGTERM");
+    }
     if (event.data.type === "progress") state = { ...state, progress: event.data };
     if (event.data.type === "summary") run.summary = event.data;
   });
@@ -188,7 +216,7 @@ async function runOnce(planned: PlannedRun, experiment: ExperimentName | null, s
       .catch(errorReporter("rush sampler"));
   }, 1_000);
 
-  const exitCode = await new Promise<number | null>((resolve) => load.once("exit", resolve));
+  const exitCode = await new Promise<number | null>((resolve) => load.once("close", resolve)); // after its last line
   clearInterval(ticking);
   const last = await sampler.next().catch(() => null);
   if (last) run.samples.push(last);
@@ -196,7 +224,8 @@ async function runOnce(planned: PlannedRun, experiment: ExperimentName | null, s
 
   run.endedAt = new Date().toISOString();
   run.status = stopRequested ? "stopped" : exitCode === 0 ? "finished" : "failed";
-  if (run.status === "failed") run.problem = lastLine(stderr) ?? `the load process exited with code ${exitCode}`;
+  if (run.status === "failed")
+    run.problem = lastLine(stderr) ?? `the load process exited with code ${exitCode}`;
   state = { ...state, run: { ...run } };
   await saveRun(run);
 }

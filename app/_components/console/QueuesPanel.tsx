@@ -4,8 +4,13 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { QUEUE_JOB_STATE_LABELS,
-  QUEUE_JOB_STATES, type QueueJobState, type SideEffectStep, STEPS } from "@/server/contract";
+import {
+  QUEUE_JOB_STATE_LABELS,
+  QUEUE_JOB_STATES,
+  type QueueJobState,
+  type SideEffectStep,
+  STEPS,
+} from "@/server/contract";
 import type { QueueSummary } from "../../_lib/console";
 import { useTRPC } from "../../_lib/trpc";
 import { QueryProblem } from "./QueryProblem";

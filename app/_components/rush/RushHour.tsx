@@ -35,7 +35,7 @@ export function RushHour() {
   const stop = useMutation(trpc.dev.rush.stop.mutationOptions({ onSettled: refresh }));
 
   const run = state.data?.run ?? null;
-  const running = run?.status === "running";
+  const running = state.data?.busy ?? false;
   // A run that ends is saved: list it (and re-read the knobs an experiment put back).
   const wasRunning = useRef(false);
   useEffect(() => {

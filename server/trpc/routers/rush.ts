@@ -8,7 +8,9 @@ import { devProcedure, router } from "../init";
 
 export const rushRouter = router({
   state: devProcedure.query(async () => ({ ...rushState(), workerProcesses: await workerProcesses() })),
-  start: devProcedure.input(z.object({ load: loadRequestSchema })).mutation(({ input }) => startRun(input.load)),
+  start: devProcedure
+    .input(z.object({ load: loadRequestSchema }))
+    .mutation(({ input }) => startRun(input.load)),
   startExperiment: devProcedure
     .input(z.object({ experiment: experimentNameSchema }))
     .mutation(({ input }) => startExperiment(input.experiment)),

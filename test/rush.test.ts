@@ -1,0 +1,109 @@
+// The Rush hour lab's runs (dev.rush.*): the web process starts the real load process against itself,
+// samples every process's /metrics each second while it runs, and saves the run. The samples are the
+// shop's own numbers: the orders they count add up to what the load process placed. One run at a
+// time; a stopped run is saved as stopped; bad settings start nothing.
+// The web routes (API, socket.io, /metrics) are served on PORT, as the web process serves them, beside
+// a real worker process.
+import { createServer } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/** A free port, for PORT before the config is read: the load process is aimed at it. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  if (!address || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+process.env.PORT = String(await freePort());
+
+const { config } = await import("../server/config");
+const { prisma } = await import("../server/db");
+const { rushState, workerProcesses } = await import("../server/rush/manager");
+const { callerFor, closeConnections, createProduct, drainBacklog, makeServicesFast, serveWebRoutes } =
+  await import("./helpers");
+const { exitOf, startWorkerProcess } = await import("./processes");
+
+serveWebRoutes({ port: config.PORT, realtime: true });
+const worker = startWorkerProcess();
+const dev = callerFor().dev.rush;
+
+beforeAll(async () => {
+  await makeServicesFast();
+  await drainBacklog();
+  await createProduct({ stock: 10_000 });
+  // The worker lists itself in Redis once it is up: a run's settings count it.
+  for (const deadline = Date.now() + 20_000; (await workerProcesses()) === 0; ) {
+    if (Date.now() > deadline) throw new Error("the worker process did not come up");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+});
+afterAll(async () => {
+  worker.kill("SIGTERM");
+  await exitOf(worker);
+  await closeConnections();
+});
+
+async function ended() {
+  await expect.poll(() => rushState().busy, { timeout: 40_000, interval: 200 }).toBe(false);
+  const run = rushState().run;
+  if (!run) throw new Error("no run");
+  return run;
+}
+
+describe("a run started from the console", () => {
+  it("drives the shop with the load process, samples its metrics each second, and saves the run", async () => {
+    await dev.start({ load: { shoppers: 3, pause: 100, duration: 3_000, mode: "async" } });
+    expect(rushState()).toMatchObject({ busy: true, run: { status: "running" } });
+    await expect(dev.start({ load: { shoppers: 1, duration: 1_000 } })).rejects.toMatchObject({
+      code: "CONFLICT",
+    });
+
+    const run = await ended();
+    expect(run.status).toBe("finished");
+    expect(run.label).toBe("Async: 3 shoppers, pause 100ms, for 3s");
+    const placed = run.summary?.placed ?? 0;
+    expect(placed).toBeGreaterThan(0);
+    expect(run.summary?.answered).toBe(placed); // knobs at 0: no errors
+    // Orders per second × the second's length, over the run: the web process's own count of placed
+    // checkouts, which must be every order the load process placed.
+    let counted = 0;
+    run.samples.forEach((sample, index) => {
+      counted += sample.checkoutsPerSecond * (sample.t - (run.samples[index - 1]?.t ?? 0));
+    });
+    expect(Math.round(counted)).toBe(placed);
+    expect(run.samples.length).toBeGreaterThanOrEqual(3);
+    expect(run.samples.some((sample) => sample.answerMs !== null && sample.catalogMs !== null)).toBe(true);
+    expect(run.settings.workerProcesses).toBeGreaterThanOrEqual(1);
+
+    const [saved] = await dev.compare({ runIds: [run.id] });
+    expect(saved).toEqual(run);
+    expect((await dev.runs()).map((listed) => listed.id)).toContain(run.id);
+    const tagged = await prisma.order.count({
+      where: { customerEmail: { endsWith: `.${run.summary?.runId}@load.example` } },
+    });
+    expect(tagged).toBe(placed);
+  });
+
+  it("stops a run on request and saves it as stopped", async () => {
+    await dev.start({ load: { shoppers: 2, pause: 200, duration: 60_000 } });
+    await expect.poll(() => rushState().run?.samples.length ?? 0, { timeout: 10_000 }).toBeGreaterThan(1);
+    expect(await dev.stop()).toEqual({ stopped: true });
+    const run = await ended();
+    expect(run.status).toBe("stopped");
+    expect(run.summary?.stoppedBy).toBe("signal");
+    expect((await dev.compare({ runIds: [run.id] }))[0]?.status).toBe("stopped");
+  });
+
+  it("refuses bad settings before anything starts", async () => {
+    const before = rushState().run?.id;
+    await expect(dev.start({ load: { shoppers: -1 } })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(dev.start({ load: { shoppers: 2, burst: 10 } })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+    });
+    await expect(dev.start({ load: { duration: 3_600_000 } })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    expect(rushState().run?.id).toBe(before);
+    expect(await dev.stop()).toEqual({ stopped: false });
+  });
+});
