@@ -1,7 +1,7 @@
 // The Rush hour lab's arithmetic (app/_lib/rush.ts), alone: the backlog's drain rate and ETA, runs
 // laid on one time axis, and a run's headline figures from its samples.
 import { describe, expect, it } from "vitest";
-import { alignRuns, drainEstimates, runFigures, totalBacklog } from "../app/_lib/rush";
+import { alignRuns, drainEstimates, runFigures } from "../app/_lib/rush";
 import {
   DEFAULT_SHOP_CAPACITY,
   loadSettingsSchema,
@@ -11,6 +11,7 @@ import {
   type RushSample,
   SIDE_EFFECT_STEPS,
   type SideEffectStep,
+  totalBacklog,
 } from "../server/contract";
 
 type Queues = Partial<

@@ -1,12 +1,13 @@
 // The Rush hour lab's arithmetic, apart from the drawing: chart lines from samples, the backlog's
 // drain rate and ETA, and runs laid side by side on one time axis.
 import {
-  BACKLOG_STATES,
+  backlogOf,
   type RunView,
   type RushSample,
   SIDE_EFFECT_STEPS,
   type SideEffectStep,
   STEPS,
+  totalBacklog,
 } from "@/server/contract";
 
 /** One colour per queue, and per compared run (readable on white, told apart without colour names). */
@@ -21,16 +22,6 @@ export const QUANTILE_COLORS = { p50: "#2f5d50", p95: "#e3a34a", p99: "#b3261e" 
 
 export function queueLabel(step: SideEffectStep): string {
   return STEPS[step].label;
-}
-
-/** Jobs of a queue not done yet: waiting, running, waiting for the provider or for a retry. */
-export function backlogOf(sample: RushSample, step: SideEffectStep): number {
-  const jobs = sample.queues[step]?.jobs;
-  return jobs ? BACKLOG_STATES.reduce((sum, state) => sum + jobs[state], 0) : 0;
-}
-
-export function totalBacklog(sample: RushSample): number {
-  return SIDE_EFFECT_STEPS.reduce((sum, step) => sum + backlogOf(sample, step), 0);
 }
 
 /** Seconds the drain rate is averaged over: one second alone is too jumpy to predict from. */

@@ -2,7 +2,7 @@
 // experiments that show the article's load claims. The load itself comes from the load process
 // (npm run load, settings in ./load); the samples are read from the processes' /metrics.
 import { z } from "zod";
-import { queueJobStateSchema } from "./jobs";
+import { BACKLOG_STATES, queueJobStateSchema } from "./jobs";
 import {
   describeArrivals,
   type LoadPlan,
@@ -114,8 +114,9 @@ const pileUpLoad = (mode: LoadRequest["mode"]): LoadRequest => ({
   duration: 20_000,
   mode,
 });
-/** Watched, so the run lasts until every order is done: the drain is part of the picture. */
-const BURST: LoadRequest = { burst: 150, duration: 120_000, mode: "async", watch: true };
+/** The run follows the backlog after the burst was answered (server/rush/manager.ts), so the drain is
+ * part of the picture. */
+const BURST: LoadRequest = { burst: 150, duration: 60_000, mode: "async" };
 
 export const EXPERIMENTS = {
   "threads-pile-up": {
@@ -170,6 +171,19 @@ export const EXPERIMENTS = {
 
 export type ExperimentName = keyof typeof EXPERIMENTS;
 export const experimentNameSchema = z.enum(Object.keys(EXPERIMENTS) as [ExperimentName, ...ExperimentName[]]);
+
+/** Stock every product is topped up to before a run (a rush would empty the shelves in seconds). */
+export const RUSH_STOCK = 5_000;
+
+/** Jobs of a queue not done yet at a sample: waiting, running, waiting for the provider or a retry. */
+export function backlogOf(sample: RushSample, step: SideEffectStep): number {
+  const jobs = sample.queues[step]?.jobs;
+  return jobs ? BACKLOG_STATES.reduce((sum, state) => sum + jobs[state], 0) : 0;
+}
+
+export function totalBacklog(sample: RushSample): number {
+  return SIDE_EFFECT_STEPS.reduce((sum, step) => sum + backlogOf(sample, step), 0);
+}
 
 /** A run's name from its plan: "Async: 20 shoppers, pause 1s, for 20s". */
 export function planLabel(plan: LoadPlan): string {

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { config, isLoopback } from "../config";
 import {
@@ -21,9 +22,12 @@ import {
   loadFlags,
   loadSettingsSchema,
   planLabel,
+  RUSH_STOCK,
   type RunView,
   type SettingsPatch,
+  totalBacklog,
 } from "../contract";
+import { prisma } from "../db";
 import { getSettings, replaceSettings, updateSettings } from "../downstream/settings";
 import { errorReporter } from "../log";
 import { liveWorkers } from "../metrics/workers";
@@ -34,6 +38,9 @@ import { saveRun } from "./saved";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const LOAD_SCRIPT = path.join(ROOT, "scripts/load.ts");
 const LOCK_TTL_MS = 15_000;
+const SAMPLE_EVERY_MS = 1_000;
+/** How long a run follows its backlog after the load ended, at most. */
+const DRAIN_CAP_MS = 120_000;
 /** The end of the load process's stderr kept to explain a failed run. */
 const STDERR_KEPT = 2_000;
 
@@ -52,6 +59,8 @@ interface Plan {
 export interface RushState {
   /** A run or an experiment is going on (between an experiment's runs too). */
   busy: boolean;
+  /** The load process is done; the run follows the backlog until it drains. */
+  draining: boolean;
   run: RunView | null;
   /** The load process's own last progress line (its view of answers, from the shoppers' side). */
   progress: LoadProgressEvent | null;
@@ -59,7 +68,7 @@ export interface RushState {
   step: { index: number; of: number } | null;
 }
 
-let state: RushState = { busy: false, run: null, progress: null, step: null };
+let state: RushState = { busy: false, draining: false, run: null, progress: null, step: null };
 let child: ChildProcess | null = null;
 /** The load process said "started": its signal handler is in place, so a stop still gets its summary. */
 let childListening = false;
@@ -170,6 +179,7 @@ async function runOnce(
   step: RushState["step"],
   started: () => void,
 ) {
+  await restockForRush();
   const settings = await getSettings();
   const sampler = await Sampler.start();
   const run: RunView = {
@@ -184,7 +194,7 @@ async function runOnce(
     startedAt: new Date().toISOString(),
     endedAt: null,
   };
-  state = { busy: true, run, progress: null, step };
+  state = { busy: true, draining: false, run, progress: null, step };
 
   const args = ["--import", "tsx", LOAD_SCRIPT, ...loadFlags(planned.load), "--json"];
   const load = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
@@ -207,27 +217,47 @@ async function runOnce(
     if (event.data.type === "progress") state = { ...state, progress: event.data };
     if (event.data.type === "summary") run.summary = event.data;
   });
-  const ticking = setInterval(() => {
-    sampler
-      .next()
-      .then((sample) => {
-        if (sample) run.samples.push(sample);
-      })
-      .catch(errorReporter("rush sampler"));
-  }, 1_000);
+  let exitCode: number | null = null;
+  let exited = false;
+  load.once("close", (code: number | null) => {
+    // "close", not "exit": after its last line (the summary) was read.
+    exitCode = code;
+    exited = true;
+  });
 
-  const exitCode = await new Promise<number | null>((resolve) => load.once("close", resolve)); // after its last line
-  clearInterval(ticking);
-  const last = await sampler.next().catch(() => null);
-  if (last) run.samples.push(last);
+  // A sample each second while the load runs, then on while its backlog drains (that is part of the
+  // picture: how long the queues take to empty), up to DRAIN_CAP_MS.
+  let drainingSince: number | null = null;
+  for (;;) {
+    await sleep(SAMPLE_EVERY_MS);
+    const sample = await sampler.next().catch((error: unknown) => {
+      errorReporter("rush sampler")(error instanceof Error ? error : new Error(String(error)));
+      return null;
+    });
+    if (sample) run.samples.push(sample);
+    if (!exited) continue;
+    if (stopRequested || (sample && totalBacklog(sample) === 0)) break;
+    drainingSince ??= Date.now();
+    state = { ...state, draining: true };
+    if (Date.now() - drainingSince > DRAIN_CAP_MS) {
+      run.problem = `The backlog had not drained ${DRAIN_CAP_MS / 1000} s after the load ended; stopped following it.`;
+      break;
+    }
+  }
   child = null;
 
   run.endedAt = new Date().toISOString();
   run.status = stopRequested ? "stopped" : exitCode === 0 ? "finished" : "failed";
   if (run.status === "failed")
     run.problem = lastLine(stderr) ?? `the load process exited with code ${exitCode}`;
-  state = { ...state, run: { ...run } };
+  state = { ...state, draining: false, run: { ...run } };
   await saveRun(run);
+}
+
+/** A rush sells hundreds of items a second; the shop's shelves hold a few hundred in all. Each run tops
+ * every product up to RUSH_STOCK first, so it measures checkouts rather than empty shelves. */
+async function restockForRush(): Promise<void> {
+  await prisma.product.updateMany({ where: { stock: { lt: RUSH_STOCK } }, data: { stock: RUSH_STOCK } });
 }
 
 function safeJson(text: string): unknown {

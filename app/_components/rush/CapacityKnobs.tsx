@@ -58,7 +58,7 @@ export function CapacityKnobs({ shop, workerProcesses, onChange }: Props) {
                   value={shop.consumers[step] ?? ""}
                   onChange={(event) => setConsumers(step, event.target.value)}
                 >
-                  <option value="">Default (WORKER_CONCURRENCY)</option>
+                  <option value="">Default</option>
                   {CONSUMER_CHOICES.map((count) => (
                     <option key={count} value={count}>
                       {count}
@@ -69,7 +69,7 @@ export function CapacityKnobs({ shop, workerProcesses, onChange }: Props) {
             ))}
           </div>
           <span className="hint">
-            Jobs a worker process takes from each queue at once.{" "}
+            Jobs a worker process takes from each queue at once; Default is its WORKER_CONCURRENCY.{" "}
             {workerProcesses === null
               ? ""
               : `${workerProcesses} worker process${workerProcesses === 1 ? "" : "es"} running now`}

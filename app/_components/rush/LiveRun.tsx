@@ -2,9 +2,14 @@
 // charts, redrawn every second from the shop's own metrics.
 "use client";
 
-import { QUEUE_JOB_STATE_LABELS, QUEUE_JOB_STATES, type RunView, SIDE_EFFECT_STEPS } from "@/server/contract";
 import {
   backlogOf,
+  QUEUE_JOB_STATE_LABELS,
+  QUEUE_JOB_STATES,
+  type RunView,
+  SIDE_EFFECT_STEPS,
+} from "@/server/contract";
+import {
   drainEstimates,
   formatCount,
   formatMs,
@@ -19,9 +24,11 @@ import { TimeChart } from "./TimeChart";
 interface Props {
   run: RunView;
   step: { index: number; of: number } | null;
+  /** The load is done and the run follows the backlog until it drains. */
+  draining: boolean;
 }
 
-export function LiveRun({ run, step }: Props) {
+export function LiveRun({ run, step, draining }: Props) {
   const samples = run.samples;
   const x = samples.map((sample) => sample.t);
   const last = samples.at(-1);
@@ -42,7 +49,7 @@ export function LiveRun({ run, step }: Props) {
           {run.status === "running" ? "Running now" : "Last run"}: {run.label}
         </h2>
         <p className={styles.status} data-status={run.status} aria-live="polite">
-          {statusLine(run, step)}
+          {statusLine(run, step, draining)}
         </p>
       </div>
       {run.problem && (
@@ -85,6 +92,7 @@ export function LiveRun({ run, step }: Props) {
         <TimeChart
           title="Jobs not done yet, per queue"
           x={x}
+          whole
           format={formatCount}
           lines={SIDE_EFFECT_STEPS.map((step) => ({
             label: queueLabel(step),
@@ -95,6 +103,7 @@ export function LiveRun({ run, step }: Props) {
         <TimeChart
           title="Web tier: requests in flight and request slots in use"
           x={x}
+          whole
           format={formatCount}
           lines={[
             {
@@ -150,12 +159,14 @@ export function LiveRun({ run, step }: Props) {
   );
 }
 
-function statusLine(run: RunView, step: Props["step"]): string {
+function statusLine(run: RunView, step: Props["step"], draining: boolean): string {
   const of = step && step.of > 1 ? ` (run ${step.index} of ${step.of})` : "";
   const seconds = Math.round(run.samples.at(-1)?.t ?? 0);
   switch (run.status) {
     case "running":
-      return `${seconds} s in${of}`;
+      return draining
+        ? `${seconds} s in${of}: the load is done, following the backlog until it drains`
+        : `${seconds} s in${of}`;
     case "finished":
       return `Finished after ${seconds} s${of}; saved below.`;
     case "stopped":

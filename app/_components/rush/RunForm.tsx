@@ -12,6 +12,7 @@ import {
   MODES,
   PRESETS,
   type PresetName,
+  RUSH_STOCK,
 } from "@/server/contract";
 import { PRESET_NAMES } from "../../_lib/console";
 import styles from "./Rush.module.css";
@@ -103,7 +104,7 @@ export function RunForm({ running, starting, stopping, onStart, onStop }: Props)
         <label className={styles.knob}>
           <span className={styles.knobName}>Scenario</span>
           <select value={preset} onChange={(event) => setPreset(event.target.value as PresetName | "")}>
-            <option value="">Keep the current knobs</option>
+            <option value="">Current knobs</option>
             {PRESET_NAMES.map((name) => (
               <option key={name} value={name}>
                 {PRESETS[name].label}
@@ -131,6 +132,8 @@ export function RunForm({ running, starting, stopping, onStart, onStop }: Props)
       <p className="hint">
         Each shopper lists the products, places an order with a fresh idempotency key, pauses, and again,
         until the time is up: the same load as <code>npm run load -- --shoppers {shoppers || "N"}</code>.
+        Every run first tops each product up to {RUSH_STOCK.toLocaleString("en")} in stock, so it measures
+        checkouts, not empty shelves.
       </p>
     </section>
   );

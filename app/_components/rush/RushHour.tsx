@@ -81,7 +81,7 @@ export function RushHour() {
         starting={startExperiment.isPending ? (startExperiment.variables?.experiment ?? null) : null}
         onStart={(experiment) => startExperiment.mutate({ experiment })}
       />
-      {run && <LiveRun run={run} step={state.data?.step ?? null} />}
+      {run && <LiveRun run={run} step={state.data?.step ?? null} draining={state.data?.draining ?? false} />}
       <div className={styles.pair}>
         <RunForm
           running={running}

@@ -4,17 +4,9 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { MODES, type RunView, type RushSample } from "@/server/contract";
+import { MODES, type RunView, type RushSample, totalBacklog } from "@/server/contract";
 import { formatClock } from "../../_lib/console";
-import {
-  alignRuns,
-  formatCount,
-  formatMs,
-  formatRate,
-  RUN_COLORS,
-  runFigures,
-  totalBacklog,
-} from "../../_lib/rush";
+import { alignRuns, formatCount, formatMs, formatRate, RUN_COLORS, runFigures } from "../../_lib/rush";
 import { useTRPC } from "../../_lib/trpc";
 import { QueryProblem } from "../console/QueryProblem";
 import styles from "./Rush.module.css";

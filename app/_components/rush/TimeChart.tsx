@@ -25,9 +25,12 @@ interface Props {
   format: (value: number) => string;
   /** The lowest value the vertical axis always shows (0 for counts and times). */
   floor?: number;
+  /** Whole numbers only on the vertical axis (counts of jobs, requests). */
+  whole?: boolean;
 }
 
 const HEIGHT = 190;
+const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000];
 const AXIS = { stroke: "#5f646b", grid: { stroke: "#ece7df", width: 1 }, ticks: { stroke: "#ece7df" } };
 
 export function TimeChart(props: Props) {
@@ -36,12 +39,12 @@ export function TimeChart(props: Props) {
   return <Chart key={shape} {...props} />;
 }
 
-function Chart({ title, x, lines, format, floor = 0 }: Props) {
+function Chart({ title, x, lines, format, floor = 0, whole = false }: Props) {
   const [frameRef, width] = useElementWidth<HTMLDivElement>();
   const canvasRef = useRef<HTMLDivElement | null>(null);
   const chart = useRef<uPlot | null>(null);
-  const latestProps = useRef({ x, lines, format, floor });
-  latestProps.current = { x, lines, format, floor };
+  const latestProps = useRef({ x, lines, format, floor, whole });
+  latestProps.current = { x, lines, format, floor, whole };
   const measured = width !== null;
 
   useEffect(() => {
@@ -60,7 +63,7 @@ function Chart({ title, x, lines, format, floor = 0 }: Props) {
           y: { range: (_u, min, max) => [Math.min(props.floor, min), Math.max(max, props.floor + 1)] },
         },
         series: [
-          { label: "Second", value: (_u, value) => (value === null ? "–" : `${Math.round(value)} s`) },
+          { label: "Second" },
           ...props.lines.map((line) => ({
             label: line.label,
             stroke: line.color,
@@ -73,9 +76,14 @@ function Chart({ title, x, lines, format, floor = 0 }: Props) {
         ],
         axes: [
           { ...AXIS, values: (_u, ticks) => ticks.map((tick) => `${tick}s`) },
-          { ...AXIS, size: 64, values: (_u, ticks) => ticks.map((tick) => show(tick)) },
+          {
+            ...AXIS,
+            size: 64,
+            incrs: props.whole ? WHOLE_STEPS : undefined,
+            values: (_u, ticks) => ticks.map((tick) => show(tick)),
+          },
         ],
-        legend: { live: true },
+        legend: { live: false },
         cursor: { drag: { x: false, y: false } },
       },
       dataOf(props.x, props.lines),
