@@ -4,7 +4,7 @@
 // discarded so no later test (or person) finds them.
 import type { APIRequestContext, Page } from "@playwright/test";
 import type { CheckoutMode, PresetName } from "../server/contract";
-import { MODES, SIDE_EFFECT_STEPS } from "../server/contract";
+import { DEFAULT_SHOP_CAPACITY, MODES, SIDE_EFFECT_STEPS } from "../server/contract";
 import { expect, type SeededProduct, test as shopTest } from "./fixtures";
 
 interface DeadLetterRow {
@@ -57,7 +57,7 @@ class DevTools {
   /** Puts back what a console test may have changed. Runs before the shop fixture removes its rows. */
   async restore(): Promise<void> {
     await this.applyPreset("all-fast");
-    await call(this.request, "dev.updateSettings", { defaultMode: "async" });
+    await call(this.request, "dev.updateSettings", { defaultMode: "async", shop: DEFAULT_SHOP_CAPACITY });
     for (const queue of SIDE_EFFECT_STEPS) await call(this.request, "dev.resumeQueue", { queue });
     const letters = (await call(this.request, "dev.deadLetters")) as DeadLetterRow[];
     for (const letter of letters) {

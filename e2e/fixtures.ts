@@ -11,7 +11,7 @@ import { SERVICE_NAMES, type SettingsPatch } from "../server/contract";
 process.env.DATABASE_URL =
   process.env.E2E_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_e2e";
 
-async function db() {
+export async function db() {
   return (await import("../server/db")).prisma;
 }
 
