@@ -137,6 +137,19 @@ export function everyPage({ product, asyncEmail, otherEmail, asyncOrderId, syncO
       ],
     },
     {
+      name: "rush hour",
+      path: "/dev/rush",
+      ready: (page) => expect(page.getByRole("button", { name: "Start" })).toBeEnabled(),
+      keys: (page) => [
+        page.getByRole("button", { name: "Run “Threads pile up”" }),
+        page.getByRole("button", { name: "Run “Scale consumers”" }),
+        page.getByLabel("Shoppers"),
+        page.getByRole("button", { name: "Start" }),
+        page.getByLabel("Request slots in the web tier"),
+        page.getByRole("group", { name: /Consumers per queue/ }).getByLabel("Fulfillment"),
+      ],
+    },
+    {
       name: "mailbox",
       path: "/mailbox",
       ready: (page) =>

@@ -33,37 +33,25 @@ export function SavedRuns({ runs }: { runs: RunView[] }) {
       ) : (
         <>
           <p className="hint">Tick two to four runs to lay them side by side.</p>
-          <div className={styles.tableScroll}>
-            <table className={styles.runsTable}>
-              <thead>
-                <tr>
-                  <th scope="col">Compare</th>
-                  <th scope="col">Run</th>
-                  <th scope="col">Started</th>
-                  <th scope="col">Mode</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {runs.map((run) => (
-                  <tr key={run.id}>
-                    <td>
-                      <input
-                        type="checkbox"
-                        checked={selected.includes(run.id)}
-                        onChange={() => toggle(run.id)}
-                        aria-label={`Compare ${run.label}, started ${formatClock(run.startedAt)}`}
-                      />
-                    </td>
-                    <td>{run.label}</td>
-                    <td className="tabular">{formatClock(run.startedAt)}</td>
-                    <td>{MODES[run.settings.load.mode].label}</td>
-                    <td>{run.status}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ul className={styles.runList}>
+            {runs.map((run) => (
+              <li key={run.id}>
+                <label className={styles.runChoice}>
+                  <input
+                    type="checkbox"
+                    checked={selected.includes(run.id)}
+                    onChange={() => toggle(run.id)}
+                  />
+                  <span>
+                    <span className={styles.runLabel}>{run.label}</span>
+                    <span className={styles.runMeta}>
+                      {formatClock(run.startedAt)} · {MODES[run.settings.load.mode].label} · {run.status}
+                    </span>
+                  </span>
+                </label>
+              </li>
+            ))}
+          </ul>
           {selected.length > 0 && <Comparison runIds={selected} />}
         </>
       )}
@@ -109,32 +97,30 @@ function Comparison({ runIds }: { runIds: string[] }) {
 
   return (
     <section className={styles.comparison} aria-label="Runs side by side">
-      <div className={styles.tableScroll}>
-        <table className={styles.figuresTable}>
-          <thead>
-            <tr>
-              <th scope="col">Figure</th>
-              {runs.map((run) => (
-                <th scope="col" key={run.id}>
-                  {run.label}
-                </th>
+      <table className={styles.figuresTable}>
+        <thead>
+          <tr>
+            <th scope="col">Figure</th>
+            {runs.map((run) => (
+              <th scope="col" key={run.id}>
+                {run.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {FIGURE_ROWS.map(([label, show]) => (
+            <tr key={label}>
+              <th scope="row">{label}</th>
+              {figures.map((figure, index) => (
+                <td key={runs[index]?.id} className="tabular">
+                  {show(figure)}
+                </td>
               ))}
             </tr>
-          </thead>
-          <tbody>
-            {FIGURE_ROWS.map(([label, show]) => (
-              <tr key={label}>
-                <th scope="row">{label}</th>
-                {figures.map((figure, index) => (
-                  <td key={runs[index]?.id} className="tabular">
-                    {show(figure)}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+        </tbody>
+      </table>
       <div className={styles.charts}>
         {chart("Checkouts per second", (sample) => sample.checkoutsPerSecond, formatRate)}
         {chart("Time to answer, p95", (sample) => sample.answerMs?.p95 ?? null, formatMs)}
