@@ -4,18 +4,10 @@
 // time; a stopped run is saved as stopped; bad settings start nothing.
 // The web routes (API, socket.io, /metrics) are served on PORT, as the web process serves them, beside
 // a real worker process.
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exitOf, freePort, startWorkerProcess } from "./processes";
 
-/** A free port, for PORT before the config is read: the load process is aimed at it. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const address = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
+// A free port for PORT, before the config is read: the load process is aimed at it.
 process.env.PORT = String(await freePort());
 
 const { config } = await import("../server/config");
@@ -23,7 +15,6 @@ const { prisma } = await import("../server/db");
 const { rushState, workerProcesses } = await import("../server/rush/manager");
 const { callerFor, closeConnections, createProduct, drainBacklog, makeServicesFast, serveWebRoutes } =
   await import("./helpers");
-const { exitOf, startWorkerProcess } = await import("./processes");
 
 serveWebRoutes({ port: config.PORT, realtime: true });
 const worker = startWorkerProcess();

@@ -7,6 +7,7 @@ import {
   QUEUE_JOB_STATE_LABELS,
   QUEUE_JOB_STATES,
   type RunView,
+  type RushSample,
   SIDE_EFFECT_STEPS,
 } from "@/server/contract";
 import {
@@ -21,6 +22,8 @@ import {
 import styles from "./Rush.module.css";
 import { TimeChart } from "./TimeChart";
 
+type Quantile = keyof typeof QUANTILE_COLORS;
+
 interface Props {
   run: RunView;
   step: { index: number; of: number } | null;
@@ -32,15 +35,19 @@ export function LiveRun({ run, step, draining }: Props) {
   const samples = run.samples;
   const x = samples.map((sample) => sample.t);
   const last = samples.at(-1);
-  const quantileLines = (
-    pick: (sample: (typeof samples)[number]) => Record<"p50" | "p95" | "p99", number> | null,
-    keys: ("p50" | "p95" | "p99")[],
-  ) =>
-    keys.map((key) => ({
-      label: key,
-      color: QUANTILE_COLORS[key],
-      values: samples.map((sample) => pick(sample)?.[key] ?? null),
-    }));
+  const lineOf = (
+    label: string,
+    color: string,
+    pick: (sample: RushSample) => number | null,
+    dashed = false,
+  ) => ({
+    label,
+    color,
+    values: samples.map(pick),
+    dashed,
+  });
+  const quantileLines = (pick: (sample: RushSample) => RushSample["answerMs"], keys: Quantile[]) =>
+    keys.map((key) => lineOf(key, QUANTILE_COLORS[key], (sample) => pick(sample)?.[key] ?? null));
 
   return (
     <section className={`card ${styles.section}`} aria-labelledby="live-title">
@@ -64,17 +71,8 @@ export function LiveRun({ run, step, draining }: Props) {
           x={x}
           format={formatRate}
           lines={[
-            {
-              label: "answered",
-              color: QUANTILE_COLORS.p50,
-              values: samples.map((s) => s.checkoutsPerSecond),
-            },
-            {
-              label: "refused",
-              color: QUANTILE_COLORS.p99,
-              values: samples.map((s) => s.refusedPerSecond),
-              dashed: true,
-            },
+            lineOf("answered", QUANTILE_COLORS.p50, (s) => s.checkoutsPerSecond),
+            lineOf("refused", QUANTILE_COLORS.p99, (s) => s.refusedPerSecond, true),
           ]}
         />
         <TimeChart
@@ -94,11 +92,9 @@ export function LiveRun({ run, step, draining }: Props) {
           x={x}
           whole
           format={formatCount}
-          lines={SIDE_EFFECT_STEPS.map((step) => ({
-            label: queueLabel(step),
-            color: QUEUE_COLORS[step],
-            values: samples.map((sample) => backlogOf(sample, step)),
-          }))}
+          lines={SIDE_EFFECT_STEPS.map((step) =>
+            lineOf(queueLabel(step), QUEUE_COLORS[step], (sample) => backlogOf(sample, step)),
+          )}
         />
         <TimeChart
           title="Web tier: requests in flight and request slots in use"
@@ -106,17 +102,8 @@ export function LiveRun({ run, step, draining }: Props) {
           whole
           format={formatCount}
           lines={[
-            {
-              label: "in flight",
-              color: QUANTILE_COLORS.p50,
-              values: samples.map((s) => s.requestsInFlight),
-            },
-            {
-              label: "slots in use",
-              color: QUANTILE_COLORS.p95,
-              values: samples.map((s) => s.requestSlotsInUse),
-              dashed: true,
-            },
+            lineOf("in flight", QUANTILE_COLORS.p50, (s) => s.requestsInFlight),
+            lineOf("slots in use", QUANTILE_COLORS.p95, (s) => s.requestSlotsInUse, true),
           ]}
         />
         <TimeChart
