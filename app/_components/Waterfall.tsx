@@ -206,9 +206,8 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
         {compensations.length > 0 && (
           <>
             <h3 className="wf-group">
-              Compensation <span className="muted">· corrects what went out before the order was undone</span>
+              Compensation <span className="muted">· {correctionNote(order)}</span>
             </h3>
-            <p className="hint">{correctionNote(order)}</p>
             <ol className="wf-list" aria-label="Compensation steps">
               {compensations.map(row)}
             </ol>

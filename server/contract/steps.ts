@@ -97,7 +97,8 @@ export const STEPS = {
     phase: "compensation",
     service: "email",
     label: "Cancellation email",
-    explains: "The receipt went out before the order was cancelled; this email corrects it, once.",
+    explains:
+      "Tells the shopper holding a receipt that the order was cancelled; sent once, however many times the job runs.",
     after: "email",
   },
   saleReversal: {
