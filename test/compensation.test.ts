@@ -4,8 +4,8 @@
 // idempotent), run by the request in the synchronous modes, each sent exactly once.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { OrderView } from "../server/contract";
-import { setPaused } from "../server/devtools/queues";
+import { type OrderView, QUEUE_ATTEMPTS } from "../server/contract";
+import { deadLetters, retryDeadLetters, setPaused } from "../server/devtools/queues";
 import { updateSettings } from "../server/downstream/settings";
 import { startRelay } from "../server/outbox/relay";
 import { sideEffectQueue } from "../server/queues";
@@ -123,6 +123,47 @@ describe("async: fraud screening rejects after the receipt went out", () => {
     expect(order.status).toBe("cancelled");
     await expectEachSentOnce(order.id);
   });
+
+  it("corrects a receipt that was still being sent when the order was cancelled", async () => {
+    await updateSettings({ services: { fraud: { latencyMs: 100 }, email: { latencyMs: 500 } } });
+    const product = await createProduct({ stock: 5 });
+    const placed = await callerFor().order.place(orderInput(product.id, { customer: fraudster() }));
+    const order = await waitForOrder(readOrder(placed.id), settled);
+    expect(order.status).toBe("cancelled");
+    // The receipt finished after the verdict; its own change added the correction.
+    expect(timeOf(order, "email", "finishedAt")).toBeGreaterThan(timeOf(order, "fraud", "finishedAt"));
+    expect(stepOf(order, "cancellationEmail").status).toBe("succeeded");
+    expect(timeOf(order, "cancellationEmail", "startedAt")).toBeGreaterThanOrEqual(
+      timeOf(order, "email", "finishedAt"),
+    );
+    await expectEachSentOnce(order.id);
+  });
+
+  it("parks a cancellation email that keeps failing in the dead-letter set; a retry sends it", async () => {
+    await updateSettings({ services: { fraud: { latencyMs: 600 } } });
+    const product = await createProduct({ stock: 5 });
+    const placed = await callerFor().order.place(orderInput(product.id, { customer: fraudster() }));
+    await waitForOrder(readOrder(placed.id), (order) => stepOf(order, "email").status === "succeeded");
+    await updateSettings({ services: { email: { down: true } } });
+    const parked = await waitForOrder(
+      readOrder(placed.id),
+      (order) => order.steps.some((step) => step.name === "cancellationEmail" && step.status === "failed"),
+      25_000,
+    );
+    // Cancelled, and not done: the correction waits for a person, as a live order's step would.
+    expect(parked.status).toBe("cancelled");
+    expect(parked.settledAt).toBeNull();
+    expect(stepOf(parked, "cancellationEmail").attempts).toBe(QUEUE_ATTEMPTS);
+    await updateSettings({ services: { email: { down: false } } });
+    const [deadLetter] = (await deadLetters()).filter(
+      (letter) => letter.queue === "cancellationEmail" && letter.orderId === placed.id,
+    );
+    expect(deadLetter).toBeDefined();
+    expect(await retryDeadLetters("cancellationEmail", deadLetter?.jobId ?? "")).toBe(1);
+    const order = await waitForOrder(readOrder(placed.id), settled);
+    expect(stepOf(order, "cancellationEmail").status).toBe("succeeded");
+    await expectEachSentOnce(order.id);
+  }, 40_000);
 
   it("needs no correction when the receipt job comes after the cancellation: it is skipped", async () => {
     const product = await createProduct({ stock: 5 });
