@@ -7,7 +7,7 @@ import {
   type CheckoutMode,
   MODES,
   type OrderView,
-  STEP_NAMES,
+  PLANNED_STEPS,
   STEPS,
   type StepName,
 } from "../server/contract";
@@ -80,7 +80,8 @@ export function orderStatus(page: Page) {
   return page.getByRole("region", { name: "Order status" });
 }
 
-const STEP_LABELS = STEP_NAMES.map((name) => STEPS[name].label);
+/** A completed order's rows: every planned step (compensations appear only on an undone order). */
+const STEP_LABELS = PLANNED_STEPS.map((name) => STEPS[name].label);
 
 /** Every step row on the order page has reached "succeeded" and the order says Completed. */
 export async function expectCompleted(page: Page): Promise<void> {

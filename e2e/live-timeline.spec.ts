@@ -1,7 +1,8 @@
 // The order page is live: in async mode the shopper lands on the order while its side effects are
 // still running, and every step's progress arrives over socket.io without a reload. A reload, or a
 // second tab, picks up the true current state and keeps following; another browser session cannot
-// see the order at all. A fraud rejection after the order was placed shows up live as a cancellation.
+// see the order at all. A fraud rejection after the order was placed shows up live as a cancellation,
+// and the receipt that went out before it is corrected by a cancellation email.
 import { expect, screenPath, test } from "./fixtures";
 import {
   arriveAtOrder,
@@ -164,8 +165,26 @@ test.describe("async side effects arrive live on the order page", () => {
     await expect(stepRow(page, "Fraud screening")).toContainText("Fraud screening rejected the order");
     await page.screenshot({ path: screenPath("order-cancelled-fraud"), fullPage: true });
 
+    // The receipt went out before the rejection; the correction follows live, at its own time.
+    await expect(stepRow(page, "Receipt email")).toHaveAttribute("data-status", "succeeded");
+    await expect(stepRow(page, "Cancellation email")).toHaveAttribute("data-status", "succeeded", LATER);
+    await expect(stepRow(page, "Cancellation email")).toContainText(`Cancellation sent to ${email}`);
+    await expect(stepRow(page, "Sale reversal")).toHaveAttribute("data-status", "succeeded", LATER);
+    await expect(
+      page.getByText(
+        "The receipt went out before fraud screening rejected the order; the cancellation email corrects it",
+      ),
+    ).toBeVisible();
+
     expect(await readStepHistory(page), "cancelled without a reload").not.toBeNull();
     await expect.poll(() => shop.stockOf(product.id)).toBe(5);
     expect(await shop.ordersFor(email)).toEqual([expect.objectContaining({ status: "cancelled" })]);
+
+    // The mailbox holds the receipt and, newest first, the cancellation that corrects it.
+    await page.goto("/mailbox");
+    const mail = page.getByRole("listitem", { name: `Email to ${email}` });
+    await expect(mail).toHaveCount(2);
+    await expect(mail.first()).toContainText("was cancelled");
+    await expect(mail.last()).toContainText("Your receipt for order");
   });
 });

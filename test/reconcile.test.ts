@@ -124,5 +124,12 @@ it(`completes every order within ${RECOVERY_BOUND_MS / 1000} s after Redis lost 
   const redriven = Object.fromEntries(
     (await queueSummaries()).map((queue) => [queue.name, queue.redriven.count]),
   );
-  expect(redriven).toEqual({ fraud: ORDERS, email: ORDERS, analytics: 0, fulfillment: 0 });
+  expect(redriven).toEqual({
+    fraud: ORDERS,
+    email: ORDERS,
+    analytics: 0,
+    fulfillment: 0,
+    cancellationEmail: 0,
+    saleReversal: 0,
+  });
 }, 120_000);

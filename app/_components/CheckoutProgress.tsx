@@ -7,6 +7,7 @@ import {
   type CheckoutMode,
   MODES,
   type OrderView,
+  PLANNED_STEPS,
   STEP_NAMES,
   STEPS,
   type StepName,
@@ -31,7 +32,7 @@ export function CheckoutProgress({ mode, startedAt, order, live }: Props) {
   /** "Done · 790 ms", "Running · 1.2 s": each step's share of the wait, so the stacking shows. */
   const stepText = (name: StepName): string => {
     const step = stepOf(name);
-    const later = !MODES[mode].waitsForSideEffects && STEPS[name].phase === "sideEffect";
+    const later = !MODES[mode].waitsForSideEffects && STEPS[name].phase !== "critical";
     if (later && (!step || step.status === "pending")) return "Later, not waited for";
     if (!step) return live ? "Waiting" : "…";
     const label = STEP_STATUS_LABELS[step.status];
@@ -60,7 +61,7 @@ export function CheckoutProgress({ mode, startedAt, order, live }: Props) {
         </p>
       )}
       <ol className="progress-steps" aria-label="Checkout steps">
-        {STEP_NAMES.map((name) => (
+        {STEP_NAMES.filter((name) => PLANNED_STEPS.includes(name) || stepOf(name)).map((name) => (
           <li key={name} data-status={stepOf(name)?.status ?? "unknown"} aria-label={STEPS[name].label}>
             <span className="step-dot" aria-hidden="true" />
             <span className="progress-step-label">{STEPS[name].label}</span>

@@ -4,11 +4,12 @@
 "use client";
 
 import {
+  COMPENSATION_STEPS,
   CRITICAL_STEPS,
   MODES,
   type OrderStepView,
   type OrderView,
-  SIDE_EFFECT_STEPS,
+  PLANNED_SIDE_EFFECTS,
   STEPS,
   type StepName,
 } from "@/server/contract";
@@ -41,12 +42,25 @@ function answerMarker(order: OrderView): Marker | null {
 function placeholder(step: OrderStepView, order: OrderView): string {
   if (step.status === "skipped") return "Skipped";
   if (step.status !== "pending") return "";
-  if (order.status === "failed" || order.status === "cancelled") return "Not run";
+  const compensation = STEPS[step.name].phase === "compensation";
+  if (!compensation && (order.status === "failed" || order.status === "cancelled")) return "Not run";
   const after = STEPS[step.name].after;
   const waitingOn = after ? order.steps.find((candidate) => candidate.name === after) : undefined;
   if (after && waitingOn?.status !== "succeeded") return `Starts after ${STEPS[after].label.toLowerCase()}`;
   if (STEPS[step.name].phase === "critical") return "Waiting";
   return !MODES[order.mode].waitsForSideEffects ? "Queued" : "Waiting its turn";
+}
+
+/** One line for the compensation group: why an undone order sends a correction (eventual consistency
+ * made visible: for a while the shopper held a receipt for an order that no longer stands). */
+function correctionNote(order: OrderView): string {
+  const cause = order.steps.some((step) => step.name === "fraud" && step.status === "rejected")
+    ? "fraud screening rejected the order"
+    : "the checkout failed";
+  const emailed = order.steps.some((step) => step.name === "cancellationEmail");
+  return emailed
+    ? `The receipt went out before ${cause}; the cancellation email corrects it, and the sale is taken back out of the numbers.`
+    : `The sale was recorded before ${cause}; the reversal takes it back out of the numbers.`;
 }
 
 export function Waterfall({ order, now }: { order: OrderView; now: number }) {
@@ -61,6 +75,8 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
   const percent = (ms: number) => `${Math.min(100, Math.max(0, (ms / spanMs) * 100))}%`;
   const stepsNamed = (names: readonly StepName[]) =>
     names.flatMap((name) => order.steps.filter((candidate) => candidate.name === name));
+  // Only an order undone after its receipt or sale went out has these.
+  const compensations = stepsNamed(COMPENSATION_STEPS);
 
   const row = (view: OrderStepView) => {
     const definition = STEPS[view.name];
@@ -185,8 +201,18 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
           </span>
         </h3>
         <ol className="wf-list" aria-label="Side effect steps">
-          {stepsNamed(SIDE_EFFECT_STEPS).map(row)}
+          {stepsNamed(PLANNED_SIDE_EFFECTS).map(row)}
         </ol>
+        {compensations.length > 0 && (
+          <>
+            <h3 className="wf-group">
+              Compensation <span className="muted">· {correctionNote(order)}</span>
+            </h3>
+            <ol className="wf-list" aria-label="Compensation steps">
+              {compensations.map(row)}
+            </ol>
+          </>
+        )}
       </div>
     </section>
   );

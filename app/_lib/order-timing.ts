@@ -9,6 +9,7 @@ import {
   type OrderStatus,
   type OrderStepView,
   type OrderView,
+  STEPS,
 } from "@/server/contract";
 import { msBetween } from "./format";
 
@@ -67,10 +68,14 @@ const FINAL_STATUSES: readonly OrderStatus[] = ["completed", "cancelled", "faile
 
 /** The one answer to "is this order still moving?", for every ticking clock and growing bar: a step
  * is at work, or the order has not settled and is not parked. An order that needs attention is
- * parked: its failed step waits in the dead-letter set for a person, and nothing moves until then. */
+ * parked: its failed step waits in the dead-letter set for a person, and nothing moves until then.
+ * An undone order still moves while a compensation waits for its turn. */
 export function isMoving(order: OrderView): boolean {
   if (order.steps.some(stepInFlight)) return true;
-  if (order.settledAt !== null || FINAL_STATUSES.includes(order.status)) return false;
+  if (order.settledAt !== null) return false;
+  if (FINAL_STATUSES.includes(order.status)) {
+    return order.steps.some((step) => STEPS[step.name].phase === "compensation" && step.status === "pending");
+  }
   return order.status !== "needs_attention";
 }
 

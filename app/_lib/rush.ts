@@ -16,6 +16,8 @@ export const QUEUE_COLORS: Record<SideEffectStep, string> = {
   email: "#3867a8",
   analytics: "#8f5a0e",
   fulfillment: "#2f5d50",
+  cancellationEmail: "#7a4fa3",
+  saleReversal: "#5f646b",
 };
 export const RUN_COLORS = ["#2f5d50", "#b3261e", "#3867a8", "#8f5a0e"];
 export const QUANTILE_COLORS = { p50: "#2f5d50", p95: "#e3a34a", p99: "#b3261e" };

@@ -1,14 +1,18 @@
 // A synchronous checkout: the request itself runs the side effects and waits for them, either one
-// after another (latencies add up) or all at once (the longest chain wins). Same steps as the workers run.
+// after another (latencies add up) or all at once (the longest chain wins). Same steps as the workers
+// run, compensations included: an order undone after its receipt went out waits for the correction too.
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  COMPENSATION_STEPS,
   FIRST_SIDE_EFFECTS,
   INLINE_ATTEMPTS,
   INLINE_BACKOFF_MS,
-  SIDE_EFFECT_STEPS,
+  PLANNED_SIDE_EFFECTS,
+  QUEUED_MODES,
   type SideEffectStep,
   stepsAfter,
 } from "../contract";
+import { findOrderView } from "../orders/view";
 import { type RunResult, runStep } from "../steps/run";
 
 export class InlineStepFailure extends Error {
@@ -32,22 +36,47 @@ async function runWithRetries(orderId: string, step: SideEffectStep): Promise<Ru
   }
 }
 
-/** Runs a step, then whatever waits on it (fulfillment waits on fraud screening). */
-async function runChain(orderId: string, step: SideEffectStep): Promise<void> {
+/** Runs a step, then whatever waits on it (fulfillment waits on fraud screening). Resolves true when
+ * a step of the chain rejected the order. */
+async function runChain(orderId: string, step: SideEffectStep): Promise<boolean> {
   const result = await runWithRetries(orderId, step);
   if (result === "succeeded" || result === "already-done") {
-    await Promise.all(stepsAfter(step).map((next) => runChain(orderId, next)));
+    return (await Promise.all(stepsAfter(step).map((next) => runChain(orderId, next)))).includes(true);
   }
+  return result === "rejected";
 }
 
-/** Runs every side effect one after another (in SIDE_EFFECT_STEPS' order: a step after the one it
- * waits for), or all at once. Throws InlineStepFailure naming the first side effect that broke. */
+/** Runs every planned side effect one after another (in PLANNED_SIDE_EFFECTS' order: a step after the
+ * one it waits for), or all at once, then the compensations a rejection made due. Throws
+ * InlineStepFailure naming the first side effect that broke. */
 export async function runSideEffectsInline(orderId: string, parallel: boolean): Promise<void> {
+  let rejected = false;
   if (!parallel) {
-    for (const step of SIDE_EFFECT_STEPS) await runWithRetries(orderId, step);
-    return;
+    for (const step of PLANNED_SIDE_EFFECTS) {
+      if ((await runWithRetries(orderId, step)) === "rejected") rejected = true;
+    }
+  } else {
+    const results = await Promise.allSettled(FIRST_SIDE_EFFECTS.map((step) => runChain(orderId, step)));
+    const failure = results.find((result) => result.status === "rejected");
+    if (failure) throw failure.reason;
+    rejected = results.some((result) => result.status === "fulfilled" && result.value);
   }
-  const results = await Promise.allSettled(FIRST_SIDE_EFFECTS.map((step) => runChain(orderId, step)));
-  const failure = results.find((result) => result.status === "rejected");
-  if (failure) throw failure.reason;
+  // Only a rejection may have undone the order: the happy path reads nothing more.
+  if (rejected) await runCompensationsInline(orderId);
+}
+
+/** Runs the compensations an undone order of an inline mode is due, one after another. The order's
+ * outcome is decided already: a compensation that keeps failing is recorded on its step, not thrown. */
+export async function runCompensationsInline(orderId: string): Promise<void> {
+  const order = await findOrderView({ id: orderId });
+  // A queued mode's compensations went to the outbox with the change that added them.
+  if (!order || QUEUED_MODES.includes(order.mode)) return;
+  const due = COMPENSATION_STEPS.filter((name) =>
+    order.steps.some((step) => step.name === name && step.status === "pending"),
+  );
+  for (const step of due) {
+    await runWithRetries(orderId, step).catch((error: unknown) => {
+      if (!(error instanceof InlineStepFailure)) throw error;
+    });
+  }
 }

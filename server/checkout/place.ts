@@ -19,7 +19,7 @@ import { getSettings } from "../downstream/settings";
 import { callDownstream, DownstreamError, serviceTitle } from "../downstream/simulate";
 import { changeOrder } from "../orders/change";
 import { compensate } from "../orders/compensate";
-import { InlineStepFailure, runSideEffectsInline } from "./inline";
+import { InlineStepFailure, runCompensationsInline, runSideEffectsInline } from "./inline";
 import { replay } from "./replay";
 import { reserve } from "./reserve";
 
@@ -82,6 +82,8 @@ async function confirm(pending: OrderView, mode: CheckoutMode): Promise<OrderVie
         : STEPS[error.step].label;
     const reason = `${STEPS[error.step].label} failed: ${error.message}. Nothing was charged.`;
     await compensate(pending.id, { status: "failed", reason });
+    // The receipt may have gone out before the step that broke: correct it before answering.
+    await runCompensationsInline(pending.id);
     throw new AppError("DEPENDENCY_FAILED", `Checkout failed because ${culprit} broke: ${error.message}.`, {
       orderId: pending.id,
       step: error.step,

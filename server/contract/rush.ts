@@ -37,7 +37,8 @@ export const rushSampleSchema = z.object({
   catalogMs: quantiles,
   requestsInFlight: z.number(),
   requestSlotsInUse: z.number(),
-  queues: z.record(sideEffectStepSchema, queueSample),
+  // Partial: a queue added since a run was saved is missing from its samples.
+  queues: z.partialRecord(sideEffectStepSchema, queueSample),
 });
 export type RushSample = z.infer<typeof rushSampleSchema>;
 

@@ -35,6 +35,11 @@ const consumersShape = Object.fromEntries(SIDE_EFFECT_STEPS.map((step) => [step,
   SideEffectStep,
   typeof consumerCount
 >;
+// Settings stored before a queue existed read as null for it (the process's own concurrency).
+const storedConsumerCount = consumerCount.default(null);
+const storedConsumersShape = Object.fromEntries(
+  SIDE_EFFECT_STEPS.map((step) => [step, storedConsumerCount]),
+) as Record<SideEffectStep, typeof storedConsumerCount>;
 
 /** The shop's own capacity (the services above are its dependencies): the Rush hour experiments' knobs. */
 export const shopCapacitySchema = z.object({
@@ -43,7 +48,7 @@ export const shopCapacitySchema = z.object({
    * of requests waiting on I/O). The developer tools never take a slot, so they can switch it off. */
   requestSlots: z.number().int().min(0).max(MAX_REQUEST_SLOTS),
   /** Jobs each worker process runs at once from each queue; null: its WORKER_CONCURRENCY. */
-  consumers: z.object(consumersShape),
+  consumers: z.object(storedConsumersShape),
 });
 export type ShopCapacity = z.infer<typeof shopCapacitySchema>;
 
@@ -79,7 +84,7 @@ export const settingsPatchSchema = z
     shop: z
       .object({
         requestSlots: shopCapacitySchema.shape.requestSlots,
-        consumers: shopCapacitySchema.shape.consumers.partial().strict(),
+        consumers: z.object(consumersShape).partial().strict(),
       })
       .partial()
       .strict(),

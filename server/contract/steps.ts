@@ -1,5 +1,14 @@
 // The checkout's steps, defined once. The API, the workers, the queues and the UI all read this
 // table: the order of the keys is the order a shopper sees them in.
+//
+// Compensation, completed: fraud screening may reject an order after its receipt went out and its sale
+// was recorded (async mode answers first; sync-parallel runs them side by side). Undoing the critical
+// path (stock back, payment voided) is not enough then: the shopper holds a receipt, the numbers hold a
+// sale. Two compensating side effects correct that. They are steps like the others (a queue each,
+// retried with backoff, idempotent by job id and provider key, dead-lettered visibly, run inline by a
+// synchronous checkout), with two differences: an order gets one only once it is cancelled or failed
+// *and* the step it corrects (`after`) has succeeded, so a receipt skipped because the order was
+// cancelled first needs no correction; and it runs on an undone order, never on a live one.
 import { z } from "zod";
 
 export const SERVICE_NAMES = ["inventory", "payment", "fraud", "email", "analytics", "shipping"] as const;
@@ -7,14 +16,16 @@ export const serviceNameSchema = z.enum(SERVICE_NAMES);
 export type ServiceName = z.infer<typeof serviceNameSchema>;
 
 interface StepDefinition {
-  /** critical: the checkout request always waits for it. sideEffect: the mode decides. */
-  phase: "critical" | "sideEffect";
+  /** critical: the checkout request always waits for it. sideEffect: the mode decides. compensation:
+   * a side effect that corrects an earlier one once the order is undone (the mode decides as well). */
+  phase: "critical" | "sideEffect" | "compensation";
   /** The simulated downstream service the step calls, if any. */
   service: ServiceName | null;
   label: string;
   /** One line for the UI: what this step does and why it sits where it sits. */
   explains: string;
-  /** A step that must have succeeded before this one may start. */
+  /** A step that must have succeeded before this one may start (for a compensation: the step it
+   * corrects). */
   after: StepName | null;
 }
 
@@ -26,6 +37,8 @@ export const STEP_NAMES = [
   "email",
   "analytics",
   "fulfillment",
+  "cancellationEmail",
+  "saleReversal",
 ] as const;
 export const stepNameSchema = z.enum(STEP_NAMES);
 export type StepName = z.infer<typeof stepNameSchema>;
@@ -80,23 +93,53 @@ export const STEPS = {
     explains: "After fraud screening passes: captures the payment and books a shipment.",
     after: "fraud",
   },
+  cancellationEmail: {
+    phase: "compensation",
+    service: "email",
+    label: "Cancellation email",
+    explains:
+      "Tells the shopper holding a receipt that the order was cancelled; sent once, however many times the job runs.",
+    after: "email",
+  },
+  saleReversal: {
+    phase: "compensation",
+    service: "analytics",
+    label: "Sale reversal",
+    explains: "Takes the recorded sale back out of the numbers: the order no longer stands.",
+    after: "analytics",
+  },
 } as const satisfies Record<StepName, StepDefinition>;
 
 export const CRITICAL_STEPS = STEP_NAMES.filter((name) => STEPS[name].phase === "critical");
 
-/** The steps whose phase is "sideEffect": the mode decides whether the request waits for them. */
+/** The steps that are not on the critical path: the mode decides whether the request waits for them.
+ * Each has a queue of its own. */
 export type SideEffectStep = {
-  [Name in StepName]: (typeof STEPS)[Name]["phase"] extends "sideEffect" ? Name : never;
+  [Name in StepName]: (typeof STEPS)[Name]["phase"] extends "critical" ? never : Name;
+}[StepName];
+/** The side effects that correct another one once an order is undone. */
+export type CompensationStep = {
+  [Name in StepName]: (typeof STEPS)[Name]["phase"] extends "compensation" ? Name : never;
 }[StepName];
 
-const isSideEffect = (name: StepName): name is SideEffectStep => STEPS[name].phase === "sideEffect";
+const isSideEffect = (name: StepName): name is SideEffectStep => STEPS[name].phase !== "critical";
+const isCompensation = (name: StepName): name is CompensationStep => STEPS[name].phase === "compensation";
 
-/** The side effects in the order a synchronous checkout runs them: the table's order, except that a
- * step always comes after the one it waits for (`after`), whatever order the table lists them in. */
+/** Every side effect, compensations last: the table's order, except that a step always comes after the
+ * one it waits for (`after`), whatever order the table lists them in. */
 export const SIDE_EFFECT_STEPS: readonly SideEffectStep[] = inDependencyOrder(
   STEP_NAMES.filter(isSideEffect),
 );
 export const sideEffectStepSchema = z.enum(SIDE_EFFECT_STEPS);
+
+/** The side effects every order plans, in the order a synchronous checkout runs them. */
+export const PLANNED_SIDE_EFFECTS: readonly SideEffectStep[] = SIDE_EFFECT_STEPS.filter(
+  (name) => !isCompensation(name),
+);
+/** The compensating side effects, added to an order only when it needs them. */
+export const COMPENSATION_STEPS: readonly CompensationStep[] = STEP_NAMES.filter(isCompensation);
+/** The steps a new order starts with (all pending but what the checkout has done already). */
+export const PLANNED_STEPS: readonly StepName[] = STEP_NAMES.filter((name) => !isCompensation(name));
 
 function inDependencyOrder(names: SideEffectStep[]): SideEffectStep[] {
   const ordered: SideEffectStep[] = [];
@@ -111,11 +154,12 @@ function inDependencyOrder(names: SideEffectStep[]): SideEffectStep[] {
 }
 
 /** Side effects that may start as soon as the order is confirmed (nothing before them). */
-export const FIRST_SIDE_EFFECTS = SIDE_EFFECT_STEPS.filter((name) => STEPS[name].after === null);
+export const FIRST_SIDE_EFFECTS = PLANNED_SIDE_EFFECTS.filter((name) => STEPS[name].after === null);
 
-/** Side effects that start once `step` has succeeded. */
+/** Planned side effects that start once `step` has succeeded (a compensation starts only once the
+ * order is undone: see server/orders/change.ts). */
 export function stepsAfter(step: StepName): SideEffectStep[] {
-  return SIDE_EFFECT_STEPS.filter((name) => STEPS[name].after === step);
+  return PLANNED_SIDE_EFFECTS.filter((name) => STEPS[name].after === step);
 }
 
 export const STEP_STATUSES = [

@@ -4,20 +4,26 @@
 // concurrent changes to one order take turns, and Postgres re-reads the row after waiting for it
 // (READ COMMITTED), so guards, settling and the returned view always see the latest committed steps.
 // The statement returns the order as it left it; that view is what the feed pushes.
+// The same statement adds the compensating steps an undone order needs (see server/contract/steps.ts):
+// whichever change comes second, the cancellation or the receipt finishing, sees both facts under the
+// row lock, so a correction is added exactly when (and as soon as) it is due.
 import {
+  COMPENSATION_STEPS,
   LIVE_ORDER_STATUSES,
   type OrderStatus,
   type OrderView,
   QUEUED_MODES,
   type SideEffectStep,
+  STEPS,
   type StepName,
   type StepStatus,
+  UNDONE_ORDER_STATUSES,
 } from "../contract";
 import { Prisma, sql, utc } from "../db";
 import { observeSettled } from "../metrics/registry";
 import { outboxRows } from "../outbox/write";
 import { publish } from "./feed";
-import { type OrderRecord, orderRecordColumns } from "./view";
+import { type OrderRecord, orderRecordColumns, PENDING_STEP } from "./view";
 
 export interface StepChange {
   status: StepStatus;
@@ -40,9 +46,11 @@ export interface OrderChange {
   failureReason?: string | null;
   confirmedAt?: Date;
   settledAt?: Date;
-  /** Side effects to hand to the queues, through the outbox, when this change commits. */
+  /** Side effects to hand to the queues, through the outbox, when this change commits (compensations
+   * the change adds are handed over by themselves). */
   outbox?: readonly SideEffectStep[];
-  /** Re-derive a placed order's status from its steps (see settledStatus). */
+  /** Re-derive a placed order's status from its steps (see settledStatus), and settle an undone one
+   * whose compensations are done (see undoneSettled). */
   settle?: boolean;
   /** Put the order's items back on the shelf. */
   restock?: boolean;
@@ -71,23 +79,34 @@ function settlingTime(change: OrderChange): Date | null {
 /** A finished step: nothing left to do for it. */
 const FINISHED: readonly StepStatus[] = ["succeeded", "skipped"];
 
+/** Compensations and the step each corrects. */
+const CORRECTIONS = COMPENSATION_STEPS.map((name) => ({ name, corrects: STEPS[name].after }));
+const CORRECTED: readonly StepName[] = CORRECTIONS.map(({ corrects }) => corrects);
+
 function changeStatement(orderId: string, change: OrderChange, settling: Date | null): Prisma.Sql {
-  const steps = stepsAfter(change.steps ?? {});
+  const merged = mergedSteps(change.steps ?? {});
   const status = change.status
     ? Prisma.sql`${change.status}`
     : change.settle
-      ? settledStatus(steps)
+      ? settledStatus(merged)
       : Prisma.sql`o."status"`;
-  // Written once, never moved: an order settles (completes, or is compensated) one time.
-  const settledAt = !settling
-    ? Prisma.sql`o."settledAt"`
-    : change.settledAt
-      ? Prisma.sql`coalesce(o."settledAt", ${utc(settling)})`
-      : Prisma.sql`coalesce(o."settledAt", CASE WHEN ${status} = 'completed' THEN ${utc(settling)} END)`;
+  // Only a change that undoes the order, or records a step a compensation corrects, may need one.
+  const mayNeedCompensation = change.status
+    ? UNDONE_ORDER_STATUSES.includes(change.status)
+    : Object.keys(change.steps ?? {}).some((name) => CORRECTED.some((corrected) => corrected === name));
+  const steps = mayNeedCompensation ? withCompensations(merged, status) : merged;
+  // Written once, never moved: an order settles (completes, or is compensated) one time; an undone
+  // one once its compensations are done.
+  const settledAt = settling
+    ? Prisma.sql`coalesce(o."settledAt", CASE WHEN ${status} = 'completed'
+        OR (${status} = ANY(${[...UNDONE_ORDER_STATUSES]}::text[]) AND ${undoneSettled(steps)})
+        THEN ${utc(settling)} END)`
+    : Prisma.sql`o."settledAt"`;
   const { when = {} } = change;
 
+  const outbox = [...(change.outbox ?? []), ...(mayNeedCompensation ? COMPENSATION_STEPS : [])];
   const effects: Prisma.Sql[] = [];
-  if (change.outbox?.length) effects.push(outboxRows(change.outbox));
+  if (outbox.length) effects.push(outboxRows(outbox));
   if (change.restock) {
     effects.push(Prisma.sql`restocked AS (
       UPDATE "Product" p SET "stock" = p."stock" + i."quantity"
@@ -109,12 +128,13 @@ function changeStatement(orderId: string, change: OrderChange, settling: Date | 
       ${when.step && when.stepStatus ? Prisma.sql`AND o."steps" -> ${when.step}::text ->> 'status' = ANY(${[...when.stepStatus]}::text[])` : Prisma.empty}
     RETURNING o.*
   )${effects.length ? Prisma.sql`, ${Prisma.join(effects, ", ")}` : Prisma.empty}
-  SELECT ${orderRecordColumns}${change.outbox?.length ? Prisma.sql`, (SELECT count(*) FROM notified) AS "notified"` : Prisma.empty}
+  SELECT ${orderRecordColumns}${outbox.length ? Prisma.sql`, (SELECT count(*) FROM notified) AS "notified"` : Prisma.empty}
   FROM changed o`;
 }
 
-/** The order row's steps with the change's step changes merged in (field by field). */
-function stepsAfter(changes: Partial<Record<StepName, StepChange>>): Prisma.Sql {
+/** The order row's steps with the change's step changes merged in (field by field). A change to a
+ * step the order does not have (a compensation it never needed) changes nothing. */
+function mergedSteps(changes: Partial<Record<StepName, StepChange>>): Prisma.Sql {
   const merged = Object.entries(changes).map(([name, { onlyFrom, startedAt, ...fields }]) => {
     const current = Prisma.sql`(o."steps" -> ${name}::text)`;
     let next = Prisma.sql`${current} || ${JSON.stringify(fields)}::jsonb`;
@@ -125,11 +145,30 @@ function stepsAfter(changes: Partial<Record<StepName, StepChange>>): Prisma.Sql 
     if (onlyFrom) {
       next = Prisma.sql`CASE WHEN ${current} ->> 'status' = ANY(${[...onlyFrom]}::text[]) THEN ${next} ELSE ${current} END`;
     }
-    return Prisma.sql`${name}::text, ${next}`;
+    return Prisma.sql`CASE WHEN ${current} IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(${name}::text, ${next}) END`;
   });
-  return merged.length
-    ? Prisma.sql`o."steps" || jsonb_build_object(${Prisma.join(merged, ", ")})`
-    : Prisma.sql`o."steps"`;
+  return merged.length ? Prisma.sql`(o."steps" || ${Prisma.join(merged, " || ")})` : Prisma.sql`o."steps"`;
+}
+
+/** The steps with the compensations an undone order now needs added, pending: one for each corrected
+ * step that succeeded (a receipt that went out), unless the order has it already. */
+function withCompensations(steps: Prisma.Sql, status: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`(${steps} || CASE WHEN ${status} = ANY(${[...UNDONE_ORDER_STATUSES]}::text[]) THEN (
+      SELECT coalesce(jsonb_object_agg(c."name", ${JSON.stringify(PENDING_STEP)}::jsonb), '{}'::jsonb)
+      FROM unnest(${CORRECTIONS.map(({ name }) => name)}::text[], ${[...CORRECTED]}::text[]) AS c("name", "corrects")
+      WHERE ${steps} -> c."corrects" ->> 'status' = 'succeeded' AND ${steps} -> c."name" IS NULL
+    ) ELSE '{}'::jsonb END)`;
+}
+
+/** An undone order is settled once no compensation is left to run and no step it might need one for
+ * is still running. A compensation that failed in a queued mode waits in the dead-letter set, as a
+ * live order's step does; in an inline mode nobody will retry it, so it counts as finished. */
+function undoneSettled(steps: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`NOT EXISTS (SELECT 1 FROM jsonb_each(${steps}) s WHERE
+    (s.key = ANY(${[...COMPENSATION_STEPS]}::text[]) AND s.value ->> 'status' <> ALL(CASE
+      WHEN o."mode" = ANY(${[...QUEUED_MODES]}::text[]) THEN ${[...FINISHED]}::text[]
+      ELSE ${[...FINISHED, "failed"]}::text[] END))
+    OR (s.key = ANY(${[...CORRECTED]}::text[]) AND s.value ->> 'status' = 'running'))`;
 }
 
 /** A placed order's status, derived from its steps: completed once every step has finished (skipped

@@ -2,6 +2,8 @@
 // the order leaves it `pending`; one that died while a synchronous checkout ran its side effects
 // leaves it `placed` but never answered. Either holds stock and an authorization. The worker process
 // sweeps such orders after a grace period and compensates them (stock back, authorization voided).
+
+import { runCompensationsInline } from "../checkout/inline";
 import { config } from "../config";
 import { QUEUED_MODES } from "../contract";
 import { prisma } from "../db";
@@ -34,7 +36,12 @@ export async function sweepAbandonedCheckouts(olderThanMs = ABANDONED_AFTER_MS):
       status: "failed",
       reason: "The checkout was interrupted before it finished. Nothing was charged.",
     });
-    if (compensated) swept++;
+    if (compensated) {
+      swept++;
+      // No request is left to run a synchronous order's corrections: the sweeper does (a queued
+      // order's went to the outbox with the compensation).
+      await runCompensationsInline(order.id);
+    }
   }
   return swept;
 }

@@ -5,6 +5,7 @@ import {
   type CheckoutMode,
   type OrderStatus,
   type OrderView,
+  PLANNED_STEPS,
   STEP_NAMES,
   type StepName,
   stepStatusSchema,
@@ -21,25 +22,25 @@ export const storedStepSchema = z.object({
   detail: z.string().nullable(),
 });
 export type StoredStep = z.infer<typeof storedStepSchema>;
-const storedStepsSchema = z.record(z.enum(STEP_NAMES), storedStepSchema);
+/** A compensating step is there only once the order needed it (see server/contract/steps.ts). */
+const storedStepsSchema = z.partialRecord(z.enum(STEP_NAMES), storedStepSchema);
 
-/** The steps a new order starts with: every step pending, then `first` applied on top. */
+/** The steps a new order starts with: every planned step pending, then `first` applied on top. */
 export function initialSteps(
   first: Partial<Record<StepName, Partial<StoredStep>>>,
-): Record<StepName, StoredStep> {
-  const pending: StoredStep = {
-    status: "pending",
-    attempts: 0,
-    startedAt: null,
-    finishedAt: null,
-    error: null,
-    detail: null,
-  };
-  return Object.fromEntries(STEP_NAMES.map((name) => [name, { ...pending, ...first[name] }])) as Record<
-    StepName,
-    StoredStep
-  >;
+): Partial<Record<StepName, StoredStep>> {
+  return Object.fromEntries(PLANNED_STEPS.map((name) => [name, { ...PENDING_STEP, ...first[name] }]));
 }
+
+/** A step that has not started. */
+export const PENDING_STEP: StoredStep = {
+  status: "pending",
+  attempts: 0,
+  startedAt: null,
+  finishedAt: null,
+  error: null,
+  detail: null,
+};
 
 export const orderViewSelect = {
   id: true,
@@ -96,7 +97,10 @@ export function toOrderView(order: OrderRecord): OrderView {
     totalCents: order.totalCents,
     customer: { name: order.customerName, email: order.customerEmail },
     items: order.items,
-    steps: STEP_NAMES.map((name) => ({ name, ...steps[name] })),
+    steps: STEP_NAMES.flatMap((name) => {
+      const step = steps[name];
+      return step ? [{ name, ...step }] : [];
+    }),
     failureReason: order.failureReason,
     version: order.version,
     createdAt: order.createdAt.toISOString(),

@@ -1,19 +1,21 @@
 // The reconciler: no job may exist only in Redis. The outbox guarantees a side effect reaches BullMQ,
 // but a Redis that restarts without its append-only file (or is flushed) forgets the jobs it held,
 // while Postgres still says their steps wait. Every RECONCILE_EVERY_MS each worker process reads the
-// unfinished, already dispatched side effects of live queued orders (one indexed query), asks BullMQ
-// about each one's job (its id is the outbox row's id) and hands every step whose job is gone back to
-// the outbox; the relay enqueues it again. Exactly once, with any number of reconcilers at once: the
+// unfinished, already dispatched side effects of live queued orders and the compensations of undone
+// ones (one indexed query), asks BullMQ about each one's job (its id is the outbox row's id) and hands
+// every step whose job is gone back to the outbox; the relay enqueues it again. Exactly once, with any number of reconcilers at once: the
 // re-drive is one guarded UPDATE (the row still dispatched when it was, the order unchanged since it
 // was read), the job id makes a second enqueue a no-op, and a redundant run would still find its step
 // claimed or done and its provider calls deduplicated by idempotency key.
 import { randomUUID } from "node:crypto";
 import {
+  COMPENSATION_STEPS,
   LIVE_ORDER_STATUSES,
   QUEUED_MODES,
   SIDE_EFFECT_STEPS,
   type SideEffectStep,
   type StepStatus,
+  UNDONE_ORDER_STATUSES,
 } from "../contract";
 import { Prisma, sql } from "../db";
 import { sideEffectQueue } from "../queues";
@@ -57,7 +59,8 @@ export async function reconcileOnce(): Promise<ReconcileResult> {
     SELECT m."id", m."orderId", m."step", o."steps" -> m."step" ->> 'status' AS "status", o."version",
       m."dispatchedAt"::text AS "dispatchedAt"
     FROM "Order" o JOIN "OutboxMessage" m ON m."orderId" = o."id"
-    WHERE o."status" = ANY(${[...LIVE_ORDER_STATUSES]}::text[])
+    WHERE (o."status" = ANY(${[...LIVE_ORDER_STATUSES]}::text[])
+        OR (o."status" = ANY(${[...UNDONE_ORDER_STATUSES]}::text[]) AND m."step" = ANY(${[...COMPENSATION_STEPS]}::text[])))
       AND o."mode" = ANY(${[...QUEUED_MODES]}::text[])
       AND m."dispatchedAt" IS NOT NULL
       AND o."steps" -> m."step" ->> 'status' = ANY(${[...UNFINISHED]}::text[])

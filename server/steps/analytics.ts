@@ -1,14 +1,35 @@
-// Analytics: nobody should wait for it, yet it is still recorded (once per order).
+// Analytics: nobody should wait for it, yet it is still recorded (once per order), and taken back
+// (once) when the order is undone after it was recorded.
 import { callDownstream } from "../downstream/simulate";
 import type { StepOrder, StepOutcome } from "./types";
 
+const unitsOf = (order: StepOrder) => order.items.reduce((sum, item) => sum + item.quantity, 0);
+const plural = (units: number) => `${units} unit${units === 1 ? "" : "s"}`;
+
 export async function recordSale(order: StepOrder): Promise<StepOutcome> {
-  const units = order.items.reduce((sum, item) => sum + item.quantity, 0);
+  const units = unitsOf(order);
   await callDownstream({
     service: "analytics",
     operation: "track",
     idempotencyKey: `${order.id}:order_placed`,
     perform: () => ({ event: "order_placed", orderId: order.id, revenueCents: order.totalCents, units }),
   });
-  return { detail: `Sale recorded: ${units} unit${units === 1 ? "" : "s"}` };
+  return { detail: `Sale recorded: ${plural(units)}` };
+}
+
+/** The recorded sale, negated: the numbers add up to what was really sold. */
+export async function reverseSale(order: StepOrder): Promise<StepOutcome> {
+  const units = unitsOf(order);
+  await callDownstream({
+    service: "analytics",
+    operation: "track",
+    idempotencyKey: `${order.id}:order_reversed`,
+    perform: () => ({
+      event: "order_reversed",
+      orderId: order.id,
+      revenueCents: -order.totalCents,
+      units: -units,
+    }),
+  });
+  return { detail: `Sale reversed: ${plural(units)}` };
 }

@@ -1,13 +1,21 @@
-// The receipt email. The provider deduplicates by order, so a job that runs twice sends one email.
+// The emails: the receipt, sent as soon as the order is placed (it is the "order received" email), and
+// the cancellation that corrects it when the order is undone afterwards. The provider deduplicates by
+// order and kind, so a job that runs twice sends one email.
 import { callDownstream } from "../downstream/simulate";
 import type { StepOrder, StepOutcome } from "./types";
 
 const money = (cents: number) => `$${(cents / 100).toFixed(2)}`;
 
-export function receiptFor(order: StepOrder): { to: string; subject: string; text: string; orderId: string } {
-  const lines = order.items.map(
+type Email = { to: string; subject: string; text: string; orderId: string };
+
+function itemLines(order: StepOrder): string[] {
+  return order.items.map(
     (item) => `  ${item.quantity} × ${item.name}  ${money(item.unitPriceCents * item.quantity)}`,
   );
+}
+
+export function receiptFor(order: StepOrder): Email {
+  const lines = itemLines(order);
   return {
     orderId: order.id,
     to: order.customer.email,
@@ -34,4 +42,41 @@ export async function sendReceipt(order: StepOrder): Promise<StepOutcome> {
     perform: () => receiptFor(order),
   });
   return { detail: `Receipt sent to ${email.to}` };
+}
+
+/** Written for the shopper who already holds the receipt: what happened, that nothing is charged, and
+ * that the receipt no longer stands. */
+export function cancellationFor(order: StepOrder): Email {
+  const reference = order.id.slice(0, 8);
+  const refunded = order.steps.some((step) => step.name === "payment" && step.detail === "Payment refunded");
+  return {
+    orderId: order.id,
+    to: order.customer.email,
+    subject: `Your order ${reference} was cancelled`,
+    text: [
+      `Hi ${order.customer.name},`,
+      "",
+      `We are sorry: we sent you a receipt for order ${reference}, but the order was cancelled after that.`,
+      "",
+      `Why: ${order.failureReason ?? "the order could not be completed"}.`.replace(/\.\.$/, "."),
+      "",
+      ...itemLines(order),
+      "",
+      refunded
+        ? `  Refunded  ${money(order.totalCents)}`
+        : `  Not charged  ${money(order.totalCents)} (the hold on your card was released)`,
+      "",
+      "Nothing will ship, and you do not need to do anything. Please disregard the earlier receipt.",
+    ].join("\n"),
+  };
+}
+
+export async function sendCancellation(order: StepOrder): Promise<StepOutcome> {
+  const email = await callDownstream({
+    service: "email",
+    operation: "send",
+    idempotencyKey: `${order.id}:cancellation`,
+    perform: () => cancellationFor(order),
+  });
+  return { detail: `Cancellation sent to ${email.to}` };
 }

@@ -1,8 +1,8 @@
 // Each side effect, written once and used by every mode: the worker runs it from its queue, a
 // synchronous checkout runs it inline. The table is keyed by the contract's step names.
 import type { SideEffectStep } from "../contract";
-import { recordSale } from "./analytics";
-import { sendReceipt } from "./email";
+import { recordSale, reverseSale } from "./analytics";
+import { sendCancellation, sendReceipt } from "./email";
 import { screenForFraud } from "./fraud";
 import { fulfill } from "./fulfillment";
 import type { StepOrder, StepOutcome } from "./types";
@@ -12,4 +12,6 @@ export const SIDE_EFFECTS: Record<SideEffectStep, (order: StepOrder) => Promise<
   email: sendReceipt,
   analytics: recordSale,
   fulfillment: fulfill,
+  cancellationEmail: sendCancellation,
+  saleReversal: reverseSale,
 };

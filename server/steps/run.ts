@@ -8,6 +8,7 @@ import {
   SETTLED_STEP_STATUSES,
   type SideEffectStep,
   STEP_STATUSES,
+  STEPS,
   type StepStatus,
   stepsAfter,
   UNDONE_ORDER_STATUSES,
@@ -39,8 +40,10 @@ const UNSETTLED: readonly StepStatus[] = STEP_STATUSES.filter(
 export type RunResult = "succeeded" | "rejected" | "already-done" | "skipped";
 
 export async function runStep(orderId: string, step: SideEffectStep, attempt: Attempt): Promise<RunResult> {
+  // A planned side effect works for a live order; a compensation for an undone one.
+  const runsWhile = STEPS[step].phase === "compensation" ? UNDONE_ORDER_STATUSES : LIVE_ORDER_STATUSES;
   const order = await changeOrder(orderId, {
-    when: { status: LIVE_ORDER_STATUSES, step, stepStatus: RUNNABLE },
+    when: { status: runsWhile, step, stepStatus: RUNNABLE },
     steps: { [step]: { status: "running", attempts: attempt.number, startedAt: new Date(), error: null } },
   });
   if (!order) return notRun(orderId, step);
@@ -86,13 +89,14 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
 }
 
 /** The claim did not apply: the step is done already, or the order was cancelled or failed meanwhile
- * (then the step is skipped), or the order does not exist. */
+ * (then the step is skipped), or the order does not exist, or never needed this compensation. */
 async function notRun(orderId: string, step: SideEffectStep): Promise<RunResult> {
   const order = await findOrderView({ id: orderId });
   if (!order) throw new OrderNotFoundError(`order ${orderId} does not exist`);
   const status = order.steps.find((candidate) => candidate.name === step)?.status;
-  if (status && DONE.includes(status)) return "already-done";
-  if (UNDONE_ORDER_STATUSES.includes(order.status)) {
+  if (!status) return "skipped";
+  if (DONE.includes(status)) return "already-done";
+  if (STEPS[step].phase !== "compensation" && UNDONE_ORDER_STATUSES.includes(order.status)) {
     await changeOrder(orderId, {
       steps: {
         [step]: { status: "skipped", finishedAt: new Date(), onlyFrom: ["pending", "retrying", "failed"] },

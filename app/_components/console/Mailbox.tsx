@@ -1,5 +1,6 @@
 // The simulated email provider's sent mail, newest first, refreshed every two seconds. The provider
-// deduplicates by order, so however often a receipt job runs, each order shows one receipt here.
+// deduplicates by order and kind, so however often a job runs, each order shows one receipt here (and
+// one cancellation, when the order was undone after its receipt went out).
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
@@ -38,8 +39,9 @@ export function Mailbox() {
           <p className="eyebrow">Simulated email provider</p>
           <h1 className="page-title">Mailbox</h1>
           <p className="lede console-lede">
-            Every receipt the email step sent, as the provider recorded it. A retried job does not send twice:
-            the provider deduplicates on the order, so each order has exactly one receipt.
+            Every email the shop sent, as the provider recorded it: receipts, and the cancellation that
+            follows one when an order is cancelled after its receipt went out. A retried job does not send
+            twice: the provider deduplicates on the order, so each order has at most one of each.
           </p>
         </div>
         <nav aria-label="Developer pages" className="console-links">
