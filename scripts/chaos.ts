@@ -144,6 +144,9 @@ const SOAK_TIMING = {
   WORKER_LOCK_MS: "3000",
 };
 
+/** Aborted by Ctrl+C or SIGTERM: every wait gives up, and the `finally` of main stops everything. */
+const stop = new AbortController();
+
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 function say(line: string): void {
@@ -175,9 +178,10 @@ class Service {
     fs.closeSync(output);
     const deadline = Date.now() + 90_000;
     while (!(await this.ready(this, logFrom))) {
+      stop.signal.throwIfAborted();
       if (!this.alive) throw new Error(`${this.name} exited at start (see ${this.log})`);
       if (Date.now() > deadline) throw new Error(`${this.name} was not ready within 90 s (see ${this.log})`);
-      await sleep(200);
+      await sleep(200, undefined, { signal: stop.signal });
     }
   }
 
@@ -308,7 +312,6 @@ interface Injected {
 
 async function main(): Promise<number> {
   const { loadMs, settleS, keep } = readFlags();
-  const stop = new AbortController();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
       if (stop.signal.aborted) return say("still stopping everything, please wait");
@@ -460,6 +463,7 @@ async function main(): Promise<number> {
       if (wait > 0) await pause(wait);
       const atS = (Date.now() - loadStart) / 1000;
       const outcome = await fault.inject();
+      stop.signal.throwIfAborted();
       injected.push({ atS, name: fault.name, outcome });
       say(`[${atS.toFixed(1)} s] ${fault.name}: ${outcome}`);
     }
@@ -476,6 +480,7 @@ async function main(): Promise<number> {
     printFaults(injected);
     printLoad(loadEnded);
     code = await runChecker(env, baseline, settleS, stop.signal);
+    stop.signal.throwIfAborted();
     await printOrders(databaseUrl);
     say(code === 0 ? "every invariant held" : "INVARIANTS VIOLATED (see the table above)");
     return code;
