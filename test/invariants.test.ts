@@ -66,12 +66,18 @@ function snapshot(facts: Partial<Snapshot>): Snapshot {
 
 describe("the rules", () => {
   it("tells a moving order from a stuck one, and an explained one from an unexplained one", () => {
-    const young = order({ status: "placed", createdAt: new Date(NOW.getTime() - 5_000) });
+    const running = { ...ALL_SUCCEEDED, fulfillment: "running" };
+    const young = order({ status: "placed", steps: running, createdAt: new Date(NOW.getTime() - 5_000) });
     const stuck = order({ status: "pending", createdAt: new Date(NOW.getTime() - 120_000) });
     const attention = order({ status: "needs_attention", steps: { ...ALL_SUCCEEDED, email: "failed" } });
     const unexplained = order({ status: "needs_attention" });
-    const result = ordersSettled(snapshot({ orders: [young, stuck, attention, unexplained] }), 30_000);
-    expect(result).toMatchObject({ checked: 4, moving: 1, violations: 2 });
+    const nothingToRun = order({ status: "placed", createdAt: new Date(NOW.getTime() - 1_000) });
+    const orders = [young, stuck, attention, unexplained, nothingToRun];
+    const result = ordersSettled(snapshot({ orders }), 30_000);
+    expect(result).toMatchObject({ checked: 5, moving: 1, violations: 3 });
+    expect(result.examples.join("\n")).toContain(
+      `${nothingToRun.id.slice(0, 8)} (async) placed with nothing left to run`,
+    );
     expect(result.examples.join("\n")).toContain(`${stuck.id.slice(0, 8)} (async) still pending after 120 s`);
     expect(result.examples.join("\n")).toContain("needs attention without a dead-lettered step");
   });
@@ -226,7 +232,8 @@ describe("npm run check:invariants on a real database", () => {
   it("catches stock from nowhere and an order stuck placed", async () => {
     await prisma.product.updateMany({ data: { stock: { increment: 1 } } });
     const second = orderIds[1] ?? "";
-    await prisma.$executeRaw`UPDATE "Order" SET "status" = 'placed', "createdAt" = now() - interval '1 hour' WHERE "id" = ${second}`;
+    await prisma.$executeRaw`UPDATE "Order" SET "status" = 'placed', "createdAt" = now() - interval '1 hour',
+      "steps" = jsonb_set("steps", '{fulfillment,status}', '"running"') WHERE "id" = ${second}`;
     const { code, report } = check("--moving-bound", "60");
     expect(code).toBe(1);
     expect(named(report.results, "stock")?.violations).toBe(1);

@@ -2,7 +2,7 @@
 // (read by ./read.ts), so each can be tested on hand-made data. Every check answers how many things it
 // looked at, which of them break the rule (a few as examples), and how many are still moving: an order
 // or outbox row younger than the bound may legitimately be on its way.
-import { SIDE_EFFECT_STEPS } from "../../server/contract";
+import { SETTLED_STEP_STATUSES, SIDE_EFFECT_STEPS, type StepStatus } from "../../server/contract";
 
 export interface OrderFacts {
   id: string;
@@ -115,7 +115,7 @@ function ledgerByOrder(calls: LedgerCall[]): Map<string, Map<string, number>> {
  * Every order final or explained: completed (every step succeeded, or a side effect skipped: a person
  * discarded its dead letter; the ledger check still counts what the order owes), cancelled (fraud screening
  * rejected it), failed, or needs_attention with a dead-lettered (failed) step. `pending` and `placed`
- * are moving while younger than `movingMs`, stuck after.
+ * are moving while younger than `movingMs`, stuck after; `placed` with every step settled is stuck at once.
  */
 export function ordersSettled(snapshot: Snapshot, movingMs: number): InvariantResult {
   const tally = new Tally("every order final or explained");
@@ -136,6 +136,12 @@ export function ordersSettled(snapshot: Snapshot, movingMs: number): InvariantRe
       if (!statuses.some(([, status]) => status === "failed")) {
         tally.violation(`${where} needs attention without a dead-lettered step`);
       }
+    } else if (
+      order.status === "placed" &&
+      statuses.every(([, status]) => SETTLED_STEP_STATUSES.includes(status as StepStatus))
+    ) {
+      // Every change that settles a step re-derives the order's status in the same statement.
+      tally.violation(`${where} placed with nothing left to run`);
     } else if (order.status === "pending" || order.status === "placed") {
       const ageMs = snapshot.now.getTime() - order.createdAt.getTime();
       if (ageMs <= movingMs) tally.moving++;
