@@ -269,20 +269,24 @@ function startLoad(
 ): { child: ChildProcess; summary: Promise<LoadSummaryEvent | null> } {
   const flags = ["--shoppers", `${SHOPPERS[mode]}`, "--pause", "250ms", "--duration", `${durationMs}ms`];
   if (mode === "async") flags.push("--watch");
+  const errors = fs.openSync(log, "a");
   const child = spawn(
     process.execPath,
     ["--import", "tsx", "scripts/load.ts", ...flags, "--mode", mode, "--target", target, "--json"],
-    { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", fs.openSync(log, "a")] },
+    { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", errors] },
   );
+  fs.closeSync(errors);
   const summary = new Promise<LoadSummaryEvent | null>((resolve) => {
     let last: LoadSummaryEvent | null = null;
     const lines = child.stdout ? createInterface({ input: child.stdout }) : null;
     lines?.on("line", (line) => {
       fs.appendFileSync(log, `${line}\n`);
+      if (!line.startsWith("{")) return;
       const parsed = loadEventSchema.safeParse(JSON.parse(line));
       if (parsed.success && parsed.data.type === "summary") last = parsed.data;
     });
-    child.on("exit", () => resolve(last));
+    // "close", not "exit": the last lines (the summary) may still be in the pipe when it exits.
+    child.on("close", () => resolve(last));
   });
   return { child, summary };
 }
