@@ -162,8 +162,8 @@ class Service {
     private readonly entry: string,
     private readonly env: NodeJS.ProcessEnv,
     readonly log: string,
-    /** Resolves once the process serves (polls until then; throws after the timeout). */
-    private readonly ready: (service: Service, logFrom: number) => Promise<boolean>,
+    /** Whether the process serves yet, given where its log stood at start (polled until true, 90 s at most). */
+    private readonly ready: (logFrom: number) => Promise<boolean>,
   ) {}
 
   async start(): Promise<void> {
@@ -177,7 +177,7 @@ class Service {
     });
     fs.closeSync(output);
     const deadline = Date.now() + 90_000;
-    while (!(await this.ready(this, logFrom))) {
+    while (!(await this.ready(logFrom))) {
       stop.signal.throwIfAborted();
       if (!this.alive) throw new Error(`${this.name} exited at start (see ${this.log})`);
       if (Date.now() > deadline) throw new Error(`${this.name} was not ready within 90 s (see ${this.log})`);
@@ -375,7 +375,7 @@ async function main(): Promise<number> {
     );
     const workers = [1, 2].map((number) => {
       const log = path.join(logs, `worker-${number}.log`);
-      return new Service(`worker-${number}`, "workers/index.ts", env, log, async (_service, from) =>
+      return new Service(`worker-${number}`, "workers/index.ts", env, log, async (from) =>
         logSays(log, from, "storefront worker: relay running"),
       );
     });
