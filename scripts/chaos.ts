@@ -489,7 +489,9 @@ async function main(): Promise<number> {
     say(code === 0 ? "every invariant held" : "INVARIANTS VIOLATED (see the table above)");
     return code;
   } catch (error) {
-    console.error(`chaos: ${error instanceof Error ? error.message : String(error)}`);
+    // A wait cut short by Ctrl+C says only "aborted": name the signal instead.
+    const reason: unknown = stop.signal.aborted ? stop.signal.reason : error;
+    console.error(`chaos: ${reason instanceof Error ? reason.message : String(reason)}`);
     code = stop.signal.aborted ? 130 : 1;
     return code;
   } finally {
