@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: the whole suite, stopping at the first failure:
-#   type check -> lint -> integration tests (vitest) -> production build -> browser tests (playwright)
+#   type check -> lint -> integration tests (vitest) -> production build -> chaos soak -> browser tests
+# The chaos soak (test/chaos.test.ts, about 90 s) runs the real production web processes, so it waits
+# for the build; the integration step leaves it out.
 # It uses its own databases (TEST_DATABASE_URL, default .../storefront_test, and E2E_DATABASE_URL,
 # default .../storefront_e2e, see playwright.config.ts) and Redis prefixes, so it
 # never touches the data of `npm run shop`. Run a single part directly, e.g. `npx vitest run test/x.test.ts`.
@@ -44,8 +46,9 @@ step() { # name command...
 
 step "type check" npx tsc --noEmit
 step "lint" npx biome check .
-step "integration tests" npx vitest run
+step "integration tests" npx vitest run --exclude test/chaos.test.ts
 step "build" npm run --silent build
+step "chaos soak" npx vitest run test/chaos.test.ts
 step "browser tests" npx playwright test
 
 printf '\ntest: ALL PASSED in %ss: %s.\n' "$((SECONDS - started))" "$(joined)"

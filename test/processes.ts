@@ -1,10 +1,13 @@
-// Child processes for crash tests: a real worker process, and a private Redis server that a test
-// may stop and start without disturbing anyone else's.
+// Child processes for crash tests: a real worker process, and a private Redis server (scripts/private-redis.ts)
+// that a test may stop and start without disturbing anyone else's.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { migrate } from "../scripts/migrate";
+import { freePort, PrivateRedis } from "../scripts/private-redis";
+
+// Moved to scripts/ for `npm run chaos`; the tests keep importing them from here.
+export { freePort, PrivateRedis };
 
 export function startWorkerProcess(env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
@@ -32,80 +35,6 @@ export async function atMost(ms: number, work: Promise<unknown>): Promise<void> 
     }, ms);
   });
   await Promise.race([work.then(() => {}), timeout]).finally(() => clearTimeout(timer));
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
-
-/** A throwaway redis-server on its own port (Debian's redis-server binary). */
-export class PrivateRedis {
-  private child: ChildProcess | null = null;
-  constructor(readonly port: number) {}
-
-  get running(): boolean {
-    return this.child !== null;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    this.child = spawn(
-      "redis-server",
-      [
-        "--port",
-        String(this.port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--maxmemory-policy",
-        "noeviction",
-      ],
-      { stdio: "ignore" },
-    );
-    const child = this.child;
-    // Never outlive the test run, even when a failing test skips its cleanup.
-    process.once("exit", () => child.kill("SIGKILL"));
-    const deadline = Date.now() + 10_000;
-    while (!(await this.answers())) {
-      if (Date.now() > deadline) throw new Error(`redis-server did not start on ${this.port}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
-  /** Like a crash: no goodbye to connected clients. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    this.child = null;
-    if (!child) return;
-    child.kill("SIGKILL");
-    await exitOf(child);
-  }
-
-  private async answers(): Promise<boolean> {
-    const { Socket } = await import("node:net");
-    return new Promise((resolve) => {
-      const socket = new Socket();
-      socket.once("error", () => resolve(false));
-      socket.connect(this.port, "127.0.0.1", () => {
-        socket.write("PING\r\n");
-        socket.once("data", (data) => {
-          socket.destroy();
-          resolve(data.toString().startsWith("+PONG"));
-        });
-      });
-    });
-  }
 }
 
 /** A private redis-server (started) and a database of the calling file's own (the test database's

@@ -1,0 +1,591 @@
+// `npm run chaos -- --minutes N`: a chaos soak on private infrastructure. Starts its own PostgreSQL
+// cluster (scripts/private-postgres.ts) and redis-server with an append-only file (scripts/private-redis.ts),
+// migrates and seeds them, runs 2 production web processes and 2 worker processes, and drives one load
+// process per checkout mode (`npm run load -- --json`) while a fault schedule spread over the run kills
+// and restarts workers and web processes, restarts Redis (keeping its append-only file, then losing
+// everything), restarts Postgres and pauses a queue. After the load, `npm run check:invariants` waits
+// for the orders to settle and judges the database; the soak prints the faults, the load, the orders
+// per mode and status and the invariant table, and exits with the checker's code (0: all held).
+// Bad input exits 2 before anything starts; every process it started is stopped at the end, also on
+// failure and Ctrl+C (each child runs in a process group of its own, stopped in a `finally`).
+//
+//   npm run chaos -- --minutes 3
+//   npm run chaos -- --seconds 45 --settle 60        # the test suite's short soak
+//
+// No nginx yet: each load process talks to one web process directly (see `loadTargets`, the seam where
+// a balancer's single URL goes once `npm run cluster` exists).
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import * as fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { z } from "zod";
+import {
+  type CheckoutMode,
+  describeIssues,
+  type LoadSummaryEvent,
+  loadEventSchema,
+  type SettingsPatch,
+  type SideEffectStep,
+} from "../server/contract";
+import { writeBaseline } from "./invariants/read";
+import { callProcedure, keepAliveAgent } from "./load/http";
+import { migrate } from "./migrate";
+import { PrivatePostgres, runQuietly } from "./private-postgres";
+import { freePort, PrivateRedis, redisServerAvailable } from "./private-redis";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const MAX_MINUTES = 10;
+/** Shorter than this leaves no room between the faults for the shop to recover. */
+const MIN_SECONDS = 30;
+
+const USAGE = `usage: npm run chaos -- (--minutes N | --seconds N) [--settle SECONDS] [--keep]
+  --minutes N: load and faults for N minutes (at most ${MAX_MINUTES}); --seconds N: the same in seconds (at least ${MIN_SECONDS})
+  --settle: how long the invariant checker waits for orders to settle after the load (default 60)
+  --keep: keep the soak's directory (databases, logs) even when every invariant held
+  Needs the production build (npm run build), Debian's PostgreSQL server binaries and redis-server.`;
+
+const flagsSchema = z
+  .strictObject({
+    minutes: z.coerce
+      .number({ error: "--minutes takes a number" })
+      .positive("--minutes must be more than 0")
+      .max(MAX_MINUTES, `--minutes can be at most ${MAX_MINUTES}`)
+      .optional(),
+    seconds: z.coerce
+      .number({ error: "--seconds takes a whole number" })
+      .int("--seconds takes a whole number")
+      .min(MIN_SECONDS, `--seconds must be at least ${MIN_SECONDS}`)
+      .max(MAX_MINUTES * 60, `--seconds can be at most ${MAX_MINUTES * 60}`)
+      .optional(),
+    settle: z.coerce
+      .number({ error: "--settle takes seconds" })
+      .int("--settle takes whole seconds")
+      .min(10, "--settle must be at least 10")
+      .max(600, "--settle can be at most 600")
+      .default(60),
+    keep: z.boolean().default(false),
+    help: z.boolean().default(false),
+  })
+  .refine((flags) => flags.help || (flags.minutes === undefined) !== (flags.seconds === undefined), {
+    message: "give the soak's length: --minutes N or --seconds N (one of them)",
+  })
+  .refine((flags) => !flags.minutes || flags.minutes * 60 >= MIN_SECONDS, {
+    message: `--minutes must be at least ${MIN_SECONDS / 60} (${MIN_SECONDS} s)`,
+  });
+
+function refuse(message: string): never {
+  console.error(`chaos: ${message}`);
+  process.exit(2);
+}
+
+function readFlags() {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        minutes: { type: "string" },
+        seconds: { type: "string" },
+        settle: { type: "string" },
+        keep: { type: "boolean" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    refuse(`${error instanceof Error ? error.message : String(error)} (--help lists the flags)`);
+  }
+  const parsed = flagsSchema.safeParse(values);
+  if (!parsed.success) refuse(describeIssues(parsed.error));
+  if (parsed.data.help) {
+    console.info(USAGE);
+    process.exit(0);
+  }
+  if (!fs.existsSync(path.join(ROOT, ".next", "BUILD_ID"))) {
+    refuse("the web processes need the production build: run `npm run build` first");
+  }
+  if (!PrivatePostgres.available()) refuse("PostgreSQL's server binaries (initdb, pg_ctl) are not installed");
+  if (!redisServerAvailable()) refuse("redis-server is not installed");
+  const { minutes, seconds, settle, keep } = parsed.data;
+  return { loadMs: Math.round((seconds ?? (minutes ?? 0) * 60) * 1000), settleS: settle, keep };
+}
+
+/** Fast enough that a short soak places hundreds of orders, slow and flaky enough that side effects
+ * overlap the faults, retry, and sometimes fail a synchronous checkout (compensated). */
+const SOAK_SERVICES: SettingsPatch["services"] = {
+  inventory: { latencyMs: 10, jitterMs: 5, failureRate: 0, down: false, capacity: 50 },
+  payment: { latencyMs: 30, jitterMs: 15, failureRate: 0.02, down: false, capacity: 50 },
+  fraud: { latencyMs: 40, jitterMs: 20, failureRate: 0.03, down: false, capacity: 50 },
+  email: { latencyMs: 60, jitterMs: 30, failureRate: 0.03, down: false, capacity: 50 },
+  analytics: { latencyMs: 10, jitterMs: 5, failureRate: 0.03, down: false, capacity: 50 },
+  shipping: { latencyMs: 80, jitterMs: 40, failureRate: 0.03, down: false, capacity: 50 },
+};
+
+/** Shoppers per mode (closed loop, 250 ms pause); async ones watch their order over socket.io. */
+const SHOPPERS: Record<CheckoutMode, number> = { async: 4, sync: 2, "sync-parallel": 2 };
+/** The queue the schedule pauses. */
+const PAUSED_QUEUE: SideEffectStep = "email";
+/** Far more than a soak sells: stock never runs out, so every shopper keeps buying. */
+const SOAK_STOCK = 1_000_000;
+
+/** The soak's settings for every web and worker process: faults are healed within seconds. */
+const SOAK_TIMING = {
+  /** An unfinished checkout is swept after this (the default 10 min would outlast the soak). */
+  SWEEPER_GRACE_MS: "10000",
+  RECONCILE_EVERY_MS: "2000",
+  /** A killed worker's jobs are retried within about three times this. */
+  WORKER_LOCK_MS: "3000",
+};
+
+/** Aborted by Ctrl+C or SIGTERM: every wait gives up, and the `finally` of main stops everything. */
+const stop = new AbortController();
+
+const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
+function say(line: string): void {
+  console.info(`chaos: ${line}`);
+}
+
+/** A web or worker process in a process group of its own, its output appended to a log file. */
+class Service {
+  private child: ChildProcess | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly entry: string,
+    private readonly env: NodeJS.ProcessEnv,
+    readonly log: string,
+    /** Whether the process serves yet, given where its log stood at start (polled until true, 90 s at most). */
+    private readonly ready: (logFrom: number) => Promise<boolean>,
+  ) {}
+
+  async start(): Promise<void> {
+    const logFrom = fs.existsSync(this.log) ? fs.statSync(this.log).size : 0;
+    const output = fs.openSync(this.log, "a");
+    this.child = spawn(process.execPath, ["--import", "tsx", this.entry], {
+      cwd: ROOT,
+      env: this.env,
+      detached: true,
+      stdio: ["ignore", output, output],
+    });
+    fs.closeSync(output);
+    const deadline = Date.now() + 90_000;
+    while (!(await this.ready(logFrom))) {
+      stop.signal.throwIfAborted();
+      if (!this.alive) throw new Error(`${this.name} exited at start (see ${this.log})`);
+      if (Date.now() > deadline) throw new Error(`${this.name} was not ready within 90 s (see ${this.log})`);
+      await sleep(200, undefined, { signal: stop.signal });
+    }
+  }
+
+  get alive(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** SIGKILL to the whole group: no goodbye, no drain, as a crashed machine. */
+  async crash(): Promise<void> {
+    await this.signal("SIGKILL", 10_000);
+  }
+
+  /** SIGTERM (the process drains), SIGKILL after 15 s. */
+  async stop(): Promise<void> {
+    if (!(await this.signal("SIGTERM", 15_000))) await this.signal("SIGKILL", 5_000);
+  }
+
+  /** Signals the process group; whether the process exited within `ms`. */
+  private async signal(signal: NodeJS.Signals, ms: number): Promise<boolean> {
+    const child = this.child;
+    if (!child?.pid || !this.alive) return true;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      return true;
+    }
+    const exited = await Promise.race([once(child, "exit").then(() => true), sleep(ms, false)]);
+    if (exited) this.child = null;
+    return exited;
+  }
+}
+
+/** GET /api/health answers 200. */
+function healthy(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const request = http.get({ host: "127.0.0.1", port, path: "/api/health", timeout: 2000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode === 200);
+    });
+    request.on("error", () => resolve(false));
+    request.on("timeout", () => request.destroy());
+  });
+}
+
+/** The worker printed its start line since `from`. */
+function logSays(file: string, from: number, text: string): boolean {
+  if (!fs.existsSync(file)) return false;
+  const fd = fs.openSync(file, "r");
+  try {
+    const length = fs.fstatSync(fd).size - from;
+    if (length <= 0) return false;
+    const buffer = Buffer.alloc(length);
+    fs.readSync(fd, buffer, 0, length, from);
+    return buffer.toString("utf8").includes(text);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** One tRPC mutation of the developer tools on a web process. */
+async function devCall(port: number, procedure: string, input: unknown): Promise<void> {
+  const target = `http://127.0.0.1:${port}`;
+  const agent = keepAliveAgent(target, 1);
+  try {
+    const reply = await callProcedure(target, procedure, {
+      agent,
+      kind: "mutation",
+      input,
+      timeoutMs: 10_000,
+    });
+    if (reply.status !== 200)
+      throw new Error(`${procedure}: HTTP ${reply.status} ${reply.body.slice(0, 200)}`);
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** A load process for one mode; resolves its summary when it ends. */
+function startLoad(
+  mode: CheckoutMode,
+  target: string,
+  durationMs: number,
+  env: NodeJS.ProcessEnv,
+  log: string,
+): { child: ChildProcess; summary: Promise<LoadSummaryEvent | null> } {
+  const flags = ["--shoppers", `${SHOPPERS[mode]}`, "--pause", "250ms", "--duration", `${durationMs}ms`];
+  if (mode === "async") flags.push("--watch");
+  const errors = fs.openSync(log, "a");
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "scripts/load.ts", ...flags, "--mode", mode, "--target", target, "--json"],
+    { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", errors] },
+  );
+  fs.closeSync(errors);
+  const summary = new Promise<LoadSummaryEvent | null>((resolve) => {
+    let last: LoadSummaryEvent | null = null;
+    const lines = child.stdout ? createInterface({ input: child.stdout }) : null;
+    lines?.on("line", (line) => {
+      fs.appendFileSync(log, `${line}\n`);
+      if (!line.startsWith("{")) return;
+      const parsed = loadEventSchema.safeParse(JSON.parse(line));
+      if (parsed.success && parsed.data.type === "summary") last = parsed.data;
+    });
+    // "close", not "exit": the last lines (the summary) may still be in the pipe when it exits.
+    child.on("close", () => resolve(last));
+  });
+  return { child, summary };
+}
+
+/**
+ * Where each mode's load goes. Without a balancer, each load process talks to one web process (async
+ * and sync-parallel to web-1, sync to web-2), so killing a web process cuts the shoppers on it off until
+ * it is back, as a dead upstream would without a balancer. Behind nginx, return its URL for every mode.
+ */
+function loadTargets(webPorts: number[]): Record<CheckoutMode, string> {
+  const url = (index: number) => `http://127.0.0.1:${webPorts[index % webPorts.length]}`;
+  return { async: url(0), sync: url(1), "sync-parallel": url(0) };
+}
+
+interface Fault {
+  /** When, as a fraction of the load's length. */
+  at: number;
+  name: string;
+  inject: () => Promise<string>;
+}
+
+interface Injected {
+  atS: number;
+  name: string;
+  outcome: string;
+}
+
+async function main(): Promise<number> {
+  const { loadMs, settleS, keep } = readFlags();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (stop.signal.aborted) return say("still stopping everything, please wait");
+      say(`${signal}: stopping everything`);
+      stop.abort(new Error(`stopped by ${signal}`));
+    });
+  }
+  const pause = (ms: number) => sleep(ms, undefined, { signal: stop.signal });
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "storefront-chaos-"));
+  const logs = path.join(dir, "logs");
+  fs.mkdirSync(logs);
+  const postgres = new PrivatePostgres(dir, await freePort());
+  const redisServer = new PrivateRedis(await freePort(), path.join(dir, "redis"));
+  const services: Service[] = [];
+  const loads: ChildProcess[] = [];
+  let code = 1;
+  say(`soak of ${loadMs / 1000} s in ${dir}`);
+  try {
+    const startedAt = Date.now();
+    await postgres.create();
+    await redisServer.start();
+    const databaseUrl = postgres.url("storefront");
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...SOAK_TIMING,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisServer.url,
+      REDIS_PREFIX: "storefront-chaos",
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      HOST: "127.0.0.1",
+      DEV_TOOLS: "on",
+      DEV_TOOLS_KEY: "",
+      TRUST_PROXY: "off",
+      WORKER_METRICS_PORT: "0",
+      // Four processes of 5 connections each stay well under what 2 cores serve.
+      DATABASE_POOL_SIZE: "5",
+      WORKER_CONCURRENCY: "20",
+    };
+    await migrate(databaseUrl);
+    await runQuietly(process.execPath, ["--import", "tsx", "prisma/seed.ts"], { cwd: ROOT, env });
+    await setStock(databaseUrl, SOAK_STOCK);
+    const baseline = path.join(dir, "baseline.json");
+    await writeBaseline(databaseUrl, baseline);
+
+    const webPorts = [await freePort(), await freePort()];
+    const webs = webPorts.map(
+      (port, index) =>
+        new Service(
+          `web-${index + 1}`,
+          "server/main.ts",
+          { ...env, PORT: `${port}` },
+          path.join(logs, `web-${index + 1}.log`),
+          () => healthy(port),
+        ),
+    );
+    const workers = [1, 2].map((number) => {
+      const log = path.join(logs, `worker-${number}.log`);
+      return new Service(`worker-${number}`, "workers/index.ts", env, log, async (from) =>
+        logSays(log, from, "storefront worker: relay running"),
+      );
+    });
+    services.push(...webs, ...workers);
+    await Promise.all(services.map((service) => service.start()));
+    const adminPort = () => webPorts[webs.findIndex((web) => web.alive)] ?? webPorts[0] ?? 0;
+    const applyKnobs = () => devCall(adminPort(), "dev.updateSettings", { services: SOAK_SERVICES });
+    await applyKnobs();
+    say(`private Postgres, Redis (append-only), 2 web, 2 workers ready in ${elapsed(startedAt)}`);
+
+    const restart = async (service: Service | undefined) => {
+      if (!service) throw new Error("no such process");
+      await service.crash();
+      const back = Date.now();
+      await service.start();
+      return `SIGKILL, restarted, serving again after ${elapsed(back)}`;
+    };
+    const faults: Fault[] = [
+      { at: 0.08, name: "kill worker-1", inject: () => restart(workers[0]) },
+      { at: 0.18, name: "kill web-2", inject: () => restart(webs[1]) },
+      {
+        at: 0.28,
+        name: `pause queue ${PAUSED_QUEUE}`,
+        inject: async () => {
+          await devCall(adminPort(), "dev.pauseQueue", { queue: PAUSED_QUEUE });
+          return "paused (dev.pauseQueue)";
+        },
+      },
+      {
+        at: 0.38,
+        name: `resume queue ${PAUSED_QUEUE}`,
+        inject: async () => {
+          await devCall(adminPort(), "dev.resumeQueue", { queue: PAUSED_QUEUE });
+          return "resumed (dev.resumeQueue)";
+        },
+      },
+      {
+        at: 0.46,
+        name: "restart Redis, keeping its AOF",
+        inject: async () => {
+          await redisServer.kill();
+          const back = Date.now();
+          await redisServer.start();
+          return `SIGKILL, restarted from its append-only file in ${elapsed(back)}`;
+        },
+      },
+      {
+        at: 0.57,
+        name: "restart Postgres",
+        inject: async () => {
+          const back = Date.now();
+          await postgres.restart();
+          return `pg_ctl restart -m fast in ${elapsed(back)}`;
+        },
+      },
+      {
+        at: 0.68,
+        name: "restart Redis, losing everything",
+        inject: async () => {
+          await redisServer.kill();
+          redisServer.forget();
+          const back = Date.now();
+          await redisServer.start();
+          // The knobs lived in Redis as well: the soak's are set again (the shop's defaults are slower).
+          await applyKnobs();
+          return `SIGKILL, append-only file deleted, empty again in ${elapsed(back)}; knobs set again`;
+        },
+      },
+      { at: 0.8, name: "kill worker-2", inject: () => restart(workers[1]) },
+      { at: 0.9, name: "kill web-1", inject: () => restart(webs[0]) },
+    ];
+
+    const targets = loadTargets(webPorts);
+    const loadStart = Date.now();
+    const summaries = (Object.keys(SHOPPERS) as CheckoutMode[]).map((mode) => {
+      const load = startLoad(mode, targets[mode], loadMs, env, path.join(logs, `load-${mode}.log`));
+      loads.push(load.child);
+      return { mode, summary: load.summary };
+    });
+    say(
+      `load started: ${Object.entries(SHOPPERS)
+        .map(([mode, n]) => `${n} ${mode} shoppers → ${targets[mode as CheckoutMode]}`)
+        .join(", ")}`,
+    );
+
+    const injected: Injected[] = [];
+    for (const fault of faults) {
+      const wait = loadStart + fault.at * loadMs - Date.now();
+      if (wait > 0) await pause(wait);
+      const atS = (Date.now() - loadStart) / 1000;
+      const outcome = await fault.inject();
+      stop.signal.throwIfAborted();
+      injected.push({ atS, name: fault.name, outcome });
+      say(`[${atS.toFixed(1)} s] ${fault.name}: ${outcome}`);
+    }
+
+    const loadEnded = await Promise.race([
+      Promise.all(summaries.map(async ({ mode, summary }) => ({ mode, summary: await summary }))),
+      pause(Math.max(0, loadStart + loadMs - Date.now()) + 60_000).then(() => null),
+    ]);
+    if (!loadEnded) throw new Error("the load processes did not end within a minute of their duration");
+    say(
+      `load ended after ${elapsed(loadStart)}; checking invariants (waiting up to ${settleS} s for orders to settle)`,
+    );
+
+    printFaults(injected);
+    printLoad(loadEnded);
+    code = await runChecker(env, baseline, settleS, stop.signal);
+    stop.signal.throwIfAborted();
+    await printOrders(databaseUrl);
+    say(code === 0 ? "every invariant held" : "INVARIANTS VIOLATED (see the table above)");
+    return code;
+  } catch (error) {
+    // A wait cut short by Ctrl+C says only "aborted": name the signal instead.
+    const reason: unknown = stop.signal.aborted ? stop.signal.reason : error;
+    console.error(`chaos: ${reason instanceof Error ? reason.message : String(reason)}`);
+    code = stop.signal.aborted ? 130 : 1;
+    return code;
+  } finally {
+    for (const load of loads) {
+      if (load.pid && load.exitCode === null && load.signalCode === null) {
+        try {
+          process.kill(-load.pid, "SIGKILL");
+        } catch {
+          // Gone already.
+        }
+      }
+    }
+    await Promise.allSettled(services.map((service) => service.stop()));
+    await Promise.allSettled([redisServer.kill(), postgres.stop()]);
+    if (code === 0 && !keep) fs.rmSync(dir, { recursive: true, force: true });
+    else say(`kept ${dir} (logs in ${logs})`);
+  }
+}
+
+async function setStock(databaseUrl: string, stock: number): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`UPDATE "Product" SET "stock" = $1`, [stock]);
+  } finally {
+    await client.end();
+  }
+}
+
+/** `npm run check:invariants` against the soak's database, its table on our stdout; its exit code. */
+async function runChecker(
+  env: NodeJS.ProcessEnv,
+  baseline: string,
+  settleS: number,
+  signal: AbortSignal,
+): Promise<number> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "scripts/check-invariants.ts",
+      "--baseline",
+      baseline,
+      "--jobs",
+      "--settle-wait",
+      `${settleS}`,
+    ],
+    { cwd: ROOT, env, stdio: ["ignore", "inherit", "inherit"], signal },
+  );
+  const [code] = (await once(child, "exit")) as [number | null];
+  return code ?? 1;
+}
+
+function printFaults(injected: Injected[]): void {
+  console.info("\nfaults injected:");
+  for (const fault of injected) {
+    console.info(`  ${`${fault.atS.toFixed(1)} s`.padStart(8)}  ${fault.name.padEnd(34)} ${fault.outcome}`);
+  }
+}
+
+function printLoad(results: { mode: CheckoutMode; summary: LoadSummaryEvent | null }[]): void {
+  console.info("\nload (per mode):");
+  for (const { mode, summary } of results) {
+    if (!summary) {
+      console.info(`  ${mode.padEnd(14)} no summary (see its log)`);
+      continue;
+    }
+    const errors = Object.entries(summary.errors)
+      .map(([kind, count]) => `${kind} ${count}`)
+      .join(", ");
+    console.info(
+      `  ${mode.padEnd(14)} sent ${summary.sent}, placed ${summary.placed}, answer p50/p99 ` +
+        `${summary.answerMs.p50 ?? "-"}/${summary.answerMs.p99 ?? "-"} ms` +
+        (errors ? `, errors: ${errors}` : ""),
+    );
+  }
+  console.info("");
+}
+
+async function printOrders(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ mode: string; status: string; count: string }>(
+      `SELECT "mode", "status", count(*) AS "count" FROM "Order" GROUP BY 1, 2 ORDER BY 1, 2`,
+    );
+    console.info("\norders per mode and status:");
+    for (const row of rows) console.info(`  ${row.mode.padEnd(14)} ${row.status.padEnd(16)} ${row.count}`);
+    const total = rows.reduce((sum, row) => sum + Number(row.count), 0);
+    console.info(`  ${"all".padEnd(14)} ${"".padEnd(16)} ${total}\n`);
+  } finally {
+    await client.end();
+  }
+}
+
+process.exit(await main());
