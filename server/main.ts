@@ -60,7 +60,9 @@ const server = createServer(async (req, res) => {
     res.end("This host name is not served here. Add its origin to ALLOWED_ORIGINS to allow it.\n");
     return;
   }
-  if (!(await admitRequest(req, res)) && !url.startsWith(API_BASE_PATH)) {
+  const admission = await admitRequest(req, res);
+  if (admission === "gone") return;
+  if (admission === "busy" && !url.startsWith(API_BASE_PATH)) {
     res.writeHead(503, {
       "content-type": "text/html; charset=utf-8",
       "retry-after": String(BUSY_RETRY_AFTER_S),

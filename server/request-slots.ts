@@ -22,34 +22,63 @@ export const requestSlots = new Slots(
 
 /** Requests that never take a slot: the developer tools (the door must stay open to turn the knob back),
  * metrics and health probes, and static assets (a CDN's job in a real deployment). */
-const EXEMPT = /^\/(?:dev|mailbox|metrics|api\/health|_next\/static)(?:[/?]|$)/;
-const API_CALLS = /^\/api\/trpc\/([^?]*)/;
+const EXEMPT = /^\/(?:dev|mailbox|metrics|api\/health|_next\/static)(?:\/|$)/;
+const API_CALLS = /^\/api\/trpc\/(.*)$/;
 /** Requests that arrived when no slot came free in time. */
 const refused = new WeakSet<IncomingMessage>();
 
 export function takesRequestSlot(url: string): boolean {
-  if (EXEMPT.test(url)) return false;
-  const calls = API_CALLS.exec(url)?.[1];
+  const path = resolvedPath(url);
+  if (path === null) return true;
+  if (EXEMPT.test(path)) return false;
+  const calls = API_CALLS.exec(path)?.[1];
   // A tRPC path names its procedures, comma-separated when batched: dev.* calls are the tools.
   return !calls?.split(",").every((call) => call.startsWith("dev."));
 }
 
-/** Lets a request in, holding a slot until its answer is sent (or its connection drops) if it needs
- * one. False when none came free in time: the API then answers it "busy" in its own shape
- * (createContext reads wasRefused); any other refused request must be answered by the caller. */
-export async function admitRequest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-  if (!takesRequestSlot(req.url ?? "/")) return true;
-  if (await requestSlots.acquire()) {
-    metrics.requestSlotsInUse.set(requestSlots.inUse);
-    res.once("close", () => {
-      requestSlots.release();
-      metrics.requestSlotsInUse.set(requestSlots.inUse);
-    });
-    return true;
+/** The path as the handlers will see it: dot segments resolved and percent-escapes decoded (tRPC
+ * decodes before it splits a batch, so `dev.x%2Corder.place` is two calls), or null if it cannot be
+ * read. Judged on the raw text, `/api/trpc/dev.settings/../order.place` would pass as a tool. */
+function resolvedPath(url: string): string | null {
+  try {
+    const decoded = decodeURIComponent(new URL(url, "http://local").pathname);
+    return new URL(decoded, "http://local").pathname;
+  } catch {
+    return null;
   }
-  metrics.requestsRefused.inc({ reason: "slot_wait_timeout" });
-  refused.add(req);
-  return false;
+}
+
+/**
+ * Lets a request in, holding a slot until its answer is sent (or its connection drops) if it needs one.
+ * "go": serve it. "busy": no slot came free in time; the API answers it "busy" in its own shape
+ * (createContext reads wasRefused), any other request must be answered by the caller. "gone": the
+ * client left while it waited (it left the line; there is nobody to answer).
+ */
+export async function admitRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<"go" | "busy" | "gone"> {
+  if (!takesRequestSlot(req.url ?? "/")) return "go";
+  const left = new AbortController();
+  const leave = () => left.abort();
+  res.once("close", leave);
+  const admitted = await requestSlots.acquire(left.signal);
+  res.off("close", leave);
+  if (left.signal.aborted || res.closed) {
+    if (admitted) requestSlots.release();
+    return "gone";
+  }
+  if (!admitted) {
+    metrics.requestsRefused.inc({ reason: "slot_wait_timeout" });
+    refused.add(req);
+    return "busy";
+  }
+  metrics.requestSlotsInUse.set(requestSlots.inUse);
+  res.once("close", () => {
+    requestSlots.release();
+    metrics.requestSlotsInUse.set(requestSlots.inUse);
+  });
+  return "go";
 }
 
 /** The current limit (0: none). */

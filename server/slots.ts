@@ -19,22 +19,29 @@ export class Slots {
     return this.#waiting.length;
   }
 
-  /** True with a slot held (give it back with release()); false when none came free in time. */
-  acquire(): Promise<boolean> {
+  /** True with a slot held (give it back with release()); false when none came free in time, or the
+   * waiter gave up (`signal`: a client that went away leaves the line). */
+  acquire(signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false);
     if (this.#waiting.length === 0 && this.#inUse < this.limit()) {
       this.#inUse++;
       return Promise.resolve(true);
     }
     return new Promise((resolve) => {
+      const leave = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", leave);
+        this.#waiting.splice(this.#waiting.indexOf(admit), 1);
+        resolve(false);
+      };
       const admit = () => {
         clearTimeout(timer);
+        signal?.removeEventListener("abort", leave);
         this.#inUse++;
         resolve(true);
       };
-      const timer = setTimeout(() => {
-        this.#waiting.splice(this.#waiting.indexOf(admit), 1);
-        resolve(false);
-      }, this.waitMs());
+      const timer = setTimeout(leave, this.waitMs());
+      signal?.addEventListener("abort", leave, { once: true });
       this.#waiting.push(admit);
     });
   }

@@ -156,9 +156,10 @@ export function serveWebRoutes({ port = 0, realtime = false } = {}): { url: () =
   const server = createServer(async (req, res) => {
     trackRequest(req, res, tracking);
     const path = req.url ?? "/";
-    const admitted = await admitRequest(req, res);
+    const admission = await admitRequest(req, res);
+    if (admission === "gone") return;
     if (path.startsWith(API_BASE_PATH)) return handleApi(req, res);
-    if (!admitted) return void res.writeHead(503).end("Busy");
+    if (admission === "busy") return void res.writeHead(503).end("Busy");
     if (isMetricsPath(path)) return void serveMetrics(req, res, { proxied });
     if (isJobsBoardPath(path)) return serveJobsBoard(req, res, () => res.writeHead(404).end("Not found"));
     res.writeHead(404).end("Not found");

@@ -102,6 +102,30 @@ describe("Slots", () => {
     expect(takesRequestSlot("/api/health")).toBe(false);
     expect(takesRequestSlot("/_next/static/chunks/a.js")).toBe(false);
   });
+
+  it("judges the path the handlers will see: no shopper call passes as a developer tool", () => {
+    expect(takesRequestSlot("/api/trpc/dev.settings/../order.place")).toBe(true);
+    expect(takesRequestSlot("/api/trpc/dev.x%2Corder.place?batch=1")).toBe(true);
+    expect(takesRequestSlot("/dev/%2E%2E/checkout")).toBe(true);
+    expect(takesRequestSlot("/api/trpc/dev.settings%2Cdev.queues?batch=1")).toBe(false);
+    expect(takesRequestSlot("/api/trpc/%E0%A4%A")).toBe(true); // unreadable: takes a slot
+  });
+
+  it("lets a waiter that gave up leave the line", async () => {
+    const slots = new Slots(
+      () => 1,
+      () => 10_000,
+    );
+    expect(await slots.acquire()).toBe(true);
+    const gaveUp = new AbortController();
+    const waiter = slots.acquire(gaveUp.signal);
+    expect(slots.waiting).toBe(1);
+    gaveUp.abort();
+    expect(await waiter).toBe(false);
+    expect(slots.waiting).toBe(0);
+    slots.release();
+    expect(slots.inUse).toBe(0);
+  });
 });
 
 describe("request slots in the web tier", () => {
@@ -129,6 +153,20 @@ describe("request slots in the web tier", () => {
     expect((await checkout)?.status).toBe(200);
     expect(requestSlots.inUse).toBe(0);
   }, 20_000);
+
+  it("gives no slot to a client that left while it waited, and loses none", async () => {
+    await knob(1);
+    const [checkout] = await slowSyncCheckouts(1, 1_500);
+    const leaving = new AbortController();
+    const browsing = fetch(`${api.url()}/product.list`, { signal: leaving.signal }).catch(() => "left");
+    await expect.poll(() => requestSlots.waiting).toBe(1);
+    leaving.abort();
+    expect(await browsing).toBe("left");
+    await expect.poll(() => requestSlots.waiting).toBe(0);
+    expect((await checkout)?.status).toBe(200);
+    await expect.poll(() => requestSlots.inUse).toBe(0);
+    expect((await call("product.list")).status).toBe(200); // the pool still serves
+  });
 
   it("with the knob off (0, the default) nothing waits for a slot", async () => {
     await knob(0);
