@@ -22,7 +22,7 @@ test("a short rush from /dev: the charts move and the run is saved", async ({ pa
   const live = page.getByRole("region", { name: /^Running now/ });
   await expect(live).toBeVisible();
   // The chart of placed orders says its latest value in words: it moves above zero while the rush runs.
-  const placed = live.getByRole("figure", { name: /Checkouts per second/ });
+  const placed = live.getByRole("figure", { name: /Orders placed per second/ });
   await expect(placed).toContainText(/Latest: answered [1-9]/, { timeout: 20_000 });
   await expect(live.getByRole("figure", { name: /Time to answer a checkout/ })).toContainText(/p50 \d/);
   await expect(live.getByRole("row", { name: /Receipt email/ })).toBeVisible();
@@ -34,7 +34,7 @@ test("a short rush from /dev: the charts move and the run is saved", async ({ pa
   const saved = page.getByRole("region", { name: "Saved runs" });
   await expect(saved.getByRole("checkbox", { name: new RegExp(`^${label}`) }).first()).toBeChecked();
   const comparison = saved.getByRole("region", { name: "Runs side by side" });
-  await expect(comparison.getByRole("row", { name: /Checkouts answered/ })).toContainText(/[1-9]/);
+  await expect(comparison.getByRole("row", { name: /^Orders placed \d/ })).toContainText(/[1-9]/);
   await page.screenshot({ path: screenPath("rush-saved"), fullPage: true });
 
   // The run's orders (tagged with its id) go, as every story's own orders do.

@@ -20,6 +20,7 @@ import { readQueueJobsWith, startMetrics } from "./metrics/registry";
 import { attachRealtime } from "./realtime/server";
 import { closeRedis } from "./redis";
 import { admitRequest, followRequestSlotKnob } from "./request-slots";
+import { stopRushForShutdown } from "./rush/manager";
 import { newSession, readSession } from "./session";
 import { API_BASE_PATH, apiHandlerOptions } from "./trpc/http";
 import { appRouter } from "./trpc/root";
@@ -118,6 +119,8 @@ async function shutdown(signal: string) {
   // Stop taking connections, let requests in flight (a synchronous checkout takes seconds) answer,
   // then disconnect: a checkout cut off halfway would be left for the sweeper.
   stopFollowingSlots();
+  // A rush aimed at this process stops first: its knobs go back and its run is saved.
+  await stopRushForShutdown();
   const drained = new Promise((resolve) => server.close(resolve));
   server.closeIdleConnections();
   await realtime.close();

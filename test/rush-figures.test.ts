@@ -13,6 +13,8 @@ import {
   type SideEffectStep,
   totalBacklog,
 } from "../server/contract";
+import { mergeFamilies, parsePrometheusText } from "../server/metrics/text";
+import { describeSecond } from "../server/rush/sample";
 
 type Queues = Partial<
   Record<SideEffectStep, Partial<Record<QueueJobState, number>> & { donePerSecond?: number }>
@@ -119,5 +121,39 @@ describe("runFigures", () => {
 
   it("says the backlog never drained when it did not", () => {
     expect(runFigures(run([sample(1, { fraud: { waiting: 3 } })])).drainedAfterS).toBeNull();
+  });
+});
+
+describe("describeSecond (server/rush/sample.ts)", () => {
+  const text = (placed: number) =>
+    [
+      "# HELP storefront_checkout_answer_seconds t",
+      "# TYPE storefront_checkout_answer_seconds histogram",
+      `storefront_checkout_answer_seconds_bucket{le="0.01",mode="async",outcome="placed"} ${placed}`,
+      `storefront_checkout_answer_seconds_bucket{le="+Inf",mode="async",outcome="placed"} ${placed}`,
+      `storefront_checkout_answer_seconds_sum{mode="async",outcome="placed"} ${placed * 0.005}`,
+      `storefront_checkout_answer_seconds_count{mode="async",outcome="placed"} ${placed}`,
+      "",
+    ].join("\n");
+  const scrape = (at: number, processes: Record<string, number>) => {
+    const perProcess = Object.entries(processes).map(([source, placed]) => ({
+      source,
+      families: parsePrometheusText(text(placed)),
+    }));
+    return {
+      at,
+      perProcess,
+      families: mergeFamilies(perProcess.map((process) => process.families)),
+      processes: [],
+    };
+  };
+
+  it("counts per process, so a process missing from one scrape is no reset of the sum", () => {
+    const first = scrape(0, { web: 100, worker: 5_000 });
+    const workerMissing = scrape(1_000, { web: 110 });
+    const workerBack = scrape(2_000, { web: 120, worker: 5_000 });
+    expect(describeSecond(first, workerMissing, 0).checkoutsPerSecond).toBe(10);
+    expect(describeSecond(workerMissing, workerBack, 0).checkoutsPerSecond).toBe(10);
+    expect(describeSecond(first, workerBack, 0)).toMatchObject({ t: 2, checkoutsPerSecond: 10 });
   });
 });

@@ -104,7 +104,8 @@ export function runFigures(run: RunView) {
     peakBacklog > 0 ? samples.find((_sample, index) => index > peakAt && backlogs[index] === 0) : undefined;
   return {
     answered,
-    perSecond: duration > 0 ? answered / duration : 0,
+    // The load process's own rate (placed ÷ its time): a run's length also covers the backlog's drain.
+    perSecond: run.summary?.ordersPerSecond ?? (duration > 0 ? answered / duration : 0),
     refused,
     worstAnswerP95: worst((sample) => sample.answerMs?.p95),
     worstCatalogP95: worst((sample) => sample.catalogMs?.p95),

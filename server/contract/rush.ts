@@ -11,8 +11,8 @@ import {
   loadSummaryEventSchema,
 } from "./load";
 import { MODES } from "./orders";
-import { type ServiceSettings, type ShopCapacity, shopCapacitySchema } from "./services";
-import { type ServiceName, SIDE_EFFECT_STEPS, type SideEffectStep, sideEffectStepSchema } from "./steps";
+import { healthyService, type Settings, type ShopCapacity, shopCapacitySchema } from "./services";
+import { SIDE_EFFECT_STEPS, type SideEffectStep, sideEffectStepSchema } from "./steps";
 
 const quantiles = z.object({ p50: z.number(), p95: z.number(), p99: z.number() }).nullable();
 
@@ -79,7 +79,7 @@ interface ExperimentRun {
   load: LoadRequest;
   /** Request slots (0: no limit), and consumers for every queue (null: WORKER_CONCURRENCY). */
   shop: { requestSlots: ShopCapacity["requestSlots"]; consumers: number | null };
-  services: Partial<Record<ServiceName, Partial<ServiceSettings>>>;
+  services: Settings["services"];
 }
 
 interface Experiment {
@@ -91,23 +91,28 @@ interface Experiment {
   runs: ExperimentRun[];
 }
 
-/** The slow-but-healthy dependencies of the first experiment: payment is quick, email is slow. */
-const SLOW_EMAIL = {
-  payment: { latencyMs: 50, jitterMs: 10 },
-  fraud: { latencyMs: 300, jitterMs: 50 },
-  email: { latencyMs: 1_500, jitterMs: 200 },
-  analytics: { latencyMs: 100, jitterMs: 20 },
-  shipping: { latencyMs: 400, jitterMs: 50 },
-} satisfies ExperimentRun["services"];
+// Every service is set in full (up, no failures): a knob left down or flaky in /dev must not change
+// what an experiment shows.
+
+/** Slow but healthy dependencies for the first experiment: payment is quick, email is slow. */
+const SLOW_EMAIL: Settings["services"] = {
+  inventory: healthyService(10, 2),
+  payment: healthyService(50, 10),
+  fraud: healthyService(300, 50),
+  email: healthyService(1_500, 200),
+  analytics: healthyService(100, 20),
+  shipping: healthyService(400, 50),
+};
 
 /** Quick dependencies, so a backlog drains in seconds; email serves at most 8 calls at once. */
-const QUICK_PROVIDERS = {
-  payment: { latencyMs: 20, jitterMs: 5 },
-  fraud: { latencyMs: 100, jitterMs: 20 },
-  email: { latencyMs: 150, jitterMs: 30, capacity: 8 },
-  analytics: { latencyMs: 50, jitterMs: 10 },
-  shipping: { latencyMs: 150, jitterMs: 30 },
-} satisfies ExperimentRun["services"];
+const QUICK_PROVIDERS: Settings["services"] = {
+  inventory: healthyService(5, 1),
+  payment: healthyService(20, 5),
+  fraud: healthyService(100, 20),
+  email: healthyService(150, 30, 8),
+  analytics: healthyService(50, 10),
+  shipping: healthyService(150, 30),
+};
 
 const pileUpLoad = (mode: LoadRequest["mode"]): LoadRequest => ({
   shoppers: 30,

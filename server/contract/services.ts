@@ -93,7 +93,8 @@ export const settingsPatchSchema = z
   .strict();
 export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 
-function service(latencyMs: number, jitterMs: number, capacity = 50): ServiceSettings {
+/** A service that answers in about `latencyMs`, never fails, and is up. */
+export function healthyService(latencyMs: number, jitterMs: number, capacity = 50): ServiceSettings {
   return { latencyMs, jitterMs, failureRate: 0, down: false, capacity };
 }
 
@@ -101,12 +102,12 @@ function service(latencyMs: number, jitterMs: number, capacity = 50): ServiceSet
 export const REALISTIC_SETTINGS: Settings = {
   defaultMode: "async",
   services: {
-    inventory: service(40, 10),
-    payment: service(300, 80),
-    fraud: service(800, 200),
-    email: service(1200, 300),
-    analytics: service(200, 50),
-    shipping: service(1500, 300),
+    inventory: healthyService(40, 10),
+    payment: healthyService(300, 80),
+    fraud: healthyService(800, 200),
+    email: healthyService(1200, 300),
+    analytics: healthyService(200, 50),
+    shipping: healthyService(1500, 300),
   },
   shop: DEFAULT_SHOP_CAPACITY,
 };

@@ -21,6 +21,9 @@ export interface MergedMetrics {
   at: number;
   /** Every process's series summed. */
   families: Families;
+  /** Each process's own series (those that answered), for differences taken per process: a process
+   * missing from one scrape must not read as a counter reset of the sum. */
+  perProcess: { source: string; families: Families }[];
   processes: ProcessScrape[];
 }
 
@@ -53,10 +56,14 @@ export async function scrapeAll(): Promise<MergedMetrics> {
       }
     }),
   );
-  const answered = scraped.flatMap((scrape) => (scrape.families ? [scrape.families] : []));
+  const answered = scraped.flatMap((scrape) =>
+    scrape.families ? [{ source: scrape.source, families: scrape.families }] : [],
+  );
+  const perProcess = [{ source: "web", families: own }, ...answered];
   return {
     at,
-    families: mergeFamilies([own, ...answered]),
+    families: mergeFamilies(perProcess.map((process) => process.families)),
+    perProcess,
     processes: [
       { source: "web", ok: true },
       ...scraped.map((scrape) =>

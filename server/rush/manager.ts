@@ -24,11 +24,13 @@ import {
   planLabel,
   RUSH_STOCK,
   type RunView,
+  type ServiceName,
+  type Settings,
   type SettingsPatch,
   totalBacklog,
 } from "../contract";
 import { prisma } from "../db";
-import { getSettings, replaceSettings, updateSettings } from "../downstream/settings";
+import { getSettings, updateSettings } from "../downstream/settings";
 import { errorReporter } from "../log";
 import { liveWorkers } from "../metrics/workers";
 import { redis, redisKey } from "../redis";
@@ -38,6 +40,13 @@ import { saveRun } from "./saved";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const LOAD_SCRIPT = path.join(ROOT, "scripts/load.ts");
 const LOCK_TTL_MS = 15_000;
+const KILL_AFTER_MS = 10_000;
+/** A load process still running this long after its own duration is stopped. */
+const OVERRUN_MS = 60_000;
+const SHUTDOWN_WAIT_MS = 15_000;
+/** Renew or release the lock only while it is still ours (it may have expired and been taken). */
+const RENEW_IF_OURS = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) end return 0`;
+const RELEASE_IF_OURS = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`;
 const SAMPLE_EVERY_MS = 1_000;
 /** How long a run follows its backlog after the load ended, at most. */
 const DRAIN_CAP_MS = 120_000;
@@ -73,6 +82,8 @@ let child: ChildProcess | null = null;
 /** The load process said "started": its signal handler is in place, so a stop still gets its summary. */
 let childListening = false;
 let stopRequested = false;
+/** Settles when the plan going on has ended (knobs back, runs saved). */
+let planDone: Promise<unknown> = Promise.resolve();
 
 export function rushState(): RushState {
   return state;
@@ -108,11 +119,27 @@ export async function startExperiment(name: ExperimentName): Promise<void> {
 /** Stops the run going on (the load process prints its summary and the run is saved as stopped), and
  * any runs of its experiment still to come. */
 export function stopRun(): boolean {
-  if (!child) return false;
+  if (!state.busy) return false;
   stopRequested = true;
-  // Not listening yet: the "started" line sends the signal.
-  if (childListening) child.kill("SIGTERM");
+  // No load process yet (between runs, or before its "started" line): it is signalled when it listens,
+  // or never started.
+  if (child && childListening) terminate(child);
   return true;
+}
+
+/** SIGTERM (the load process prints its summary and exits), SIGKILL if it has not gone 10 s later. */
+function terminate(load: ChildProcess): void {
+  load.kill("SIGTERM");
+  setTimeout(() => {
+    if (load.exitCode === null && load.signalCode === null) load.kill("SIGKILL");
+  }, KILL_AFTER_MS).unref();
+}
+
+/** For the web process's shutdown: stops the rush going on and waits (a while) for its knobs to be put
+ * back and its run saved. */
+export async function stopRushForShutdown(): Promise<void> {
+  if (!stopRun()) return;
+  await Promise.race([planDone, sleep(SHUTDOWN_WAIT_MS)]);
 }
 
 async function begin(plan: Plan): Promise<void> {
@@ -123,24 +150,24 @@ async function begin(plan: Plan): Promise<void> {
   stopRequested = false;
   state = { ...state, busy: true };
   const keepLock = setInterval(() => {
-    redis("command").pexpire(lockKey(), LOCK_TTL_MS).catch(errorReporter("rush lock"));
+    redis("command").eval(RENEW_IF_OURS, 1, lockKey(), owner, LOCK_TTL_MS).catch(errorReporter("rush lock"));
   }, LOCK_TTL_MS / 3);
   const unlock = async () => {
     clearInterval(keepLock);
     try {
-      if ((await redis("command").get(lockKey())) === owner) await redis("command").del(lockKey());
+      await redis("command").eval(RELEASE_IF_OURS, 1, lockKey(), owner);
     } finally {
       state = { ...state, busy: false };
     }
   };
   // Answers once the first run's load process is on its way (or could not be started).
   await new Promise<void>((resolve, reject) => {
-    carryOut(plan, resolve)
+    planDone = carryOut(plan, resolve)
       .then(resolve, (error: unknown) => {
         errorReporter("rush")(error instanceof Error ? error : new Error(String(error)));
         reject(error);
       })
-      .finally(() => void unlock().catch(errorReporter("rush lock")));
+      .finally(() => unlock().catch(errorReporter("rush lock")));
   });
 }
 
@@ -149,7 +176,7 @@ function busy(): AppError {
 }
 
 async function carryOut(plan: Plan, started: () => void): Promise<void> {
-  const before = await getSettings();
+  const restore = restoringPatch(await getSettings(), plan);
   try {
     for (const [index, planned] of plan.runs.entries()) {
       if (stopRequested) break;
@@ -157,8 +184,21 @@ async function carryOut(plan: Plan, started: () => void): Promise<void> {
       await runOnce(planned, plan.experiment, { index: index + 1, of: plan.runs.length }, started);
     }
   } finally {
-    if (plan.runs.some((run) => run.knobs)) await replaceSettings(before);
+    started(); // in case no run got as far as its load process
+    if (restore) await updateSettings(restore);
   }
+}
+
+/** The knobs the plan's runs change, as they were: put back afterwards, and nothing else (a change made
+ * in /dev meanwhile to another knob stays). */
+function restoringPatch(before: Settings, plan: Plan): SettingsPatch | null {
+  const touched = plan.runs.flatMap((run) => (run.knobs ? [run.knobs] : []));
+  if (touched.length === 0) return null;
+  const services = new Set(touched.flatMap((knobs) => Object.keys(knobs.services ?? {}))) as Set<ServiceName>;
+  return {
+    services: Object.fromEntries([...services].map((name) => [name, before.services[name]])),
+    shop: touched.some((knobs) => knobs.shop) ? before.shop : undefined,
+  };
 }
 
 /** The request aimed at this web process (the only target the console's load may have). */
@@ -201,6 +241,7 @@ async function runOnce(
   child = load;
   childListening = false;
   started();
+  const overrun = setTimeout(() => terminate(load), planned.load.durationMs + OVERRUN_MS);
 
   let stderr = "";
   load.stderr.on("data", (chunk: Buffer) => {
@@ -212,7 +253,7 @@ async function runOnce(
     if (!event.success) return;
     if (event.data.type === "started") {
       childListening = true;
-      if (stopRequested) load.kill("SIGTERM");
+      if (stopRequested) terminate(load);
     }
     if (event.data.type === "progress") state = { ...state, progress: event.data };
     if (event.data.type === "summary") run.summary = event.data;
@@ -223,10 +264,17 @@ async function runOnce(
     // "close", not "exit": after its last line (the summary) was read.
     exitCode = code;
     exited = true;
+    clearTimeout(overrun);
+  });
+  load.once("error", (error) => {
+    // Could not be started (or signalled): the run fails with the reason.
+    stderr += `\n${error.message}`;
+    exited = true;
+    clearTimeout(overrun);
   });
 
   // A sample each second while the load runs, then on while its backlog drains (that is part of the
-  // picture: how long the queues take to empty), up to DRAIN_CAP_MS.
+  // picture: how long the queues take to empty), up to DRAIN_CAP_MS after the load ended.
   let drainingSince: number | null = null;
   for (;;) {
     await sleep(SAMPLE_EVERY_MS);
@@ -236,7 +284,9 @@ async function runOnce(
     });
     if (sample) run.samples.push(sample);
     if (!exited) continue;
-    if (stopRequested || (sample && totalBacklog(sample) === 0)) break;
+    // Done: nothing queued, and no request in flight (a checkout the load process stopped waiting for
+    // at its end still runs in the shop; it counts once it has answered).
+    if (stopRequested || (sample && totalBacklog(sample) === 0 && sample.requestsInFlight === 0)) break;
     drainingSince ??= Date.now();
     state = { ...state, draining: true };
     if (Date.now() - drainingSince > DRAIN_CAP_MS) {

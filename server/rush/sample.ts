@@ -6,7 +6,6 @@ import {
   type QueueJobState,
   type RushSample,
   SIDE_EFFECT_STEPS,
-  type SideEffectStep,
 } from "../contract";
 import { METRIC_NAMES } from "../metrics/registry";
 import { type MergedMetrics, scrapeAll } from "../metrics/scrape";
@@ -16,7 +15,6 @@ import {
   histogramOf,
   type Labels,
   quantileOf,
-  rateBetween,
   seriesSum,
 } from "../metrics/text";
 
@@ -40,25 +38,37 @@ export class Sampler {
   }
 }
 
-/** What happened between two scrapes, as one sample. Exported for the tests. */
+/** What happened between two scrapes, as one sample. Counters and histograms are differenced per
+ * process and then summed (a process missing from either scrape is left out of this second); gauges
+ * are read from the later scrape. */
 export function describeSecond(before: MergedMetrics, after: MergedMetrics, startedAt: number): RushSample {
-  const rate = (name: string, labels: Labels = {}, sampleName = name) =>
-    rateBetween(
-      { value: seriesSum(before.families, name, labels, sampleName), at: before.at },
-      { value: seriesSum(after.families, name, labels, sampleName), at: after.at },
-    );
+  const pairs = after.perProcess.flatMap((later) => {
+    const earlier = before.perProcess.find((process) => process.source === later.source);
+    return earlier ? [{ earlier: earlier.families, later: later.families }] : [];
+  });
+  const increase = (name: string, labels: Labels = {}, sampleName = name) =>
+    pairs.reduce((sum, { earlier, later }) => {
+      const from = seriesSum(earlier, name, labels, sampleName);
+      const to = seriesSum(later, name, labels, sampleName);
+      return sum + (to >= from ? to - from : to); // lower: that process restarted
+    }, 0);
   const observed = (name: string, labels: Labels = {}) =>
-    histogramDelta(histogramOf(before.families, name, labels), histogramOf(after.families, name, labels));
-  const placed = observed(METRIC_NAMES.checkoutAnswer, { outcome: "placed" });
+    sumHistograms(
+      pairs.map(({ earlier, later }) =>
+        histogramDelta(histogramOf(earlier, name, labels), histogramOf(later, name, labels)),
+      ),
+    );
+  const seconds = Math.max(0.001, (after.at - before.at) / 1000);
   const gauge = (name: string, labels: Labels = {}) => seriesSum(after.families, name, labels);
 
   return {
-    t: Math.round((after.at - startedAt) / 100) / 10,
-    checkoutsPerSecond: perSecond(placed.count, before.at, after.at),
+    t: (after.at - startedAt) / 1000,
+    checkoutsPerSecond: observed(METRIC_NAMES.checkoutAnswer, { outcome: "placed" }).count / seconds,
     refusedPerSecond:
-      perSecond(observed(METRIC_NAMES.checkoutAnswer, { outcome: "refused" }).count, before.at, after.at) +
-      rate(METRIC_NAMES.requestsRefused),
-    answerMs: quantilesMs(placed),
+      (observed(METRIC_NAMES.checkoutAnswer, { outcome: "refused" }).count +
+        increase(METRIC_NAMES.requestsRefused)) /
+      seconds,
+    answerMs: quantilesMs(observed(METRIC_NAMES.checkoutAnswer, { outcome: "placed" })),
     doneMs: quantilesMs(observed(METRIC_NAMES.orderDone)),
     catalogMs: quantilesMs(observed(METRIC_NAMES.apiRequest, { procedure: "product.list" })),
     requestsInFlight: gauge(METRIC_NAMES.httpInFlight),
@@ -70,15 +80,25 @@ export function describeSecond(before: MergedMetrics, after: MergedMetrics, star
           jobs: Object.fromEntries(
             QUEUE_JOB_STATES.map((state) => [state, gauge(METRIC_NAMES.queueJobs, { queue: step, state })]),
           ) as Record<QueueJobState, number>,
-          donePerSecond: rate(METRIC_NAMES.stepDuration, { step }, `${METRIC_NAMES.stepDuration}_count`),
+          donePerSecond:
+            increase(METRIC_NAMES.stepDuration, { step }, `${METRIC_NAMES.stepDuration}_count`) / seconds,
         },
       ]),
-    ) as Record<SideEffectStep, RushSample["queues"][SideEffectStep]>,
+    ) as RushSample["queues"],
   };
 }
 
-function perSecond(count: number, from: number, to: number): number {
-  return to > from ? count / ((to - from) / 1000) : 0;
+/** Histograms of several processes (same buckets) as one. */
+function sumHistograms(readings: HistogramReading[]): HistogramReading {
+  const byLe = new Map<number, number>();
+  for (const reading of readings) {
+    for (const bucket of reading.buckets) byLe.set(bucket.le, (byLe.get(bucket.le) ?? 0) + bucket.count);
+  }
+  return {
+    buckets: [...byLe].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le),
+    count: readings.reduce((sum, reading) => sum + reading.count, 0),
+    sum: readings.reduce((sum, reading) => sum + reading.sum, 0),
+  };
 }
 
 function quantilesMs(observed: HistogramReading): RushSample["answerMs"] {

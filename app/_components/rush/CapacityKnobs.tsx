@@ -30,9 +30,13 @@ export function CapacityKnobs({ shop, workerProcesses, onChange }: Props) {
     <section className={`card ${styles.section}`} aria-labelledby="capacity-title">
       <h2 id="capacity-title">The shop&apos;s own capacity</h2>
       <div className={styles.knobs}>
-        <label className={styles.knob}>
-          <span className={styles.knobName}>Request slots in the web tier</span>
+        <div className={styles.knob}>
+          <label className={styles.knobName} htmlFor="request-slots">
+            Request slots in the web tier
+          </label>
           <select
+            id="request-slots"
+            aria-describedby="request-slots-explains"
             value={shop.requestSlots}
             onChange={(event) => onChange({ shop: { requestSlots: Number(event.target.value) } })}
           >
@@ -42,12 +46,12 @@ export function CapacityKnobs({ shop, workerProcesses, onChange }: Props) {
               </option>
             ))}
           </select>
-          <span className="hint">
+          <span className="hint" id="request-slots-explains">
             Like a thread pool: each request holds a slot until it is answered; when all are taken, the next
             ones wait up to {REQUEST_SLOT_WAIT_MS / 1000} s and are then refused (503). Off, Node serves every
             request at once. The developer tools never wait.
           </span>
-        </label>
+        </div>
         <fieldset className={styles.knob}>
           <legend className={styles.knobName}>Consumers per queue, in each worker process</legend>
           <div className={styles.consumers}>

@@ -55,8 +55,9 @@ export function LiveRun({ run, step, draining }: Props) {
         <h2 id="live-title">
           {run.status === "running" ? "Running now" : "Last run"}: {run.label}
         </h2>
-        <p className={styles.status} data-status={run.status} aria-live="polite">
-          {statusLine(run, step, draining)}
+        <p className={styles.status} data-status={run.status}>
+          <span aria-live="polite">{statusLine(run, step, draining)}</span>
+          {run.status === "running" && <span> · {Math.round(run.samples.at(-1)?.t ?? 0)} s in</span>}
         </p>
       </div>
       {run.problem && (
@@ -67,12 +68,12 @@ export function LiveRun({ run, step, draining }: Props) {
       <Backlog run={run} />
       <div className={styles.charts}>
         <TimeChart
-          title="Checkouts per second"
+          title="Orders placed per second"
           x={x}
           format={formatRate}
           lines={[
             lineOf("answered", QUANTILE_COLORS.p50, (s) => s.checkoutsPerSecond),
-            lineOf("refused", QUANTILE_COLORS.p99, (s) => s.refusedPerSecond, true),
+            lineOf("turned away (busy)", QUANTILE_COLORS.p99, (s) => s.refusedPerSecond, true),
           ]}
         />
         <TimeChart
@@ -151,9 +152,8 @@ function statusLine(run: RunView, step: Props["step"], draining: boolean): strin
   const seconds = Math.round(run.samples.at(-1)?.t ?? 0);
   switch (run.status) {
     case "running":
-      return draining
-        ? `${seconds} s in${of}: the load is done, following the backlog until it drains`
-        : `${seconds} s in${of}`;
+      // No seconds here: this line is announced when it changes.
+      return draining ? `Load done${of}; following the backlog until it drains` : `Running${of}`;
     case "finished":
       return `Finished after ${seconds} s${of}; saved below.`;
     case "stopped":

@@ -36,8 +36,13 @@ export function RunForm({ running, starting, stopping, onStart, onStop }: Props)
   const [preset, setPreset] = useState<PresetName | "">("");
   const [problem, setProblem] = useState<string | null>(null);
 
+  function stop() {
+    if (running && !stopping) onStop();
+  }
+
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    if (running || starting) return;
     const request: LoadRequest = {
       shoppers: Number(shoppers),
       pause: pauseMs,
@@ -113,15 +118,13 @@ export function RunForm({ running, starting, stopping, onStart, onStop }: Props)
           </select>
         </label>
         <div className={styles.runButtons}>
-          {running ? (
-            <button type="button" className="button" disabled={stopping} onClick={onStop}>
-              {stopping ? "Stopping…" : "Stop"}
-            </button>
-          ) : (
-            <button type="submit" className="button button-primary" disabled={starting}>
-              {starting ? "Starting…" : "Start"}
-            </button>
-          )}
+          {/* Both stay in place (aria-disabled, not disabled), so the keyboard focus stays where it was. */}
+          <button type="submit" className="button button-primary" aria-disabled={running || starting}>
+            {starting ? "Starting…" : "Start"}
+          </button>
+          <button type="button" className="button" aria-disabled={!running || stopping} onClick={stop}>
+            {stopping ? "Stopping…" : "Stop"}
+          </button>
         </div>
       </form>
       {problem && (

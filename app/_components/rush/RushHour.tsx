@@ -32,6 +32,8 @@ export function RushHour() {
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.dev.rush.pathKey() });
   const start = useMutation(trpc.dev.rush.start.mutationOptions({ onSettled: refresh }));
   const startExperiment = useMutation(trpc.dev.rush.startExperiment.mutationOptions({ onSettled: refresh }));
+  // A new start clears what the last attempt said went wrong.
+  const forgetProblems = () => [start, startExperiment, stop].forEach((mutation) => mutation.reset());
   const stop = useMutation(trpc.dev.rush.stop.mutationOptions({ onSettled: refresh }));
 
   const run = state.data?.run ?? null;
@@ -79,7 +81,10 @@ export function RushHour() {
       <Experiments
         running={running}
         starting={startExperiment.isPending ? (startExperiment.variables?.experiment ?? null) : null}
-        onStart={(experiment) => startExperiment.mutate({ experiment })}
+        onStart={(experiment) => {
+          forgetProblems();
+          startExperiment.mutate({ experiment });
+        }}
       />
       {run && <LiveRun run={run} step={state.data?.step ?? null} draining={state.data?.draining ?? false} />}
       <div className={styles.pair}>
@@ -87,7 +92,10 @@ export function RushHour() {
           running={running}
           starting={start.isPending}
           stopping={stop.isPending}
-          onStart={(load) => start.mutate({ load })}
+          onStart={(load) => {
+            forgetProblems();
+            start.mutate({ load });
+          }}
           onStop={() => stop.mutate()}
         />
         {settings.data && (

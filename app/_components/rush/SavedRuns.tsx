@@ -122,7 +122,7 @@ function Comparison({ runIds }: { runIds: string[] }) {
         </tbody>
       </table>
       <div className={styles.charts}>
-        {chart("Checkouts per second", (sample) => sample.checkoutsPerSecond, formatRate)}
+        {chart("Orders placed per second", (sample) => sample.checkoutsPerSecond, formatRate)}
         {chart("Time to answer, p95", (sample) => sample.answerMs?.p95 ?? null, formatMs)}
         {chart("Catalog latency, p95", (sample) => sample.catalogMs?.p95 ?? null, formatMs)}
         {chart("Jobs not done yet, all queues", totalBacklog, formatCount)}
@@ -135,12 +135,12 @@ type Figures = ReturnType<typeof runFigures>;
 const dash = (value: number | null, format: (value: number) => string) =>
   value === null ? "–" : format(value);
 const FIGURE_ROWS: [string, (figures: Figures) => string][] = [
-  ["Checkouts answered", (f) => formatCount(f.answered)],
-  ["Checkouts per second (mean)", (f) => formatRate(f.perSecond)],
-  ["Refused (busy)", (f) => formatCount(f.refused)],
+  ["Orders placed", (f) => formatCount(f.answered)],
+  ["Orders placed per second, while the load ran", (f) => formatRate(f.perSecond)],
+  ["Requests turned away (busy)", (f) => formatCount(f.refused)],
   ["Time to answer, p95 (worst second)", (f) => dash(f.worstAnswerP95, formatMs)],
   ["Catalog latency, p95 (worst second)", (f) => dash(f.worstCatalogP95, formatMs)],
   ["Time to done, p95 (worst second)", (f) => dash(f.worstDoneP95, formatMs)],
   ["Most jobs waiting", (f) => formatCount(f.peakBacklog)],
-  ["Backlog drained after", (f) => dash(f.drainedAfterS, (s) => `${Math.round(s)} s`)],
+  ["Backlog empty again, seconds from the start", (f) => dash(f.drainedAfterS, (s) => `${Math.round(s)} s`)],
 ];
