@@ -70,7 +70,8 @@ async function waitForHealth(url: string, alive: () => boolean, what: string): P
   for (;;) {
     if (!alive()) throw new ClusterStartError(`${what} exited before it was ready`);
     const status = await new Promise<number>((resolve) => {
-      const request = http.get(url, { timeout: 2000 }, (response) => {
+      // A connection of its own, closed after the answer (no keep-alive socket left on the process).
+      const request = http.get(url, { timeout: 2000, agent: false }, (response) => {
         response.resume();
         resolve(response.statusCode ?? 0);
       });
