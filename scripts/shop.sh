@@ -17,10 +17,15 @@ for arg in "$@"; do
   [[ "$arg" == --cluster ]] || cluster+=("$arg")
 done
 
+check_cluster() { node --import tsx scripts/cluster.ts --check ${cluster[@]+"${cluster[@]}"}; }
+
+# Bad flags are refused before anything else runs (once the npm packages are there to check them).
+if [[ $# -gt 0 && -x node_modules/.bin/tsx ]]; then check_cluster; fi
+
 bash scripts/setup.sh
 
 if [[ $# -gt 0 ]]; then
-  node --import tsx scripts/cluster.ts --check ${cluster[@]+"${cluster[@]}"}
+  check_cluster
   bash scripts/ensure-nginx.sh >/dev/null
 fi
 
