@@ -109,25 +109,22 @@ export async function startCluster(
   function launch(
     name: string,
     role: Role,
-    command: string,
-    args: string[],
-    env: NodeJS.ProcessEnv,
-    url: string | null,
-  ) {
+    { command, args, env, url }: { command: string; args: string[]; env: NodeJS.ProcessEnv; url?: string },
+  ): Member {
     const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     if (child.pid === undefined) throw new ClusterStartError(`could not start ${name} (${command})`);
     prefixLines(child.stdout, name, output);
     prefixLines(child.stderr, name, output);
-    const member: Member = { name, role, child, pid: child.pid, url };
+    const member: Member = { name, role, child, pid: child.pid, url: url ?? null };
     members.push(member);
     say(`${name} pid ${member.pid}${url ? ` on ${url}` : ""}`);
     child.on("exit", (code, signal) => {
       if (stopping) return;
       say(`${name} (pid ${member.pid}) exited ${signal ? `on ${signal}` : `with code ${code}`}`);
-      const left = (role: Role) => members.filter((other) => other.role === role && running(other.child));
-      const lost = role === "nginx" ? "nginx" : left(role).length === 0 ? `every ${role} process` : null;
+      const left = members.filter((other) => other.role === role && running(other.child)).length;
+      const lost = role === "nginx" ? "nginx" : left === 0 ? `every ${role} process` : null;
       if (lost) void stop().then(() => stopReason(`${lost} stopped`));
-      else say(`${left(role).length} ${role} process(es) left; the others carry on`);
+      else say(`${left} ${role} process(es) left; the others carry on`);
     });
     return member;
   }
@@ -165,30 +162,19 @@ export async function startCluster(
 
   try {
     const ports = webPorts(plan);
-    const node = [process.execPath, "--import", "tsx"] as const;
-    const web = ports.map((port, index) =>
-      launch(
-        `web${index + 1}`,
-        "web",
-        node[0],
-        [...node.slice(1), "server/main.ts"],
-        { ...webEnv(plan, baseEnv), PORT: String(port) },
-        `http://127.0.0.1:${port}`,
-      ),
-    );
+    const tsx = (entry: string) => ({ command: process.execPath, args: ["--import", "tsx", entry] });
+    const web = ports.map((port, index) => {
+      const env = { ...webEnv(plan, baseEnv), PORT: String(port) };
+      return launch(`web${index + 1}`, "web", {
+        ...tsx("server/main.ts"),
+        env,
+        url: `http://127.0.0.1:${port}`,
+      });
+    });
     for (let index = 0; index < plan.workers; index++) {
       // Several workers on one machine: each takes a free port for its metrics (and lists it in Redis).
-      launch(
-        `worker${index + 1}`,
-        "worker",
-        node[0],
-        [...node.slice(1), "workers/index.ts"],
-        {
-          ...baseEnv,
-          WORKER_METRICS_PORT: "0",
-        },
-        null,
-      );
+      const env = { ...baseEnv, WORKER_METRICS_PORT: "0" };
+      launch(`worker${index + 1}`, "worker", { ...tsx("workers/index.ts"), env });
     }
     await Promise.all(
       web.map((member) =>
@@ -199,10 +185,16 @@ export async function startCluster(
     const host = plan.host.includes(":") ? `[${plan.host}]` : plan.host;
     const url = `http://${host}:${plan.port}`;
     const configFile = await writeNginxConfig({ dir, host: plan.host, port: plan.port, webPorts: ports });
-    const nginx = launch("nginx", "nginx", options.nginxPath, nginxArgs(dir, configFile), baseEnv, url);
-    const local = isLoopback(plan.host) || plan.host === "0.0.0.0" || plan.host === "::" ? "127.0.0.1" : host;
+    const nginx = launch("nginx", "nginx", {
+      command: options.nginxPath,
+      args: nginxArgs(dir, configFile),
+      env: baseEnv,
+      url,
+    });
+    // Through nginx itself: on a wildcard address, by loopback.
+    const reach = plan.host === "0.0.0.0" || plan.host === "::" ? "127.0.0.1" : host;
     try {
-      await waitForHealth(`http://${local}:${plan.port}/api/health`, () => running(nginx.child), "nginx");
+      await waitForHealth(`http://${reach}:${plan.port}/api/health`, () => running(nginx.child), "nginx");
     } catch (error) {
       const log = await readFile(path.join(dir, "error.log"), "utf8").catch(() => "");
       throw new ClusterStartError(
