@@ -16,7 +16,7 @@ import {
 } from "./cluster/plan";
 import { ClusterStartError, startCluster, webEnv } from "./cluster/run";
 
-const USAGE = `usage: npm run cluster -- [--web N] [--workers M] [--port P] [--host H]
+const USAGE = `usage: npm run cluster -- [--web N] [--workers M] [--port P] [--host H] [--check]
   --web N      web processes (default ${DEFAULT_WEB}, at most ${MAX_PROCESSES}), on ports P+1 … P+N of 127.0.0.1
   --workers M  worker processes (default ${DEFAULT_WORKERS}, at most ${MAX_PROCESSES}), metrics on free ports
   --port P     where nginx listens, the shop's address (default $PORT, 3000)
@@ -33,23 +33,19 @@ function refuse(message: string): never {
 }
 
 async function planFromFlags(): Promise<{ plan: ClusterPlan; checkOnly: boolean }> {
-  const args = process.argv.slice(2);
-  const checkOnly = args.includes("--check");
   // The environment is read where the whole project reads it; a bad value there is bad input too.
   const { config, exposureProblem, loadConfig } = await import("../server/config").catch((error: unknown) =>
     refuse(oneLine(error)),
   );
   let plan: ClusterPlan;
+  let checkOnly: boolean;
   try {
-    const read = readPlan(
-      args.filter((arg) => arg !== "--check"),
-      { port: config.PORT, host: config.HOST },
-    );
+    const read = readPlan(process.argv.slice(2), { port: config.PORT, host: config.HOST });
     if (read.help) {
       console.info(USAGE);
       process.exit(0);
     }
-    plan = read.plan;
+    ({ plan, check: checkOnly } = read);
     await checkPorts(plan);
   } catch (error) {
     if (error instanceof PlanError) refuse(`${error.message} (--help lists the flags)`);

@@ -15,6 +15,7 @@ say() { printf '\nshop: %s\n' "$*"; }
 cluster=()
 for arg in "$@"; do
   [[ "$arg" == --cluster ]] || cluster+=("$arg")
+  if [[ "$arg" == --help ]]; then exec node --import tsx scripts/cluster.ts --help; fi
 done
 
 check_cluster() { node --import tsx scripts/cluster.ts --check ${cluster[@]+"${cluster[@]}"}; }

@@ -51,6 +51,7 @@ const FLAGS = {
   workers: { type: "string" },
   port: { type: "string" },
   host: { type: "string" },
+  check: { type: "boolean" },
   help: { type: "boolean" },
 } as const;
 
@@ -68,7 +69,7 @@ function readFlags(args: string[]) {
 export function readPlan(
   args: string[],
   defaults: { port: number; host: string },
-): { plan: ClusterPlan; help: boolean } {
+): { plan: ClusterPlan; check: boolean; help: boolean } {
   const values = readFlags(args);
   const parsed = planSchema.safeParse({
     web: values.web ?? DEFAULT_WEB,
@@ -77,7 +78,7 @@ export function readPlan(
     host: values.host ?? defaults.host,
   });
   if (!parsed.success) throw new PlanError(describeIssues(parsed.error));
-  return { plan: parsed.data, help: values.help === true };
+  return { plan: parsed.data, check: values.check === true, help: values.help === true };
 }
 
 /** Whether something else listens on `host:port` (or may not be listened on at all). */
