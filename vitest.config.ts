@@ -1,6 +1,7 @@
 // Integration tests (test/**/*.test.ts) against real PostgreSQL and Redis, one file at a time.
+// test/cluster/ runs on its own, after the production build (vitest.cluster.config.ts).
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 const testEnv = {
   DATABASE_URL: process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_test",
@@ -12,13 +13,14 @@ const testEnv = {
 // and anything it spawns run in this process, so they get the same values here.
 Object.assign(process.env, testEnv);
 
-export default defineConfig({
+export const integration = defineConfig({
   resolve: {
     alias: [{ find: /^@\//, replacement: fileURLToPath(new URL("./", import.meta.url)) }],
   },
   test: {
     environment: "node",
     include: ["test/**/*.test.ts"],
+    exclude: [...configDefaults.exclude, "test/cluster/**"],
     fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 60_000,
@@ -26,3 +28,5 @@ export default defineConfig({
     globalSetup: ["test/global-setup.ts"],
   },
 });
+
+export default integration;

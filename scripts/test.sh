@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: the whole suite, stopping at the first failure:
-#   type check -> lint -> integration tests (vitest) -> production build -> chaos soak -> browser tests
-# The chaos soak (test/chaos.test.ts, about 90 s) runs the real production web processes, so it waits
-# for the build; the integration step leaves it out.
+#   type check -> lint -> integration tests (vitest) -> production build -> cluster tests (vitest: nginx
+#   in front of web and worker processes of the build, and the chaos soak) -> browser tests (playwright)
 # It uses its own databases (TEST_DATABASE_URL, default .../storefront_test, and E2E_DATABASE_URL,
 # default .../storefront_e2e, see playwright.config.ts) and Redis prefixes, so it
 # never touches the data of `npm run shop`. Run a single part directly, e.g. `npx vitest run test/x.test.ts`.
@@ -20,6 +19,7 @@ export NEXT_TELEMETRY_DISABLED=1
 
 bash scripts/setup.sh
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-nginx.sh >/dev/null
 
 started=$SECONDS
 passed=()
@@ -46,9 +46,9 @@ step() { # name command...
 
 step "type check" npx tsc --noEmit
 step "lint" npx biome check .
-step "integration tests" npx vitest run --exclude test/chaos.test.ts
+step "integration tests" npx vitest run
 step "build" npm run --silent build
-step "chaos soak" npx vitest run test/chaos.test.ts
+step "cluster tests and chaos soak" npx vitest run --config vitest.cluster.config.ts
 step "browser tests" npx playwright test
 
 printf '\ntest: ALL PASSED in %ss: %s.\n' "$((SECONDS - started))" "$(joined)"

@@ -16,7 +16,7 @@ import { readQueueJobsWith, startMetrics } from "../server/metrics/registry";
 import { findOrderView } from "../server/orders/view";
 import { allSideEffectQueues, closeQueues } from "../server/queues";
 import { attachRealtime } from "../server/realtime/server";
-import { closeRedis } from "../server/redis";
+import { closeRedis, redis } from "../server/redis";
 import { admitRequest } from "../server/request-slots";
 import { API_BASE_PATH, apiHandlerOptions } from "../server/trpc/http";
 import { contextForSession } from "../server/trpc/init";
@@ -114,6 +114,15 @@ export async function drainBacklog(): Promise<void> {
     (backlog) => backlog.status === "0 undispatched, 0 queued",
     30_000,
   );
+}
+
+/** BullMQ runs one stalled-job check per queue per interval, shared by every worker: a check sets the
+ * queue's `stalled-check` key to expire after the checking worker's own stalledInterval, and all
+ * other workers skip their checks while it exists. Workers of other test files run in-process with
+ * the default WORKER_LOCK_MS (30 s) and leave a key that outlives them by up to 30 s, during which
+ * the 3 s workers a crash test starts could not notice a stalled job at all. Start without it. */
+export async function clearStalledCheckThrottle(): Promise<void> {
+  await redis("command").del(...allSideEffectQueues().map((queue) => queue.toKey("stalled-check")));
 }
 
 /** A reader of the order as clients see it, by id or by the checkout's idempotency key. */

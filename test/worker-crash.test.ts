@@ -3,10 +3,9 @@
 // the job in flight first.
 import { afterAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import { updateSettings } from "../server/downstream/settings";
-import { allSideEffectQueues } from "../server/queues";
-import { redis } from "../server/redis";
 import {
   callerFor,
+  clearStalledCheckThrottle,
   closeConnections,
   createProduct,
   downstreamCalls,
@@ -21,15 +20,6 @@ import { exitOf, startWorkerProcess } from "./processes";
 
 beforeEach(makeServicesFast);
 afterAll(closeConnections);
-
-/** BullMQ runs one stalled-job check per queue per interval, shared by every worker: a check sets the
- * queue's `stalled-check` key to expire after the checking worker's own stalledInterval, and all
- * other workers skip their checks while it exists. Workers of other test files run in-process with
- * the default WORKER_LOCK_MS (30 s) and leave a key that outlives them by up to 30 s, during which
- * the 3 s workers started here could not notice a stalled job at all. Start without it. */
-async function clearStalledCheckThrottle(): Promise<void> {
-  await redis("command").del(...allSideEffectQueues().map((queue) => queue.toKey("stalled-check")));
-}
 
 describe("worker process", () => {
   it("retries a step whose worker was SIGKILLed mid-call, and sends one email", async () => {

@@ -1,5 +1,6 @@
 // One BullMQ worker per side-effect queue: parse the job, run the step, let BullMQ retry failures with
 // backoff. A job that can never succeed (bad payload, unknown order) fails at once instead of looping.
+import { hostname } from "node:os";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { config } from "../server/config";
@@ -25,6 +26,10 @@ export interface SideEffectWorkers {
   /** Waits for the jobs in flight to finish, then disconnects. */
   stop: () => Promise<void>;
 }
+
+/** Stored on every job this process runs (`processedBy`, shown in bull-board): with many worker
+ * processes on many machines, which one ran (or holds) a job. */
+export const WORKER_NAME = `${hostname()}-${process.pid}`;
 
 /** How often the consumers knob is re-read: a change applies within this long. */
 const KNOB_REFRESH_MS = 1_000;
@@ -57,6 +62,7 @@ export function startSideEffectWorkers(): SideEffectWorkers {
       {
         connection,
         prefix: config.REDIS_PREFIX,
+        name: WORKER_NAME,
         concurrency: config.WORKER_CONCURRENCY,
         lockDuration: config.WORKER_LOCK_MS,
         stalledInterval: config.WORKER_LOCK_MS,

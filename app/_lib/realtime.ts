@@ -15,9 +15,11 @@ import {
 
 export type OrderSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-/** A fresh connection: the handshake carries the session cookie as it is now. */
+/** A fresh connection: the handshake carries the session cookie as it is now. WebSocket only, no
+ * HTTP long-polling: one socket is then one connection to one web process, so any number of web
+ * processes behind a load balancer need no sticky sessions (see scripts/cluster/nginx.ts). */
 export function connectOrderSocket(): OrderSocket {
-  return io({ forceNew: true, reconnectionDelayMax: 4000 });
+  return io({ forceNew: true, reconnectionDelayMax: 4000, transports: ["websocket"] });
 }
 
 /** The server's answer, or `code: null` when it gave none in time. */

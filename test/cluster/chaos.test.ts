@@ -2,8 +2,7 @@
 // every fault of the schedule injected under mixed-mode load, must end with every invariant held.
 //
 // It runs the real production web process (server/main.ts with Next.js), so it needs `npm run build`:
-// scripts/test.sh runs it as its own step after the build (`vitest run --exclude` keeps it out of the
-// integration step before it). The soak refuses to start without the build (exit 2, "run npm run build
+// scripts/test.sh runs it with the cluster tests after the build (vitest.cluster.config.ts). The soak refuses to start without the build (exit 2, "run npm run build
 // first"), so running this file on a fresh checkout fails loudly instead of skipping. About 90 s.
 import { spawn } from "node:child_process";
 import { once } from "node:events";

@@ -1,0 +1,109 @@
+// `npm run start:cluster` (and the last step of `npm run cluster` / `npm run shop -- --web N --workers M`):
+// N web processes and M worker processes of an already-built shop behind nginx, on this machine
+// (scripts/cluster/run.ts). Checks every flag and port before starting anything: bad input is one line
+// on stderr and exit code 2. Ctrl+C or SIGTERM stops every process (exit 0); so does losing nginx, every
+// web process or every worker process (exit 1). With --check it only checks, and starts nothing.
+import { execFileSync } from "node:child_process";
+import {
+  type ClusterPlan,
+  checkPorts,
+  DEFAULT_WEB,
+  DEFAULT_WORKERS,
+  MAX_PROCESSES,
+  PlanError,
+  readPlan,
+  webPorts,
+} from "./cluster/plan";
+import { ClusterStartError, startCluster, webEnv } from "./cluster/run";
+
+const USAGE = `usage: npm run cluster -- [--web N] [--workers M] [--port P] [--host H] [--check]
+  --web N      web processes (default ${DEFAULT_WEB}, at most ${MAX_PROCESSES}), on ports P+1 … P+N of 127.0.0.1
+  --workers M  worker processes (default ${DEFAULT_WORKERS}, at most ${MAX_PROCESSES}), metrics on free ports
+  --port P     where nginx listens, the shop's address (default $PORT, 3000)
+  --host H     nginx's address (default $HOST, 127.0.0.1); off loopback, set DEV_TOOLS_KEY or DEV_TOOLS=off
+  --check      check the flags and ports, start nothing`;
+
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ");
+}
+
+function refuse(message: string): never {
+  console.error(`cluster: ${message}`);
+  process.exit(2);
+}
+
+async function planFromFlags(): Promise<{ plan: ClusterPlan; checkOnly: boolean }> {
+  // The environment is read where the whole project reads it; a bad value there is bad input too.
+  const { config, exposureProblem, loadConfig } = await import("../server/config").catch((error: unknown) =>
+    refuse(oneLine(error)),
+  );
+  let plan: ClusterPlan;
+  let checkOnly: boolean;
+  try {
+    const read = readPlan(process.argv.slice(2), { port: config.PORT, host: config.HOST });
+    if (read.help) {
+      console.info(USAGE);
+      process.exit(0);
+    }
+    ({ plan, check: checkOnly } = read);
+    await checkPorts(plan);
+  } catch (error) {
+    if (error instanceof PlanError) refuse(`${error.message} (--help lists the flags)`);
+    throw error;
+  }
+  // What every web process would say at its start, said once before any of them starts.
+  const problem = exposureProblem(loadConfig(webEnv(plan, process.env)));
+  if (problem) refuse(`--host ${plan.host}: ${problem}`);
+  return { plan, checkOnly };
+}
+
+const { plan, checkOnly } = await planFromFlags();
+const ports = webPorts(plan);
+const shape = `${plan.web} web (ports ${ports[0]}–${ports.at(-1)}), ${plan.workers} worker(s), nginx on ${plan.host}:${plan.port}`;
+if (checkOnly) {
+  console.info(`cluster: ok: ${shape}`);
+  process.exit(0);
+}
+
+// Found, or installed with apt-get (scripts/ensure-nginx.sh prints its path on the last line).
+let nginxPath: string;
+try {
+  nginxPath =
+    execFileSync("bash", ["scripts/ensure-nginx.sh"], { stdio: ["ignore", "pipe", "inherit"] })
+      .toString()
+      .trim()
+      .split("\n")
+      .at(-1) ?? "";
+} catch {
+  process.exit(1);
+}
+
+console.info(`cluster: starting ${shape}`);
+let stopRequested = false;
+const starting = startCluster(plan, { nginxPath });
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopRequested) return;
+    stopRequested = true;
+    console.info(`cluster: ${signal}, stopping every process`);
+    starting
+      .then((cluster) => cluster.stop())
+      .catch(() => {})
+      .finally(() => process.exit(0));
+  });
+}
+
+try {
+  const cluster = await starting;
+  console.info(`cluster: ready at ${cluster.url} (Ctrl+C stops every process)`);
+  const reason = await cluster.stopped;
+  console.error(`cluster: ${reason}; every process stopped`);
+  process.exit(1);
+} catch (error) {
+  // Interrupted while starting: the signal handler exits once everything has stopped.
+  if (!stopRequested) {
+    const why = error instanceof ClusterStartError ? error.message : oneLine(error);
+    console.error(`cluster: could not start: ${why}`);
+    process.exit(1);
+  }
+}

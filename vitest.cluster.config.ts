@@ -1,0 +1,17 @@
+// The cluster tests (test/cluster/): real nginx in front of real web and worker processes of the
+// production build, and the chaos soak on processes of that build, so `npm test` runs them after
+// `next build` (scripts/test.sh). Same databases,
+// Redis prefix and global setup as the integration tests.
+import { configDefaults, defineConfig } from "vitest/config";
+import { integration } from "./vitest.config";
+
+export default defineConfig({
+  ...integration,
+  test: {
+    ...integration.test,
+    include: ["test/cluster/**/*.test.ts"],
+    exclude: configDefaults.exclude,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
