@@ -1,7 +1,9 @@
 // The Rush hour lab's arithmetic, apart from the drawing: chart lines from samples, the backlog's
 // drain rate and ETA, and runs laid side by side on one time axis.
 import {
+  type BACKLOG_STATES,
   backlogOf,
+  type QueueJobState,
   type RunView,
   type RushSample,
   SIDE_EFFECT_STEPS,
@@ -21,6 +23,17 @@ export const QUEUE_COLORS: Record<SideEffectStep, string> = {
 };
 export const RUN_COLORS = ["#2f5d50", "#b3261e", "#3867a8", "#8f5a0e"];
 export const QUANTILE_COLORS = { p50: "#2f5d50", p95: "#e3a34a", p99: "#b3261e" };
+export const STATE_COLORS: Record<(typeof BACKLOG_STATES)[number], string> = {
+  waiting: "#3867a8",
+  running: "#2f5d50",
+  waiting_for_provider: "#e3a34a",
+  delayed: "#b3261e",
+};
+
+/** Jobs in one state at a sample, over every queue. */
+export function jobsIn(sample: RushSample, state: QueueJobState): number {
+  return SIDE_EFFECT_STEPS.reduce((sum, step) => sum + (sample.queues[step]?.jobs[state] ?? 0), 0);
+}
 
 export function queueLabel(step: SideEffectStep): string {
   return STEPS[step].label;
@@ -102,7 +115,12 @@ export function runFigures(run: RunView) {
   const peakAt = backlogs.indexOf(peakBacklog);
   const drained =
     peakBacklog > 0 ? samples.find((_sample, index) => index > peakAt && backlogs[index] === 0) : undefined;
+  const consumers = new Set(Object.values(run.settings.shop.consumers));
   return {
+    workerProcesses: run.settings.workerProcesses,
+    /** The same count for every queue (as the experiments set it), else "mixed". */
+    consumers: consumers.size === 1 ? String([...consumers][0] ?? "default") : "mixed",
+    requestSlots: run.settings.shop.requestSlots,
     answered,
     // The load process's own rate (placed ÷ its time): a run's length also covers the backlog's drain.
     perSecond: run.summary?.ordersPerSecond ?? (duration > 0 ? answered / duration : 0),

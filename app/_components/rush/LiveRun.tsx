@@ -3,6 +3,7 @@
 "use client";
 
 import {
+  BACKLOG_STATES,
   backlogOf,
   QUEUE_JOB_STATE_LABELS,
   QUEUE_JOB_STATES,
@@ -15,9 +16,11 @@ import {
   formatCount,
   formatMs,
   formatRate,
+  jobsIn,
   QUANTILE_COLORS,
   QUEUE_COLORS,
   queueLabel,
+  STATE_COLORS,
 } from "../../_lib/rush";
 import styles from "./Rush.module.css";
 import { TimeChart } from "./TimeChart";
@@ -95,6 +98,15 @@ export function LiveRun({ run, step, draining }: Props) {
           format={formatCount}
           lines={SIDE_EFFECT_STEPS.map((step) =>
             lineOf(queueLabel(step), QUEUE_COLORS[step], (sample) => backlogOf(sample, step)),
+          )}
+        />
+        <TimeChart
+          title="Jobs not done yet, by state (all queues)"
+          x={x}
+          whole
+          format={formatCount}
+          lines={BACKLOG_STATES.map((state) =>
+            lineOf(QUEUE_JOB_STATE_LABELS[state], STATE_COLORS[state], (sample) => jobsIn(sample, state)),
           )}
         />
         <TimeChart

@@ -135,6 +135,9 @@ type Figures = ReturnType<typeof runFigures>;
 const dash = (value: number | null, format: (value: number) => string) =>
   value === null ? "–" : format(value);
 const FIGURE_ROWS: [string, (figures: Figures) => string][] = [
+  ["Worker processes", (f) => formatCount(f.workerProcesses)],
+  ["Consumers per queue, per worker", (f) => f.consumers],
+  ["Request slots", (f) => (f.requestSlots === 0 ? "no limit" : formatCount(f.requestSlots))],
   ["Orders placed", (f) => formatCount(f.answered)],
   ["Orders placed per second, while the load ran", (f) => formatRate(f.perSecond)],
   ["Requests turned away (busy)", (f) => formatCount(f.refused)],
