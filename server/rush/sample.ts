@@ -1,12 +1,7 @@
 // One second of a Rush hour run, read from the shop's own metrics: every process's /metrics summed
 // (scrapeAll), and the difference from the previous second for rates and quantiles. The charts read
 // the same numbers a Prometheus server would, not a second bookkeeping.
-import {
-  QUEUE_JOB_STATES,
-  type QueueJobState,
-  type RushSample,
-  SIDE_EFFECT_STEPS,
-} from "../contract";
+import { QUEUE_JOB_STATES, type QueueJobState, type RushSample, SIDE_EFFECT_STEPS } from "../contract";
 import { METRIC_NAMES } from "../metrics/registry";
 import { type MergedMetrics, scrapeAll } from "../metrics/scrape";
 import {

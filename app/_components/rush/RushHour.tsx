@@ -32,9 +32,11 @@ export function RushHour() {
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.dev.rush.pathKey() });
   const start = useMutation(trpc.dev.rush.start.mutationOptions({ onSettled: refresh }));
   const startExperiment = useMutation(trpc.dev.rush.startExperiment.mutationOptions({ onSettled: refresh }));
-  // A new start clears what the last attempt said went wrong.
-  const forgetProblems = () => [start, startExperiment, stop].forEach((mutation) => mutation.reset());
   const stop = useMutation(trpc.dev.rush.stop.mutationOptions({ onSettled: refresh }));
+  // A new start clears what the last attempt said went wrong.
+  const forgetProblems = () => {
+    for (const mutation of [start, startExperiment, stop]) mutation.reset();
+  };
 
   const run = state.data?.run ?? null;
   const running = state.data?.busy ?? false;
