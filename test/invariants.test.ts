@@ -98,6 +98,19 @@ describe("the rules", () => {
       `${twice.id.slice(0, 8)} (async): payment.capture 2≠1`,
     ]);
     expect(noEffectTwice(facts).examples).toEqual([`${twice.id.slice(0, 8)}: payment.capture ×2`]);
+
+    // A cancellation email after the receipt corrects it: not the receipt twice.
+    const corrected = order({ status: "cancelled" });
+    const correction = {
+      service: "email",
+      operation: "send",
+      idempotencyKey: `${corrected.id}:cancellation`,
+    };
+    const withCorrection = snapshot({
+      orders: [corrected],
+      calls: [...calls(corrected.id, ["email.send"]), { ...correction, orderId: corrected.id }],
+    });
+    expect(noEffectTwice(withCorrection).violations).toBe(0);
   });
 
   it("wants an undone order's authorization voided once and its stock back", () => {

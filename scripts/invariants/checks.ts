@@ -184,12 +184,21 @@ export function completedOrdersInLedger(snapshot: Snapshot): InvariantResult {
   return tally.result();
 }
 
+/** Compensating side effects call the operations of the effects they correct, under keys of their own
+ * (server/steps/email.ts, server/steps/analytics.ts): a cancellation email is no second receipt. */
+const CORRECTION_KEYS = [":cancellation", ":order_reversed"];
+
 /** No provider effect twice for one order, whatever keys the calls carried (the unique index already
- * refuses a repeated key; this catches the same effect under two keys). */
+ * refuses a repeated key; this catches the same effect under two keys). A correction counts apart. */
 export function noEffectTwice(snapshot: Snapshot): InvariantResult {
   const tally = new Tally("no provider effect done twice");
   tally.checked = snapshot.calls.length;
-  for (const [orderId, counts] of ledgerByOrder(snapshot.calls)) {
+  const withPurpose = snapshot.calls.map((call) =>
+    CORRECTION_KEYS.some((suffix) => call.idempotencyKey.endsWith(suffix))
+      ? { ...call, operation: `${call.operation} (correction)` }
+      : call,
+  );
+  for (const [orderId, counts] of ledgerByOrder(withPurpose)) {
     for (const [operation, count] of counts) {
       if (count > 1) tally.violation(`${short(orderId)}: ${operation} ×${count}`);
     }
