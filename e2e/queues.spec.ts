@@ -7,7 +7,7 @@ test("a paused email queue holds receipts until it is resumed", async ({ page, c
   const product = await shop.createProduct({ stock: 10 });
 
   await page.goto("/dev");
-  const emailQueue = page.getByRole("row", { name: "email queue" });
+  const emailQueue = page.getByRole("row", { name: "email queue", exact: true });
   await emailQueue.getByRole("button", { name: "Pause email queue" }).click();
   await expect(emailQueue).toContainText("consumers offline — messages can wait");
   const waitingBefore = Number(await emailQueue.locator('[data-state="waiting"]').textContent());
