@@ -34,6 +34,7 @@ import {
   type SettingsPatch,
   type SideEffectStep,
 } from "../server/contract";
+import { readCommandLine, refuseAs } from "./command-line";
 import { writeBaseline } from "./invariants/read";
 import { callProcedure, keepAliveAgent } from "./load/http";
 import { migrate } from "./migrate";
@@ -80,40 +81,27 @@ const flagsSchema = z
     message: `--minutes must be at least ${MIN_SECONDS / 60} (${MIN_SECONDS} s)`,
   });
 
-function refuse(message: string): never {
-  console.error(`chaos: ${message}`);
-  process.exit(2);
-}
+const refuse: (message: string) => never = refuseAs("chaos");
 
 function readFlags() {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        minutes: { type: "string" },
-        seconds: { type: "string" },
-        settle: { type: "string" },
-        keep: { type: "boolean" },
-        help: { type: "boolean" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    refuse(`${error instanceof Error ? error.message : String(error)} (--help lists the flags)`);
-  }
-  const parsed = flagsSchema.safeParse(values);
-  if (!parsed.success) refuse(describeIssues(parsed.error));
-  if (parsed.data.help) {
-    console.info(USAGE);
-    process.exit(0);
-  }
+  const flags = readCommandLine(
+    "chaos",
+    {
+      minutes: { type: "string" },
+      seconds: { type: "string" },
+      settle: { type: "string" },
+      keep: { type: "boolean" },
+      help: { type: "boolean" },
+    },
+    flagsSchema,
+    USAGE,
+  );
   if (!fs.existsSync(path.join(ROOT, ".next", "BUILD_ID"))) {
     refuse("the web processes need the production build: run `npm run build` first");
   }
   if (!PrivatePostgres.available()) refuse("PostgreSQL's server binaries (initdb, pg_ctl) are not installed");
   if (!redisServerAvailable()) refuse("redis-server is not installed");
-  const { minutes, seconds, settle, keep } = parsed.data;
+  const { minutes, seconds, settle, keep } = flags;
   return { loadMs: Math.round((seconds ?? (minutes ?? 0) * 60) * 1000), settleS: settle, keep };
 }
 

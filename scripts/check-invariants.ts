@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { describeIssues, QUEUE_ATTEMPTS, QUEUE_BACKOFF_MS } from "../server/contract";
+import { readCommandLine, refuseAs } from "./command-line";
 import { checkAll, type InvariantResult, stillMoving } from "./invariants/checks";
 import { readSnapshot } from "./invariants/read";
 
@@ -37,36 +38,22 @@ const flagsSchema = z.strictObject({
   help: z.boolean().default(false),
 });
 
-function refuse(message: string): never {
-  console.error(`check:invariants: ${message}`);
-  process.exit(2);
-}
+const refuse: (message: string) => never = refuseAs("check:invariants");
 
 function readFlags() {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        baseline: { type: "string" },
-        jobs: { type: "boolean" },
-        "settle-wait": { type: "string" },
-        "moving-bound": { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    refuse(`${error instanceof Error ? error.message : String(error)} (--help lists the flags)`);
-  }
-  const parsed = flagsSchema.safeParse(values);
-  if (!parsed.success) refuse(describeIssues(parsed.error));
-  if (parsed.data.help) {
-    console.info(USAGE);
-    process.exit(0);
-  }
-  return parsed.data;
+  return readCommandLine(
+    "check:invariants",
+    {
+      baseline: { type: "string" },
+      jobs: { type: "boolean" },
+      "settle-wait": { type: "string" },
+      "moving-bound": { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean" },
+    },
+    flagsSchema,
+    USAGE,
+  );
 }
 
 /** Longest a healthy order may take to settle: the sweeper's grace and one sweep for an abandoned
