@@ -38,7 +38,8 @@ class DevTools {
     options: { product: SeededProduct; email: string; name?: string; mode: CheckoutMode; quantity?: number },
   ): Promise<string> {
     await page.goto("/");
-    await page.getByRole("radio", { name: MODES[options.mode].label, exact: true }).check();
+    const mode = page.getByRole("radio", { name: MODES[options.mode].label, exact: true });
+    await mode.check();
     const card = page.getByRole("article", { name: options.product.name });
     for (let added = 0; added < (options.quantity ?? 1); added++) {
       await card.getByRole("button", { name: "Add to cart" }).click();
@@ -47,6 +48,10 @@ class DevTools {
     await page.getByRole("link", { name: "Checkout" }).click();
     await page.getByLabel("Name").fill(options.name ?? "Ada Lovelace");
     await page.getByLabel("Email").fill(options.email);
+    // Once more on this page, which is surely hydrated by now: a choice made on the shop page before
+    // React took it over can be lost, and the order would go out in the previous mode.
+    await mode.check();
+    await expect(mode).toBeChecked();
     await page.getByRole("button", { name: /Purchase/ }).click();
     await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/, { timeout: 30_000 });
     const orderId = page.url().split("/").at(-1) ?? "";
