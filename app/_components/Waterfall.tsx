@@ -42,12 +42,12 @@ const MAX_TICKS = 6;
 
 /** The legend, and the words the table uses for each kind of stretch. */
 const LEGEND: { key: string; label: string }[] = [
-  { key: "queued", label: "Waiting in the queue" },
+  { key: "queued", label: "Queued" },
   { key: "running", label: "Running" },
-  { key: "succeeded", label: "Ran, done" },
+  { key: "succeeded", label: "Done" },
   { key: "failed", label: "Attempt failed" },
-  { key: "backoff", label: "Backoff before a retry" },
-  { key: "dead-letter", label: "Parked in the dead-letter set" },
+  { key: "backoff", label: "Backoff" },
+  { key: "dead-letter", label: "Dead-letter set" },
   { key: "operator-retry", label: "Operator's Retry" },
   { key: "compensation", label: "Compensation" },
 ];
@@ -346,6 +346,7 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
                   what: segmentWords(segment),
                   took:
                     segment.kind === "compensation" ? "–" : formatDuration(segment.endMs - segment.startMs),
+                  rank: 1,
                 })),
                 ...timeline.marks.map((mark) => ({
                   key: `${mark.kind}-${mark.atMs}`,
@@ -353,8 +354,10 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
                   what:
                     mark.kind === "operator-retry" ? "Retried by an operator" : "Discarded by an operator",
                   took: "–",
+                  // A mark comes before what it starts: the Retry, then the wait in the queue.
+                  rank: 0,
                 })),
-              ].sort((a, b) => a.at - b.at);
+              ].sort((a, b) => a.at - b.at || a.rank - b.rank);
               return lines.map((line, index) => (
                 <tr key={`${view.name}-${line.key}`}>
                   {index === 0 ? (
