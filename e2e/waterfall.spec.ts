@@ -2,7 +2,8 @@
 // two runs with the backoff between them; a fraud-cancelled order shows its compensation after the
 // original bars, when it happened; every settled order says what the other mode would have cost; and
 // the mode bar names the fault preset the shop runs under.
-import type { Locator } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import type { Locator, Page } from "@playwright/test";
 import { expect, screenPath, test } from "./fixtures";
 import {
   arriveAtOrder,
@@ -15,6 +16,26 @@ import {
 } from "./flows";
 
 const segments = (row: Locator, kind: string) => row.locator(`[data-segment="${kind}"]`);
+
+/** axe's findings and any sideways scrolling, on a desktop and on a phone, the table open. */
+async function expectAccessibleEverywhere(page: Page): Promise<void> {
+  for (const viewport of [
+    { width: 1280, height: 800 },
+    { width: 390, height: 844 },
+  ]) {
+    await page.setViewportSize(viewport);
+    const { violations } = await new AxeBuilder({ page }).analyze();
+    expect(
+      violations.flatMap((violation) =>
+        violation.nodes.map((node) => `${violation.id}: ${node.target.join(" ")}`),
+      ),
+      `axe at ${viewport.width} px`,
+    ).toEqual([]);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, `sideways scrolling at ${viewport.width} px`).toBeLessThanOrEqual(0);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
 
 async function box(locator: Locator) {
   const found = await locator.boundingBox();
@@ -68,6 +89,7 @@ test.describe("the order waterfall", () => {
     await expect(table.getByRole("row", { name: /^Backoff/ })).toBeVisible();
     await expect(table.getByRole("row", { name: /Attempt 2: ran, done/ }).first()).toBeVisible();
     await page.screenshot({ path: screenPath("waterfall-email-retried"), fullPage: true });
+    await expectAccessibleEverywhere(page);
   });
 
   test("a fraud-cancelled order: the compensation is drawn after the original bars, at its own time", async ({
@@ -99,6 +121,9 @@ test.describe("the order waterfall", () => {
     expect(voided.x + voided.width / 2).toBeGreaterThanOrEqual(verdict.x + verdict.width - 1);
     await expect(page.getByTestId("counterfactual")).toBeVisible(LATER);
     await page.screenshot({ path: screenPath("waterfall-fraud-compensation"), fullPage: true });
+    await page.getByText("The same timeline as a table").click();
+    await expect(page.getByRole("table").getByRole("row", { name: /Compensated/ })).toHaveCount(2);
+    await expectAccessibleEverywhere(page);
   });
 
   test("the mode bar names the active fault preset, and says so when every service is healthy", async ({
