@@ -121,7 +121,7 @@ function segmentWords(segment: Segment): string {
   return segment.kind === "running" ? runWords(segment) : SEGMENT_WORDS[segment.kind];
 }
 
-/** The step's timing line: its own run, or its attempts' runs, and what it waited (queue, backoff, …). */
+/** How long the step ran: its attempts' runs added up (waits are in the bars and the table). */
 function numbers(view: OrderStepView, timeline: StepTimeline): string {
   const runs = timeline.segments.filter((segment) => segment.kind === "running");
   if (runs.length === 0) return "–";
