@@ -15,27 +15,14 @@ import {
   type StepAttemptView,
   type StepName,
 } from "../server/contract";
+import { PENDING_STEP } from "../server/orders/view";
 
 const CREATED = Date.parse("2026-11-29T10:00:00.000Z");
 const t = (ms: number) => new Date(CREATED + ms).toISOString();
 const createdAt = t(0);
 
 function step(name: StepName, fields: Partial<OrderStepView> = {}): OrderStepView {
-  return {
-    name,
-    status: "pending",
-    attempts: 0,
-    startedAt: null,
-    finishedAt: null,
-    error: null,
-    detail: null,
-    attemptHistory: [],
-    deadLetteredAt: null,
-    retriedByOperatorAt: null,
-    discardedAt: null,
-    compensatedAt: null,
-    ...fields,
-  };
+  return { name, ...PENDING_STEP, ...fields };
 }
 
 function attempt(
