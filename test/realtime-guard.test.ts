@@ -16,7 +16,8 @@ const { callerFor, closeConnections, createProduct, makeServicesFast, orderInput
 );
 const { updateSettings } = await import("../server/downstream/settings");
 const { attachRealtime, MAX_WATCHED_ORDERS, WATCH_BURST } = await import("../server/realtime/server");
-const { checkoutRoom } = await import("../server/realtime/rooms");
+const { orderRoom, roomChannel } = await import("../server/realtime/rooms");
+const { redis } = await import("../server/redis");
 const { SESSION_COOKIE } = await import("../server/session");
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -133,7 +134,32 @@ describe("order:watch", () => {
 
     const mine = await watch(socket, { idempotencyKey: input.idempotencyKey });
     expect(mine).toMatchObject({ ok: true, order: { status: "placed" } });
-    expect(roomsOf(socket).has(checkoutRoom(session, input.idempotencyKey))).toBe(true);
+    // By its key, the connection joins the room of the order that key started.
+    expect(roomsOf(socket).has(orderRoom(mine.ok ? mine.order.id : ""))).toBe(true);
+  });
+
+  it("has this process hear an order's channel only while one of its connections watches the order", async () => {
+    const listeners = async (orderId: string) => {
+      const reply = (await redis("command").call(
+        "PUBSUB",
+        "SHARDNUMSUB",
+        roomChannel(orderRoom(orderId)),
+      )) as [string, number];
+      return reply[1];
+    };
+    const session = randomUUID();
+    const product = await createProduct({ stock: 5 });
+    const order = await callerFor(session).order.place(orderInput(product.id));
+    // Nobody watches it: its pushes reach no process.
+    expect(await listeners(order.id)).toBe(0);
+    const socket = client({ session });
+    expect(await watch(socket, { orderId: order.id })).toMatchObject({ ok: true });
+    expect(await listeners(order.id)).toBe(1);
+    socket.disconnect();
+    for (let i = 0; i < 50 && (await listeners(order.id)) > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await listeners(order.id)).toBe(0);
   });
 
   it("follows a synchronous checkout by its key once it has started, and gets its steps live", async () => {

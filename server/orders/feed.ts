@@ -1,19 +1,27 @@
 // The order's change feed: after a change commits, its new view goes to everyone watching the order,
 // from whichever process (web or worker) made it, through socket.io's Redis emitter. The view carries
 // the order's version, so a page drops anything older than what it already shows.
-import { Emitter } from "@socket.io/redis-emitter";
+import { createShardedAdapter } from "@socket.io/redis-adapter";
+import { Server } from "socket.io";
 import type { OrderView, ServerToClientEvents } from "../contract";
-import { checkoutRoom, orderRoom, socketKey } from "../realtime/rooms";
+import { ADAPTER_OPTIONS, orderRoom, socketKey } from "../realtime/rooms";
 import { redis, unavailable } from "../redis";
 import { type OrderRecord, toOrderView } from "./view";
 
-let emitter: Emitter<ServerToClientEvents> | undefined;
+/** A socket.io server with no connections of its own, only the adapter: what it emits to a room is
+ * published on that room's channel, for the web process holding the room's connections. */
+let broadcaster: Server<Record<string, never>, ServerToClientEvents> | undefined;
 /** Pushes are being dropped: Redis is away. */
 let dropping = false;
 
-function getEmitter(): Emitter<ServerToClientEvents> {
-  emitter ??= new Emitter<ServerToClientEvents>(redis("pub"), { key: socketKey() });
-  return emitter;
+function getBroadcaster(): Server<Record<string, never>, ServerToClientEvents> {
+  if (!broadcaster) {
+    broadcaster = new Server();
+    broadcaster.adapter(
+      createShardedAdapter(redis("pub"), redis("sub"), { ...ADAPTER_OPTIONS, channelPrefix: socketKey() }),
+    );
+  }
+  return broadcaster;
 }
 
 /** Pushes the order as a change left it, and returns its view. The push never fails the work. While
@@ -29,8 +37,6 @@ export function publish(order: OrderRecord): OrderView {
   }
   if (dropping) console.info("order feed: Redis is back; pushing again");
   dropping = false;
-  getEmitter()
-    .to([orderRoom(order.id), checkoutRoom(order.sessionId, order.idempotencyKey)])
-    .emit("order:updated", view);
+  getBroadcaster().to(orderRoom(order.id)).emit("order:updated", view);
   return view;
 }

@@ -1,9 +1,11 @@
 // socket.io on the web process: watchers join an order's room after an ownership check, and the Redis
-// adapter delivers what any process (this one, another web process, a worker) emits to that room.
+// adapter delivers what any process (this one, another web process, a worker) emits to that room. The
+// adapter is the sharded one with dynamic subscriptions: this process hears a room's channel only
+// while one of its connections is in the room, so pushes to orders nobody here watches cost it nothing.
 // Only the shop's own pages (or ALLOWED_ORIGINS, or clients that are no page at all) may connect; one
 // connection watches a few orders at most, and asks at a bounded rate.
 import type { Server as HttpServer } from "node:http";
-import { createAdapter } from "@socket.io/redis-adapter";
+import { createShardedAdapter } from "@socket.io/redis-adapter";
 import { Server } from "socket.io";
 import { z } from "zod";
 import {
@@ -18,7 +20,7 @@ import { crossSiteReason, hostAllowed } from "../edge";
 import { findOrder, toOrderView } from "../orders/view";
 import { createRedis } from "../redis";
 import { readSession } from "../session";
-import { checkoutRoom, orderRoom, socketKey } from "./rooms";
+import { ADAPTER_OPTIONS, orderRoom, roomChannel, socketKey } from "./rooms";
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
@@ -64,7 +66,7 @@ export function attachRealtime(httpServer: HttpServer): { io: RealtimeServer; cl
       answer(reason, reason === null);
     },
   });
-  io.adapter(createAdapter(pub, sub, { key: socketKey() }));
+  io.adapter(createShardedAdapter(pub, sub, { ...ADAPTER_OPTIONS, channelPrefix: socketKey() }));
 
   io.on("connection", (socket) => {
     const sessionId = readSession(socket.handshake.headers.cookie);
@@ -91,15 +93,18 @@ export function attachRealtime(httpServer: HttpServer): { io: RealtimeServer; cl
           "orderId" in watch ? { id: watch.orderId } : { idempotencyKey: watch.idempotencyKey },
         );
         if (!owned || owned.sessionId !== sessionId) return ack(NOT_FOUND);
-        const room = "orderId" in watch ? orderRoom(owned.id) : checkoutRoom(sessionId, owned.idempotencyKey);
+        const room = orderRoom(owned.id);
         const watching = socket.rooms.size - 1; // every socket is in a room of its own
         if (!socket.rooms.has(room) && watching >= MAX_WATCHED_ORDERS) {
           return ack(
             refused("TOO_MANY_REQUESTS", `One connection watches at most ${MAX_WATCHED_ORDERS} orders.`),
           );
         }
-        // Join before reading, so no update falls in between.
+        // Join, and have Redis confirm this process hears the room's channel, before reading, so no
+        // update falls in between. (The adapter subscribes when the room is new here; Redis answers a
+        // connection's commands in order, so this answer comes after that subscription took effect.)
         await socket.join(room);
+        await sub.ssubscribe(roomChannel(room));
         const order = await findOrder({ id: owned.id });
         ack(order ? { ok: true, order: toOrderView(order) } : NOT_FOUND);
       } catch (error) {
