@@ -3,6 +3,7 @@
 // the order's version, so a page drops anything older than what it already shows.
 import { Emitter } from "@socket.io/redis-emitter";
 import type { OrderView, ServerToClientEvents } from "../contract";
+import { log } from "../log";
 import { checkoutRoom, orderRoom, socketKey } from "../realtime/rooms";
 import { redis, unavailable } from "../redis";
 import { type OrderRecord, toOrderView } from "./view";
@@ -23,11 +24,11 @@ function getEmitter(): Emitter<ServerToClientEvents> {
 export function publish(order: OrderRecord): OrderView {
   const view = toOrderView(order);
   if (unavailable(redis("pub"))) {
-    if (!dropping) console.warn("order feed: Redis is unreachable; pushes are dropped until it is back");
+    if (!dropping) log.info("order feed: pushes are dropped until Redis is back");
     dropping = true;
     return view;
   }
-  if (dropping) console.info("order feed: Redis is back; pushing again");
+  if (dropping) log.info("order feed: pushing again");
   dropping = false;
   getEmitter()
     .to([orderRoom(order.id), checkoutRoom(order.sessionId, order.idempotencyKey)])
