@@ -1,7 +1,7 @@
 // The fault knobs, kept in Redis so every web and worker process obeys the same settings at once.
 // Read on every call (a Redis round trip is ~30 µs). If Redis is unreachable, the last settings this
 // process saw keep applying at once (no wait for a reconnect): an outage of the knob store must not
-// stop or slow a checkout. Changing them is refused at once (RedisUnavailableError) until it is back.
+// stop or slow a checkout. Changing them waits for Redis as any other write does.
 import {
   mergeSettings,
   REALISTIC_SETTINGS,
@@ -9,7 +9,7 @@ import {
   type SettingsPatch,
   settingsSchema,
 } from "../contract";
-import { failFast, redisKey } from "../redis";
+import { failFast, redis, redisKey } from "../redis";
 
 let lastSeen: Settings = REALISTIC_SETTINGS;
 /** The stored text lastSeen was parsed from: unchanged text is not parsed again (every call reads it). */
@@ -34,14 +34,14 @@ export async function getSettings(): Promise<Settings> {
 
 export async function updateSettings(patch: SettingsPatch): Promise<Settings> {
   const next = mergeSettings(await getSettings(), patch);
-  await failFast().set(settingsKey(), JSON.stringify(next));
+  await redis("command").set(settingsKey(), JSON.stringify(next));
   lastSeen = next;
   lastText = null;
   return next;
 }
 
 export async function replaceSettings(settings: Settings): Promise<Settings> {
-  await failFast().set(settingsKey(), JSON.stringify(settingsSchema.parse(settings)));
+  await redis("command").set(settingsKey(), JSON.stringify(settingsSchema.parse(settings)));
   lastSeen = settings;
   lastText = null;
   return settings;
