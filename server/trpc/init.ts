@@ -134,7 +134,7 @@ const t = initTRPC.context<Context>().create({
 
 /** What a client is told when a store is away, whichever query met it: a 503 (with Retry-After, see
  * ./http.ts) saying which one, instead of a bare 500. */
-export function outageError(error: unknown): AppError | null {
+function outageError(error: unknown): AppError | null {
   const store = unreachableStore(error);
   if (!store) return null;
   noteOutage(error);
