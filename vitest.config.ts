@@ -7,6 +7,8 @@ const testEnv = {
   DATABASE_URL: process.env.TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_test",
   REDIS_PREFIX: process.env.TEST_REDIS_PREFIX ?? "storefront-test",
   NODE_ENV: "test" as const,
+  // Quiet: a test that reads a process's log lines asks for them itself.
+  LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
 };
 
 // `test.env` only reaches the test workers; the global setup (which migrates the test database)

@@ -338,6 +338,9 @@ async function main(): Promise<number> {
       REDIS_URL: redisServer.url,
       REDIS_PREFIX: "storefront-chaos",
       NODE_ENV: "production",
+      // The services' logs go to files the soak reads (a worker is ready when it says so): JSON, info.
+      LOG_LEVEL: "info",
+      LOG_FORMAT: "json",
       NEXT_TELEMETRY_DISABLED: "1",
       HOST: "127.0.0.1",
       DEV_TOOLS: "on",

@@ -45,4 +45,6 @@ if [[ $# -gt 0 ]]; then
 fi
 
 say "starting web + worker (Ctrl+C stops both); the web process prints the address to open"
+# One readable line per log entry at a terminal; `npm start` alone writes JSON, one object per line.
+export LOG_FORMAT="${LOG_FORMAT:-pretty}"
 exec npm run --silent start

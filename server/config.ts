@@ -80,6 +80,11 @@ const configSchema = z.object({
    * soak with fast knobs may use seconds. */
   SWEEPER_GRACE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  /** The least severe log lines written (pino's levels); `silent` writes none. */
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** json: one JSON object per line, for a log pipeline (the default but in development); pretty: one
+   * coloured line each, for a person at a terminal (`npm run shop` and `npm run dev` set it). */
+  LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -5,7 +5,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { config } from "./config";
 import { Prisma, PrismaClient } from "./generated/prisma/client";
-import { errorReporter } from "./log";
+import { databaseOutage, errorReporter } from "./log";
 
 export const pool = new pg.Pool({
   connectionString: config.DATABASE_URL,
@@ -16,6 +16,8 @@ export const pool = new pg.Pool({
 // An idle connection that Postgres closes (a restart) is dropped from the pool, which opens new ones on
 // demand; without a listener its error event would end the process instead.
 pool.on("error", errorReporter("database pool"));
+// A new connection after connections were lost or refused: Postgres is back (logged once).
+pool.on("connect", () => databaseOutage.back());
 
 // prisma.$disconnect() ends the pool too: one call closes the database of a process.
 export const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });

@@ -15,6 +15,7 @@ import { isJobsBoardPath, serveJobsBoard } from "./devtools/jobs-board";
 import { queueJobCounts } from "./devtools/queues";
 import { hostAllowed, isHttps } from "./edge";
 import { setPageSecurityHeaders, setSecurityHeaders } from "./headers";
+import { log, nameProcess } from "./log";
 import { apiProcedures, isMetricsPath, serveMetrics, trackRequest } from "./metrics/http";
 import { readQueueJobsWith, startMetrics } from "./metrics/registry";
 import { attachRealtime } from "./realtime/server";
@@ -25,9 +26,10 @@ import { newSession, readSession } from "./session";
 import { API_BASE_PATH, apiHandlerOptions } from "./trpc/http";
 import { appRouter } from "./trpc/root";
 
+nameProcess("web");
 const refusal = exposureProblem(config);
 if (refusal) {
-  console.error(`storefront web: ${refusal}`);
+  log.fatal(refusal);
   process.exit(1);
 }
 
@@ -97,7 +99,10 @@ const server = createServer(async (req, res) => {
 const realtime = attachRealtime(server);
 
 server.listen(config.PORT, config.HOST, () => {
-  console.info(`storefront web (${dev ? "development" : "production"}): ${whereToFindUs()}`);
+  log.info(
+    { mode: dev ? "development" : "production", host: config.HOST, port: config.PORT },
+    `storefront web: ${whereToFindUs()}`,
+  );
 });
 
 /** The address people can actually open, and who else can. */
@@ -115,7 +120,7 @@ let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  console.info(`storefront web: ${signal}, finishing requests in flight`);
+  log.info({ signal }, "storefront web: finishing requests in flight");
   // Stop taking connections, let requests in flight (a synchronous checkout takes seconds) answer,
   // then disconnect: a checkout cut off halfway would be left for the sweeper.
   stopFollowingSlots();

@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { Redis, type RedisOptions } from "ioredis";
 import { config } from "./config";
+import { redisOutage } from "./log";
 
 type Role =
   /** Short commands that must fail fast when Redis is down (knobs, queue producers). */
@@ -35,12 +36,29 @@ export function redis(role: Role): Redis {
   return connection;
 }
 
+/** Connections trying to get Redis back: the outage is over (and logged so, once) when none is left. */
+const reconnecting = new Set<Redis>();
+
 /** A connection of its own (BullMQ workers each want one). The caller must quit() it. */
 export function createRedis(role: Role): Redis {
   const connection = new Redis(config.REDIS_URL, { ...roleOptions[role], lazyConnect: false });
-  // An unhandled 'error' event would crash the process during an outage; ioredis reconnects itself.
-  connection.on("error", () => {});
-  connection.once("ready", () => connectedOnce.add(connection));
+  // An unhandled 'error' event would crash the process during an outage; ioredis reconnects itself
+  // and reports every attempt: the process logs the outage once, with the first error.
+  connection.on("error", (error) => {
+    reconnecting.add(connection);
+    redisOutage.lost(error);
+  });
+  // A connection closed by its server (not by quit()) reconnects: that is an outage too.
+  connection.on("reconnecting", () => {
+    reconnecting.add(connection);
+    redisOutage.lost(new Error("connection closed by Redis"));
+  });
+  connection.on("ready", () => {
+    connectedOnce.add(connection);
+    reconnecting.delete(connection);
+    if (reconnecting.size === 0) redisOutage.back();
+  });
+  connection.on("end", () => reconnecting.delete(connection));
   return connection;
 }
 

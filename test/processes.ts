@@ -9,11 +9,16 @@ import { freePort, PrivateRedis } from "../scripts/private-redis";
 // Moved to scripts/ for `npm run chaos`; the tests keep importing them from here.
 export { freePort, PrivateRedis };
 
-export function startWorkerProcess(env: Record<string, string> = {}): ChildProcess {
+/** A worker process; its log (stdout) goes to the test's output, or to `child.stdout` with
+ * `{ stdout: "pipe" }` for a test that reads it. */
+export function startWorkerProcess(
+  env: Record<string, string> = {},
+  { stdout = "inherit" }: { stdout?: "inherit" | "pipe" } = {},
+): ChildProcess {
   return spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
     // Metrics on a free port: other workers (another test run, `npm start`) may hold the default one.
     env: { ...process.env, WORKER_LOCK_MS: "3000", WORKER_METRICS_PORT: "0", ...env },
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", stdout, "inherit"],
   });
 }
 

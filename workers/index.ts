@@ -5,6 +5,7 @@
 // web process can find and sum every worker's numbers.
 import { config, metricsEnabled } from "../server/config";
 import { prisma } from "../server/db";
+import { log, messageOf, nameProcess, noteOutage } from "../server/log";
 import { startMetrics } from "../server/metrics/registry";
 import { MetricsPortInUse, type MetricsServer, startMetricsServer } from "../server/metrics/serve";
 import { announceWorker } from "../server/metrics/workers";
@@ -15,6 +16,7 @@ import { closeQueues } from "../server/queues";
 import { closeRedis } from "../server/redis";
 import { startSideEffectWorkers } from "./side-effects";
 
+nameProcess("worker");
 let metricsServer: MetricsServer | null = null;
 if (metricsEnabled(config)) {
   startMetrics("worker");
@@ -26,7 +28,7 @@ if (metricsEnabled(config)) {
   } catch (error) {
     // A clear message and exit code 1 (a supervisor should not restart into the same conflict).
     if (!(error instanceof MetricsPortInUse)) throw error;
-    console.error(`storefront worker: cannot serve metrics: ${error.message}`);
+    log.fatal({ error: error.message }, "storefront worker: cannot serve metrics");
     process.exit(1);
   }
 }
@@ -36,20 +38,25 @@ const relay = startRelay();
 const consumers = startSideEffectWorkers();
 const reconciler = startReconciler({ everyMs: config.RECONCILE_EVERY_MS });
 const sweeper = setInterval(() => {
-  sweepAbandonedCheckouts().catch((error) =>
-    console.warn("sweeper:", error instanceof Error ? error.message : error),
-  );
+  sweepAbandonedCheckouts().catch((error: unknown) => {
+    // A store's outage is logged once by itself, not once per sweep it fails.
+    if (!noteOutage(error)) log.warn({ component: "sweeper", error: messageOf(error) }, "sweep failed");
+  });
 }, SWEEP_EVERY_MS);
-console.info(
-  `storefront worker: relay running, reconciling every ${config.RECONCILE_EVERY_MS / 1000} s, consuming ${consumers.workers.map((worker) => worker.name).join(", ")}` +
-    (metricsServer ? `; metrics at ${metricsServer.url}` : ""),
+log.info(
+  {
+    reconcileEveryMs: config.RECONCILE_EVERY_MS,
+    queues: consumers.workers.map((worker) => worker.name),
+    metrics: metricsServer?.url ?? null,
+  },
+  "storefront worker: relay running, reconciler and consumers started",
 );
 
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  console.info(`storefront worker: ${signal}, finishing jobs in flight`);
+  log.info({ signal }, "storefront worker: finishing jobs in flight");
   clearInterval(sweeper);
   await reconciler.stop();
   await relay.stop();

@@ -12,7 +12,7 @@ import {
   sideEffectJobSchema,
 } from "../server/contract";
 import { getSettings } from "../server/downstream/settings";
-import { errorReporter } from "../server/log";
+import { errorReporter, log, messageOf, noteOutage } from "../server/log";
 import { runAsJob } from "../server/metrics/jobs";
 import { metrics } from "../server/metrics/registry";
 import { createRedis } from "../server/redis";
@@ -52,11 +52,21 @@ export function startSideEffectWorkers(): SideEffectWorkers {
         // attemptsStarted also counts a run cut short by a crash (a stalled job), unlike attemptsMade.
         const number = Math.max(job.attemptsStarted, job.attemptsMade + 1);
         const last = number >= (job.opts.attempts ?? 1);
+        const jobLog = log.child({ orderId: payload.data.orderId, jobId: job.id, step, attempt: number });
+        const startedAt = performance.now();
         try {
-          await runAsJob(step, () =>
+          const result = await runAsJob(step, () =>
             runStep(payload.data.orderId, step, { number, last, ...queueHistory(job) }),
           );
+          // The happy path at debug: an order's every job at info would be a line per job under load.
+          jobLog.debug({ result, ms: Math.round(performance.now() - startedAt) }, `${step}: ${result}`);
         } catch (error) {
+          // During a store's outage every job fails: the outage is one line, the retries are debug.
+          const outage = noteOutage(error);
+          jobLog[outage ? "debug" : "warn"](
+            { error: messageOf(error), ms: Math.round(performance.now() - startedAt), retry: !last },
+            last ? `${step}: failed, no attempt left` : `${step}: failed, will retry`,
+          );
           if (error instanceof OrderNotFoundError) throw new UnrecoverableError(error.message);
           throw error;
         }
@@ -73,11 +83,11 @@ export function startSideEffectWorkers(): SideEffectWorkers {
         maxStalledCount: 2,
       },
     );
-    worker.on("error", errorReporter(`worker ${step}`));
+    worker.on("error", errorReporter(`worker ${step}`, log.child({ step })));
     // A job BullMQ itself moves to the failed set when it fetches it (one whose workers kept dying)
     // never reaches the processor; record it on its order all the same.
     worker.on("failed", (job, error) => {
-      if (job) void recordFailedJob(step, job, error.message).catch(errorReporter(`worker ${step}`));
+      if (job) void recordFailedJob(step, job, error.message).catch(errorReporter(`dead letter ${step}`));
     });
     return { step, worker };
   });
@@ -117,6 +127,10 @@ async function recordFailedJob(
   if ((await job.getState()) !== "failed") return;
   metrics.deadLetters.inc({ step });
   const payload = sideEffectJobSchema.safeParse(job.data);
+  log.error(
+    { orderId: payload.data?.orderId, jobId: job.id, step, attempt: job.attemptsMade, error: reason },
+    `${step}: dead letter, waiting for a person to retry it in /dev`,
+  );
   if (payload.success) await recordDeadLetter(payload.data.orderId, step, reason);
 }
 

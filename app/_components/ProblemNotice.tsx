@@ -12,6 +12,7 @@ const TITLES: Partial<Record<AppErrorCode, string>> = {
   DEPENDENCY_FAILED: "Checkout could not finish",
   BAD_REQUEST: "Please check your order",
   IDEMPOTENCY_CONFLICT: "This checkout was already used",
+  DATABASE_UNAVAILABLE: "The shop is restarting its database",
 };
 
 interface Props {

@@ -12,6 +12,7 @@ import {
   type SideEffectStep,
   stepsAfter,
 } from "../contract";
+import { log, messageOf } from "../log";
 import { findOrderView } from "../orders/view";
 import { type RunResult, runStep } from "../steps/run";
 
@@ -29,10 +30,14 @@ const inlineBackoffMs = (failures: number) => INLINE_BACKOFF_MS * 2 ** (failures
 async function runWithRetries(orderId: string, step: SideEffectStep): Promise<RunResult> {
   for (let number = 1; ; number++) {
     const last = number >= INLINE_ATTEMPTS;
+    const stepLog = log.child({ orderId, step, attempt: number });
     try {
       const backoffMs = number > 1 ? inlineBackoffMs(number - 1) : null;
-      return await runStep(orderId, step, { number, last, backoffMs });
+      const result = await runStep(orderId, step, { number, last, backoffMs });
+      stepLog.debug({ result }, `${step}: ${result} (inline)`);
+      return result;
     } catch (error) {
+      stepLog.warn({ error: messageOf(error), retry: !last }, `${step}: failed (inline)`);
       if (last) throw new InlineStepFailure(step, error);
       await sleep(inlineBackoffMs(number));
     }

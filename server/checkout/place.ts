@@ -6,6 +6,7 @@
 // Three statements on the happy path of an async checkout: reserve-and-create, the gateway's own
 // ledger, confirm-and-enqueue.
 import { createHash, randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   AppError,
   type CheckoutMode,
@@ -17,6 +18,7 @@ import {
 } from "../contract";
 import { getSettings } from "../downstream/settings";
 import { callDownstream, DownstreamError, serviceTitle } from "../downstream/simulate";
+import { log, messageOf, unreachableStore } from "../log";
 import { changeOrder } from "../orders/change";
 import { compensate } from "../orders/compensate";
 import { InlineStepFailure, runCompensationsInline, runSideEffectsInline } from "./inline";
@@ -30,19 +32,63 @@ export async function placeOrder(input: PlaceOrderInput, sessionId: string): Pro
   const pending = await reserve({ input, sessionId, mode, requestHash, receivedAt });
   if (!pending) return replay(input.idempotencyKey, requestHash, sessionId);
   try {
-    return await confirm(pending, mode);
+    const placed = await confirm(pending, mode);
+    log.debug({ orderId: placed.id, mode, status: placed.status }, "checkout answered");
+    return placed;
   } catch (error) {
     if (error instanceof AppError) throw error;
     // Anything unplanned after the stock was taken (Postgres gone, a bug): undo it now, not when the
-    // sweeper comes by. If the undo fails as well, the sweeper still will.
-    await compensate(pending.id, {
-      status: "failed",
-      reason: "The checkout broke off. Nothing was charged.",
-    }).catch((undo: unknown) =>
-      console.warn(`checkout ${pending.id}: compensation deferred to the sweeper:`, undo),
-    );
+    // sweeper comes by; the shopper is answered (by the API's edge: a 503 for a database restart).
+    await undoBrokenCheckout(pending.id, error);
     throw error;
   }
+}
+
+/** Backoff of the undo while Postgres is away, and how long this process keeps trying before it leaves
+ * the order to the sweeper (SWEEPER_GRACE_MS, minutes later). A restart takes seconds. */
+const UNDO_RETRY_MIN_MS = 250;
+const UNDO_RETRY_MAX_MS = 5_000;
+const UNDO_RETRY_FOR_MS = 120_000;
+
+/** Compensates a checkout that broke off. Tried once before the answer; when Postgres is what broke it
+ * (a restart cuts the connection), tried again in the background until Postgres is back. */
+async function undoBrokenCheckout(orderId: string, cause: unknown): Promise<void> {
+  const orderLog = log.child({ orderId });
+  orderLog.warn({ error: messageOf(cause) }, "checkout broke off; compensating");
+  const undo = async () => {
+    // A synchronous order's receipt may have gone out: its correction is due as well.
+    if (
+      await compensate(orderId, { status: "failed", reason: "The checkout broke off. Nothing was charged." })
+    )
+      await runCompensationsInline(orderId);
+  };
+  try {
+    await undo();
+    return;
+  } catch (error) {
+    if (unreachableStore(error) !== "postgres") {
+      orderLog.warn({ error: messageOf(error) }, "compensation failed; left to the sweeper");
+      return;
+    }
+  }
+  void (async () => {
+    const giveUpAt = Date.now() + UNDO_RETRY_FOR_MS;
+    for (
+      let delay = UNDO_RETRY_MIN_MS;
+      Date.now() < giveUpAt;
+      delay = Math.min(delay * 2, UNDO_RETRY_MAX_MS)
+    ) {
+      await sleep(delay);
+      try {
+        await undo();
+        orderLog.info("checkout compensated once Postgres was back");
+        return;
+      } catch (error) {
+        if (unreachableStore(error) !== "postgres") break;
+      }
+    }
+    orderLog.warn("compensation failed; left to the sweeper");
+  })();
 }
 
 async function confirm(pending: OrderView, mode: CheckoutMode): Promise<OrderView> {
@@ -76,6 +122,9 @@ async function confirm(pending: OrderView, mode: CheckoutMode): Promise<OrderVie
     await runSideEffectsInline(pending.id, MODES[mode].parallel);
   } catch (error) {
     if (!(error instanceof InlineStepFailure)) throw error;
+    // Postgres went away under the step: the checkout broke off (undone by placeOrder); the shopper is
+    // told the database is restarting, not that a provider broke.
+    if (unreachableStore(error.cause) === "postgres") throw error.cause;
     const culprit =
       error.cause instanceof DownstreamError
         ? `the ${serviceTitle(error.cause.service).toLowerCase()}`

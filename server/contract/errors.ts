@@ -22,6 +22,10 @@ export const APP_ERROR_CODES = [
   "ALREADY_RUNNING",
   /** Slow down: too many requests (or watched orders) on one connection. */
   "TOO_MANY_REQUESTS",
+  /** Postgres cut or refused the connection (a restart): nothing was charged; safe to retry shortly. */
+  "DATABASE_UNAVAILABLE",
+  /** Redis is away: a change that must be stored there (knobs, queues) was refused at once. */
+  "REDIS_UNAVAILABLE",
 ] as const;
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 

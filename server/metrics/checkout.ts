@@ -11,6 +11,7 @@ const OUTCOME_OF: Partial<Record<AppErrorCode, CheckoutOutcome>> = {
   STILL_PROCESSING: "refused",
   TOO_MANY_REQUESTS: "refused",
   DEPENDENCY_FAILED: "failed",
+  DATABASE_UNAVAILABLE: "failed",
 };
 
 export function checkoutOutcome(error: unknown): CheckoutOutcome {

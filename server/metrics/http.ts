@@ -3,6 +3,7 @@
 // arrives so that any wait in front of the handlers (a request-slot pool) counts.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
+import { log } from "../log";
 import { metricsAccess } from "./access";
 import { metrics, registry } from "./registry";
 
@@ -37,7 +38,7 @@ export async function serveMetrics(
     res.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" });
     res.end(req.method === "HEAD" ? undefined : text);
   } catch (error) {
-    console.error("metrics:", error instanceof Error ? error.message : error);
+    log.error({ err: error }, "metrics: collecting failed");
     res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end("Metrics unavailable\n");
   }
 }

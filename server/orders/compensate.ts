@@ -7,6 +7,7 @@
 import { STEP_NAMES, type StepName, type StepStatus, UNDONE_ORDER_STATUSES } from "../contract";
 import { prisma } from "../db";
 import { callDownstream } from "../downstream/simulate";
+import { log } from "../log";
 import { changeOrder, type StepChange } from "./change";
 import { findOrderView } from "./view";
 
@@ -58,6 +59,18 @@ export async function compensate(
       restock: reserved,
     });
     claimed = changed !== null;
+    if (claimed) {
+      log.warn(
+        {
+          orderId,
+          status: outcome.status,
+          reason: outcome.reason,
+          restocked: reserved,
+          paymentUndone: authorized,
+        },
+        `order ${outcome.status}: compensated`,
+      );
+    }
   }
   // The claim marks an authorized payment compensated; a repeat finds it marked already.
   const paymentToUndo = claimed ? authorized : statusOf("payment") === "compensated";

@@ -1,9 +1,10 @@
 // The order's change feed: after a change commits, its new view goes to everyone watching the order,
-// from whichever process (web or worker) made it, through socket.io's Redis emitter. The view carries
+// from whichever process (web or worker) made it, through socket.io's Redis adapter. The view carries
 // the order's version, so a page drops anything older than what it already shows.
 import { createShardedAdapter } from "@socket.io/redis-adapter";
 import { Server } from "socket.io";
 import type { OrderView, ServerToClientEvents } from "../contract";
+import { log } from "../log";
 import { ADAPTER_OPTIONS, orderRoom, socketKey } from "../realtime/rooms";
 import { redis, unavailable } from "../redis";
 import { type OrderRecord, toOrderView } from "./view";
@@ -31,11 +32,11 @@ function getBroadcaster(): Server<Record<string, never>, ServerToClientEvents> {
 export function publish(order: OrderRecord): OrderView {
   const view = toOrderView(order);
   if (unavailable(redis("pub"))) {
-    if (!dropping) console.warn("order feed: Redis is unreachable; pushes are dropped until it is back");
+    if (!dropping) log.info("order feed: pushes are dropped until Redis is back");
     dropping = true;
     return view;
   }
-  if (dropping) console.info("order feed: Redis is back; pushing again");
+  if (dropping) log.info("order feed: pushing again");
   dropping = false;
   getBroadcaster().to(orderRoom(order.id)).emit("order:updated", view);
   return view;

@@ -7,6 +7,7 @@ import { runCompensationsInline } from "../checkout/inline";
 import { config } from "../config";
 import { QUEUED_MODES } from "../contract";
 import { prisma } from "../db";
+import { log } from "../log";
 import { compensate } from "./compensate";
 
 /** SWEEPER_GRACE_MS, 10 minutes by default: far longer than any live checkout takes, even with every
@@ -38,6 +39,7 @@ export async function sweepAbandonedCheckouts(olderThanMs = ABANDONED_AFTER_MS):
     });
     if (compensated) {
       swept++;
+      log.warn({ orderId: order.id, component: "sweeper" }, "swept an abandoned checkout");
       // No request is left to run a synchronous order's corrections: the sweeper does (a queued
       // order's went to the outbox with the compensation).
       await runCompensationsInline(order.id);

@@ -18,10 +18,13 @@ import {
   UNDONE_ORDER_STATUSES,
 } from "../contract";
 import { Prisma, sql, utc } from "../db";
+import { log, messageOf, noteOutage } from "../log";
 import { sideEffectQueue } from "../queues";
 import { redis, redisKey } from "../redis";
 import { recordDeadLetter } from "../steps/run";
 import { OUTBOX_CHANNEL } from "./write";
+
+const reconcilerLog = log.child({ component: "reconciler" });
 
 /** Steps a job should still be behind: waiting, running, between retries, or in the dead-letter set. */
 const UNFINISHED: readonly StepStatus[] = ["pending", "running", "retrying", "failed"];
@@ -92,6 +95,10 @@ export async function reconcileOnce({
         candidate.step,
         "Failed in the queue (found by the reconciler)",
       );
+      reconcilerLog.warn(
+        { orderId: candidate.orderId, step: candidate.step, jobId: candidate.id },
+        "dead letter: a job failed in the queue without its step saying so",
+      );
       deadLettered++;
     }
   }
@@ -124,9 +131,11 @@ async function redrive(lost: (Candidate & { was: Redrive["was"] })[]): Promise<R
     )
     SELECT r.*, (SELECT count(*) FROM notified) AS "notified" FROM redriven r`);
   return rows.map(({ id, orderId, step, was }) => {
-    console.info(
-      `reconciler: re-drove ${step} of order ${orderId} as job ${id}: ` +
-        (was === "unknown" ? "its job was gone from Redis" : "its job completed without finishing the step"),
+    reconcilerLog.warn(
+      { orderId, step, jobId: id, was },
+      was === "unknown"
+        ? "re-drove a side effect: its job was gone from Redis"
+        : "re-drove a side effect: its job completed without finishing the step",
     );
     return { orderId, step, jobId: id, was };
   });
@@ -172,12 +181,14 @@ export function startReconciler({ everyMs }: { everyMs: number }): Reconciler {
   const tick = () => {
     running ??= reconcileOnce()
       .then(() => {
-        if (lastProblem) console.info("reconciler: sweeping again");
+        if (lastProblem) reconcilerLog.info("sweeping again");
         lastProblem = "";
       })
       .catch((error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        if (message !== lastProblem) console.warn("reconciler: sweep failed, trying again:", message);
+        const message = messageOf(error);
+        // A store's outage is logged once by itself; the sweeps it fails are not worth a line each.
+        if (message !== lastProblem && !noteOutage(error))
+          reconcilerLog.warn({ error: message }, "sweep failed; trying again at the next tick");
         lastProblem = message;
       })
       .finally(() => {

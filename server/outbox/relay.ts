@@ -5,11 +5,12 @@ import pg from "pg";
 import { config } from "../config";
 import { SIDE_EFFECT_STEPS } from "../contract";
 import { Prisma, sql, utc } from "../db";
-import { errorReporter } from "../log";
+import { errorReporter, log } from "../log";
 import { sideEffectQueue } from "../queues";
 import { OUTBOX_CHANNEL } from "./write";
 
 const BATCH = 200;
+const relayLog = log.child({ component: "outbox relay" });
 
 /** Dispatches one batch; returns how many rows went out. One statement claims the batch (marks it
  * dispatched as it reads it; SKIP LOCKED keeps two relays off each other's rows), then BullMQ gets the
@@ -64,7 +65,7 @@ export function startRelay({ pollMs = 1000 }: { pollMs?: number } = {}): Relay {
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = false;
-  const report = errorReporter("outbox relay");
+  const report = errorReporter("outbox relay", relayLog);
 
   const drain = async () => {
     do {
@@ -73,7 +74,7 @@ export function startRelay({ pollMs = 1000 }: { pollMs?: number } = {}): Relay {
         while (!stopped && (await relayOnce()) === BATCH) {}
       } catch (error) {
         // Redis or Postgres unavailable: the rows stay in the outbox for the next run.
-        report(error instanceof Error ? error : new Error(String(error)));
+        report(error);
       }
     } while (again && !stopped);
   };
@@ -122,7 +123,7 @@ function listen(
     if (failed !== client || stopped) return;
     client = null;
     failed.end().catch(() => {});
-    if (!lost) console.warn(`outbox relay: LISTEN connection lost (${reason}); polling until it is back`);
+    if (!lost) relayLog.warn({ error: reason }, "Postgres LISTEN connection lost; polling until it is back");
     lost = true;
     unheard ??= setInterval(wake, unheardPollMs);
     retry = setTimeout(connect, delay);
@@ -148,7 +149,7 @@ function listen(
     if (unheard) clearInterval(unheard);
     unheard = null;
     if (lost) {
-      console.info("outbox relay: LISTEN connection is back");
+      relayLog.info("Postgres LISTEN connection back");
       lost = false;
       wake();
     }

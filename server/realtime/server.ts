@@ -17,6 +17,7 @@ import {
   watchOrderInput,
 } from "../contract";
 import { crossSiteReason, hostAllowed } from "../edge";
+import { log, noteOutage } from "../log";
 import { findOrder, toOrderView } from "../orders/view";
 import { createRedis } from "../redis";
 import { readSession } from "../session";
@@ -108,7 +109,9 @@ export function attachRealtime(httpServer: HttpServer): { io: RealtimeServer; cl
         const order = await findOrder({ id: owned.id });
         ack(order ? { ok: true, order: toOrderView(order) } : NOT_FOUND);
       } catch (error) {
-        console.error("order:watch failed", error);
+        const watched = parsed.data;
+        // A store's outage is logged once by itself; the page refreshes on its own.
+        if (!noteOutage(error)) log.error({ err: error, ...watched }, "order:watch failed");
         ack(refused("DEPENDENCY_FAILED", "Could not watch the order right now; it will refresh on its own."));
       }
     });

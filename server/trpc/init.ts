@@ -9,7 +9,9 @@ import { z } from "zod";
 import { AppError, type AppErrorCode, describeIssues } from "../contract";
 import { type DevToolsAccess, devToolsAccess } from "../devtools/access";
 import { crossSiteReason, isHttps } from "../edge";
+import { noteOutage, unreachableStore } from "../log";
 import { arrivalOf } from "../metrics/http";
+import { redis, unavailable } from "../redis";
 import { wasRefused } from "../request-slots";
 import { newSession, readSession } from "../session";
 
@@ -91,6 +93,8 @@ const TRPC_CODES: Record<AppErrorCode, TRPCError["code"]> = {
   DEPENDENCY_FAILED: "BAD_GATEWAY",
   STILL_PROCESSING: "CONFLICT",
   BUSY: "SERVICE_UNAVAILABLE",
+  DATABASE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  REDIS_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   UNAUTHORIZED: "UNAUTHORIZED",
   UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
   TOO_MANY_REQUESTS: "TOO_MANY_REQUESTS",
@@ -128,9 +132,30 @@ const t = initTRPC.context<Context>().create({
   },
 });
 
+/** What a client is told when a store is away, whichever query met it: a 503 (with Retry-After, see
+ * ./http.ts) saying which one, instead of a bare 500. */
+function outageError(error: unknown): AppError | null {
+  const store = unreachableStore(error);
+  if (!store) return null;
+  noteOutage(error);
+  return store === "postgres"
+    ? new AppError(
+        "DATABASE_UNAVAILABLE",
+        "The shop's database is restarting. Nothing was charged; please try again in a few seconds.",
+      )
+    : new AppError(
+        "REDIS_UNAVAILABLE",
+        "Redis is unavailable, so this could not be done. Try again once it is back.",
+      );
+}
+
 const appErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof AppError) throw toTRPCError(result.error.cause);
+  if (result.ok) return result;
+  const cause = result.error.cause;
+  if (cause instanceof AppError) throw toTRPCError(cause);
+  const outage = outageError(cause);
+  if (outage) throw toTRPCError(outage);
   return result;
 });
 
@@ -146,9 +171,22 @@ const devToolsUnlocked = t.middleware(({ ctx, next }) => {
   return next();
 });
 
+/** Every change the developer tools make is stored in Redis (knobs, queues, the load lab's lock). While
+ * Redis is away one would wait in ioredis' offline queue, or in BullMQ's wait for a connection, through
+ * reconnect attempts: it is refused at once instead. */
+const redisWrites = t.middleware(({ type, next }) => {
+  if (type === "mutation" && unavailable(redis("command"))) {
+    throw new AppError(
+      "REDIS_UNAVAILABLE",
+      "Redis is unavailable, so this change could not be saved. Try again once it is back.",
+    );
+  }
+  return next();
+});
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(appErrors);
 /** For the developer tools' own door (see whether they are locked, enter the key). */
 export const devDoorProcedure = publicProcedure.use(devToolsEnabled);
-export const devProcedure = devDoorProcedure.use(devToolsUnlocked);
+export const devProcedure = devDoorProcedure.use(devToolsUnlocked).use(redisWrites);
