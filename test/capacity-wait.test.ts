@@ -1,6 +1,7 @@
 // A rate-limited provider's waiting callers are woken when a slot is given back, instead of each asking
 // Redis again every few milliseconds: a hundred waiting checkouts must not become thousands of Redis
 // commands a second. Counted with Redis' MONITOR, on a key namespace of this file's own.
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 
@@ -47,6 +48,31 @@ describe("waiting for a provider's capacity", () => {
     // Take a slot and give it back (which tells the waiters): about two per call, plus a try for the
     // first waiter after each release; not one every 15 ms per waiter.
     expect(commands).toBeLessThanOrEqual(calls * 4);
+  });
+
+  it("frees the slot of a caller that died mid-call soon after its call should have ended", async () => {
+    await updateSettings({ services: { email: { latencyMs: 1000, jitterMs: 0, capacity: 1 } } });
+    // Another process takes the only slot and is killed mid-call: it will never give the slot back.
+    const holder = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `const { simulateCall } = await import("./server/downstream/simulate.ts");
+console.log("calling"); await simulateCall("email");`,
+      ],
+      { env: process.env, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await new Promise<void>((resolve) => holder.stdout.once("data", () => resolve()));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    holder.kill("SIGKILL");
+    const started = performance.now();
+    await simulateCall("email");
+    // The dead caller's slot lapses about 2 s after its 1 s call should have ended; before, it was held
+    // for a minute, and every caller of a provider with capacity 1 waited that long.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it("lets waiters in soon after the capacity is raised, without a release to wake them", async () => {

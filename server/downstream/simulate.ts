@@ -34,9 +34,10 @@ const SERVICE_TITLES: Record<ServiceName, string> = {
   shipping: "Shipping carrier",
 };
 
-/** A capacity slot is given back when the call ends, or expires if its holder died mid-call
- * (a call takes at most 2 × MAX_LATENCY_MS). */
-const SLOT_TTL_MS = 60_000;
+/** A capacity slot is given back when the call ends, or expires this long after the call should have
+ * ended, if its holder died mid-call: as a provider drops a caller that went silent, a crashed worker
+ * does not keep others waiting. */
+const SLOT_GRACE_MS = 2_000;
 /** How long a caller waits for a free slot before the call fails as "busy". */
 const SLOT_WAIT_MS = 30_000;
 /** How often the first waiter in line asks again when no release woke it: a holder that died (its slot
@@ -70,8 +71,13 @@ return 0`;
  * count to wait in; the call goes ahead rather than stop every checkout. */
 type Admission = "held" | "unguarded";
 
-interface Waiter {
+/** One call's claim on a slot: its token, and how long the call should hold it. */
+interface Claim {
   token: string;
+  holdMs: number;
+}
+
+interface Waiter extends Claim {
   admit: (admission: Admission) => void;
   timer: NodeJS.Timeout;
 }
@@ -96,14 +102,14 @@ function releaseChannel(): string {
   return redisKey("capacity-released");
 }
 
-async function takeSlot(service: ServiceName, capacity: number, token: string): Promise<boolean> {
+async function takeSlot(service: ServiceName, capacity: number, { token, holdMs }: Claim): Promise<boolean> {
   const now = Date.now();
   // While Redis is away this throws at once, and the call goes ahead unguarded (see Admission).
   const granted = await runScript(
     failFast(),
     ACQUIRE_SLOT,
     [capacityKey(service), wantedKey(service)],
-    [now, capacity, now + SLOT_TTL_MS, token, WANTED_TTL_MS],
+    [now, capacity, now + holdMs + SLOT_GRACE_MS, token, WANTED_TTL_MS],
   );
   return granted === 1;
 }
@@ -158,7 +164,7 @@ async function pump(service: ServiceName): Promise<void> {
       let admission: Admission | null;
       try {
         const { capacity } = (await getSettings()).services[service];
-        admission = (await takeSlot(service, capacity, first.token)) ? "held" : null;
+        admission = (await takeSlot(service, capacity, first)) ? "held" : null;
       } catch {
         admission = "unguarded";
       }
@@ -181,12 +187,12 @@ async function pump(service: ServiceName): Promise<void> {
   }
 }
 
-async function admit(service: ServiceName, capacity: number, token: string): Promise<Admission> {
+async function admit(service: ServiceName, capacity: number, claim: Claim): Promise<Admission> {
   const line = lines.get(service) ?? [];
   lines.set(service, line);
   if (line.length === 0) {
     try {
-      if (await takeSlot(service, capacity, token)) return "held";
+      if (await takeSlot(service, capacity, claim)) return "held";
     } catch {
       return "unguarded";
     }
@@ -206,7 +212,7 @@ async function admit(service: ServiceName, capacity: number, token: string): Pro
       );
     }, SLOT_WAIT_MS);
     const waiter: Waiter = {
-      token,
+      ...claim,
       admit: (admission) => {
         endWait();
         resolve(admission);
@@ -218,11 +224,12 @@ async function admit(service: ServiceName, capacity: number, token: string): Pro
   });
 }
 
-async function withCapacity<T>(service: ServiceName, capacity: number, work: () => Promise<T>): Promise<T> {
+/** Holds a slot of `service` for a call that should take `holdMs`. */
+async function withCapacity(service: ServiceName, capacity: number, holdMs: number): Promise<void> {
   const token = randomUUID();
-  const admission = await admit(service, capacity, token);
+  const admission = await admit(service, capacity, { token, holdMs });
   try {
-    return await work();
+    await sleep(holdMs);
   } finally {
     // Not awaited: the caller's answer does not wait for the slot to go back. This process's next
     // Redis command is sent after it on the same connection, so it never finds its own slot taken.
@@ -242,7 +249,7 @@ export async function simulateCall(service: ServiceName): Promise<void> {
   if (settings.down) throw new DownstreamError(service, "down", `${title} is down`);
   // A call that takes no time holds no slot: only a call that lasts waits its turn.
   const latency = latencyOf(settings);
-  if (latency > 0) await withCapacity(service, settings.capacity, () => sleep(latency));
+  if (latency > 0) await withCapacity(service, settings.capacity, latency);
   if (Math.random() < settings.failureRate) {
     throw new DownstreamError(service, "error", `${title} returned an error`);
   }
