@@ -12,6 +12,7 @@ import {
   type SideEffectStep,
   stepsAfter,
 } from "../contract";
+import { leaveUndoOwed, UndoOwedError } from "../orders/compensate";
 import { findOrderView } from "../orders/view";
 import { type RunResult, runStep } from "../steps/run";
 
@@ -30,6 +31,12 @@ async function runWithRetries(orderId: string, step: SideEffectStep): Promise<Ru
     try {
       return await runStep(orderId, step, { number, last });
     } catch (error) {
+      if (last && error instanceof UndoOwedError) {
+        // The step's verdict undid the order and a provider keeps failing the undo: the shopper is
+        // told now, the reconciler finishes the undo.
+        leaveUndoOwed(error);
+        return "rejected";
+      }
       if (last) throw new InlineStepFailure(step, error);
       await sleep(INLINE_BACKOFF_MS * 2 ** (number - 1));
     }

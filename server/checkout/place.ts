@@ -18,7 +18,7 @@ import {
 import { getSettings } from "../downstream/settings";
 import { callDownstream, DownstreamError, serviceTitle } from "../downstream/simulate";
 import { changeOrder } from "../orders/change";
-import { compensate } from "../orders/compensate";
+import { compensate, leaveUndoOwed } from "../orders/compensate";
 import { InlineStepFailure, runCompensationsInline, runSideEffectsInline } from "./inline";
 import { replay } from "./replay";
 import { reserve } from "./reserve";
@@ -34,7 +34,8 @@ export async function placeOrder(input: PlaceOrderInput, sessionId: string): Pro
   } catch (error) {
     if (error instanceof AppError) throw error;
     // Anything unplanned after the stock was taken (Postgres gone, a bug): undo it now, not when the
-    // sweeper comes by. If the undo fails as well, the sweeper still will.
+    // sweeper comes by. If the undo fails as well, the sweeper (or, for the providers' part, the
+    // reconciler) still will.
     await compensate(pending.id, {
       status: "failed",
       reason: "The checkout broke off. Nothing was charged.",
@@ -81,7 +82,7 @@ async function confirm(pending: OrderView, mode: CheckoutMode): Promise<OrderVie
         ? `the ${serviceTitle(error.cause.service).toLowerCase()}`
         : STEPS[error.step].label;
     const reason = `${STEPS[error.step].label} failed: ${error.message}. Nothing was charged.`;
-    await compensate(pending.id, { status: "failed", reason });
+    await compensate(pending.id, { status: "failed", reason }).catch(leaveUndoOwed);
     // The receipt may have gone out before the step that broke: correct it before answering.
     await runCompensationsInline(pending.id);
     throw new AppError("DEPENDENCY_FAILED", `Checkout failed because ${culprit} broke: ${error.message}.`, {

@@ -76,6 +76,8 @@ function settlingTime(change: OrderChange): Date | null {
   return change.settledAt ?? (change.settle ? new Date() : null);
 }
 
+/** An undo owed at a provider. */
+const UNDO_OWED: StepStatus = "compensating";
 /** A finished step: nothing left to do for it. */
 const FINISHED: readonly StepStatus[] = ["succeeded", "skipped"];
 
@@ -160,12 +162,14 @@ function withCompensations(steps: Prisma.Sql, status: Prisma.Sql): Prisma.Sql {
     ) ELSE '{}'::jsonb END)`;
 }
 
-/** An undone order is settled once no compensation is left to run and no step it might need one for
- * is still running. A compensation that failed in a queued mode waits in the dead-letter set, as a
- * live order's step does; in an inline mode nobody will retry it, so it counts as finished. */
+/** An undone order is settled once no compensation is left to run, no undo is owed at a provider
+ * (see server/orders/compensate.ts) and no step it might need a compensation for is still running. A
+ * compensation that failed in a queued mode waits in the dead-letter set, as a live order's step does;
+ * in an inline mode nobody will retry it, so it counts as finished. */
 function undoneSettled(steps: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`NOT EXISTS (SELECT 1 FROM jsonb_each(${steps}) s WHERE
-    (s.key = ANY(${[...COMPENSATION_STEPS]}::text[]) AND s.value ->> 'status' <> ALL(CASE
+    s.value ->> 'status' = ${UNDO_OWED}
+    OR (s.key = ANY(${[...COMPENSATION_STEPS]}::text[]) AND s.value ->> 'status' <> ALL(CASE
       WHEN o."mode" = ANY(${[...QUEUED_MODES]}::text[]) THEN ${[...FINISHED]}::text[]
       ELSE ${[...FINISHED, "failed"]}::text[] END))
     OR (s.key = ANY(${[...CORRECTED]}::text[]) AND s.value ->> 'status' = 'running'))`;

@@ -7,7 +7,7 @@ import { runCompensationsInline } from "../checkout/inline";
 import { config } from "../config";
 import { QUEUED_MODES } from "../contract";
 import { prisma } from "../db";
-import { compensate } from "./compensate";
+import { compensate, leaveUndoOwed } from "./compensate";
 
 /** SWEEPER_GRACE_MS, 10 minutes by default: far longer than any live checkout takes, even with every
  * knob at its maximum (a call lasts at most 2 × MAX_LATENCY_MS, a wait for capacity at most 30 s). A
@@ -35,6 +35,10 @@ export async function sweepAbandonedCheckouts(olderThanMs = ABANDONED_AFTER_MS):
     const compensated = await compensate(order.id, {
       status: "failed",
       reason: "The checkout was interrupted before it finished. Nothing was charged.",
+    }).catch((error: unknown) => {
+      // Claimed (a swept order is never undone already), the void owed: the reconciler finishes it.
+      leaveUndoOwed(error);
+      return true;
     });
     if (compensated) {
       swept++;

@@ -15,7 +15,7 @@ import {
 } from "../contract";
 import { metrics } from "../metrics/registry";
 import { changeOrder } from "../orders/change";
-import { compensate } from "../orders/compensate";
+import { compensate, finishUndos } from "../orders/compensate";
 import { findOrderView } from "../orders/view";
 import { SIDE_EFFECTS } from "./index";
 
@@ -69,6 +69,7 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
 
   attemptTimer({ outcome: "reject" in outcome ? "rejected" : "succeeded" });
   if ("reject" in outcome) {
+    // Throws when a provider did not undo its part: the job's retry finishes it (see notRun).
     await compensate(
       orderId,
       { status: "cancelled", reason: outcome.reject },
@@ -95,6 +96,12 @@ async function notRun(orderId: string, step: SideEffectStep): Promise<RunResult>
   if (!order) throw new OrderNotFoundError(`order ${orderId} does not exist`);
   const status = order.steps.find((candidate) => candidate.name === step)?.status;
   if (!status) return "skipped";
+  if (status === "rejected") {
+    // This step's verdict undid the order, and this is its job again: a retry after the providers
+    // failed the undo, which it now finishes (or fails again, to be retried again).
+    await finishUndos(order);
+    return "rejected";
+  }
   if (DONE.includes(status)) return "already-done";
   if (STEPS[step].phase !== "compensation" && UNDONE_ORDER_STATUSES.includes(order.status)) {
     await changeOrder(orderId, {
