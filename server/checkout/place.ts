@@ -6,6 +6,7 @@
 // Three statements on the happy path of an async checkout: reserve-and-create, the gateway's own
 // ledger, confirm-and-enqueue.
 import { createHash, randomUUID } from "node:crypto";
+import { config } from "../config";
 import {
   AppError,
   type CheckoutMode,
@@ -25,12 +26,16 @@ import { reserve } from "./reserve";
 
 export async function placeOrder(input: PlaceOrderInput, sessionId: string): Promise<OrderView> {
   const receivedAt = new Date();
+  // From the order's createdAt (= receivedAt) on, the checkout has CHECKOUT_DEADLINE_MS to leave the
+  // states the sweeper takes for abandoned: provider calls still waiting then are cut off, and the
+  // order fails (see server/config.ts, which makes the sweeper's grace outlast this).
+  const deadline = AbortSignal.timeout(config.CHECKOUT_DEADLINE_MS);
   const mode = input.mode ?? (await getSettings()).defaultMode;
   const requestHash = hashRequest(input, mode);
-  const pending = await reserve({ input, sessionId, mode, requestHash, receivedAt });
+  const pending = await reserve({ input, sessionId, mode, requestHash, receivedAt }, deadline);
   if (!pending) return replay(input.idempotencyKey, requestHash, sessionId);
   try {
-    return await confirm(pending, mode);
+    return await confirm(pending, mode, deadline);
   } catch (error) {
     if (error instanceof AppError) throw error;
     // Anything unplanned after the stock was taken (Postgres gone, a bug): undo it now, not when the
@@ -46,8 +51,8 @@ export async function placeOrder(input: PlaceOrderInput, sessionId: string): Pro
   }
 }
 
-async function confirm(pending: OrderView, mode: CheckoutMode): Promise<OrderView> {
-  const authorization = await authorize(pending);
+async function confirm(pending: OrderView, mode: CheckoutMode, deadline: AbortSignal): Promise<OrderView> {
+  const authorization = await authorize(pending, deadline);
   const confirmedAt = new Date();
   const { waitsForSideEffects } = MODES[mode];
   const placed = await changeOrder(pending.id, {
@@ -74,7 +79,7 @@ async function confirm(pending: OrderView, mode: CheckoutMode): Promise<OrderVie
   if (!waitsForSideEffects) return placed;
 
   try {
-    await runSideEffectsInline(pending.id, MODES[mode].parallel);
+    await runSideEffectsInline(pending.id, MODES[mode].parallel, deadline);
   } catch (error) {
     if (!(error instanceof InlineStepFailure)) throw error;
     const culprit =
@@ -106,11 +111,12 @@ function hashRequest(input: PlaceOrderInput, mode: CheckoutMode): string {
 
 /** Asks the gateway to hold the money; returns the authorization id. No transaction is open while
  * the gateway answers. A decline or an outage gives the stock back and fails the order. */
-async function authorize({ id: orderId, totalCents }: OrderView): Promise<string> {
+async function authorize({ id: orderId, totalCents }: OrderView, deadline: AbortSignal): Promise<string> {
   try {
     const authorization = await callDownstream({
       service: "payment",
       operation: "authorize",
+      deadline,
       idempotencyKey: orderId,
       perform: () => ({ authorizationId: `auth_${randomUUID().slice(0, 12)}`, amountCents: totalCents }),
     });

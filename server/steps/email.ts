@@ -35,10 +35,11 @@ export function receiptFor(order: StepOrder): Email {
   };
 }
 
-export async function sendReceipt(order: StepOrder): Promise<StepOutcome> {
+export async function sendReceipt(order: StepOrder, deadline?: AbortSignal): Promise<StepOutcome> {
   const email = await callDownstream({
     service: "email",
     operation: "send",
+    deadline,
     idempotencyKey: `${order.id}:receipt`,
     perform: () => receiptFor(order),
   });

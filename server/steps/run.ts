@@ -24,6 +24,8 @@ export interface Attempt {
   number: number;
   /** No retry follows a failure of this attempt. */
   last: boolean;
+  /** A synchronous checkout's deadline: the step's provider calls are cut off when it passes. */
+  deadline?: AbortSignal;
 }
 
 export class OrderNotFoundError extends Error {}
@@ -51,15 +53,17 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
   let outcome: Awaited<ReturnType<(typeof SIDE_EFFECTS)[SideEffectStep]>>;
   const attemptTimer = metrics.stepDuration.startTimer({ step });
   try {
-    outcome = await SIDE_EFFECTS[step](order);
+    outcome = await SIDE_EFFECTS[step](order, attempt.deadline);
   } catch (error) {
     attemptTimer({ outcome: "failed" });
-    if (!attempt.last) metrics.stepRetries.inc({ step });
+    // Past a checkout's deadline no retry follows either.
+    const last = attempt.last || attempt.deadline?.aborted === true;
+    if (!last) metrics.stepRetries.inc({ step });
     const message = error instanceof Error ? error.message : String(error);
     await changeOrder(orderId, {
       when: { step, stepStatus: ["running"] },
       steps: {
-        [step]: { status: attempt.last ? "failed" : "retrying", error: message, finishedAt: new Date() },
+        [step]: { status: last ? "failed" : "retrying", error: message, finishedAt: new Date() },
       },
       // A queued side effect that exhausted its retries waits in the dead-letter set for a person.
       settle: true,
