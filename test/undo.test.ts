@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { config } from "../server/config";
-import type { OrderStatus, OrderView, StepName } from "../server/contract";
+import type { OrderStatus, OrderView, PlaceOrderInput, SettingsPatch, StepName } from "../server/contract";
 import { prisma } from "../server/db";
 import { deadLetters } from "../server/devtools/queues";
 import { updateSettings } from "../server/downstream/settings";
@@ -223,21 +223,35 @@ describe("async: the fraud job's retry, or the reconciler, finishes an undo a pr
   }, 40_000);
 });
 
+/** Starts a synchronous checkout of one unit and, once the provider ledger holds `operation` for its
+ * order, applies `outage`: the undo that follows fails. The checkout's answer: its order, or its error. */
+async function checkoutThenOutage(
+  input: PlaceOrderInput,
+  operation: string,
+  outage: SettingsPatch["services"],
+): Promise<{ orderId: string; answer: unknown }> {
+  const placing = callerFor()
+    .order.place(input)
+    .catch((error: unknown) => error);
+  const orderId = await orderIdOf(input.idempotencyKey);
+  await ledgerHolds(orderId, operation);
+  await updateSettings({ services: outage });
+  return { orderId, answer: await placing };
+}
+
 describe("the synchronous modes: an undo still owed when the checkout answers, finished by the reconciler", () => {
   it("sync: fraud rejects, the void fails on both inline attempts, then the reconciler voids once", async () => {
     await updateSettings({ services: { fraud: { latencyMs: 800 } } });
     const product = await createProduct({ stock: 5 });
-    const input = orderInput(product.id, { mode: "sync", customer: fraudster() });
-    const placing = callerFor().order.place(input);
-    const orderId = await orderIdOf(input.idempotencyKey);
-    await ledgerHolds(orderId, "payment.authorize");
-    await updateSettings({ services: { payment: { down: true } } });
-
+    const { orderId, answer } = await checkoutThenOutage(
+      orderInput(product.id, { mode: "sync", customer: fraudster() }),
+      "payment.authorize",
+      { payment: { down: true } },
+    );
     // The shopper is told at once; the order says what it still owes.
-    const answered = await placing;
-    expect(answered.status).toBe("cancelled");
+    expect(answer).toMatchObject({ status: "cancelled", settledAt: null });
+    const answered = await readOrder(orderId)();
     expect(owes(answered, "payment")).toBe(true);
-    expect(settled(answered)).toBe(false);
     expect(await ledger(orderId)).toEqual({ "payment.authorize": 1 });
 
     await updateSettings({ services: { payment: { down: false } } });
@@ -257,15 +271,12 @@ describe("the synchronous modes: an undo still owed when the checkout answers, f
     // The shipment fails after its latency, so the capture is in before it does.
     await updateSettings({ services: { shipping: { latencyMs: 400, failureRate: 1 } } });
     const product = await createProduct({ stock: 5 });
-    const input = orderInput(product.id, { mode: "sync" });
-    const placing = callerFor()
-      .order.place(input)
-      .catch((error: unknown) => error);
-    const orderId = await orderIdOf(input.idempotencyKey);
-    await ledgerHolds(orderId, "payment.capture");
-    await updateSettings({ services: { payment: { down: true } } });
-
-    expect(await placing).toMatchObject({ code: "BAD_GATEWAY" });
+    const { orderId, answer } = await checkoutThenOutage(
+      orderInput(product.id, { mode: "sync" }),
+      "payment.capture",
+      { payment: { down: true } },
+    );
+    expect(answer).toMatchObject({ code: "BAD_GATEWAY" });
     const failed = await readOrder(orderId)();
     expect(failed.status).toBe("failed");
     expect(stepOf(failed, "payment")).toMatchObject({
@@ -295,15 +306,12 @@ describe("the synchronous modes: an undo still owed when the checkout answers, f
     // The receipt fails slowly; fulfillment ships meanwhile, side by side.
     await updateSettings({ services: { email: { latencyMs: 600, failureRate: 1 } } });
     const product = await createProduct({ stock: 5 });
-    const input = orderInput(product.id, { mode: "sync-parallel" });
-    const placing = callerFor()
-      .order.place(input)
-      .catch((error: unknown) => error);
-    const orderId = await orderIdOf(input.idempotencyKey);
-    await ledgerHolds(orderId, "shipping.ship");
-    await updateSettings({ services: { shipping: { down: true } } });
-
-    expect(await placing).toMatchObject({ code: "BAD_GATEWAY" });
+    const { orderId, answer } = await checkoutThenOutage(
+      orderInput(product.id, { mode: "sync-parallel" }),
+      "shipping.ship",
+      { shipping: { down: true } },
+    );
+    expect(answer).toMatchObject({ code: "BAD_GATEWAY" });
     const failed = await readOrder(orderId)();
     expect(failed.status).toBe("failed");
     expect(stepOf(failed, "fulfillment")).toMatchObject({
