@@ -2,7 +2,7 @@
 // (read by ./read.ts), so each can be tested on hand-made data. Every check answers how many things it
 // looked at, which of them break the rule (a few as examples), and how many are still moving: an order
 // or outbox row younger than the bound may legitimately be on its way.
-import { SETTLED_STEP_STATUSES, SIDE_EFFECT_STEPS, type StepStatus } from "../../server/contract";
+import { SETTLED_STEP_STATUSES, SIDE_EFFECT_STEPS, type StepStatus, UNDO_OWED } from "../../server/contract";
 
 export interface OrderFacts {
   id: string;
@@ -205,9 +205,6 @@ export function noEffectTwice(snapshot: Snapshot): InvariantResult {
   }
   return tally.result();
 }
-
-/** A step whose undo a provider still owes. */
-const UNDO_OWED: StepStatus = "compensating";
 
 /** Whether an order's undo is still owed at a provider (server/orders/compensate.ts) while it is
  * younger than the bound: the reconciler is on its way. */

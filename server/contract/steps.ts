@@ -194,6 +194,9 @@ export const STEP_STATUSES = [
 export const stepStatusSchema = z.enum(STEP_STATUSES);
 export type StepStatus = z.infer<typeof stepStatusSchema>;
 
+/** A step whose provider effect is still to be undone (see "compensating" above). */
+export const UNDO_OWED: StepStatus = "compensating";
+
 /** A step in one of these statuses will not change again on its own. */
 export const SETTLED_STEP_STATUSES: readonly StepStatus[] = [
   "succeeded",

@@ -17,6 +17,7 @@ import {
   STEPS,
   type StepName,
   type StepStatus,
+  UNDO_OWED,
   UNDONE_ORDER_STATUSES,
 } from "../contract";
 import { Prisma, sql, utc } from "../db";
@@ -76,8 +77,6 @@ function settlingTime(change: OrderChange): Date | null {
   return change.settledAt ?? (change.settle ? new Date() : null);
 }
 
-/** An undo owed at a provider. */
-const UNDO_OWED: StepStatus = "compensating";
 /** A finished step: nothing left to do for it. */
 const FINISHED: readonly StepStatus[] = ["succeeded", "skipped"];
 

@@ -14,6 +14,7 @@ import {
   STEP_NAMES,
   type StepName,
   type StepStatus,
+  UNDO_OWED,
   UNDONE_ORDER_STATUSES,
   UNDOS,
   type Undo,
@@ -98,7 +99,7 @@ function isAuthorized(paymentStatus: StepStatus | undefined): boolean {
 }
 
 function owed(undo: Undo): StepChange {
-  return { status: "compensating", detail: UNDOS[undo].owed, error: null };
+  return { status: UNDO_OWED, detail: UNDOS[undo].owed, error: null };
 }
 
 /** Asks the providers, in one look-up, whether they captured or shipped for this order (a gateway's
@@ -135,9 +136,9 @@ function undoCall(undo: Undo, order: OrderView): DownstreamCallSpec<Prisma.Input
 function owedUndos(order: OrderView): Undo[] {
   const step = (name: StepName) => order.steps.find((candidate) => candidate.name === name);
   const undos: Undo[] = [];
-  if (step("fulfillment")?.status === "compensating") undos.push("cancelShipment");
+  if (step("fulfillment")?.status === UNDO_OWED) undos.push("cancelShipment");
   const payment = step("payment");
-  if (payment?.status === "compensating") {
+  if (payment?.status === UNDO_OWED) {
     undos.push(payment.detail === UNDOS.refund.owed ? "refund" : "void");
   }
   return undos;
@@ -153,7 +154,7 @@ export async function finishUndos(order: OrderView): Promise<void> {
   const guard: OrderChange["when"] = {
     status: UNDONE_ORDER_STATUSES,
     step: UNDOS[first].step,
-    stepStatus: ["compensating"],
+    stepStatus: [UNDO_OWED],
   };
   try {
     for (const undo of undos) await callDownstream(undoCall(undo, order));
@@ -194,17 +195,20 @@ export async function finishOwedUndos(): Promise<OwedUndos> {
   const owing = await sql<{ id: string }>(Prisma.sql`
     SELECT o."id" FROM "Order" o
     WHERE o."status" = ANY(${[...UNDONE_ORDER_STATUSES]}::text[]) AND o."settledAt" IS NULL
-      AND EXISTS (SELECT 1 FROM jsonb_each(o."steps") s WHERE s.value ->> 'status' = 'compensating')
+      AND EXISTS (SELECT 1 FROM jsonb_each(o."steps") s WHERE s.value ->> 'status' = ${UNDO_OWED})
     ORDER BY o."createdAt" LIMIT ${OWED_LIMIT}`);
   const result: OwedUndos = { finished: 0, stillOwed: 0 };
   for (const { id } of owing) {
-    const order = await findOrderView({ id });
-    if (!order) continue;
     try {
-      await finishUndos(order);
+      const order = await findOrderView({ id });
+      if (order) await finishUndos(order);
       result.finished++;
+      console.info(`reconciler: finished the undo order ${id} still owed at its providers`);
     } catch (error) {
-      if (!(error instanceof UndoOwedError)) throw error;
+      // Tried again next sweep; one order's trouble holds up neither the others nor the re-drives.
+      if (!(error instanceof UndoOwedError)) {
+        console.warn(`reconciler: the undo of order ${id} failed:`, messageOf(error));
+      }
       result.stillOwed++;
     }
   }
