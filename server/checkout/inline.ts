@@ -25,6 +25,8 @@ export class InlineStepFailure extends Error {
   }
 }
 
+const inlineBackoffMs = (failures: number) => INLINE_BACKOFF_MS * 2 ** (failures - 1);
+
 /** `deadline`: the checkout's (see server/checkout/place.ts). Once it has passed no attempt starts, and
  * the one running is cut off at its next provider call. */
 async function runWithRetries(
@@ -35,7 +37,8 @@ async function runWithRetries(
   for (let number = 1; ; number++) {
     const last = number >= INLINE_ATTEMPTS || deadline?.aborted === true;
     try {
-      return await runStep(orderId, step, { number, last, deadline });
+      const backoffMs = number > 1 ? inlineBackoffMs(number - 1) : null;
+      return await runStep(orderId, step, { number, last, backoffMs, deadline });
     } catch (error) {
       if (last && error instanceof UndoOwedError) {
         // The step's verdict undid the order and a provider keeps failing the undo: the shopper is
@@ -44,7 +47,7 @@ async function runWithRetries(
         return "rejected";
       }
       if (last || deadline?.aborted) throw new InlineStepFailure(step, error);
-      await sleep(INLINE_BACKOFF_MS * 2 ** (number - 1), undefined, { signal: deadline }).catch(() => {
+      await sleep(inlineBackoffMs(number), undefined, { signal: deadline }).catch(() => {
         throw new InlineStepFailure(step, error);
       });
     }
