@@ -203,7 +203,7 @@ export async function finishOwedUndos(): Promise<OwedUndos> {
       const order = await findOrderView({ id });
       if (order) await finishUndos(order);
       result.finished++;
-      console.info(`reconciler: finished the undo order ${id} still owed at its providers`);
+      console.info(`reconciler: finished the undo order ${id} owed at its providers`);
     } catch (error) {
       // Tried again next sweep; one order's trouble holds up neither the others nor the re-drives.
       if (!(error instanceof UndoOwedError)) {
