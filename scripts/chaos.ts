@@ -129,6 +129,8 @@ const SOAK_STOCK = 1_000_000;
 const SOAK_TIMING = {
   /** An unfinished checkout is swept after this (the default 10 min would outlast the soak). */
   SWEEPER_GRACE_MS: "10000",
+  /** A checkout is cut off after this, so that the grace above outlasts every one (server/config.ts). */
+  CHECKOUT_DEADLINE_MS: "4000",
   RECONCILE_EVERY_MS: "2000",
   /** A killed worker's jobs are retried within about three times this. */
   WORKER_LOCK_MS: "3000",

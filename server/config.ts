@@ -18,6 +18,12 @@ const originList = z
   .pipe(z.array(z.url({ protocol: /^https?$/, error: "each entry must be an http(s) origin" })))
   .transform((urls) => urls.map((url) => new URL(url).origin));
 
+/** What a checkout still does once its deadline has passed, before its order leaves the states the
+ * sweeper takes for abandoned (pending, or placed and unanswered): a handful of statements (record the
+ * step cut off, read the order and the provider records, the claim that fails it). Generous, for a
+ * busy database. */
+export const CHECKOUT_WIND_DOWN_MS = 5_000;
+
 const configSchema = z.object({
   DATABASE_URL: z.url().default("postgresql://postgres@127.0.0.1:5432/storefront"),
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
@@ -73,11 +79,16 @@ const configSchema = z.object({
    * append-only file, a flush) and hands them to the outbox again. One indexed query over live orders
    * plus one job lookup per unfinished step, so every few seconds is cheap. */
   RECONCILE_EVERY_MS: z.coerce.number().int().min(200).max(3_600_000).default(15_000),
+  /** How long a checkout may take, in any mode, from the moment it arrives: past it the provider calls
+   * it still waits for are cut off (before the provider did anything), no retry starts, and the order
+   * fails and is compensated. Bounds a synchronous checkout whatever the knobs say (a call may
+   * otherwise wait 30 s for a slot and take 20 s, per attempt, per step). */
+  CHECKOUT_DEADLINE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
   /** How old an unfinished checkout must be before the worker's sweeper calls it abandoned and gives
    * its stock and authorization back. It must outlast the slowest live checkout, or a checkout still
-   * running would be compensated under the shopper (its confirmation is then refused): 10 minutes is
-   * far above the worst case with every knob at its maximum (see server/orders/sweeper.ts). A chaos
-   * soak with fast knobs may use seconds. */
+   * running would be compensated under the shopper (its confirmation is then refused): it must exceed
+   * CHECKOUT_DEADLINE_MS + CHECKOUT_WIND_DOWN_MS, which the process checks at start. A chaos soak with
+   * fast knobs may use seconds (with a deadline of seconds too). */
   SWEEPER_GRACE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   /** The least severe log lines written (pino's levels); `silent` writes none. */
@@ -85,6 +96,23 @@ const configSchema = z.object({
   /** json: one JSON object per line, for a log pipeline (the default but in development); pretty: one
    * coloured line each, for a person at a terminal (`npm run shop` and `npm run dev` set it). */
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
+});
+
+/** The settings, and what they must satisfy together. */
+const checkedConfigSchema = configSchema.superRefine((settings, context) => {
+  const slowest = settings.CHECKOUT_DEADLINE_MS + CHECKOUT_WIND_DOWN_MS;
+  const room = settings.SWEEPER_GRACE_MS - CHECKOUT_WIND_DOWN_MS;
+  if (settings.SWEEPER_GRACE_MS <= slowest) {
+    context.addIssue({
+      code: "custom",
+      path: ["SWEEPER_GRACE_MS"],
+      message:
+        `${settings.SWEEPER_GRACE_MS} ms would sweep checkouts still running: the slowest takes ` +
+        `CHECKOUT_DEADLINE_MS (${settings.CHECKOUT_DEADLINE_MS} ms) + ${CHECKOUT_WIND_DOWN_MS} ms to fail ` +
+        `it. Set SWEEPER_GRACE_MS above ${slowest}` +
+        (room > 1000 ? `, or CHECKOUT_DEADLINE_MS below ${room}.` : "."),
+    });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -114,7 +142,7 @@ export function metricsEnabled(settings: Config): boolean {
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = configSchema.safeParse(env);
+  const parsed = checkedConfigSchema.safeParse(env);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
   throw new Error(`Invalid environment:\n${problems.join("\n")}`);

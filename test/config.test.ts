@@ -1,8 +1,9 @@
 // Where the web process listens and when it refuses to start: loopback by default; reachable from the
-// network only with the developer tools locked by a key (or off), and the refusal says why.
+// network only with the developer tools locked by a key (or off), and the refusal says why. A sweeper
+// grace that would not outlast the slowest checkout is refused the same way.
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { exposureProblem, isLoopback, loadConfig } from "../server/config";
+import { CHECKOUT_WIND_DOWN_MS, exposureProblem, isLoopback, loadConfig } from "../server/config";
 import { exitOf } from "./processes";
 
 const KEY = "a key of sixteen characters or more";
@@ -48,13 +49,53 @@ describe("config", () => {
 
   it("reads the reconciler's interval and the sweeper's grace, and refuses values that make no sense", () => {
     expect(loadConfig({})).toMatchObject({ RECONCILE_EVERY_MS: 15_000, SWEEPER_GRACE_MS: 600_000 });
-    expect(loadConfig({ RECONCILE_EVERY_MS: "1000", SWEEPER_GRACE_MS: "5000" })).toMatchObject({
-      RECONCILE_EVERY_MS: 1000,
-      SWEEPER_GRACE_MS: 5000,
-    });
+    expect(
+      loadConfig({ RECONCILE_EVERY_MS: "1000", SWEEPER_GRACE_MS: "10000", CHECKOUT_DEADLINE_MS: "4000" }),
+    ).toMatchObject({ RECONCILE_EVERY_MS: 1000, SWEEPER_GRACE_MS: 10_000, CHECKOUT_DEADLINE_MS: 4000 });
     expect(() => loadConfig({ RECONCILE_EVERY_MS: "0" })).toThrow(/RECONCILE_EVERY_MS/);
     expect(() => loadConfig({ SWEEPER_GRACE_MS: "soon" })).toThrow(/SWEEPER_GRACE_MS/);
     expect(() => loadConfig({ SWEEPER_GRACE_MS: "10" })).toThrow(/SWEEPER_GRACE_MS/);
+    expect(() => loadConfig({ CHECKOUT_DEADLINE_MS: "0" })).toThrow(/CHECKOUT_DEADLINE_MS/);
+  });
+
+  it("refuses a sweeper grace that would not outlast the slowest checkout, and says what to set", () => {
+    expect(loadConfig({})).toMatchObject({ CHECKOUT_DEADLINE_MS: 300_000 });
+    expect(loadConfig({}).SWEEPER_GRACE_MS).toBeGreaterThan(300_000 + CHECKOUT_WIND_DOWN_MS);
+    // Seconds, as the chaos soak runs: only with a deadline of seconds.
+    expect(() => loadConfig({ SWEEPER_GRACE_MS: "10000" })).toThrow(
+      "SWEEPER_GRACE_MS: 10000 ms would sweep checkouts still running: the slowest takes " +
+        `CHECKOUT_DEADLINE_MS (300000 ms) + ${CHECKOUT_WIND_DOWN_MS} ms to fail it. Set SWEEPER_GRACE_MS ` +
+        `above ${300_000 + CHECKOUT_WIND_DOWN_MS}, or CHECKOUT_DEADLINE_MS below ${10_000 - CHECKOUT_WIND_DOWN_MS}.`,
+    );
+    // The bound itself is refused: the grace must be longer, not as long.
+    const deadline = String(10_000 - CHECKOUT_WIND_DOWN_MS);
+    expect(() => loadConfig({ SWEEPER_GRACE_MS: "10000", CHECKOUT_DEADLINE_MS: deadline })).toThrow(
+      /SWEEPER_GRACE_MS: 10000 ms would sweep/,
+    );
+    expect(
+      loadConfig({ SWEEPER_GRACE_MS: "10000", CHECKOUT_DEADLINE_MS: String(Number(deadline) - 1) }),
+    ).toMatchObject({ SWEEPER_GRACE_MS: 10_000 });
+    // A grace too short for any deadline says only what can help.
+    expect(() => loadConfig({ SWEEPER_GRACE_MS: "5000" })).toThrow(/above 305000\.$/);
+  });
+
+  it("the worker process refuses to start with such a grace, naming it", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
+      env: { ...process.env, SWEEPER_GRACE_MS: "60000", WORKER_METRICS_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    try {
+      const { code } = await exitOf(child);
+      expect(output).toContain("SWEEPER_GRACE_MS: 60000 ms would sweep checkouts still running");
+      expect(code).not.toBe(0);
+    } finally {
+      clearTimeout(timer);
+    }
   });
 
   it("the web process exits at once with that message instead of listening", async () => {

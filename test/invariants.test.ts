@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  authorizationsSettled,
   checkAll,
   completedOrdersInLedger,
   noEffectTwice,
@@ -133,11 +134,56 @@ describe("the rules", () => {
           ...calls(stockKept.id, ["payment.authorize", "payment.void"]),
         ],
       }),
+      30_000,
     );
     expect(result.examples).toEqual([
       `${heldForNothing.id.slice(0, 8)} (cancelled): authorized, voided/refunded 0×`,
       `${stockKept.id.slice(0, 8)} (failed): inventory succeeded`,
     ]);
+  });
+
+  it("wants every final order's authorization captured or voided, and waits for an undo still owed", () => {
+    const captured = order();
+    // A fraud dead letter discarded the old way: completed, screening and fulfillment skipped.
+    const neverScreened = order({ steps: { ...ALL_SUCCEEDED, fraud: "skipped", fulfillment: "skipped" } });
+    const voidOwed = {
+      ...ALL_SUCCEEDED,
+      inventory: "compensated",
+      payment: "compensating",
+      fraud: "rejected",
+    };
+    const owedNow = order({
+      status: "cancelled",
+      steps: voidOwed,
+      createdAt: new Date(NOW.getTime() - 5_000),
+    });
+    const owedLong = order({ status: "cancelled", steps: voidOwed });
+    const voided = order({ status: "failed", steps: { ...voidOwed, payment: "compensated" } });
+    const stillLive = order({ status: "needs_attention", steps: { ...ALL_SUCCEEDED, fraud: "failed" } });
+    const facts = snapshot({
+      orders: [captured, neverScreened, owedNow, owedLong, voided, stillLive],
+      calls: [
+        ...calls(captured.id, FULL_LEDGER),
+        ...calls(neverScreened.id, ["payment.authorize", "email.send"]),
+        ...calls(owedNow.id, ["payment.authorize"]),
+        ...calls(owedLong.id, ["payment.authorize"]),
+        ...calls(voided.id, ["payment.authorize", "payment.void"]),
+        ...calls(stillLive.id, ["payment.authorize"]),
+      ],
+    });
+    expect(authorizationsSettled(facts, 30_000)).toMatchObject({
+      checked: 5,
+      moving: 1,
+      examples: [
+        `${neverScreened.id.slice(0, 8)} (completed, async): authorized, neither captured nor voided (payment succeeded)`,
+        `${owedLong.id.slice(0, 8)} (cancelled, async): authorized, neither captured nor voided (payment compensating)`,
+      ],
+    });
+    // The undo owed is moving for the undone-orders rule as well, and stuck once older than the bound.
+    expect(undoneOrdersCompensated(facts, 30_000)).toMatchObject({ moving: 1, violations: 1 });
+    expect(checkAll(facts, 30_000).find((result) => result.name.startsWith("final orders"))?.violations).toBe(
+      2,
+    );
   });
 
   it("conserves stock: initial − sold + returned", () => {
@@ -239,6 +285,18 @@ describe("npm run check:invariants on a real database", () => {
     expect(code).toBe(1);
     expect(named(report.results, "completed")?.examples).toEqual([
       `${first?.slice(0, 8)} (sync): shipping.ship 0≠1`,
+    ]);
+  });
+
+  it("catches a final order whose authorization was neither captured nor voided", async () => {
+    const cancelled = orderIds[2] ?? "";
+    await prisma.downstreamCall.deleteMany({
+      where: { service: "payment", operation: "void", idempotencyKey: cancelled },
+    });
+    const { code, report } = check();
+    expect(code).toBe(1);
+    expect(named(report.results, "final orders")?.examples).toEqual([
+      `${cancelled.slice(0, 8)} (cancelled, sync): authorized, neither captured nor voided (payment compensated)`,
     ]);
   });
 

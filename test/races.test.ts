@@ -98,7 +98,7 @@ describe("compensation after a capture", () => {
 });
 
 describe("discarding a dead letter", () => {
-  it("of fraud screening also skips fulfillment, which waits on it, so the order settles", async () => {
+  it("of fraud screening fails the order: it must not ship unscreened, nor keep the money held", async () => {
     const product = await createProduct({ stock: 3 });
     const order = await callerFor().order.place(orderInput(product.id));
     for (const step of ["email", "analytics"] as const) {
@@ -119,8 +119,16 @@ describe("discarding a dead letter", () => {
     }
     expect(await discardDeadLetter("fraud", job.id ?? "")).toBe(true);
     const after = await readOrder(order.id)();
-    expect(stepOf(after, "fraud").status).toBe("skipped");
+    expect(stepOf(after, "fraud")).toMatchObject({
+      status: "skipped",
+      detail: "Discarded from the dead-letter set by a developer",
+    });
     expect(stepOf(after, "fulfillment").status).toBe("skipped");
-    expect(after.status).toBe("completed");
+    expect(after.status).toBe("failed");
+    expect(after.failureReason).toContain("Fraud screening was given up on");
+    expect(stepOf(after, "payment")).toMatchObject({ status: "compensated", detail: "Authorization voided" });
+    expect(await downstreamCalls("payment", "void", order.id)).toBe(1);
+    expect(await downstreamCalls("payment", "capture", order.id)).toBe(0);
+    expect(await stockOf(product.id)).toBe(3);
   });
 });

@@ -9,6 +9,7 @@ export const STEP_STATUS_LABELS: Record<StepStatus, string> = {
   rejected: "Rejected",
   failed: "Failed",
   skipped: "Skipped",
+  compensating: "Undoing",
   compensated: "Undone",
 };
 

@@ -190,6 +190,7 @@ const CUT_SHORT: AttemptOutcome | null = null;
 function outcomeOfStatus(step: OrderStepView): AttemptOutcome | null {
   switch (step.status) {
     case "succeeded":
+    case "compensating":
     case "compensated":
       return "succeeded";
     case "rejected":

@@ -2,7 +2,7 @@
 // (read by ./read.ts), so each can be tested on hand-made data. Every check answers how many things it
 // looked at, which of them break the rule (a few as examples), and how many are still moving: an order
 // or outbox row younger than the bound may legitimately be on its way.
-import { SETTLED_STEP_STATUSES, SIDE_EFFECT_STEPS, type StepStatus } from "../../server/contract";
+import { SETTLED_STEP_STATUSES, SIDE_EFFECT_STEPS, type StepStatus, UNDO_OWED } from "../../server/contract";
 
 export interface OrderFacts {
   id: string;
@@ -206,17 +206,29 @@ export function noEffectTwice(snapshot: Snapshot): InvariantResult {
   return tally.result();
 }
 
+/** Whether an order's undo is still owed at a provider (server/orders/compensate.ts) while it is
+ * younger than the bound: the reconciler is on its way. */
+function undoOnItsWay(snapshot: Snapshot, order: OrderFacts, movingMs: number): boolean {
+  const owed = Object.values(order.steps).some((status) => status === UNDO_OWED);
+  return owed && snapshot.now.getTime() - order.createdAt.getTime() <= movingMs;
+}
+
 /**
  * Cancelled and failed orders are undone exactly once: their stock released (the inventory step
  * compensated), an authorization voided (or refunded when it was captured) once, a shipment cancelled.
- * An authorization with neither void nor capture is money held for nothing.
+ * An authorization with neither void nor capture is money held for nothing. An undo still owed at a
+ * provider is moving while the order is younger than `movingMs`.
  */
-export function undoneOrdersCompensated(snapshot: Snapshot): InvariantResult {
+export function undoneOrdersCompensated(snapshot: Snapshot, movingMs: number): InvariantResult {
   const tally = new Tally("cancelled/failed: stock back, voided or refunded once");
   const ledger = ledgerByOrder(snapshot.calls);
   for (const order of snapshot.orders) {
     if (order.status !== "cancelled" && order.status !== "failed") continue;
     tally.checked++;
+    if (undoOnItsWay(snapshot, order, movingMs)) {
+      tally.moving++;
+      continue;
+    }
     const count = (operation: string) => ledger.get(order.id)?.get(operation) ?? 0;
     const problems: string[] = [];
     if (order.steps.inventory !== "compensated") problems.push(`inventory ${order.steps.inventory}`);
@@ -231,6 +243,30 @@ export function undoneOrdersCompensated(snapshot: Snapshot): InvariantResult {
       problems.push(`shipped, shipment cancelled ${count("shipping.cancel")}×`);
     }
     if (problems.length > 0) tally.violation(`${short(order.id)} (${order.status}): ${problems.join(", ")}`);
+  }
+  return tally.result();
+}
+
+/** Statuses an order does not leave. */
+const FINAL_ORDER_STATUSES = ["completed", "cancelled", "failed"];
+
+/** No money held for nothing: a final order's authorization was captured (completed) or voided or
+ * refunded (undone), whatever its steps say and however it got there (a dead letter discarded, an undo
+ * the gateway failed). An undo still owed is moving while the order is younger than `movingMs`. */
+export function authorizationsSettled(snapshot: Snapshot, movingMs: number): InvariantResult {
+  const tally = new Tally("final orders: authorization captured or voided");
+  const ledger = ledgerByOrder(snapshot.calls);
+  for (const order of snapshot.orders) {
+    if (!FINAL_ORDER_STATUSES.includes(order.status)) continue;
+    const count = (operation: string) => ledger.get(order.id)?.get(operation) ?? 0;
+    if (count("payment.authorize") === 0) continue;
+    tally.checked++;
+    if (count("payment.capture") + count("payment.void") + count("payment.refund") > 0) continue;
+    if (undoOnItsWay(snapshot, order, movingMs)) tally.moving++;
+    else
+      tally.violation(
+        `${short(order.id)} (${order.status}, ${order.mode}): authorized, neither captured nor voided (payment ${order.steps.payment})`,
+      );
   }
   return tally.result();
 }
@@ -302,7 +338,8 @@ export function checkAll(snapshot: Snapshot, movingMs: number): InvariantResult[
     ordersSettled(snapshot, movingMs),
     completedOrdersInLedger(snapshot),
     noEffectTwice(snapshot),
-    undoneOrdersCompensated(snapshot),
+    undoneOrdersCompensated(snapshot, movingMs),
+    authorizationsSettled(snapshot, movingMs),
     stockConserved(snapshot),
     outboxDispatched(snapshot, movingMs),
     jobsHaveOrders(snapshot),

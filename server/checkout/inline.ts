@@ -13,6 +13,7 @@ import {
   stepsAfter,
 } from "../contract";
 import { log, messageOf } from "../log";
+import { leaveUndoOwed, UndoOwedError } from "../orders/compensate";
 import { findOrderView } from "../orders/view";
 import { type RunResult, runStep } from "../steps/run";
 
@@ -27,44 +28,65 @@ export class InlineStepFailure extends Error {
 
 const inlineBackoffMs = (failures: number) => INLINE_BACKOFF_MS * 2 ** (failures - 1);
 
-async function runWithRetries(orderId: string, step: SideEffectStep): Promise<RunResult> {
+/** `deadline`: the checkout's (see server/checkout/place.ts). Once it has passed no attempt starts, and
+ * the one running is cut off at its next provider call. */
+async function runWithRetries(
+  orderId: string,
+  step: SideEffectStep,
+  deadline?: AbortSignal,
+): Promise<RunResult> {
   for (let number = 1; ; number++) {
-    const last = number >= INLINE_ATTEMPTS;
+    const last = number >= INLINE_ATTEMPTS || deadline?.aborted === true;
     const stepLog = log.child({ orderId, step, attempt: number });
     try {
       const backoffMs = number > 1 ? inlineBackoffMs(number - 1) : null;
-      const result = await runStep(orderId, step, { number, last, backoffMs });
+      const result = await runStep(orderId, step, { number, last, backoffMs, deadline });
       stepLog.debug({ result }, `${step}: ${result} (inline)`);
       return result;
     } catch (error) {
+      if (last && error instanceof UndoOwedError) {
+        // The step's verdict undid the order and a provider keeps failing the undo: the shopper is
+        // told now, the reconciler finishes the undo.
+        leaveUndoOwed(error);
+        return "rejected";
+      }
       stepLog.warn({ error: messageOf(error), retry: !last }, `${step}: failed (inline)`);
-      if (last) throw new InlineStepFailure(step, error);
-      await sleep(inlineBackoffMs(number));
+      if (last || deadline?.aborted) throw new InlineStepFailure(step, error);
+      await sleep(inlineBackoffMs(number), undefined, { signal: deadline }).catch(() => {
+        throw new InlineStepFailure(step, error);
+      });
     }
   }
 }
 
 /** Runs a step, then whatever waits on it (fulfillment waits on fraud screening). Resolves true when
  * a step of the chain rejected the order. */
-async function runChain(orderId: string, step: SideEffectStep): Promise<boolean> {
-  const result = await runWithRetries(orderId, step);
+async function runChain(orderId: string, step: SideEffectStep, deadline: AbortSignal): Promise<boolean> {
+  const result = await runWithRetries(orderId, step, deadline);
   if (result === "succeeded" || result === "already-done") {
-    return (await Promise.all(stepsAfter(step).map((next) => runChain(orderId, next)))).includes(true);
+    const after = stepsAfter(step).map((next) => runChain(orderId, next, deadline));
+    return (await Promise.all(after)).includes(true);
   }
   return result === "rejected";
 }
 
 /** Runs every planned side effect one after another (in PLANNED_SIDE_EFFECTS' order: a step after the
  * one it waits for), or all at once, then the compensations a rejection made due. Throws
- * InlineStepFailure naming the first side effect that broke. */
-export async function runSideEffectsInline(orderId: string, parallel: boolean): Promise<void> {
+ * InlineStepFailure naming the first side effect that broke (or that the deadline cut off). */
+export async function runSideEffectsInline(
+  orderId: string,
+  parallel: boolean,
+  deadline: AbortSignal,
+): Promise<void> {
   let rejected = false;
   if (!parallel) {
     for (const step of PLANNED_SIDE_EFFECTS) {
-      if ((await runWithRetries(orderId, step)) === "rejected") rejected = true;
+      if ((await runWithRetries(orderId, step, deadline)) === "rejected") rejected = true;
     }
   } else {
-    const results = await Promise.allSettled(FIRST_SIDE_EFFECTS.map((step) => runChain(orderId, step)));
+    const results = await Promise.allSettled(
+      FIRST_SIDE_EFFECTS.map((step) => runChain(orderId, step, deadline)),
+    );
     const failure = results.find((result) => result.status === "rejected");
     if (failure) throw failure.reason;
     rejected = results.some((result) => result.status === "fulfilled" && result.value);

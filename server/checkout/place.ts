@@ -7,6 +7,7 @@
 // ledger, confirm-and-enqueue.
 import { createHash, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { config } from "../config";
 import {
   AppError,
   type CheckoutMode,
@@ -20,25 +21,30 @@ import { getSettings } from "../downstream/settings";
 import { callDownstream, DownstreamError, serviceTitle } from "../downstream/simulate";
 import { log, messageOf, unreachableStore } from "../log";
 import { changeOrder } from "../orders/change";
-import { compensate } from "../orders/compensate";
+import { compensate, leaveUndoOwed } from "../orders/compensate";
 import { InlineStepFailure, runCompensationsInline, runSideEffectsInline } from "./inline";
 import { replay } from "./replay";
 import { reserve } from "./reserve";
 
 export async function placeOrder(input: PlaceOrderInput, sessionId: string): Promise<OrderView> {
   const receivedAt = new Date();
+  // From the order's createdAt (= receivedAt) on, the checkout has CHECKOUT_DEADLINE_MS to leave the
+  // states the sweeper takes for abandoned: provider calls still waiting then are cut off, and the
+  // order fails (see server/config.ts, which makes the sweeper's grace outlast this).
+  const deadline = AbortSignal.timeout(config.CHECKOUT_DEADLINE_MS);
   const mode = input.mode ?? (await getSettings()).defaultMode;
   const requestHash = hashRequest(input, mode);
-  const pending = await reserve({ input, sessionId, mode, requestHash, receivedAt });
+  const pending = await reserve({ input, sessionId, mode, requestHash, receivedAt }, deadline);
   if (!pending) return replay(input.idempotencyKey, requestHash, sessionId);
   try {
-    const placed = await confirm(pending, mode);
+    const placed = await confirm(pending, mode, deadline);
     log.debug({ orderId: placed.id, mode, status: placed.status }, "checkout answered");
     return placed;
   } catch (error) {
     if (error instanceof AppError) throw error;
     // Anything unplanned after the stock was taken (Postgres gone, a bug): undo it now, not when the
-    // sweeper comes by; the shopper is answered (by the API's edge: a 503 for a database restart).
+    // sweeper comes by; the shopper is answered (by the API's edge: a 503 for a database restart). If
+    // the undo fails as well, the sweeper (or, for the providers' part, the reconciler) still will.
     await undoBrokenCheckout(pending.id, error);
     throw error;
   }
@@ -91,8 +97,8 @@ async function undoBrokenCheckout(orderId: string, cause: unknown): Promise<void
   })();
 }
 
-async function confirm(pending: OrderView, mode: CheckoutMode): Promise<OrderView> {
-  const authorization = await authorize(pending);
+async function confirm(pending: OrderView, mode: CheckoutMode, deadline: AbortSignal): Promise<OrderView> {
+  const authorization = await authorize(pending, deadline);
   const confirmedAt = new Date();
   const { waitsForSideEffects } = MODES[mode];
   const placed = await changeOrder(pending.id, {
@@ -119,7 +125,7 @@ async function confirm(pending: OrderView, mode: CheckoutMode): Promise<OrderVie
   if (!waitsForSideEffects) return placed;
 
   try {
-    await runSideEffectsInline(pending.id, MODES[mode].parallel);
+    await runSideEffectsInline(pending.id, MODES[mode].parallel, deadline);
   } catch (error) {
     if (!(error instanceof InlineStepFailure)) throw error;
     // Postgres went away under the step: the checkout broke off (undone by placeOrder); the shopper is
@@ -130,7 +136,7 @@ async function confirm(pending: OrderView, mode: CheckoutMode): Promise<OrderVie
         ? `the ${serviceTitle(error.cause.service).toLowerCase()}`
         : STEPS[error.step].label;
     const reason = `${STEPS[error.step].label} failed: ${error.message}. Nothing was charged.`;
-    await compensate(pending.id, { status: "failed", reason });
+    await compensate(pending.id, { status: "failed", reason }).catch(leaveUndoOwed);
     // The receipt may have gone out before the step that broke: correct it before answering.
     await runCompensationsInline(pending.id);
     throw new AppError("DEPENDENCY_FAILED", `Checkout failed because ${culprit} broke: ${error.message}.`, {
@@ -154,11 +160,12 @@ function hashRequest(input: PlaceOrderInput, mode: CheckoutMode): string {
 
 /** Asks the gateway to hold the money; returns the authorization id. No transaction is open while
  * the gateway answers. A decline or an outage gives the stock back and fails the order. */
-async function authorize({ id: orderId, totalCents }: OrderView): Promise<string> {
+async function authorize({ id: orderId, totalCents }: OrderView, deadline: AbortSignal): Promise<string> {
   try {
     const authorization = await callDownstream({
       service: "payment",
       operation: "authorize",
+      deadline,
       idempotencyKey: orderId,
       perform: () => ({ authorizationId: `auth_${randomUUID().slice(0, 12)}`, amountCents: totalCents }),
     });

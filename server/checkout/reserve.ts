@@ -20,9 +20,9 @@ export interface NewOrder {
 
 /** Returns the pending order (stock taken, payment about to start), or null when an order with this
  * idempotency key exists already. */
-export async function reserve(order: NewOrder): Promise<OrderView | null> {
+export async function reserve(order: NewOrder, deadline: AbortSignal): Promise<OrderView | null> {
   try {
-    await simulateCall("inventory");
+    await simulateCall("inventory", deadline);
   } catch (error) {
     const reason = error instanceof Error ? error.message : "unknown error";
     throw new AppError("DEPENDENCY_FAILED", `Checkout could not start: ${reason}. Please try again.`);

@@ -27,6 +27,11 @@ interface StepDefinition {
   /** A step that must have succeeded before this one may start (for a compensation: the step it
    * corrects). */
   after: StepName | null;
+  /** What giving up on the step's dead letter (the console's Discard) means for its order. skip: the
+   * order stands without it (a receipt never sent). cancel: the order cannot stand without it (an order
+   * never screened must not ship; one never fulfilled must not keep the shopper's money held), so the
+   * order fails and is compensated. */
+  onDiscard: "skip" | "cancel";
 }
 
 export const STEP_NAMES = [
@@ -50,6 +55,7 @@ export const STEPS = {
     label: "Reserve stock",
     explains: "Atomically takes the items off the shelf so two shoppers can never buy the last one.",
     after: null,
+    onDiscard: "skip",
   },
   payment: {
     phase: "critical",
@@ -57,6 +63,7 @@ export const STEPS = {
     label: "Authorize payment",
     explains: "Asks the gateway to hold the money (not take it yet), with one idempotency key per order.",
     after: "inventory",
+    onDiscard: "skip",
   },
   order: {
     phase: "critical",
@@ -64,6 +71,7 @@ export const STEPS = {
     label: "Confirm order",
     explains: "Writes the confirmed order, and the messages for later work, in one transaction.",
     after: "payment",
+    onDiscard: "skip",
   },
   fraud: {
     phase: "sideEffect",
@@ -71,6 +79,7 @@ export const STEPS = {
     label: "Fraud screening",
     explains: "May reject a placed order; then the authorization is voided and the stock released.",
     after: null,
+    onDiscard: "cancel",
   },
   email: {
     phase: "sideEffect",
@@ -78,6 +87,7 @@ export const STEPS = {
     label: "Receipt email",
     explains: "Sends the receipt exactly once, however many times the job runs.",
     after: null,
+    onDiscard: "skip",
   },
   analytics: {
     phase: "sideEffect",
@@ -85,6 +95,7 @@ export const STEPS = {
     label: "Analytics",
     explains: "Records the sale. Nobody should wait for this, yet it is still recorded.",
     after: null,
+    onDiscard: "skip",
   },
   fulfillment: {
     phase: "sideEffect",
@@ -92,6 +103,7 @@ export const STEPS = {
     label: "Fulfillment",
     explains: "After fraud screening passes: captures the payment and books a shipment.",
     after: "fraud",
+    onDiscard: "cancel",
   },
   cancellationEmail: {
     phase: "compensation",
@@ -100,6 +112,7 @@ export const STEPS = {
     explains:
       "Tells the shopper holding a receipt that the order was cancelled; sent once, however many times the job runs.",
     after: "email",
+    onDiscard: "skip",
   },
   saleReversal: {
     phase: "compensation",
@@ -107,6 +120,7 @@ export const STEPS = {
     label: "Sale reversal",
     explains: "Takes the recorded sale back out of the numbers: the order no longer stands.",
     after: "analytics",
+    onDiscard: "skip",
   },
 } as const satisfies Record<StepName, StepDefinition>;
 
@@ -171,10 +185,17 @@ export const STEP_STATUSES = [
   "rejected",
   "failed",
   "skipped",
+  /** Undo owed: the order was undone and this step's provider effect (an authorization, a capture, a
+   * shipment) is still to be voided, refunded or cancelled. Recorded in the statement that undoes the
+   * order, before the provider is asked, so a failed undo is retried (see server/orders/compensate.ts). */
+  "compensating",
   "compensated",
 ] as const;
 export const stepStatusSchema = z.enum(STEP_STATUSES);
 export type StepStatus = z.infer<typeof stepStatusSchema>;
+
+/** A step whose provider effect is still to be undone (see "compensating" above). */
+export const UNDO_OWED: StepStatus = "compensating";
 
 /** A step in one of these statuses will not change again on its own. */
 export const SETTLED_STEP_STATUSES: readonly StepStatus[] = [
@@ -184,3 +205,12 @@ export const SETTLED_STEP_STATUSES: readonly StepStatus[] = [
   "skipped",
   "compensated",
 ];
+
+/** The provider-side undos of an undone order (server/orders/compensate.ts), each with what its step
+ * says while the undo is owed and once the provider has answered. */
+export const UNDOS = {
+  void: { step: "payment", owed: "Voiding the authorization", done: "Authorization voided" },
+  refund: { step: "payment", owed: "Refunding the payment", done: "Payment refunded" },
+  cancelShipment: { step: "fulfillment", owed: "Cancelling the shipment", done: "Shipment cancelled" },
+} as const satisfies Record<string, { step: StepName; owed: string; done: string }>;
+export type Undo = keyof typeof UNDOS;

@@ -6,12 +6,16 @@ import {
   QUEUE_ATTEMPTS,
   SIDE_EFFECT_STEPS,
   type SideEffectStep,
+  STEPS,
+  type StepName,
   sideEffectJobSchema,
   stepsAfter,
 } from "../contract";
 import type { QueueJobCounts } from "../metrics/registry";
 import { providerWaitsOfAllWorkers } from "../metrics/workers";
-import { changeOrder } from "../orders/change";
+import { changeOrder, type StepChange } from "../orders/change";
+import { compensate, leaveUndoOwed } from "../orders/compensate";
+import { findOrderView } from "../orders/view";
 import { type RedriveCount, redriveCounts } from "../outbox/reconcile";
 import { sideEffectQueue } from "../queues";
 
@@ -135,32 +139,38 @@ async function markRetried(name: SideEffectStep, data: unknown): Promise<void> {
   });
 }
 
-/** Gives up on a dead letter: the job is removed and its step is marked skipped on the order. */
+/** Gives up on a dead letter: the job is removed and its step is marked skipped on the order. A step
+ * the order cannot stand without (STEPS[name].onDiscard: an order never screened must not ship with
+ * its authorization held) fails the order instead, which is undone: stock back, payment voided. */
 export async function discardDeadLetter(name: SideEffectStep, jobId: string): Promise<boolean> {
   const job = await sideEffectQueue(name).getJob(jobId);
   if (!job || (await job.getState()) !== "failed") return false;
   const payload = sideEffectJobSchema.safeParse(job.data);
   await job.remove();
-  if (payload.success) {
-    // What waits on the discarded step will never start (fulfillment waits on fraud screening).
-    const waiting = Object.fromEntries(
-      stepsAfter(name).map((next) => [
-        next,
-        { status: "skipped" as const, detail: `Not run: ${name} was discarded` },
-      ]),
-    );
+  if (!payload.success) return true;
+  const { orderId } = payload.data;
+  // What waits on the discarded step will never start (fulfillment waits on fraud screening).
+  const steps: Partial<Record<StepName, StepChange>> = Object.fromEntries(
+    stepsAfter(name).map((next) => [
+      next,
+      { status: "skipped", detail: `Not run: ${name} was discarded`, onlyFrom: ["pending"] },
+    ]),
+  );
+  // A step that settled meanwhile (a verdict given by a retry) keeps what it says.
+  steps[name] = {
+    status: "skipped",
+    detail: "Discarded from the dead-letter set by a developer",
+    discardedAt: new Date(),
+    onlyFrom: ["pending", "running", "retrying", "failed"],
+  };
+  if (STEPS[name].onDiscard === "skip") {
     // An order that is gone meanwhile is simply not changed.
-    await changeOrder(payload.data.orderId, {
-      steps: {
-        ...waiting,
-        [name]: {
-          status: "skipped",
-          detail: "Discarded from the dead-letter set by a developer",
-          discardedAt: new Date(),
-        },
-      },
-      settle: true,
-    });
+    await changeOrder(orderId, { steps, settle: true });
+    return true;
   }
+  if (!(await findOrderView({ id: orderId }))) return true;
+  const reason = `${STEPS[name].label} was given up on (discarded from the dead-letter set), and the order cannot go ahead without it. Nothing was charged.`;
+  // An order undone already (the step's own verdict) only has its owed undos finished.
+  await compensate(orderId, { status: "failed", reason }, steps).catch(leaveUndoOwed);
   return true;
 }

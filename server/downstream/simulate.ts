@@ -16,8 +16,9 @@ import { getSettings } from "./settings";
 export class DownstreamError extends Error {
   constructor(
     readonly service: ServiceName,
-    /** down: the outage switch; error: a failed (for payment: declined) call. */
-    readonly kind: "down" | "error",
+    /** down: the outage switch; error: a failed (for payment: declined) call; deadline: cut off by
+     * the caller's deadline before the provider did anything. */
+    readonly kind: "down" | "error" | "deadline",
     message: string,
   ) {
     super(message);
@@ -187,7 +188,20 @@ async function pump(service: ServiceName): Promise<void> {
   }
 }
 
-async function admit(service: ServiceName, capacity: number, claim: Claim): Promise<Admission> {
+function deadlinePassed(service: ServiceName): DownstreamError {
+  return new DownstreamError(
+    service,
+    "deadline",
+    `${SERVICE_TITLES[service]} did not answer before the checkout's deadline`,
+  );
+}
+
+async function admit(
+  service: ServiceName,
+  capacity: number,
+  claim: Claim,
+  deadline: AbortSignal | undefined,
+): Promise<Admission> {
   const line = lines.get(service) ?? [];
   lines.set(service, line);
   if (line.length === 0) {
@@ -200,36 +214,56 @@ async function admit(service: ServiceName, capacity: number, claim: Claim): Prom
   // A queue job that waits here is "waiting for the provider", not running (the queue panel splits them).
   const endWait = waitingForProvider();
   return new Promise<Admission>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const giveUp = (error: DownstreamError) => {
+      clearTimeout(timer);
+      deadline?.removeEventListener("abort", onDeadline);
       endWait();
-      line.splice(line.indexOf(waiter), 1);
-      reject(
-        new DownstreamError(
-          service,
-          "error",
-          `${SERVICE_TITLES[service]} is busy: no free slot within ${SLOT_WAIT_MS / 1000} s`,
+      // Out of line; a slot the pump takes for it meanwhile goes back (see pump).
+      const place = line.indexOf(waiter);
+      if (place !== -1) line.splice(place, 1);
+      reject(error);
+    };
+    const onDeadline = () => giveUp(deadlinePassed(service));
+    const timer = setTimeout(
+      () =>
+        giveUp(
+          new DownstreamError(
+            service,
+            "error",
+            `${SERVICE_TITLES[service]} is busy: no free slot within ${SLOT_WAIT_MS / 1000} s`,
+          ),
         ),
-      );
-    }, SLOT_WAIT_MS);
+      SLOT_WAIT_MS,
+    );
     const waiter: Waiter = {
       ...claim,
       admit: (admission) => {
+        deadline?.removeEventListener("abort", onDeadline);
         endWait();
         resolve(admission);
       },
       timer,
     };
     line.push(waiter);
+    deadline?.addEventListener("abort", onDeadline, { once: true });
     void pump(service);
   });
 }
 
-/** Holds a slot of `service` for a call that should take `holdMs`. */
-async function withCapacity(service: ServiceName, capacity: number, holdMs: number): Promise<void> {
+/** Holds a slot of `service` for a call that should take `holdMs`; the deadline cuts the wait and
+ * the call short. */
+async function withCapacity(
+  service: ServiceName,
+  capacity: number,
+  holdMs: number,
+  deadline: AbortSignal | undefined,
+): Promise<void> {
   const token = randomUUID();
-  const admission = await admit(service, capacity, { token, holdMs });
+  const admission = await admit(service, capacity, { token, holdMs }, deadline);
   try {
-    await sleep(holdMs);
+    await sleep(holdMs, undefined, { signal: deadline }).catch((error: unknown) => {
+      throw deadline?.aborted ? deadlinePassed(service) : error;
+    });
   } finally {
     // Not awaited: the caller's answer does not wait for the slot to go back. This process's next
     // Redis command is sent after it on the same connection, so it never finds its own slot taken.
@@ -242,14 +276,18 @@ function latencyOf(settings: ServiceSettings): number {
   return Math.max(0, Math.round(settings.latencyMs + jitter));
 }
 
-/** One call to a downstream service: waits its turn and its latency, then fails as the knobs say. */
-export async function simulateCall(service: ServiceName): Promise<void> {
+/** One call to a downstream service: waits its turn and its latency, then fails as the knobs say.
+ * A `deadline` that passes first cuts the call off before the provider did anything (a client-side
+ * timeout whose request never got through). */
+export async function simulateCall(service: ServiceName, deadline?: AbortSignal): Promise<void> {
+  if (deadline?.aborted) throw deadlinePassed(service);
   const settings = (await getSettings()).services[service];
   const title = SERVICE_TITLES[service];
   if (settings.down) throw new DownstreamError(service, "down", `${title} is down`);
   // A call that takes no time holds no slot: only a call that lasts waits its turn.
   const latency = latencyOf(settings);
-  if (latency > 0) await withCapacity(service, settings.capacity, latency);
+  if (latency > 0) await withCapacity(service, settings.capacity, latency, deadline);
+  if (deadline?.aborted) throw deadlinePassed(service);
   if (Math.random() < settings.failureRate) {
     throw new DownstreamError(service, "error", `${title} returned an error`);
   }
@@ -262,12 +300,14 @@ export interface DownstreamCallSpec<T extends Prisma.InputJsonValue> {
   idempotencyKey: string;
   /** The provider's answer the first time this key is seen. */
   perform: () => T;
+  /** Cut the call off when this aborts (a synchronous checkout's deadline). */
+  deadline?: AbortSignal;
 }
 
 export async function callDownstream<T extends Prisma.InputJsonValue>(
   spec: DownstreamCallSpec<T>,
 ): Promise<T> {
-  await simulateCall(spec.service);
+  await simulateCall(spec.service, spec.deadline);
   const candidate = JSON.stringify(spec.perform());
   // Insert, or keep the first answer: the row returned is the one the provider remembers.
   const rows = await sql<{ result: T }>(Prisma.sql`

@@ -19,6 +19,7 @@ import {
   STEPS,
   type StepName,
   type StepStatus,
+  UNDO_OWED,
   UNDONE_ORDER_STATUSES,
 } from "../contract";
 import { Prisma, sql, utc } from "../db";
@@ -188,12 +189,14 @@ function withCompensations(steps: Prisma.Sql, status: Prisma.Sql): Prisma.Sql {
     ) ELSE '{}'::jsonb END)`;
 }
 
-/** An undone order is settled once no compensation is left to run and no step it might need one for
- * is still running. A compensation that failed in a queued mode waits in the dead-letter set, as a
- * live order's step does; in an inline mode nobody will retry it, so it counts as finished. */
+/** An undone order is settled once no compensation is left to run, no undo is owed at a provider
+ * (see server/orders/compensate.ts) and no step it might need a compensation for is still running. A
+ * compensation that failed in a queued mode waits in the dead-letter set, as a live order's step does;
+ * in an inline mode nobody will retry it, so it counts as finished. */
 function undoneSettled(steps: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`NOT EXISTS (SELECT 1 FROM jsonb_each(${steps}) s WHERE
-    (s.key = ANY(${[...COMPENSATION_STEPS]}::text[]) AND s.value ->> 'status' <> ALL(CASE
+    s.value ->> 'status' = ${UNDO_OWED}
+    OR (s.key = ANY(${[...COMPENSATION_STEPS]}::text[]) AND s.value ->> 'status' <> ALL(CASE
       WHEN o."mode" = ANY(${[...QUEUED_MODES]}::text[]) THEN ${[...FINISHED]}::text[]
       ELSE ${[...FINISHED, "failed"]}::text[] END))
     OR (s.key = ANY(${[...CORRECTED]}::text[]) AND s.value ->> 'status' = 'running'))`;

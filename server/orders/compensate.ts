@@ -1,14 +1,28 @@
 // Undoing a placed order's critical path: put the stock back, void (or refund) the payment, cancel a
 // booked shipment, and skip the side effects that have not started.
-// First the order is claimed, in one statement, from the status it was read in: whatever moved it on
-// meanwhile (the checkout confirming it, another compensation) wins, and the stock goes back exactly
-// once however many times this runs. Then the providers are asked to undo, with idempotency keys, so a
-// repeated compensation (a retried job) drives an undo that failed to completion and does nothing twice.
-import { STEP_NAMES, type StepName, type StepStatus, UNDONE_ORDER_STATUSES } from "../contract";
-import { prisma } from "../db";
-import { callDownstream } from "../downstream/simulate";
-import { log } from "../log";
-import { changeOrder, type StepChange } from "./change";
+// First the order is claimed, in one statement that gives the stock back (exactly once however many
+// times this runs) and records what the providers owe: the payment (and a booked shipment) become
+// `compensating`, an undo owed. Then the providers are asked, with idempotency keys, and only their
+// answer marks the steps compensated ("Authorization voided"). An undo that fails stays owed, on the
+// order, for whoever comes next: the job's retry (a repeated compensation finishes it), or the
+// reconciler in every worker (finishOwedUndos). The idempotency keys keep it once at the provider.
+// The claim holds while the order is still what it was read as: a pending one still pending (the
+// checkout confirming it meanwhile wins), a live one still live, placed or needing attention by now.
+import {
+  LIVE_ORDER_STATUSES,
+  type OrderView,
+  STEP_NAMES,
+  type StepName,
+  type StepStatus,
+  UNDO_OWED,
+  UNDONE_ORDER_STATUSES,
+  UNDOS,
+  type Undo,
+} from "../contract";
+import { Prisma, prisma, sql } from "../db";
+import { callDownstream, type DownstreamCallSpec } from "../downstream/simulate";
+import { log, messageOf } from "../log";
+import { changeOrder, type OrderChange, type StepChange } from "./change";
 import { findOrderView } from "./view";
 
 /** Steps that have not started: they will not, now. A running one finishes and records itself. */
@@ -19,8 +33,27 @@ export interface Outcome {
   reason: string;
 }
 
+/** The order is undone, and a provider did not answer its undo: the undo stays owed on the order. */
+export class UndoOwedError extends Error {
+  constructor(
+    readonly orderId: string,
+    readonly cause: unknown,
+  ) {
+    super(`the undo of order ${orderId} failed and is still owed: ${messageOf(cause)}`);
+    this.name = "UndoOwedError";
+  }
+}
+
+/** For callers that cannot retry (a checkout answering, the sweeper, a discard): an owed undo is left
+ * to the reconciler, which finishes it; any other error is thrown on. */
+export function leaveUndoOwed(error: unknown): void {
+  if (!(error instanceof UndoOwedError)) throw error;
+  log.warn({ orderId: error.orderId }, `${error.message}; the reconciler will finish it`);
+}
+
 /** Returns false when the order had already been compensated (or had moved on). `also` are step
- * changes recorded in the same statement (the step whose failure or verdict caused this). */
+ * changes recorded in the same statement (the step whose failure or verdict caused this). Throws
+ * UndoOwedError when a provider did not undo its part: a repeat finishes it. */
 export async function compensate(
   orderId: string,
   outcome: Outcome,
@@ -28,59 +61,50 @@ export async function compensate(
 ): Promise<boolean> {
   const order = await findOrderView({ id: orderId });
   if (!order) throw new Error(`order ${orderId} does not exist`);
+  if (UNDONE_ORDER_STATUSES.includes(order.status)) {
+    // Undone already (a retried job, a second compensation): finish what the providers still owe.
+    await finishUndos(order);
+    return false;
+  }
   const statusOf = (name: StepName) =>
     also[name]?.status ?? order.steps.find((step) => step.name === name)?.status;
   // Fulfillment may have captured the payment, and booked the shipment, before the checkout broke
   // (side by side in sync-parallel, or the shipment failing after the capture): ask the providers.
   const { captured, shipped } = await providerRecords(orderId);
-  const authorized = isAuthorized(statusOf("payment"));
 
-  let claimed = false;
-  if (!UNDONE_ORDER_STATUSES.includes(order.status)) {
-    const now = new Date();
-    const steps: Partial<Record<StepName, StepChange>> = Object.fromEntries(
-      STEP_NAMES.map((name) => [name, { status: "skipped", finishedAt: now, onlyFrom: NOT_STARTED }]),
-    );
-    const reserved = statusOf("inventory") === "succeeded";
-    if (reserved) steps.inventory = { status: "compensated", detail: "Stock released" };
-    if (authorized) {
-      steps.payment = {
-        status: "compensated",
-        detail: captured ? "Payment refunded" : "Authorization voided",
-      };
-    }
-    if (shipped) steps.fulfillment = { status: "compensated", detail: "Shipment cancelled" };
-    const changed = await changeOrder(orderId, {
-      when: { status: [order.status] },
-      status: outcome.status,
-      failureReason: outcome.reason,
-      settledAt: now,
-      steps: { ...steps, ...also },
-      restock: reserved,
-    });
-    claimed = changed !== null;
-    if (claimed) {
-      log.warn(
-        {
-          orderId,
-          status: outcome.status,
-          reason: outcome.reason,
-          restocked: reserved,
-          paymentUndone: authorized,
-        },
-        `order ${outcome.status}: compensated`,
-      );
-    }
-  }
-  // The claim marks an authorized payment compensated; a repeat finds it marked already.
-  const paymentToUndo = claimed ? authorized : statusOf("payment") === "compensated";
-  if (paymentToUndo) await undoAtProviders(orderId, order.totalCents, { captured, shipped });
-  return claimed;
+  const now = new Date();
+  const steps: Partial<Record<StepName, StepChange>> = Object.fromEntries(
+    STEP_NAMES.map((name) => [name, { status: "skipped", finishedAt: now, onlyFrom: NOT_STARTED }]),
+  );
+  const reserved = statusOf("inventory") === "succeeded";
+  if (reserved) steps.inventory = { status: "compensated", detail: "Stock released" };
+  if (isAuthorized(statusOf("payment"))) steps.payment = owed(captured ? "refund" : "void");
+  if (shipped) steps.fulfillment = owed("cancelShipment");
+  const claimed = await changeOrder(orderId, {
+    when: { status: order.status === "pending" ? ["pending"] : LIVE_ORDER_STATUSES },
+    status: outcome.status,
+    failureReason: outcome.reason,
+    settledAt: now,
+    steps: { ...steps, ...also },
+    restock: reserved,
+  });
+  // Confirmed or completed meanwhile, or claimed by another compensation, which asks the providers.
+  if (!claimed) return false;
+  log.warn(
+    { orderId, status: outcome.status, reason: outcome.reason, restocked: reserved },
+    `order ${outcome.status}: compensated`,
+  );
+  await finishUndos(claimed);
+  return true;
 }
 
 /** "running": the gateway was asked and the answer never recorded (an interrupted checkout). */
 function isAuthorized(paymentStatus: StepStatus | undefined): boolean {
   return paymentStatus === "succeeded" || paymentStatus === "running";
+}
+
+function owed(undo: Undo): StepChange {
+  return { status: UNDO_OWED, detail: UNDOS[undo].owed, error: null };
 }
 
 /** Asks the providers, in one look-up, whether they captured or shipped for this order (a gateway's
@@ -102,24 +126,96 @@ async function providerRecords(orderId: string): Promise<{ captured: boolean; sh
   };
 }
 
-/** Outside any transaction: no row lock is held while the providers answer. */
-async function undoAtProviders(
-  orderId: string,
-  totalCents: number,
-  { captured, shipped }: { captured: boolean; shipped: boolean },
-) {
-  if (shipped) {
-    await callDownstream({
-      service: "shipping",
-      operation: "cancel",
-      idempotencyKey: orderId,
-      perform: () => ({ orderId }),
-    });
+/** The provider call of each undo; the order id is the key of the call it undoes as well. */
+function undoCall(undo: Undo, order: OrderView): DownstreamCallSpec<Prisma.InputJsonObject> {
+  const amount = { orderId: order.id, amountCents: order.totalCents };
+  const calls = {
+    void: { service: "payment", operation: "void", perform: () => amount },
+    refund: { service: "payment", operation: "refund", perform: () => amount },
+    cancelShipment: { service: "shipping", operation: "cancel", perform: () => ({ orderId: order.id }) },
+  } as const satisfies Record<Undo, Omit<DownstreamCallSpec<Prisma.InputJsonObject>, "idempotencyKey">>;
+  return { ...calls[undo], idempotencyKey: order.id };
+}
+
+/** The undos the order's steps say are owed: the shipment first, then the payment. */
+function owedUndos(order: OrderView): Undo[] {
+  const step = (name: StepName) => order.steps.find((candidate) => candidate.name === name);
+  const undos: Undo[] = [];
+  if (step("fulfillment")?.status === UNDO_OWED) undos.push("cancelShipment");
+  const payment = step("payment");
+  if (payment?.status === UNDO_OWED) {
+    undos.push(payment.detail === UNDOS.refund.owed ? "refund" : "void");
   }
-  await callDownstream({
-    service: "payment",
-    operation: captured ? "refund" : "void",
-    idempotencyKey: orderId,
-    perform: () => ({ orderId, amountCents: totalCents }),
+  return undos;
+}
+
+/** Asks the providers for every undo the order owes, outside any transaction (no row lock is held
+ * while they answer), then records their answers in one statement. Throws UndoOwedError when one
+ * did not answer. */
+export async function finishUndos(order: OrderView): Promise<void> {
+  const undos = owedUndos(order);
+  const [first] = undos;
+  if (!first) return;
+  const guard: OrderChange["when"] = {
+    status: UNDONE_ORDER_STATUSES,
+    step: UNDOS[first].step,
+    stepStatus: [UNDO_OWED],
+  };
+  try {
+    for (const undo of undos) await callDownstream(undoCall(undo, order));
+  } catch (error) {
+    // Shown on the steps while owed; the failure itself is what the caller hears.
+    await changeOrder(order.id, {
+      when: guard,
+      steps: Object.fromEntries(
+        undos.map((undo) => [UNDOS[undo].step, { ...owed(undo), error: messageOf(error) }]),
+      ),
+    }).catch(() => null);
+    throw new UndoOwedError(order.id, error);
+  }
+  await changeOrder(order.id, {
+    when: guard,
+    steps: Object.fromEntries(
+      undos.map((undo) => [
+        UNDOS[undo].step,
+        { status: "compensated", detail: UNDOS[undo].done, error: null },
+      ]),
+    ),
+    // Settles the undone order, unless a compensation of its own is still to run.
+    settle: true,
   });
+}
+
+/** Oldest first, a batch per sweep. */
+const OWED_LIMIT = 100;
+
+export interface OwedUndos {
+  finished: number;
+  stillOwed: number;
+}
+
+/** Finishes the undos undone orders still owe (a provider that failed them, a process that died
+ * between the claim and the providers' answers). Run by the reconciler in every worker. */
+export async function finishOwedUndos(): Promise<OwedUndos> {
+  const owing = await sql<{ id: string }>(Prisma.sql`
+    SELECT o."id" FROM "Order" o
+    WHERE o."status" = ANY(${[...UNDONE_ORDER_STATUSES]}::text[]) AND o."settledAt" IS NULL
+      AND EXISTS (SELECT 1 FROM jsonb_each(o."steps") s WHERE s.value ->> 'status' = ${UNDO_OWED})
+    ORDER BY o."createdAt" LIMIT ${OWED_LIMIT}`);
+  const result: OwedUndos = { finished: 0, stillOwed: 0 };
+  for (const { id } of owing) {
+    try {
+      const order = await findOrderView({ id });
+      if (order) await finishUndos(order);
+      result.finished++;
+      log.info({ orderId: id, component: "reconciler" }, "finished the undo the order owed at its providers");
+    } catch (error) {
+      // Tried again next sweep; one order's trouble holds up neither the others nor the re-drives.
+      if (!(error instanceof UndoOwedError)) {
+        log.warn({ orderId: id, component: "reconciler", error: messageOf(error) }, "the owed undo failed");
+      }
+      result.stillOwed++;
+    }
+  }
+  return result;
 }

@@ -8,11 +8,12 @@ import { config } from "../config";
 import { QUEUED_MODES } from "../contract";
 import { prisma } from "../db";
 import { log } from "../log";
-import { compensate } from "./compensate";
+import { compensate, leaveUndoOwed } from "./compensate";
 
-/** SWEEPER_GRACE_MS, 10 minutes by default: far longer than any live checkout takes, even with every
- * knob at its maximum (a call lasts at most 2 × MAX_LATENCY_MS, a wait for capacity at most 30 s). A
- * checkout that still answers after being swept is refused by its own guarded confirmation (see
+/** SWEEPER_GRACE_MS, 10 minutes by default: longer than any live checkout takes, by construction. A
+ * checkout is cut off at CHECKOUT_DEADLINE_MS and fails its order within CHECKOUT_WIND_DOWN_MS, and
+ * the configuration refuses a grace that is not longer than both (see server/config.ts). A checkout
+ * that still answers after being swept is refused by its own guarded confirmation (see
  * server/checkout/place.ts). */
 export const ABANDONED_AFTER_MS = config.SWEEPER_GRACE_MS;
 
@@ -36,6 +37,10 @@ export async function sweepAbandonedCheckouts(olderThanMs = ABANDONED_AFTER_MS):
     const compensated = await compensate(order.id, {
       status: "failed",
       reason: "The checkout was interrupted before it finished. Nothing was charged.",
+    }).catch((error: unknown) => {
+      // Claimed (a swept order is never undone already), the void owed: the reconciler finishes it.
+      leaveUndoOwed(error);
+      return true;
     });
     if (compensated) {
       swept++;

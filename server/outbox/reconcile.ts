@@ -7,6 +7,8 @@
 // re-drive is one guarded UPDATE (the row still dispatched when it was, the order unchanged since it
 // was read), the job id makes a second enqueue a no-op, and a redundant run would still find its step
 // claimed or done and its provider calls deduplicated by idempotency key.
+// The same sweep finishes the undos undone orders still owe at a provider (a void the gateway failed,
+// in any mode): see server/orders/compensate.ts.
 import { randomUUID } from "node:crypto";
 import {
   COMPENSATION_STEPS,
@@ -19,6 +21,7 @@ import {
 } from "../contract";
 import { Prisma, sql, utc } from "../db";
 import { log, messageOf, noteOutage } from "../log";
+import { finishOwedUndos, type OwedUndos } from "../orders/compensate";
 import { sideEffectQueue } from "../queues";
 import { redis, redisKey } from "../redis";
 import { recordDeadLetter } from "../steps/run";
@@ -58,6 +61,8 @@ export interface ReconcileResult {
   redriven: Redrive[];
   /** Jobs in the failed set whose order did not show it (the worker that failed them died first). */
   deadLettered: number;
+  /** Undos owed at a provider: finished now, or failed again (tried again next sweep). */
+  undos: OwedUndos;
 }
 
 export async function reconcileOnce({
@@ -66,6 +71,8 @@ export async function reconcileOnce({
   /** Rows dispatched more recently than this are left alone (tests of the guards pass 0). */
   graceMs?: number;
 } = {}): Promise<ReconcileResult> {
+  // Postgres and the providers only: a Redis outage does not hold it up.
+  const undos = await finishOwedUndos();
   const candidates = await sql<Candidate>(Prisma.sql`
     SELECT m."id", m."orderId", m."step", o."steps" -> m."step" ->> 'status' AS "status", o."version",
       m."dispatchedAt"::text AS "dispatchedAt"
@@ -104,7 +111,7 @@ export async function reconcileOnce({
   }
   const redriven = lost.length ? await redrive(lost) : [];
   if (redriven.length) await countRedrives(redriven);
-  return { checked: candidates.length, redriven, deadLettered };
+  return { checked: candidates.length, redriven, deadLettered, undos };
 }
 
 /** Hands the steps back to the outbox in one statement (and wakes every relay at its commit). */

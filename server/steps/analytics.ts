@@ -6,11 +6,12 @@ import type { StepOrder, StepOutcome } from "./types";
 const unitsOf = (order: StepOrder) => order.items.reduce((sum, item) => sum + item.quantity, 0);
 const plural = (units: number) => `${units} unit${units === 1 ? "" : "s"}`;
 
-export async function recordSale(order: StepOrder): Promise<StepOutcome> {
+export async function recordSale(order: StepOrder, deadline?: AbortSignal): Promise<StepOutcome> {
   const units = unitsOf(order);
   await callDownstream({
     service: "analytics",
     operation: "track",
+    deadline,
     idempotencyKey: `${order.id}:order_placed`,
     perform: () => ({ event: "order_placed", orderId: order.id, revenueCents: order.totalCents, units }),
   });

@@ -1,6 +1,7 @@
 // The emails: the receipt, sent as soon as the order is placed (it is the "order received" email), and
 // the cancellation that corrects it when the order is undone afterwards. The provider deduplicates by
 // order and kind, so a job that runs twice sends one email.
+import { UNDOS } from "../contract";
 import { callDownstream } from "../downstream/simulate";
 import type { StepOrder, StepOutcome } from "./types";
 
@@ -34,10 +35,11 @@ export function receiptFor(order: StepOrder): Email {
   };
 }
 
-export async function sendReceipt(order: StepOrder): Promise<StepOutcome> {
+export async function sendReceipt(order: StepOrder, deadline?: AbortSignal): Promise<StepOutcome> {
   const email = await callDownstream({
     service: "email",
     operation: "send",
+    deadline,
     idempotencyKey: `${order.id}:receipt`,
     perform: () => receiptFor(order),
   });
@@ -48,7 +50,10 @@ export async function sendReceipt(order: StepOrder): Promise<StepOutcome> {
  * that the receipt no longer stands. */
 export function cancellationFor(order: StepOrder): Email {
   const reference = order.id.slice(0, 8);
-  const refunded = order.steps.some((step) => step.name === "payment" && step.detail === "Payment refunded");
+  // Owed or done: the refund is recorded as owed before the gateway answers, and the gateway's retry
+  // (see server/orders/compensate.ts) makes it happen.
+  const refund: readonly (string | null)[] = [UNDOS.refund.owed, UNDOS.refund.done];
+  const refunded = order.steps.some((step) => step.name === "payment" && refund.includes(step.detail));
   return {
     orderId: order.id,
     to: order.customer.email,

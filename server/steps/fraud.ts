@@ -17,10 +17,11 @@ function assess(order: StepOrder): { approved: boolean; score: number; reason: s
   return { approved: true, score: 3 + (order.totalCents % 17), reason: null };
 }
 
-export async function screenForFraud(order: StepOrder): Promise<StepOutcome> {
+export async function screenForFraud(order: StepOrder, deadline?: AbortSignal): Promise<StepOutcome> {
   const verdict = await callDownstream({
     service: "fraud",
     operation: "screen",
+    deadline,
     idempotencyKey: order.id,
     perform: () => assess(order),
   });

@@ -4,16 +4,18 @@ import { randomBytes } from "node:crypto";
 import { callDownstream } from "../downstream/simulate";
 import type { StepOrder, StepOutcome } from "./types";
 
-export async function fulfill(order: StepOrder): Promise<StepOutcome> {
+export async function fulfill(order: StepOrder, deadline?: AbortSignal): Promise<StepOutcome> {
   await callDownstream({
     service: "payment",
     operation: "capture",
+    deadline,
     idempotencyKey: order.id,
     perform: () => ({ orderId: order.id, amountCents: order.totalCents }),
   });
   const shipment = await callDownstream({
     service: "shipping",
     operation: "ship",
+    deadline,
     idempotencyKey: order.id,
     perform: () => ({
       orderId: order.id,

@@ -7,7 +7,11 @@ import { screenForFraud } from "./fraud";
 import { fulfill } from "./fulfillment";
 import type { StepOrder, StepOutcome } from "./types";
 
-export const SIDE_EFFECTS: Record<SideEffectStep, (order: StepOrder) => Promise<StepOutcome>> = {
+/** `deadline`: a synchronous checkout's, which cuts its provider calls off (see server/checkout/place.ts). */
+export const SIDE_EFFECTS: Record<
+  SideEffectStep,
+  (order: StepOrder, deadline?: AbortSignal) => Promise<StepOutcome>
+> = {
   fraud: screenForFraud,
   email: sendReceipt,
   analytics: recordSale,

@@ -15,7 +15,7 @@ import {
 } from "../contract";
 import { metrics } from "../metrics/registry";
 import { changeOrder } from "../orders/change";
-import { compensate } from "../orders/compensate";
+import { compensate, finishUndos } from "../orders/compensate";
 import { findOrderView } from "../orders/view";
 import { SIDE_EFFECTS } from "./index";
 
@@ -28,6 +28,8 @@ export interface Attempt {
   queuedAt?: Date | null;
   /** The backoff waited before it, after the previous attempt failed. */
   backoffMs?: number | null;
+  /** A synchronous checkout's deadline: the step's provider calls are cut off when it passes. */
+  deadline?: AbortSignal;
 }
 
 export class OrderNotFoundError extends Error {}
@@ -64,10 +66,12 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
   let outcome: Awaited<ReturnType<(typeof SIDE_EFFECTS)[SideEffectStep]>>;
   const attemptTimer = metrics.stepDuration.startTimer({ step });
   try {
-    outcome = await SIDE_EFFECTS[step](order);
+    outcome = await SIDE_EFFECTS[step](order, attempt.deadline);
   } catch (error) {
     attemptTimer({ outcome: "failed" });
-    if (!attempt.last) metrics.stepRetries.inc({ step });
+    // Past a checkout's deadline no retry follows either.
+    const last = attempt.last || attempt.deadline?.aborted === true;
+    if (!last) metrics.stepRetries.inc({ step });
     const message = error instanceof Error ? error.message : String(error);
     const finishedAt = new Date();
     // The last attempt of a queued side effect leaves its job in the dead-letter set.
@@ -76,7 +80,7 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
       when: { step, stepStatus: ["running"] },
       steps: {
         [step]: {
-          status: attempt.last ? "failed" : "retrying",
+          status: last ? "failed" : "retrying",
           error: message,
           finishedAt,
           endAttempt: { outcome: deadLettered ? "dead-lettered" : "failed", finishedAt, error: message },
@@ -92,6 +96,7 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
   attemptTimer({ outcome: "reject" in outcome ? "rejected" : "succeeded" });
   const finishedAt = new Date();
   if ("reject" in outcome) {
+    // Throws when a provider did not undo its part: the job's retry finishes it (see notRun).
     await compensate(
       orderId,
       { status: "cancelled", reason: outcome.reject },
@@ -133,6 +138,12 @@ async function notRun(orderId: string, step: SideEffectStep): Promise<RunResult>
   if (!order) throw new OrderNotFoundError(`order ${orderId} does not exist`);
   const status = order.steps.find((candidate) => candidate.name === step)?.status;
   if (!status) return "skipped";
+  if (status === "rejected") {
+    // This step's verdict undid the order, and this is its job again: a retry after the providers
+    // failed the undo, which it now finishes (or fails again, to be retried again).
+    await finishUndos(order);
+    return "rejected";
+  }
   if (DONE.includes(status)) return "already-done";
   if (STEPS[step].phase !== "compensation" && UNDONE_ORDER_STATUSES.includes(order.status)) {
     await changeOrder(orderId, {

@@ -1,6 +1,7 @@
 // The dead-letter set: side-effect jobs that failed every retry and now wait for a person. Fix the
 // cause, then Retry (the steps are idempotent, so a replay never sends a second email) or Discard
-// (the step is marked skipped on its order). Refreshed every two seconds.
+// (the step is marked skipped on its order; an order that cannot go ahead without it, unscreened or
+// unfulfilled, fails and is undone instead). Refreshed every two seconds.
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -23,6 +24,13 @@ const BACKOFF_TEXT = (() => {
 
 /** From the first attempt to the last one's failure: the sum of the backoff waits. */
 const SECONDS_TO_DEAD_LETTER = Math.round((QUEUE_BACKOFF_MS * (2 ** (QUEUE_ATTEMPTS - 1) - 1)) / 1000);
+
+/** What Discard does to the order, by what the step is to it (STEPS[name].onDiscard). */
+const DISCARD_MEANS = {
+  skip: "Give up: the job is removed and the step is marked skipped on its order",
+  cancel:
+    "Give up: the job is removed and its order, which cannot go ahead without this step, fails and is undone (stock back, payment voided or refunded)",
+} as const;
 
 function rowLabel(letter: DeadLetter): string {
   return `${letter.queue} dead letter for order ${letter.orderId ?? letter.jobId}`;
@@ -146,7 +154,7 @@ export function DeadLetters() {
                         type="button"
                         className="button button-small button-quiet"
                         disabled={busy}
-                        title="Give up: the job is removed and the step is marked skipped on its order"
+                        title={DISCARD_MEANS[STEPS[letter.queue].onDiscard]}
                         onClick={() => discard.mutate({ queue: letter.queue, jobId: letter.jobId })}
                       >
                         Discard
