@@ -5,7 +5,6 @@ import {
   PRESETS,
   type PresetName,
   SERVICE_NAMES,
-  type ServiceName,
   type Settings,
   serviceSettingsSchema,
 } from "@/server/contract";
@@ -17,15 +16,6 @@ export type DeadLetter = Outputs["dev"]["deadLetters"][number];
 export type MailboxEmail = Outputs["dev"]["mailbox"][number];
 
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
-
-export const SERVICE_LABELS: Record<ServiceName, string> = {
-  payment: "Payment",
-  inventory: "Inventory",
-  fraud: "Fraud",
-  email: "Email",
-  analytics: "Analytics",
-  shipping: "Shipping",
-};
 
 const KNOBS = serviceSettingsSchema.keyof().options;
 

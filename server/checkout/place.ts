@@ -13,10 +13,11 @@ import {
   MODES,
   type OrderView,
   type PlaceOrderInput,
+  SERVICES,
   STEPS,
 } from "../contract";
 import { getSettings } from "../downstream/settings";
-import { callDownstream, DownstreamError, serviceTitle } from "../downstream/simulate";
+import { callDownstream, DownstreamError } from "../downstream/simulate";
 import { changeOrder } from "../orders/change";
 import { compensate } from "../orders/compensate";
 import { InlineStepFailure, runCompensationsInline, runSideEffectsInline } from "./inline";
@@ -78,7 +79,7 @@ async function confirm(pending: OrderView, mode: CheckoutMode): Promise<OrderVie
     if (!(error instanceof InlineStepFailure)) throw error;
     const culprit =
       error.cause instanceof DownstreamError
-        ? `the ${serviceTitle(error.cause.service).toLowerCase()}`
+        ? `the ${SERVICES[error.cause.service].title.toLowerCase()}`
         : STEPS[error.step].label;
     const reason = `${STEPS[error.step].label} failed: ${error.message}. Nothing was charged.`;
     await compensate(pending.id, { status: "failed", reason });

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
-import type { ServiceName, ServiceSettings } from "../contract";
+import { SERVICES, type ServiceName, type ServiceSettings } from "../contract";
 import { Prisma, sql } from "../db";
 import { waitingForProvider } from "../metrics/jobs";
 import { failFast, redis, redisKey, unavailable } from "../redis";
@@ -24,15 +24,6 @@ export class DownstreamError extends Error {
     this.name = "DownstreamError";
   }
 }
-
-const SERVICE_TITLES: Record<ServiceName, string> = {
-  inventory: "Inventory service",
-  payment: "Payment gateway",
-  fraud: "Fraud screening service",
-  email: "Email provider",
-  analytics: "Analytics service",
-  shipping: "Shipping carrier",
-};
 
 /** A capacity slot is given back when the call ends, or expires if its holder died mid-call
  * (a call takes at most 2 × MAX_LATENCY_MS). */
@@ -190,7 +181,7 @@ async function admit(service: ServiceName, capacity: number, token: string): Pro
         new DownstreamError(
           service,
           "error",
-          `${SERVICE_TITLES[service]} is busy: no free slot within ${SLOT_WAIT_MS / 1000} s`,
+          `${SERVICES[service].title} is busy: no free slot within ${SLOT_WAIT_MS / 1000} s`,
         ),
       );
     }, SLOT_WAIT_MS);
@@ -227,7 +218,7 @@ function latencyOf(settings: ServiceSettings): number {
 /** One call to a downstream service: waits its turn and its latency, then fails as the knobs say. */
 export async function simulateCall(service: ServiceName): Promise<void> {
   const settings = (await getSettings()).services[service];
-  const title = SERVICE_TITLES[service];
+  const title = SERVICES[service].title;
   if (settings.down) throw new DownstreamError(service, "down", `${title} is down`);
   await withCapacity(service, settings.capacity, async () => {
     const latency = latencyOf(settings);
@@ -262,8 +253,4 @@ export async function callDownstream<T extends Prisma.InputJsonValue>(
   const row = rows[0];
   if (!row) throw new Error(`${spec.service} ledger returned no row`);
   return row.result;
-}
-
-export function serviceTitle(service: ServiceName): string {
-  return SERVICE_TITLES[service];
 }

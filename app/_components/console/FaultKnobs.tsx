@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from "react";
 import {
   MAX_LATENCY_MS,
   SERVICE_NAMES,
+  SERVICES,
   type ServiceName,
   type ServiceSettings,
   type Settings,
@@ -14,7 +15,7 @@ import {
   STEP_NAMES,
   STEPS,
 } from "@/server/contract";
-import { SERVICE_LABELS } from "../../_lib/console";
+import { replaced, useOptimisticKnob } from "../../_lib/useOptimisticKnob";
 
 const TYPING_PAUSE_MS = 500;
 
@@ -92,7 +93,7 @@ function NumberKnob({
       className="knob-number tabular"
       type="number"
       inputMode="numeric"
-      aria-label={`${SERVICE_LABELS[service]} ${spec.label}`}
+      aria-label={`${SERVICES[service].label} ${spec.label}`}
       aria-invalid={invalid || undefined}
       title={invalid ? `Between ${spec.min} and ${spec.max}` : undefined}
       min={spec.min}
@@ -119,8 +120,7 @@ function NumberKnob({
   );
 }
 
-/** The outage switch. React would put a controlled checkbox back until the cache update renders, so
- * the switch holds the wanted state itself until the server has answered. */
+/** The outage switch: it flips at once and flips back if the server refuses. */
 function DownSwitch({
   service,
   down,
@@ -130,21 +130,16 @@ function DownSwitch({
   down: boolean;
   onCommit: (down: boolean) => Promise<void>;
 }) {
-  const [wanted, setWanted] = useState<boolean | null>(null);
-  const checked = wanted ?? down;
+  const [checked, flip] = useOptimisticKnob(down, replaced<boolean>, onCommit);
   return (
     <label className="switch">
       <input
         type="checkbox"
         role="switch"
         aria-checked={checked}
-        aria-label={`${SERVICE_LABELS[service]} down`}
+        aria-label={`${SERVICES[service].label} down`}
         checked={checked}
-        onChange={(event) => {
-          const next = event.target.checked;
-          setWanted(next);
-          void onCommit(next).then(() => setWanted(null));
-        }}
+        onChange={(event) => flip(event.target.checked)}
       />
       <span className="switch-track" aria-hidden="true" />
       <span className="switch-text">{checked ? "Down" : "Up"}</span>
@@ -188,7 +183,7 @@ export function FaultKnobs({ services, onChange }: Props) {
               return (
                 <tr key={service} data-flag={knobs.down ? "bad" : undefined}>
                   <th scope="row">
-                    <span className="knob-service">{SERVICE_LABELS[service]}</span>
+                    <span className="knob-service">{SERVICES[service].label}</span>
                     <span className="knob-used-by">
                       {steps.map((step) => step.label).join(", ")}
                       <span className="path-tag" data-phase={critical ? "critical" : "sideEffect"}>
