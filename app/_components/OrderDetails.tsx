@@ -8,7 +8,15 @@ import { orderIdInput } from "@/server/contract";
 import { formatDuration, formatPrice, sentence } from "../_lib/format";
 import { orderHeadline, statusNote } from "../_lib/labels";
 import { MODES } from "../_lib/mode";
-import { answerOf, isMoving, isParked, TIMINGS, timeToAnswer, timeToDone } from "../_lib/order-timing";
+import {
+  answerOf,
+  isMoving,
+  isParked,
+  TIMINGS,
+  timeSoFar,
+  timeToAnswer,
+  timeToDone,
+} from "../_lib/order-timing";
 import { describeProblem, useTRPC } from "../_lib/trpc";
 import { type LiveState, useLiveOrder } from "../_lib/useLiveOrder";
 import { useNow } from "../_lib/useNow";
@@ -95,7 +103,7 @@ function LoadedOrder({ orderId }: { orderId: string }) {
             {answer
               ? formatDuration(answer.ms)
               : isMoving(order)
-                ? `${formatDuration(now - Date.parse(order.createdAt))}…`
+                ? `${formatDuration(timeSoFar(order, now))}…`
                 : "–"}
           </p>
           <p className="metric-caption">

@@ -13,6 +13,7 @@ import {
   niceTicks,
   summarizeModes,
   TIMINGS,
+  timeSoFar,
   timeToAnswer,
   timeToDone,
 } from "../../_lib/order-timing";
@@ -80,7 +81,7 @@ interface Group {
 function orderRow(order: OrderView, now: number): Row {
   const answer = timeToAnswer(order);
   const done = timeToDone(order);
-  const elapsed = done === null ? Math.max(0, now - Date.parse(order.createdAt)) : null;
+  const elapsed = done === null ? timeSoFar(order, now) : null;
   const failed = order.status === "failed";
   const unfinished = isParked(order) ? "parked" : "in progress";
   return {

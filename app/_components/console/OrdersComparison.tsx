@@ -17,12 +17,14 @@ import {
   type ModeSummary,
   summarizeModes,
   TIMINGS,
+  timeSoFar,
   timeToDone,
 } from "../../_lib/order-timing";
 import { useTRPC } from "../../_lib/trpc";
 import { useNow } from "../../_lib/useNow";
 import { OrderStatusBadge } from "../OrderStatusBadge";
 import { ComparisonChart } from "./ComparisonChart";
+import { ConsoleHeader } from "./ConsoleHeader";
 import { QueryProblem } from "./QueryProblem";
 
 const REFRESH_MS = 2000;
@@ -41,7 +43,7 @@ function doneText(order: OrderView, now: number): string {
   const done = timeToDone(order);
   if (done !== null) return formatDuration(done);
   if (isParked(order)) return "parked: a step needs a retry";
-  if (isMoving(order)) return `in progress · ${formatDuration(now - Date.parse(order.createdAt))}`;
+  if (isMoving(order)) return `in progress · ${formatDuration(timeSoFar(order, now))}`;
   return "–";
 }
 
@@ -102,24 +104,22 @@ export function OrdersComparison() {
 
   return (
     <div className="console">
-      <header className="console-head">
-        <div>
-          <p className="eyebrow">Sync vs async, measured</p>
-          <h1 className="page-title">Your orders, compared</h1>
-          <p className="lede console-lede">
-            Two clocks per order, both starting when the order reached the server: when the shopper had an
-            answer, and when everything was done. <strong>Sync:</strong> answer ≈ done — the shopper waited
-            for everything. <strong>Async:</strong> the answer comes early and done comes later — eventual
-            consistency.
-          </p>
-        </div>
-        <nav aria-label="Developer pages" className="console-links">
-          <Link href="/dev" className="console-link">
-            <span className="console-link-title">Developer console →</span>
-            <span className="console-link-text">Make services slow or down, then order again</span>
-          </Link>
-        </nav>
-      </header>
+      <ConsoleHeader
+        eyebrow="Sync vs async, measured"
+        title="Your orders, compared"
+        links={[
+          {
+            href: "/dev",
+            title: "Developer console →",
+            text: "Make services slow or down, then order again",
+          },
+        ]}
+      >
+        Two clocks per order, both starting when the order reached the server: when the shopper had an answer,
+        and when everything was done. <strong>Sync:</strong> answer ≈ done — the shopper waited for
+        everything. <strong>Async:</strong> the answer comes early and done comes later — eventual
+        consistency.
+      </ConsoleHeader>
 
       {mine.isError && <QueryProblem error={mine.error} what="your orders" />}
       {mine.isPending ? (
