@@ -1,24 +1,19 @@
 // The checkout mode an order gets when the request does not choose one, with what each mode waits for.
 "use client";
 
-import { useState } from "react";
 import { CHECKOUT_MODES, type CheckoutMode } from "@/server/contract";
 import { sentence } from "../../_lib/format";
 import { MODES } from "../../_lib/mode";
+import { replaced, useOptimisticKnob } from "../../_lib/useOptimisticKnob";
 
 interface Props {
   value: CheckoutMode;
-  /** Resolves once the server answered; until then the choice is held here. */
+  /** Resolves once the server answered; until then the choice is shown as made. */
   onChange: (mode: CheckoutMode) => Promise<void>;
 }
 
 export function DefaultModeSetting({ value, onChange }: Props) {
-  const [wanted, setWanted] = useState<CheckoutMode | null>(null);
-  const selected = wanted ?? value;
-  const choose = (mode: CheckoutMode) => {
-    setWanted(mode);
-    void onChange(mode).then(() => setWanted(null));
-  };
+  const [selected, choose] = useOptimisticKnob(value, replaced<CheckoutMode>, onChange);
   return (
     <section className="card console-section" aria-labelledby="default-mode-title">
       <h2 id="default-mode-title">Default checkout mode</h2>
