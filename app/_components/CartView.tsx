@@ -7,23 +7,14 @@ import { MAX_QUANTITY } from "@/server/contract";
 import { removeFromCart, setQuantity } from "../_lib/cart";
 import { formatPrice } from "../_lib/format";
 import { type JoinedLine, useCartLines } from "../_lib/useCartLines";
+import { EmptyCart } from "./EmptyCart";
 import { ProductArt } from "./ProductArt";
 import { StockLabel } from "./StockLabel";
 
 export function CartView() {
   const { products, lines, totalCents } = useCartLines({ liveStock: true });
 
-  if (lines.length === 0) {
-    return (
-      <div className="empty-state card">
-        <h2>Your cart is empty</h2>
-        <p>Find something nice for the morning first.</p>
-        <Link href="/" className="button button-primary">
-          Browse the shop
-        </Link>
-      </div>
-    );
-  }
+  if (lines.length === 0) return <EmptyCart reason="Find something nice for the morning first." />;
   if (products.isPending) return <p className="muted">Loading your cart…</p>;
 
   const blocked = lines.filter((line) => line.quantity > line.available);
