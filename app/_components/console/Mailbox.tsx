@@ -4,10 +4,10 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useState } from "react";
 import { formatClock } from "../../_lib/console";
 import { useTRPC } from "../../_lib/trpc";
+import { ConsoleHeader } from "./ConsoleHeader";
 import { OrderRef } from "./OrderRef";
 import { QueryProblem } from "./QueryProblem";
 
@@ -34,23 +34,15 @@ export function Mailbox() {
 
   return (
     <div className="console">
-      <header className="console-head">
-        <div>
-          <p className="eyebrow">Simulated email provider</p>
-          <h1 className="page-title">Mailbox</h1>
-          <p className="lede console-lede">
-            Every email the shop sent, as the provider recorded it: receipts, and the cancellation that
-            follows one when an order is cancelled after its receipt went out. A retried job does not send
-            twice: the provider deduplicates on the order, so each order has at most one of each.
-          </p>
-        </div>
-        <nav aria-label="Developer pages" className="console-links">
-          <Link href="/dev" className="console-link">
-            <span className="console-link-title">← Developer console</span>
-            <span className="console-link-text">Knobs, queues and dead letters</span>
-          </Link>
-        </nav>
-      </header>
+      <ConsoleHeader
+        eyebrow="Simulated email provider"
+        title="Mailbox"
+        links={[{ href: "/dev", title: "← Developer console", text: "Knobs, queues and dead letters" }]}
+      >
+        Every email the shop sent, as the provider recorded it: receipts, and the cancellation that follows
+        one when an order is cancelled after its receipt went out. A retried job does not send twice: the
+        provider deduplicates on the order, so each order has at most one of each.
+      </ConsoleHeader>
 
       <section className="card console-section" aria-labelledby="mailbox-title">
         <div className="console-section-head">
