@@ -9,8 +9,10 @@ import { MODES } from "../_lib/mode";
 import { useCartLines } from "../_lib/useCartLines";
 import { type CheckoutField, usePurchase } from "../_lib/usePurchase";
 import { CheckoutProgress } from "./CheckoutProgress";
+import styles from "./CheckoutView.module.css";
 import { EmptyCart } from "./EmptyCart";
 import { ProblemNotice } from "./ProblemNotice";
+import summary from "./Summary.module.css";
 import { TextField } from "./TextField";
 
 export function CheckoutView() {
@@ -39,7 +41,7 @@ export function CheckoutView() {
   if (lines.length === 0) return <EmptyCart reason="Add something to your cart before checking out." />;
 
   return (
-    <div className="checkout-layout">
+    <div className={summary.layout}>
       <div className="checkout-main">
         {watching && (
           <CheckoutProgress
@@ -75,7 +77,7 @@ export function CheckoutView() {
             hint="For the receipt. It is sent by a side-effect step, exactly once."
             onChange={edit("email", setEmail)}
           />
-          <p className="checkout-mode-note">
+          <p className={styles.checkoutModeNote}>
             Checkout mode: <strong>{MODES[mode].label}</strong>
             <span className="muted"> (change it in the bar at the top)</span>
           </p>
@@ -86,12 +88,12 @@ export function CheckoutView() {
           <p className="hint">Nothing is really charged in this demonstration shop.</p>
         </form>
       </div>
-      <aside className="summary card" aria-label="Order summary">
+      <aside className={`${summary.summary} card`} aria-label="Order summary">
         <h2>Order summary</h2>
         {products.isPending ? (
           <p className="muted">Loading…</p>
         ) : (
-          <ul className="summary-lines">
+          <ul className={summary.summaryLines}>
             {lines.map((line) => (
               <li key={line.productId}>
                 <span>
@@ -103,12 +105,12 @@ export function CheckoutView() {
             ))}
           </ul>
         )}
-        <dl className="summary-rows">
+        <dl className={summary.summaryRows}>
           <div>
             <dt>Shipping</dt>
             <dd>Free</dd>
           </div>
-          <div className="summary-total">
+          <div className={summary.summaryTotal}>
             <dt>Total</dt>
             <dd>{formatPrice(totalCents)}</dd>
           </div>

@@ -8,6 +8,7 @@ import Link from "next/link";
 import { CHECKOUT_MODES } from "@/server/contract";
 import { MODES, nothingToWaitFor, setCheckoutMode, useCheckoutMode } from "../_lib/mode";
 import { useTRPC } from "../_lib/trpc";
+import styles from "./ModeToggle.module.css";
 
 export function ModeToggle() {
   const mode = useCheckoutMode();
@@ -22,12 +23,12 @@ export function ModeToggle() {
   });
   const instant = settings.data ? nothingToWaitFor(settings.data.services) : false;
   return (
-    <div className="mode-band">
-      <div className="container mode-row">
-        <span className="mode-caption" aria-hidden="true">
+    <div className={styles.modeBand}>
+      <div className={`container ${styles.modeRow}`}>
+        <span className={styles.modeCaption} aria-hidden="true">
           Checkout mode
         </span>
-        <fieldset className="segmented">
+        <fieldset className={styles.segmented}>
           <legend className="visually-hidden">Checkout mode</legend>
           {CHECKOUT_MODES.map((option) => (
             <label key={option} data-checked={option === mode}>
@@ -42,11 +43,11 @@ export function ModeToggle() {
             </label>
           ))}
         </fieldset>
-        <p className="mode-explainer" aria-live="polite">
+        <p className={styles.modeExplainer} aria-live="polite">
           <strong>{MODES[mode].label}:</strong> {MODES[mode].explains}
         </p>
         {instant && (
-          <p className="mode-instant">
+          <p className={styles.modeInstant}>
             Right now every service answers instantly and nothing fails, so the three modes look alike.{" "}
             <Link href="/dev" prefetch={false}>
               Pick a slower scenario

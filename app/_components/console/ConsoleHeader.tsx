@@ -2,6 +2,7 @@
 // the other developer pages.
 import Link from "next/link";
 import type { ReactNode } from "react";
+import styles from "./ConsoleHeader.module.css";
 
 export interface ConsoleLink {
   href: string;
@@ -21,27 +22,27 @@ interface Props {
 
 export function ConsoleHeader({ eyebrow, title, children, links = [] }: Props) {
   return (
-    <header className="console-head">
+    <header className={styles.head}>
       <div>
         <p className="eyebrow">{eyebrow}</p>
         <h1 className="page-title">{title}</h1>
-        <p className="lede console-lede">{children}</p>
+        <p className={`lede ${styles.lede}`}>{children}</p>
       </div>
       {links.length > 0 && (
-        <nav aria-label="Developer pages" className="console-links">
+        <nav aria-label="Developer pages" className={styles.links}>
           {links.map((link) => {
             const content = (
               <>
-                <span className="console-link-title">{link.title}</span>
-                <span className="console-link-text">{link.text}</span>
+                <span className={styles.linkTitle}>{link.title}</span>
+                <span className={styles.linkText}>{link.text}</span>
               </>
             );
             return link.external ? (
-              <a key={link.href} href={link.href} className="console-link">
+              <a key={link.href} href={link.href} className={styles.link}>
                 {content}
               </a>
             ) : (
-              <Link key={link.href} href={link.href} className="console-link">
+              <Link key={link.href} href={link.href} className={styles.link}>
                 {content}
               </Link>
             );

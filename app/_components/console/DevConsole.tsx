@@ -6,6 +6,7 @@ import { matchingPreset } from "../../_lib/console";
 import { TIMINGS } from "../../_lib/order-timing";
 import { describeProblem } from "../../_lib/trpc";
 import { useDevSettings } from "../../_lib/useDevSettings";
+import frame from "./Console.module.css";
 import { ConsoleHeader } from "./ConsoleHeader";
 import { DeadLetters } from "./DeadLetters";
 import { DefaultModeSetting } from "./DefaultModeSetting";
@@ -19,7 +20,7 @@ export function DevConsole() {
   const data = settings.data;
 
   return (
-    <div className="console">
+    <div className={frame.console}>
       <ConsoleHeader
         eyebrow="Behind the Purchase button"
         title="Developer console"

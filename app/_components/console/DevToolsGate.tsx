@@ -8,6 +8,7 @@ import { type FormEvent, type ReactNode, useState } from "react";
 import { devToolsKeyInput } from "@/server/contract";
 import { describeProblem, useTRPC } from "../../_lib/trpc";
 import { TextField } from "../TextField";
+import frame from "./Console.module.css";
 import { ConsoleHeader } from "./ConsoleHeader";
 import styles from "./DevToolsGate.module.css";
 import { QueryProblem } from "./QueryProblem";
@@ -43,7 +44,7 @@ function UnlockForm() {
   }
 
   return (
-    <div className="console">
+    <div className={frame.console}>
       <ConsoleHeader eyebrow="Behind the Purchase button" title="Developer tools are locked">
         These tools read every customer's orders and switch the shop's services off, so this shop keeps them
         behind the key it was started with (<code>DEV_TOOLS_KEY</code>). Enter it once; this browser remembers

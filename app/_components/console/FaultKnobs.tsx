@@ -16,6 +16,8 @@ import {
   STEPS,
 } from "@/server/contract";
 import { replaced, useOptimisticKnob } from "../../_lib/useOptimisticKnob";
+import frame from "./Console.module.css";
+import styles from "./FaultKnobs.module.css";
 
 const TYPING_PAUSE_MS = 500;
 
@@ -90,7 +92,7 @@ function NumberKnob({
   const invalid = draft !== null && parse(draft) === null;
   return (
     <input
-      className="knob-number tabular"
+      className={`${styles.knobNumber} tabular`}
       type="number"
       inputMode="numeric"
       aria-label={`${SERVICES[service].label} ${spec.label}`}
@@ -132,7 +134,7 @@ function DownSwitch({
 }) {
   const [checked, flip] = useOptimisticKnob(down, replaced<boolean>, onCommit);
   return (
-    <label className="switch">
+    <label className={styles.switch}>
       <input
         type="checkbox"
         role="switch"
@@ -141,8 +143,8 @@ function DownSwitch({
         checked={checked}
         onChange={(event) => flip(event.target.checked)}
       />
-      <span className="switch-track" aria-hidden="true" />
-      <span className="switch-text">{checked ? "Down" : "Up"}</span>
+      <span className={styles.switchTrack} aria-hidden="true" />
+      <span className={styles.switchText}>{checked ? "Down" : "Up"}</span>
     </label>
   );
 }
@@ -157,14 +159,14 @@ export function FaultKnobs({ services, onChange }: Props) {
     onChange({ services: { [service]: change } });
 
   return (
-    <section className="card console-section" aria-labelledby="knobs-title">
+    <section className={`card ${frame.section}`} aria-labelledby="knobs-title">
       <h2 id="knobs-title">Fault knobs</h2>
-      <p className="hint console-intro">
+      <p className={`hint ${frame.intro}`}>
         Every downstream service is simulated in-process; these knobs are shared through Redis, so every web
         and worker process obeys them at once. Changes apply to the next call.
       </p>
-      <div className="table-scroll">
-        <table className="console-table knobs-table stack-on-phone">
+      <div className={frame.tableScroll}>
+        <table className={`${frame.table} ${frame.wide} ${styles.knobsTable} ${frame.stackOnPhone}`}>
           <thead>
             <tr>
               <th scope="col">Service</th>
@@ -183,10 +185,10 @@ export function FaultKnobs({ services, onChange }: Props) {
               return (
                 <tr key={service} data-flag={knobs.down ? "bad" : undefined}>
                   <th scope="row">
-                    <span className="knob-service">{SERVICES[service].label}</span>
-                    <span className="knob-used-by">
+                    <span className={frame.knobService}>{SERVICES[service].label}</span>
+                    <span className={frame.knobUsedBy}>
                       {steps.map((step) => step.label).join(", ")}
-                      <span className="path-tag" data-phase={critical ? "critical" : "sideEffect"}>
+                      <span className={styles.pathTag} data-phase={critical ? "critical" : "sideEffect"}>
                         {critical ? "critical path" : "side effect"}
                       </span>
                     </span>
@@ -222,7 +224,7 @@ export function FaultKnobs({ services, onChange }: Props) {
           </tbody>
         </table>
       </div>
-      <dl className="knob-notes">
+      <dl className={styles.knobNotes}>
         <div>
           <dt>Latency</dt>
           <dd>How long one call takes: a slow third-party API. In sync mode the shopper pays for it.</dd>

@@ -7,7 +7,9 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { formatClock } from "../../_lib/console";
 import { useTRPC } from "../../_lib/trpc";
+import frame from "./Console.module.css";
 import { ConsoleHeader } from "./ConsoleHeader";
+import styles from "./Mailbox.module.css";
 import { OrderRef } from "./OrderRef";
 import { QueryProblem } from "./QueryProblem";
 
@@ -33,7 +35,7 @@ export function Mailbox() {
   );
 
   return (
-    <div className="console">
+    <div className={frame.console}>
       <ConsoleHeader
         eyebrow="Simulated email provider"
         title="Mailbox"
@@ -44,18 +46,18 @@ export function Mailbox() {
         provider deduplicates on the order, so each order has at most one of each.
       </ConsoleHeader>
 
-      <section className="card console-section" aria-labelledby="mailbox-title">
-        <div className="console-section-head">
+      <section className={`card ${frame.section}`} aria-labelledby="mailbox-title">
+        <div className={frame.sectionHead}>
           <h2 id="mailbox-title">
             Sent mail{" "}
             {mail.data && (
-              <span className="muted mail-count">
+              <span className={`muted ${styles.mailCount}`}>
                 ·{" "}
                 {mail.data.length === MAILBOX_LIMIT ? `latest ${MAILBOX_LIMIT}` : `${mail.data.length} sent`}
               </span>
             )}
           </h2>
-          <label className="mail-filter">
+          <label className={styles.mailFilter}>
             <span className="visually-hidden">Filter by address or subject</span>
             <input
               type="search"
@@ -69,8 +71,8 @@ export function Mailbox() {
         {mail.isPending ? (
           <p className="muted">Loading the mailbox…</p>
         ) : emails.length === 0 ? (
-          <div className="console-empty">
-            <p className="console-empty-title">{needle ? "No matching mail" : "No mail sent yet"}</p>
+          <div className={frame.empty}>
+            <p className={frame.emptyTitle}>{needle ? "No matching mail" : "No mail sent yet"}</p>
             <p>
               {needle
                 ? "Nothing sent to that address or with that subject among the most recent mail."
@@ -78,34 +80,34 @@ export function Mailbox() {
             </p>
           </div>
         ) : (
-          <ul className="mail-list" aria-label="Sent mail">
+          <ul className={styles.mailList} aria-label="Sent mail">
             {emails.map((email) => {
               const expanded = open.has(email.id);
               const bodyId = `mail-${email.id}`;
               return (
-                <li key={email.id} className="mail" aria-label={`Email to ${email.to}`}>
-                  <div className="mail-head">
+                <li key={email.id} className={styles.mail} aria-label={`Email to ${email.to}`}>
+                  <div className={styles.mailHead}>
                     <button
                       type="button"
-                      className="mail-toggle"
+                      className={styles.mailToggle}
                       aria-expanded={expanded}
                       aria-controls={bodyId}
                       onClick={() => toggle(email.id)}
                     >
-                      <span className="mail-chevron" aria-hidden="true">
+                      <span className={styles.mailChevron} aria-hidden="true">
                         {expanded ? "▾" : "▸"}
                       </span>
-                      <span className="mail-subject">{email.subject}</span>
-                      <span className="mail-to">to {email.to}</span>
+                      <span className={styles.mailSubject}>{email.subject}</span>
+                      <span className={styles.mailTo}>to {email.to}</span>
                     </button>
-                    <span className="mail-meta">
+                    <span className={styles.mailMeta}>
                       <time className="tabular" dateTime={email.sentAt}>
                         {formatClock(email.sentAt)}
                       </time>
                       <OrderRef orderId={email.orderId} label={`Order ${email.orderId.slice(0, 8)}`} />
                     </span>
                   </div>
-                  <pre id={bodyId} className="mail-body" hidden={!expanded}>
+                  <pre id={bodyId} className={styles.mailBody} hidden={!expanded}>
                     {email.text}
                   </pre>
                 </li>

@@ -7,6 +7,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
 import { describeProblem, useTRPC } from "../../_lib/trpc";
 import { useDevSettings } from "../../_lib/useDevSettings";
+import frame from "../console/Console.module.css";
 import { ConsoleHeader } from "../console/ConsoleHeader";
 import { QueryProblem } from "../console/QueryProblem";
 import { CapacityKnobs } from "./CapacityKnobs";
@@ -53,7 +54,7 @@ export function RushHour() {
   const problem = start.error ?? startExperiment.error ?? stop.error ?? settingsError;
 
   return (
-    <div className="console">
+    <div className={frame.console}>
       <ConsoleHeader
         eyebrow="Developer console"
         title="Rush hour"
