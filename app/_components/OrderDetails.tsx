@@ -99,9 +99,9 @@ function LoadedOrder({ orderId }: { orderId: string }) {
       )}
 
       <section className={styles.metrics} aria-label="Timings">
-        <div className={`${styles.metric} card`} data-timing="answer">
+        <div className={`${styles.metric} card`}>
           <p className={styles.metricLabel}>{TIMINGS.answer.label}</p>
-          <p className={`${styles.metricValue} tabular`}>
+          <p className={`${styles.metricValue} tabular`} data-timing="answer">
             {answer
               ? formatDuration(answer.ms)
               : isMoving(order)
@@ -114,9 +114,9 @@ function LoadedOrder({ orderId }: { orderId: string }) {
               : TIMINGS.answer.explains}
           </p>
         </div>
-        <div className={`${styles.metric} card`} data-timing="done">
+        <div className={`${styles.metric} card`}>
           <p className={styles.metricLabel}>{TIMINGS.done.label}</p>
-          <p className={`${styles.metricValue} tabular`}>
+          <p className={`${styles.metricValue} tabular`} data-timing="done">
             {done !== null
               ? formatDuration(done)
               : isParked(order)
