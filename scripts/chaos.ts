@@ -118,6 +118,8 @@ const SOAK_SERVICES: SettingsPatch["services"] = {
 
 /** Shoppers per mode (closed loop, 250 ms pause); async ones watch their order over socket.io. */
 const SHOPPERS: Record<CheckoutMode, number> = { async: 4, sync: 2, "sync-parallel": 2 };
+/** The share of orders from a fraudster: cancelled by screening, their authorization voided. */
+const FRAUD_SHARE = "10%";
 /** The queue the schedule pauses. */
 const PAUSED_QUEUE: SideEffectStep = "email";
 /** Far more than a soak sells: stock never runs out, so every shopper keeps buying. */
@@ -256,6 +258,8 @@ function startLoad(
   log: string,
 ): { child: ChildProcess; summary: Promise<LoadSummaryEvent | null> } {
   const flags = ["--shoppers", `${SHOPPERS[mode]}`, "--pause", "250ms", "--duration", `${durationMs}ms`];
+  // Some fraudsters, so cancellations and their compensation run under the faults too.
+  flags.push("--fraud", FRAUD_SHARE);
   if (mode === "async") flags.push("--watch");
   const errors = fs.openSync(log, "a");
   const child = spawn(

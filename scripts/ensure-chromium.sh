@@ -4,13 +4,13 @@
 #   -> otherwise, as root (or with passwordless sudo) and apt-get: apt-get install -y chromium
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/packages.sh
 
 say() { printf 'chromium: %s\n' "$*"; }
 die() {
   printf 'chromium: %s\n' "$@" >&2
   exit 1
 }
-have() { command -v "$1" >/dev/null 2>&1; }
 
 if [[ -n "${CHROMIUM_PATH:-}" ]]; then
   [[ -x "$CHROMIUM_PATH" ]] || die "CHROMIUM_PATH=$CHROMIUM_PATH is not an executable file." \
@@ -44,22 +44,10 @@ if [[ -d node_modules/playwright-core ]] && found="$(node -e '
   exit 0
 fi
 
-can_root() {
-  [[ "$(id -u)" -eq 0 ]] && return 0
-  have sudo && sudo -n true >/dev/null 2>&1
-}
-as_root() {
-  if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo -n "$@"; fi
-}
-
 if have apt-get && can_root; then
   log="${TMPDIR:-/tmp}/storefront-chromium-apt.log"
   say "no Chromium found; installing Debian's chromium with apt-get (about a minute, log: $log)"
-  apt() { as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 "$@" >>"$log" 2>&1; }
-  if ! { apt update && apt install -y chromium; }; then
-    tail -n 20 "$log" >&2
-    die "apt-get could not install chromium (see $log)."
-  fi
+  apt_install "$log" chromium || die "apt-get could not install chromium (see $log)."
   [[ -x /usr/bin/chromium ]] || die "apt-get finished but /usr/bin/chromium is missing (see $log)."
   say "installed $(/usr/bin/chromium --version 2>/dev/null || echo /usr/bin/chromium)"
   exit 0

@@ -8,13 +8,13 @@
 # (except that one this script's install started on port 80 is stopped again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/packages.sh
 
 say() { printf 'nginx: %s\n' "$*" >&2; }
 die() {
   printf 'nginx: %s\n' "$@" >&2
   exit 1
 }
-have() { command -v "$1" >/dev/null 2>&1; }
 
 found() {
   say "using $1 ($("$1" -v 2>&1 | sed 's|^nginx version: ||'))"
@@ -30,22 +30,10 @@ fi
 if have nginx; then found "$(command -v nginx)"; fi
 if [[ -x /usr/sbin/nginx ]]; then found /usr/sbin/nginx; fi
 
-can_root() {
-  [[ "$(id -u)" -eq 0 ]] && return 0
-  have sudo && sudo -n true >/dev/null 2>&1
-}
-as_root() {
-  if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo -n "$@"; fi
-}
-
 if have apt-get && can_root; then
   log="${TMPDIR:-/tmp}/storefront-nginx-apt.log"
   say "no nginx found; installing Debian's nginx-light with apt-get (log: $log)"
-  apt() { as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 "$@" >>"$log" 2>&1; }
-  if ! { apt update && apt install -y nginx-light; }; then
-    tail -n 20 "$log" >&2
-    die "apt-get could not install nginx-light (see $log)."
-  fi
+  apt_install "$log" nginx-light || die "apt-get could not install nginx-light (see $log)."
   [[ -x /usr/sbin/nginx ]] || die "apt-get finished but /usr/sbin/nginx is missing (see $log)."
   # Where nothing stops it (no policy-rc.d), the package starts the system service on port 80.
   if [[ -s /run/nginx.pid ]] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then

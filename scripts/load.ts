@@ -20,11 +20,12 @@ import { LoadStartError, newRunId, runLoad } from "./load/runner";
 
 const USAGE = `usage: npm run load -- [--shoppers N] [--pause 1s] [--duration 30s] [--mode ${CHECKOUT_MODES.join("|")}]
                      [--rate N/s | --burst N] [--preset ${Object.keys(PRESETS).join("|")}] [--watch]
-                     [--target URL] [--allow-remote] [--dev-key KEY] [--json]
+                     [--fraud 10%] [--target URL] [--allow-remote] [--dev-key KEY] [--json]
   closed loop (default): each shopper lists products, places an order, pauses, again (at most ${MAX_SHOPPERS})
   --rate N/s: new shoppers arrive at a fixed rate whatever the answers (at most ${MAX_RATE_PER_S}/s)
   --burst N: N orders at once, then their answers awaited up to --duration (at most ${MAX_BURST})
   --duration: at most ${MAX_DURATION_MS / 60_000} min; --target: default http://127.0.0.1:$PORT, this machine only unless --allow-remote
+  --fraud P%: that share of the orders come from a fraudster (screening rejects them; compensation runs)
   --dev-key (or DEV_TOOLS_KEY): unlocks a shop's locked developer tools, for --preset and queue depth`;
 
 /** An error's message on one line (node's and the config's span several). */

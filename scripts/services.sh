@@ -16,51 +16,27 @@
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib/packages.sh
 
 SVC_DEFAULT_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/storefront"
 SVC_DEFAULT_REDIS_URL="redis://127.0.0.1:6379"
-SVC_APT_UPDATED=0
 SVC_APT_LOG="${TMPDIR:-/tmp}/storefront-services-apt.log"
 
 svc_say() { printf 'services: %s\n' "$*"; }
 svc_err() { printf 'services: %s\n' "$@" >&2; }
-svc_have() { command -v "$1" >/dev/null 2>&1; }
-
 # `timeout` when available (it is not on stock macOS).
 svc_timeout() {
-  if svc_have timeout; then timeout "$@"; else
+  if have timeout; then timeout "$@"; else
     shift
     "$@"
   fi
 }
 
-# Root, or passwordless sudo: needed to install packages and to drive Debian's PostgreSQL clusters.
-svc_can_root() {
-  [[ "$(id -u)" -eq 0 ]] && return 0
-  svc_have sudo && sudo -n true >/dev/null 2>&1
-}
-svc_root() {
-  if [[ "$(id -u)" -eq 0 ]]; then "$@"; else sudo -n "$@"; fi
-}
-
 # Installs Debian packages (apt-get update once per run). Returns non-zero when that is impossible.
 svc_apt_install() {
-  svc_have apt-get && svc_can_root || return 1
-  if [[ "$SVC_APT_UPDATED" -eq 0 ]]; then
-    svc_say "apt-get update (log: $SVC_APT_LOG)"
-    if ! svc_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update \
-      >>"$SVC_APT_LOG" 2>&1; then
-      tail -n 20 "$SVC_APT_LOG" >&2
-      return 1
-    fi
-    SVC_APT_UPDATED=1
-  fi
-  svc_say "installing $* with apt-get (this can take a minute)"
-  if ! svc_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y "$@" \
-    >>"$SVC_APT_LOG" 2>&1; then
-    tail -n 20 "$SVC_APT_LOG" >&2
-    return 1
-  fi
+  have apt-get && can_root || return 1
+  svc_say "installing $* with apt-get (this can take a minute; log: $SVC_APT_LOG)"
+  apt_install "$SVC_APT_LOG" "$@"
 }
 
 # Splits a URL into SVC_HOST and SVC_PORT ($2 = default port).
@@ -104,7 +80,7 @@ svc_wait() {
 # ---------------------------------------------------------------------------------------------- PostgreSQL
 
 svc_pg_ready() {
-  if svc_have pg_isready; then
+  if have pg_isready; then
     pg_isready -h "$SVC_PG_HOST" -p "$SVC_PG_PORT" -t 3 -q >/dev/null 2>&1
   else
     svc_tcp_open "$SVC_PG_HOST" "$SVC_PG_PORT"
@@ -113,7 +89,7 @@ svc_pg_ready() {
 
 # Can we log in with DATABASE_URL? A missing database is fine: `npm run db:migrate` creates it.
 svc_pg_login_ok() {
-  svc_have psql || return 0
+  have psql || return 0
   local err
   if err="$(PGCONNECT_TIMEOUT=5 psql "${SVC_PG_URL%%\?*}" -w -Atqc 'select 1' 2>&1 >/dev/null)"; then
     return 0
@@ -134,12 +110,12 @@ svc_pg_trust() { # version cluster
   [[ -f "$hba" ]] || return 1
   if ! grep -q 'storefront (scripts/services.sh)' "$hba"; then
     svc_say "allowing user postgres from 127.0.0.1 without a password ($hba)"
-    svc_root sed -i '1i\
+    as_root sed -i '1i\
 # storefront (scripts/services.sh): local development, user postgres over TCP without a password\
 host all postgres 127.0.0.1/32 trust\
 host all postgres ::1/128 trust' "$hba" || return 1
   fi
-  svc_root pg_ctlcluster --skip-systemctl-redirect "$1" "$2" reload >/dev/null
+  as_root pg_ctlcluster --skip-systemctl-redirect "$1" "$2" reload >/dev/null
 }
 
 svc_pg_help() {
@@ -167,9 +143,9 @@ svc_ensure_postgres() {
     svc_say "PostgreSQL is up at $where"
   else
     svc_say "PostgreSQL is not running at $where; starting it"
-    if ! svc_have pg_ctlcluster; then
-      if svc_have postgres || compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null ||
-        svc_have pg_ctl; then
+    if ! have pg_ctlcluster; then
+      if have postgres || compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null ||
+        have pg_ctl; then
         svc_pg_help "PostgreSQL is installed but stopped, and only Debian/Ubuntu clusters can be started" \
           "from here (e.g. 'brew services start postgresql@16' or 'sudo systemctl start postgresql')."
       fi
@@ -186,16 +162,16 @@ svc_ensure_postgres() {
       version="$(find /usr/lib/postgresql -path '*/bin/postgres' 2>/dev/null |
         sed 's|/usr/lib/postgresql/||; s|/.*||' | sort -V | tail -n 1)"
       [[ -n "$version" ]] || svc_pg_help "PostgreSQL's server binaries were not found."
-      svc_can_root || svc_pg_help "Creating a PostgreSQL cluster needs root (or passwordless sudo)."
+      can_root || svc_pg_help "Creating a PostgreSQL cluster needs root (or passwordless sudo)."
       svc_say "creating PostgreSQL $version cluster 'main' on port 5432"
-      svc_root pg_createcluster "$version" main --port 5432 >/dev/null
+      as_root pg_createcluster "$version" main --port 5432 >/dev/null
       cluster="$(svc_pg_cluster)"
       ours=1
     fi
     read -r version name status <<<"$cluster"
     if [[ "$status" != online* ]]; then
-      svc_can_root || svc_pg_help "Starting cluster $version/$name needs root (or passwordless sudo)."
-      svc_root pg_ctlcluster --skip-systemctl-redirect "$version" "$name" start ||
+      can_root || svc_pg_help "Starting cluster $version/$name needs root (or passwordless sudo)."
+      as_root pg_ctlcluster --skip-systemctl-redirect "$version" "$name" start ||
         svc_pg_help "pg_ctlcluster could not start cluster $version/$name" \
           "(log: /var/log/postgresql/postgresql-$version-$name.log)."
       ours=1
@@ -207,7 +183,7 @@ svc_ensure_postgres() {
   fi
 
   if ! svc_pg_login_ok; then
-    if [[ "$ours" -eq 1 ]] && svc_can_root && svc_pg_trust "$version" "$name" && svc_pg_login_ok; then
+    if [[ "$ours" -eq 1 ]] && can_root && svc_pg_trust "$version" "$name" && svc_pg_login_ok; then
       return 0
     fi
     svc_err "PostgreSQL at $where refused the login from DATABASE_URL:" "  ${SVC_PG_LOGIN_ERROR:-}" \
@@ -221,7 +197,7 @@ svc_ensure_postgres() {
 
 # Runs one Redis command; prints the reply. Falls back to an inline command over /dev/tcp.
 svc_redis() {
-  if svc_have redis-cli; then
+  if have redis-cli; then
     local tls=()
     [[ "$SVC_REDIS_URL" == rediss://* ]] && tls=(--tls)
     svc_timeout 5 redis-cli ${tls[@]+"${tls[@]}"} -u "$SVC_REDIS_URL" --no-auth-warning "$@" 2>/dev/null
@@ -271,7 +247,7 @@ svc_redis_start() {
 # A Redis this script did not start is left as it is; say what BullMQ would not like about it.
 svc_redis_check() { # where
   local policy aof
-  svc_have redis-cli || return 0
+  have redis-cli || return 0
   policy="$(svc_redis CONFIG GET maxmemory-policy | tail -n 1)" || true
   if [[ -n "$policy" && "$policy" != "noeviction" ]]; then
     svc_err "warning: Redis at $1 has maxmemory-policy '$policy'; BullMQ needs 'noeviction'" \
@@ -309,7 +285,7 @@ svc_ensure_redis() {
           "(a password? then set REDIS_URL=redis://:PASSWORD@127.0.0.1:6379)."
     else
       svc_say "Redis is not running at $where; starting it"
-      if ! svc_have redis-server; then
+      if ! have redis-server; then
         svc_apt_install redis-server ||
           svc_redis_help "Redis is not installed (and apt-get as root is not available to install it)."
         sleep 1 # the package may have started its own server; use it if so

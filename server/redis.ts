@@ -1,5 +1,6 @@
 // Named Redis connections, created on first use (nothing connects at import, so `next build`
 // and tests that never touch Redis stay offline). Close them with closeRedis().
+import { createHash } from "node:crypto";
 import { Redis, type RedisOptions } from "ioredis";
 import { config } from "./config";
 
@@ -70,4 +71,27 @@ export async function closeRedis(): Promise<void> {
 /** A Redis key in this deployment's namespace. */
 export function redisKey(...parts: string[]): string {
   return [config.REDIS_PREFIX, ...parts].join(":");
+}
+
+const scriptShas = new Map<string, string>();
+
+/** Runs a Lua script by its SHA1 (EVALSHA), sending its text (EVAL) only when Redis does not know it
+ * yet: on first use, or after a restart emptied its script cache. */
+export async function runScript(
+  connection: Redis,
+  lua: string,
+  keys: string[],
+  args: (string | number)[],
+): Promise<unknown> {
+  let sha = scriptShas.get(lua);
+  if (!sha) {
+    sha = createHash("sha1").update(lua).digest("hex");
+    scriptShas.set(lua, sha);
+  }
+  try {
+    return await connection.evalsha(sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+    return connection.eval(lua, keys.length, ...keys, ...args);
+  }
 }

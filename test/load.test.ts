@@ -31,7 +31,8 @@ process.env.DEV_TOOLS_KEY = DEV_TOOLS_KEY;
 const { prisma } = await import("../server/db");
 const { attachRealtime } = await import("../server/realtime/server");
 const { apiHandlerOptions } = await import("../server/trpc/http");
-const { closeConnections, createProduct, drainBacklog, makeServicesFast } = await import("./helpers");
+const { closeConnections, createProduct, drainBacklog, makeServicesFast, readOrder, waitForOrder } =
+  await import("./helpers");
 const { exitOf, startWorkerProcess } = await import("./processes");
 
 const handleApi = createHTTPHandler(apiHandlerOptions);
@@ -192,12 +193,42 @@ describe("npm run load", () => {
     await expectOnlyItsOwnOrders(before, summary);
   });
 
+  it("with --fraud, spreads fraudsters among the orders; screening cancels exactly theirs", async () => {
+    await createProduct({ stock: 10_000 });
+    const before = await snapshot();
+    const run = await runLoad([
+      "--burst",
+      "8",
+      "--fraud",
+      "25%",
+      "--duration",
+      "20s",
+      "--json",
+      "--target",
+      target,
+    ]);
+    expect(run.code).toBe(0);
+    const summary = summaryOf(eventsOf(run.stdout));
+    expect(summary).toMatchObject({ stoppedBy: "burst-answered", sent: 8, placed: 8 });
+    const orders = await ordersOfRun(summary.runId);
+    const fraudsters = orders.filter((order) => order.customerEmail.includes(".fraud."));
+    expect(fraudsters).toHaveLength(2);
+    for (const order of orders) {
+      const settled = await waitForOrder(readOrder(order.id), (current) =>
+        ["completed", "cancelled"].includes(current.status),
+      );
+      expect(settled.status).toBe(fraudsters.includes(order) ? "cancelled" : "completed");
+    }
+    await expectOnlyItsOwnOrders(before, summary);
+  });
+
   it("refuses bad flags with exit code 2 and one line, before sending anything", async () => {
     const orders = await prisma.order.count();
     const bad: [string[], RegExp][] = [
       [["--shoppers=-3"], /shoppers must be at least 1/i],
       [["--shoppers", `${MAX_SHOPPERS + 1}`], /shoppers can be at most 500/i],
       [["--duration", "11m"], /duration can be at most 10m/i],
+      [["--fraud", "120%"], /fraud can be at most 100%/i],
       [["--pause", "1 fortnight"], /pause takes a time with its unit/i],
       [["--rate", "5/s", "--burst", "3"], /one way for orders to arrive/i],
       [["--mode", "eventually"], /mode/i],
@@ -247,7 +278,7 @@ describe("npm run load", () => {
   });
 
   it("turns settings into flags and back without losing anything (what the /dev panel spawns)", () => {
-    const common = { durationMs: 90_000, target, allowRemote: false };
+    const common = { durationMs: 90_000, target, allowRemote: false, fraudShare: 0 };
     const plans: LoadPlan[] = [
       {
         ...common,
@@ -255,6 +286,7 @@ describe("npm run load", () => {
         mode: "async",
         preset: "realistic",
         watch: false,
+        fraudShare: 0.1,
       },
       { ...common, arrivals: { loop: "rate", perSecond: 2.5 }, mode: "sync", preset: null, watch: true },
       {

@@ -60,7 +60,8 @@ it("places orders while Redis is down and runs their side effects once it is bac
   const waiting = await readOrder(placed.id)();
   expect(waiting.status).toBe("placed");
   expect(stepOf(waiting, "email").status).toBe("pending");
-  expect(await prisma.outboxMessage.count({ where: { orderId: placed.id, dispatchedAt: null } })).toBe(3);
+  // The rows stay in the outbox: handed back, or claimed by a relay whose enqueue waits for Redis.
+  expect(await prisma.outboxMessage.count({ where: { orderId: placed.id } })).toBe(3);
 
   await redisServer.start();
   await makeServicesFast();

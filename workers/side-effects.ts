@@ -53,7 +53,9 @@ export function startSideEffectWorkers(): SideEffectWorkers {
         const number = Math.max(job.attemptsStarted, job.attemptsMade + 1);
         const last = number >= (job.opts.attempts ?? 1);
         try {
-          await runAsJob(step, () => runStep(payload.data.orderId, step, { number, last }));
+          await runAsJob(step, () =>
+            runStep(payload.data.orderId, step, { number, last, ...queueHistory(job) }),
+          );
         } catch (error) {
           if (error instanceof OrderNotFoundError) throw new UnrecoverableError(error.message);
           throw error;
@@ -116,6 +118,22 @@ async function recordFailedJob(
   metrics.deadLetters.inc({ step });
   const payload = sideEffectJobSchema.safeParse(job.data);
   if (payload.success) await recordDeadLetter(payload.data.orderId, step, reason);
+}
+
+/** What the waterfall needs to split this attempt's wait: a first delivery was queued from when it was
+ * added (or became due); a retry first waited out its backoff, BullMQ's exponential one with the
+ * queue's settings (2^(failures − 1) × QUEUE_BACKOFF_MS). A redelivery after a crash knows neither. */
+function queueHistory(job: SideEffectJobHandle): { queuedAt: Date | null; backoffMs: number | null } {
+  if (job.attemptsMade === 0 && job.attemptsStarted <= 1) {
+    return { queuedAt: new Date(job.timestamp + (job.opts.delay ?? 0)), backoffMs: null };
+  }
+  const backoff = job.opts.backoff;
+  const delay = typeof backoff === "object" ? (backoff.delay ?? 0) : (backoff ?? 0);
+  const exponential = typeof backoff === "object" && backoff.type === "exponential";
+  return {
+    queuedAt: null,
+    backoffMs: job.attemptsMade > 0 ? (exponential ? delay * 2 ** (job.attemptsMade - 1) : delay) : null,
+  };
 }
 
 /** How long a job waited for a consumer: from when it was added (or became due, if added delayed) to

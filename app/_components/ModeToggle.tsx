@@ -1,6 +1,6 @@
 // The checkout-mode switch: async, sync or sync-parallel, with one line saying what the request will
-// wait for, and a word when nothing is slow (then the modes look alike). The choice is remembered in
-// localStorage and sent as `mode` with the next order.
+// wait for, the fault preset in force, and a word when nothing is slow (then the modes look alike).
+// The choice is remembered in localStorage and sent as `mode` with the next order.
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
@@ -8,6 +8,7 @@ import Link from "next/link";
 import { CHECKOUT_MODES } from "@/server/contract";
 import { MODES, nothingToWaitFor, setCheckoutMode, useCheckoutMode } from "../_lib/mode";
 import { useTRPC } from "../_lib/trpc";
+import { ActivePreset } from "./ActivePreset";
 import styles from "./ModeToggle.module.css";
 
 export function ModeToggle() {
@@ -43,6 +44,7 @@ export function ModeToggle() {
             </label>
           ))}
         </fieldset>
+        {settings.data && <ActivePreset services={settings.data.services} />}
         <p className={styles.modeExplainer} aria-live="polite">
           <strong>{MODES[mode].label}:</strong> {MODES[mode].explains}
         </p>

@@ -1,6 +1,9 @@
-// The order's steps on one clock that starts when the order reached the server: a bar per step, critical path
-// first, side effects after, and a line where the shopper got an answer. Everything left of that line
+// The order's steps on one clock that starts when the order reached the server: a row per step, critical
+// path first, side effects after, and a line where the shopper got an answer. Everything left of that line
 // is what the request waited for; everything right of it finished later, while the shopper was free.
+// Each row draws every moment that teaches: the wait in the queue, each attempt's run, the backoff
+// between attempts, time parked in the dead-letter set until a person's Retry, and the compensation that
+// undid the step, at the time it happened. A table below says the same in words.
 "use client";
 
 import {
@@ -15,13 +18,20 @@ import {
 } from "@/server/contract";
 import { formatDuration, formatTick } from "../_lib/format";
 import { STEP_STATUS_LABELS } from "../_lib/labels";
-import { answerOf, isMoving, niceTicks, stepInFlight, timeToDone } from "../_lib/order-timing";
-
-function stepEnd(step: OrderStepView, now: number): number | null {
-  if (!step.startedAt) return null;
-  if (stepInFlight(step)) return Math.max(now, Date.parse(step.startedAt));
-  return step.finishedAt ? Date.parse(step.finishedAt) : null;
-}
+import {
+  answerOf,
+  counterfactual,
+  isMoving,
+  niceTicks,
+  type Segment,
+  type SegmentKind,
+  type StepTimeline,
+  stepInFlight,
+  stepTimeline,
+  timeToAnswer,
+  timeToDone,
+} from "../_lib/order-timing";
+import styles from "./Waterfall.module.css";
 
 interface Marker {
   atMs: number;
@@ -29,6 +39,26 @@ interface Marker {
 }
 
 const MAX_TICKS = 6;
+
+/** The legend, and the words the table uses for each kind of stretch. */
+const LEGEND: { key: string; label: string }[] = [
+  { key: "queued", label: "Queued" },
+  { key: "running", label: "Running" },
+  { key: "succeeded", label: "Done" },
+  { key: "failed", label: "Attempt failed" },
+  { key: "backoff", label: "Backoff" },
+  { key: "dead-letter", label: "Dead-letter set" },
+  { key: "operator-retry", label: "Operator's Retry" },
+  { key: "compensation", label: "Compensation" },
+];
+
+const SEGMENT_WORDS: Record<SegmentKind, string> = {
+  queued: "Waiting in the queue",
+  running: "Ran",
+  backoff: "Backoff",
+  "dead-letter": "Parked in the dead-letter set",
+  compensation: "Compensated",
+};
 
 function answerMarker(order: OrderView): Marker | null {
   const answer = answerOf(order);
@@ -63,10 +93,57 @@ function correctionNote(order: OrderView): string {
     : `The sale was recorded before ${cause}; the reversal takes it back out of the numbers.`;
 }
 
+/** How a running stretch ended, as its colour and its words. */
+function runTone(segment: Segment): string {
+  if (segment.live) return "running";
+  if (segment.outcome === "succeeded") return "succeeded";
+  if (segment.outcome === null) return "cut-short";
+  return "failed";
+}
+
+function runWords(segment: Segment): string {
+  if (segment.live) return "Running";
+  switch (segment.outcome) {
+    case "succeeded":
+      return `Attempt ${segment.attempt}: ran, done`;
+    case "rejected":
+      return `Attempt ${segment.attempt}: ran, rejected the order`;
+    case "failed":
+      return `Attempt ${segment.attempt}: ran, failed`;
+    case "dead-lettered":
+      return `Attempt ${segment.attempt}: ran, failed (the last try)`;
+    default:
+      return `Attempt ${segment.attempt}: cut short`;
+  }
+}
+
+function segmentWords(segment: Segment): string {
+  return segment.kind === "running" ? runWords(segment) : SEGMENT_WORDS[segment.kind];
+}
+
+/** How long the step ran: its attempts' runs added up (waits are in the bars and the table). */
+function numbers(view: OrderStepView, timeline: StepTimeline): string {
+  const runs = timeline.segments.filter((segment) => segment.kind === "running");
+  if (runs.length === 0) return "–";
+  const ran = runs.reduce((sum, segment) => sum + segment.endMs - segment.startMs, 0);
+  return `${formatDuration(ran)}${stepInFlight(view) ? "…" : ""}`;
+}
+
+function attemptsWords(view: OrderStepView): string {
+  if (view.attempts === 0) return "not tried";
+  return `${view.attempts} ${view.attempts === 1 ? "attempt" : "attempts"}`;
+}
+
 export function Waterfall({ order, now }: { order: OrderView; now: number }) {
   const origin = Date.parse(order.createdAt);
   const marker = answerMarker(order);
-  const ends = order.steps.map((step) => (stepEnd(step, now) ?? origin) - origin);
+  const timelines = new Map<StepName, StepTimeline>(
+    order.steps.map((step) => [step.name, stepTimeline(step, order.createdAt, now)]),
+  );
+  const ends = [...timelines.values()].flatMap((timeline) => [
+    ...timeline.segments.map((segment) => segment.endMs),
+    ...timeline.marks.map((mark) => mark.atMs),
+  ]);
   const done = timeToDone(order);
   if (done !== null) ends.push(done);
   if (isMoving(order)) ends.push(now - origin);
@@ -77,70 +154,85 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
     names.flatMap((name) => order.steps.filter((candidate) => candidate.name === name));
   // Only an order undone after its receipt or sale went out has these.
   const compensations = stepsNamed(COMPENSATION_STEPS);
+  const other = counterfactual(order);
+  const answered = timeToAnswer(order);
 
   const row = (view: OrderStepView) => {
     const definition = STEPS[view.name];
     const labelId = `step-${view.name}-label`;
-    const end = stepEnd(view, now);
-    const start = view.startedAt ? Date.parse(view.startedAt) - origin : null;
-    const duration = start !== null && end !== null ? end - origin - start : null;
+    const timeline = timelines.get(view.name) ?? { segments: [], marks: [] };
+    const first = timeline.segments[0];
     const note = view.error ?? view.detail;
     return (
       <li
         key={view.name}
-        className="wf-row"
+        className={styles.row}
         aria-labelledby={labelId}
         data-step={view.name}
         data-status={view.status}
       >
-        <div className="wf-label">
-          <span id={labelId} className="wf-name">
+        <div className={styles.label}>
+          <span id={labelId} className={styles.name}>
             {definition.label}
           </span>
-          <span className="wf-explains">{definition.explains}</span>
+          <span className={styles.explains}>{definition.explains}</span>
         </div>
-        <div className="wf-track">
+        <div className={styles.track}>
           {ticks.map((tick) => (
-            <span key={tick} className="wf-gridline" style={{ left: percent(tick) }} aria-hidden="true" />
+            <span key={tick} className={styles.gridline} style={{ left: percent(tick) }} aria-hidden="true" />
           ))}
           {marker && (
-            <span className="wf-marker-line" style={{ left: percent(marker.atMs) }} aria-hidden="true" />
+            <span className={styles.markerLine} style={{ left: percent(marker.atMs) }} aria-hidden="true" />
           )}
-          <div className="wf-lane">
-            {start !== null && duration !== null ? (
-              <span
-                className="wf-bar"
-                data-status={view.status}
-                style={{ left: percent(start), width: `max(3px, ${percent(duration)})` }}
-              />
+          <div className={styles.lane} aria-hidden="true">
+            {timeline.segments.length > 0 ? (
+              timeline.segments.map((segment) => (
+                <span
+                  key={`${segment.kind}-${segment.startMs}-${segment.attempt ?? ""}`}
+                  className={styles.segment}
+                  data-segment={segment.kind}
+                  data-tone={segment.kind === "running" ? runTone(segment) : undefined}
+                  data-live={segment.live || undefined}
+                  title={`${segmentWords(segment)}: ${formatDuration(segment.endMs - segment.startMs)}`}
+                  style={{
+                    left: percent(segment.startMs),
+                    // A compensation is a moment: a dot of its own size.
+                    width:
+                      segment.kind === "compensation" ? undefined : percent(segment.endMs - segment.startMs),
+                  }}
+                />
+              ))
             ) : (
-              <span className="wf-placeholder">{placeholder(view, order)}</span>
+              <span className={styles.placeholder}>{placeholder(view, order)}</span>
             )}
+            {timeline.marks.map((mark) => (
+              <span
+                key={`${mark.kind}-${mark.atMs}`}
+                className={styles.mark}
+                data-mark={mark.kind}
+                style={{ left: percent(mark.atMs) }}
+              />
+            ))}
           </div>
           {note && (
             <span
-              className="wf-note"
+              className={styles.note}
               data-kind={view.error ? "error" : "detail"}
-              style={start !== null ? { marginLeft: `min(${percent(start)}, 45%)` } : undefined}
+              style={first ? { marginLeft: `min(${percent(first.startMs)}, 45%)` } : undefined}
             >
               {note}
+              {view.compensatedAt && ` at ${formatTick(Math.round(Date.parse(view.compensatedAt) - origin))}`}
             </span>
           )}
         </div>
-        <div className="wf-meta">
-          <span className="step-chip" data-status={view.status}>
+        <div className={styles.meta}>
+          <span className={styles.chip} data-status={view.status}>
             {STEP_STATUS_LABELS[view.status]}
           </span>
-          <span className="wf-numbers">
-            <span className="tabular">
-              {duration === null ? "–" : `${formatDuration(duration)}${stepInFlight(view) ? "…" : ""}`}
-            </span>
+          <span className={styles.numbers}>
+            <span className="tabular">{numbers(view, timeline)}</span>
             {" · "}
-            <span className="muted">
-              {view.attempts === 0
-                ? "not tried"
-                : `${view.attempts} ${view.attempts === 1 ? "attempt" : "attempts"}`}
-            </span>
+            <span className="muted">{attemptsWords(view)}</span>
           </span>
         </div>
       </li>
@@ -148,34 +240,32 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
   };
 
   return (
-    <section className="card waterfall" aria-labelledby="waterfall-title">
-      <div className="waterfall-head">
-        <h2 id="waterfall-title">What the request waited for</h2>
-        <ul className="legend" aria-label="Legend">
-          {(["succeeded", "running", "retrying", "failed", "pending"] as const).map((status) => (
-            <li key={status}>
-              <span className="legend-swatch" data-status={status} aria-hidden="true" />
-              {STEP_STATUS_LABELS[status]}
-            </li>
-          ))}
-        </ul>
-      </div>
+    <section className={`card ${styles.waterfall}`} aria-labelledby="waterfall-title">
+      <h2 id="waterfall-title">What the request waited for</h2>
       <p className="hint">
         One clock for every step, starting when your order reached the server. Left of the dashed line is what
         you waited for; right of it happened after you had your answer (eventual consistency).
       </p>
-      <div className="wf">
-        <div className="wf-row wf-axis-row" aria-hidden="true">
+      <ul className={styles.legend} aria-label="Legend">
+        {LEGEND.map(({ key, label }) => (
+          <li key={key}>
+            <span className={styles.swatch} data-swatch={key} aria-hidden="true" />
+            {label}
+          </li>
+        ))}
+      </ul>
+      <div className={styles.chart}>
+        <div className={`${styles.row} ${styles.axisRow}`} aria-hidden="true">
           <span />
-          <div className="wf-axis">
+          <div className={styles.axis}>
             {ticks.map((tick) => (
-              <span key={tick} className="wf-tick" style={{ left: percent(tick) }}>
+              <span key={tick} className={styles.tick} style={{ left: percent(tick) }}>
                 {formatTick(tick)}
               </span>
             ))}
             {marker && (
               <span
-                className="wf-marker-label"
+                className={styles.markerLabel}
                 style={{ left: percent(marker.atMs) }}
                 data-align={marker.atMs / spanMs > 0.6 ? "end" : "start"}
               >
@@ -185,13 +275,13 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
           </div>
           <span />
         </div>
-        <h3 className="wf-group">
+        <h3 className={styles.group}>
           Critical path <span className="muted">· the request always waits for these</span>
         </h3>
-        <ol className="wf-list" aria-label="Critical path steps">
+        <ol className={styles.list} aria-label="Critical path steps">
           {stepsNamed(CRITICAL_STEPS).map(row)}
         </ol>
-        <h3 className="wf-group">
+        <h3 className={styles.group}>
           Side effects{" "}
           <span className="muted">
             ·{" "}
@@ -200,20 +290,90 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
               : "awaited by the request in this mode"}
           </span>
         </h3>
-        <ol className="wf-list" aria-label="Side effect steps">
+        <ol className={styles.list} aria-label="Side effect steps">
           {stepsNamed(PLANNED_SIDE_EFFECTS).map(row)}
         </ol>
         {compensations.length > 0 && (
           <>
-            <h3 className="wf-group">
+            <h3 className={styles.group}>
               Compensation <span className="muted">· {correctionNote(order)}</span>
             </h3>
-            <ol className="wf-list" aria-label="Compensation steps">
+            <ol className={styles.list} aria-label="Compensation steps">
               {compensations.map(row)}
             </ol>
           </>
         )}
       </div>
+      {other && (
+        <p className={styles.counterfactual} data-testid="counterfactual">
+          {MODES[other.mode].waitsForSideEffects ? (
+            <>
+              In {MODES[other.mode].label.toLowerCase()} mode you would have waited{" "}
+              <strong>≈ {formatDuration(other.ms)}</strong>: stock and payment, then every side effect one
+              after another{answered !== null ? `, instead of ${formatDuration(answered)}` : ""}.
+            </>
+          ) : (
+            <>
+              In {MODES[other.mode].label.toLowerCase()} mode you would have had your answer after{" "}
+              <strong>≈ {formatDuration(other.ms)}</strong>: stock and payment only; the side effects would
+              have finished while you were free.
+            </>
+          )}
+        </p>
+      )}
+      <details className={styles.details}>
+        <summary>The same timeline as a table</summary>
+        <table className={styles.table}>
+          <caption className="visually-hidden">
+            Every stretch of every step, in milliseconds since the order reached the server
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Step</th>
+              <th scope="col">What</th>
+              <th scope="col">From</th>
+              <th scope="col">Took</th>
+            </tr>
+          </thead>
+          <tbody>
+            {order.steps.flatMap((view) => {
+              const timeline = timelines.get(view.name);
+              if (!timeline) return [];
+              const lines = [
+                ...timeline.segments.map((segment) => ({
+                  key: `${segment.kind}-${segment.startMs}-${segment.attempt ?? ""}`,
+                  at: segment.startMs,
+                  what: segmentWords(segment),
+                  took:
+                    segment.kind === "compensation" ? "–" : formatDuration(segment.endMs - segment.startMs),
+                  rank: 1,
+                })),
+                ...timeline.marks.map((mark) => ({
+                  key: `${mark.kind}-${mark.atMs}`,
+                  at: mark.atMs,
+                  what:
+                    mark.kind === "operator-retry" ? "Retried by an operator" : "Discarded by an operator",
+                  took: "–",
+                  // A mark comes before what it starts: the Retry, then the wait in the queue.
+                  rank: 0,
+                })),
+              ].sort((a, b) => a.at - b.at || a.rank - b.rank);
+              return lines.map((line, index) => (
+                <tr key={`${view.name}-${line.key}`}>
+                  {index === 0 ? (
+                    <th scope="row" rowSpan={lines.length}>
+                      {STEPS[view.name].label}
+                    </th>
+                  ) : null}
+                  <td>{line.what}</td>
+                  <td className="tabular">{formatDuration(line.at)}</td>
+                  <td className="tabular">{line.took}</td>
+                </tr>
+              ));
+            })}
+          </tbody>
+        </table>
+      </details>
     </section>
   );
 }

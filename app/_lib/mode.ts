@@ -3,7 +3,14 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { type CheckoutMode, checkoutModeSchema, SERVICE_NAMES, type Settings } from "@/server/contract";
+import {
+  type CheckoutMode,
+  checkoutModeSchema,
+  PRESETS,
+  type PresetName,
+  SERVICE_NAMES,
+  type Settings,
+} from "@/server/contract";
 import { storedValue } from "./stored";
 import { useTRPC } from "./trpc";
 
@@ -34,6 +41,29 @@ export function nothingToWaitFor(services: Settings["services"]): boolean {
     const knobs = services[name];
     return knobs.latencyMs === 0 && knobs.jitterMs === 0 && knobs.failureRate === 0 && !knobs.down;
   });
+}
+
+export interface ActivePreset {
+  /** The preset whose knobs are set exactly, if any. */
+  name: PresetName | null;
+  /** What the mode bar says. */
+  label: string;
+}
+
+/** Which fault scenario the knobs are in right now: every knob at zero reads as healthy; knobs that
+ * match a preset of the console exactly, as that preset; anything else as custom. */
+export function activePreset(services: Settings["services"]): ActivePreset {
+  if (nothingToWaitFor(services)) return { name: "all-fast", label: "All services healthy" };
+  const name = (Object.keys(PRESETS) as PresetName[]).find((candidate) =>
+    SERVICE_NAMES.every((service) => {
+      const knobs = services[service];
+      const preset: Settings["services"][typeof service] = PRESETS[candidate].services[service];
+      return (Object.keys(preset) as (keyof typeof preset)[]).every((knob) => preset[knob] === knobs[knob]);
+    }),
+  );
+  return name
+    ? { name, label: `Preset: ${PRESETS[name].label}` }
+    : { name: null, label: "Custom fault knobs" };
 }
 
 export { MODES } from "@/server/contract";

@@ -53,9 +53,20 @@ export function newRunId(): string {
   return randomBytes(4).toString("hex");
 }
 
-/** The customer a visitor checks out as: its number and the run's id, so a run's orders can be found. */
-export function shopperIdentity(runId: string, shopper: number): { name: string; email: string } {
-  return { name: `Load shopper ${shopper}`, email: `shopper-${shopper}.${runId}@load.example` };
+/** The customer a visitor checks out as: its number and the run's id, so a run's orders can be found.
+ * A fraudster's address says so, which is what the simulated fraud screening rejects. */
+export function shopperIdentity(
+  runId: string,
+  shopper: number,
+  fraudster = false,
+): { name: string; email: string } {
+  const who = fraudster ? `shopper-${shopper}.fraud` : `shopper-${shopper}`;
+  return { name: `Load shopper ${shopper}`, email: `${who}.${runId}@load.example` };
+}
+
+/** Whether the n-th checkout (from 1) is a fraudster's: spread evenly, `share` of them in all. */
+export function isFraudster(n: number, share: number): boolean {
+  return Math.floor(n * share) > Math.floor((n - 1) * share);
 }
 
 /** Percentiles by nearest rank (null when there is nothing to rank). */
@@ -232,6 +243,8 @@ class Run {
   private sampled = 0;
   private unsettled = 0;
   private sent = 0;
+  /** Checkouts begun, counted to spread the fraudsters among them. */
+  private checkouts = 0;
   private placed = 0;
   private placedInWindow = 0;
   private abandoned = 0;
@@ -390,7 +403,7 @@ class Run {
 
       const input = {
         items: [{ productId: product.id, quantity: 1 }],
-        customer: shopperIdentity(runId, shopper),
+        customer: shopperIdentity(runId, shopper, isFraudster(++this.checkouts, this.plan.fraudShare)),
         idempotencyKey: `load-${runId}-${randomUUID()}`,
         mode,
       };

@@ -24,14 +24,17 @@ export class InlineStepFailure extends Error {
   }
 }
 
+const inlineBackoffMs = (failures: number) => INLINE_BACKOFF_MS * 2 ** (failures - 1);
+
 async function runWithRetries(orderId: string, step: SideEffectStep): Promise<RunResult> {
   for (let number = 1; ; number++) {
     const last = number >= INLINE_ATTEMPTS;
     try {
-      return await runStep(orderId, step, { number, last });
+      const backoffMs = number > 1 ? inlineBackoffMs(number - 1) : null;
+      return await runStep(orderId, step, { number, last, backoffMs });
     } catch (error) {
       if (last) throw new InlineStepFailure(step, error);
-      await sleep(INLINE_BACKOFF_MS * 2 ** (number - 1));
+      await sleep(inlineBackoffMs(number));
     }
   }
 }

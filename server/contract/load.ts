@@ -81,6 +81,11 @@ const rate = numeric("rate", /^-?\d+(\.\d+)?(\/s)?$/, "orders per second, such a
     .max(MAX_RATE_PER_S, `rate can be at most ${MAX_RATE_PER_S}/s`),
 );
 
+/** A share of the orders, as a percentage ("10%", or 10 from the panel). */
+const share = numeric("fraud", /^-?\d+(\.\d+)?%?$/, "a percentage, such as 10%").pipe(
+  z.number().min(0, "fraud must be at least 0%").max(100, "fraud can be at most 100%"),
+);
+
 /** How new checkouts arrive: shoppers who each wait for their answer, pause and go again (closed
  * loop); a fixed arrival rate whatever the answers (open loop); or one burst at once. */
 export const arrivalsSchema = z.discriminatedUnion("loop", [
@@ -98,6 +103,8 @@ export const loadPlanSchema = z.object({
   preset: presetNameSchema.nullable(),
   /** Each shopper watches its order over socket.io until it is done, like the order page. */
   watch: z.boolean(),
+  /** The share of orders (0 to 1) that fraud screening rejects, so their compensation runs too. */
+  fraudShare: z.number(),
   target: z.string(),
   allowRemote: z.boolean(),
 });
@@ -116,6 +123,7 @@ export const loadRequestSchema = z
     burst: count("burst", MAX_BURST).optional(),
     preset: presetNameSchema.optional(),
     watch: z.boolean().default(false),
+    fraud: share.optional(),
   })
   .refine(
     (settings) => {
@@ -159,6 +167,7 @@ export const loadSettingsSchema = z
       mode: settings.mode,
       preset: settings.preset ?? null,
       watch: settings.watch,
+      fraudShare: (settings.fraud ?? 0) / 100,
       target,
       allowRemote,
     }),
@@ -187,6 +196,7 @@ export function loadFlags(plan: LoadPlan): string[] {
   flags.push("--duration", durationFlag(plan.durationMs), "--mode", plan.mode, "--target", plan.target);
   if (plan.preset) flags.push("--preset", plan.preset);
   if (plan.watch) flags.push("--watch");
+  if (plan.fraudShare > 0) flags.push("--fraud", `${plan.fraudShare * 100}%`);
   if (plan.allowRemote) flags.push("--allow-remote");
   return flags;
 }

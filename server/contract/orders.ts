@@ -105,14 +105,49 @@ export const orderIdInput = z.object({ orderId: z.uuid("orderId must be a UUID")
 
 const isoDate = z.iso.datetime();
 
+/** How one attempt of a side effect ended; null while it runs. */
+export const ATTEMPT_OUTCOMES = ["succeeded", "rejected", "failed", "dead-lettered"] as const;
+export const attemptOutcomeSchema = z.enum(ATTEMPT_OUTCOMES);
+export type AttemptOutcome = z.infer<typeof attemptOutcomeSchema>;
+
+/** Attempts a step keeps in its history: the latest ones (4 queue attempts, an operator's retry and a
+ * few more); `attempts` still counts them all. */
+export const MAX_ATTEMPT_HISTORY = 8;
+
+/** One attempt of a side effect, as the waterfall draws it. */
+export const stepAttemptView = z.object({
+  /** When the job could be picked up: enqueued by the outbox relay (first delivery). Null when not
+   * known: an inline run (no queue), or a retry (then it became due `backoffMs` after the previous
+   * attempt failed). */
+  queuedAt: isoDate.nullable(),
+  /** The deliberate wait before this attempt, after the previous one failed (exponential backoff). */
+  backoffMs: z.number().int().nullable(),
+  startedAt: isoDate,
+  finishedAt: isoDate.nullable(),
+  outcome: attemptOutcomeSchema.nullable(),
+  error: z.string().nullable(),
+});
+export type StepAttemptView = z.infer<typeof stepAttemptView>;
+
 export const orderStepView = z.object({
   name: stepNameSchema,
   status: stepStatusSchema,
+  /** How many times the step was tried (all of them; attemptHistory keeps the latest). */
   attempts: z.number().int(),
+  /** The first attempt's start, and the last one's finish. */
   startedAt: isoDate.nullable(),
   finishedAt: isoDate.nullable(),
   error: z.string().nullable(),
   detail: z.string().nullable(),
+  attemptHistory: z.array(stepAttemptView),
+  /** When the step last ran out of attempts and its job came to rest in the dead-letter set. */
+  deadLetteredAt: isoDate.nullable(),
+  /** When a person last replayed it from the dead-letter set (/dev), or gave up on it. */
+  retriedByOperatorAt: isoDate.nullable(),
+  discardedAt: isoDate.nullable(),
+  /** When the order's compensation undid this step (stock released, authorization voided, shipment
+   * cancelled): later than the step's own run, often by seconds. */
+  compensatedAt: isoDate.nullable(),
 });
 export type OrderStepView = z.infer<typeof orderStepView>;
 

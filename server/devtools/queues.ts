@@ -116,12 +116,23 @@ export async function retryDeadLetters(name: SideEffectStep | null, jobId: strin
     const jobs = jobId ? [await queue.getJob(jobId)] : await queue.getFailed();
     for (const job of jobs) {
       if (job && (await job.getState()) === "failed") {
+        await markRetried(queueName, job.data);
         await job.retry("failed");
         retried++;
       }
     }
   }
   return retried;
+}
+
+/** Records the operator's retry on the order first, so the mark precedes the attempt it causes (a
+ * step the worker took meanwhile keeps its state; an order gone meanwhile is simply not changed). */
+async function markRetried(name: SideEffectStep, data: unknown): Promise<void> {
+  const payload = sideEffectJobSchema.safeParse(data);
+  if (!payload.success) return;
+  await changeOrder(payload.data.orderId, {
+    steps: { [name]: { status: "failed", retriedByOperatorAt: new Date(), onlyFrom: ["failed"] } },
+  });
 }
 
 /** Gives up on a dead letter: the job is removed and its step is marked skipped on the order. */
@@ -142,7 +153,11 @@ export async function discardDeadLetter(name: SideEffectStep, jobId: string): Pr
     await changeOrder(payload.data.orderId, {
       steps: {
         ...waiting,
-        [name]: { status: "skipped", detail: "Discarded from the dead-letter set by a developer" },
+        [name]: {
+          status: "skipped",
+          detail: "Discarded from the dead-letter set by a developer",
+          discardedAt: new Date(),
+        },
       },
       settle: true,
     });

@@ -10,7 +10,7 @@ import type { Redis } from "ioredis";
 import { SERVICES, type ServiceName, type ServiceSettings } from "../contract";
 import { Prisma, sql } from "../db";
 import { waitingForProvider } from "../metrics/jobs";
-import { failFast, redis, redisKey, unavailable } from "../redis";
+import { failFast, redis, redisKey, runScript, unavailable } from "../redis";
 import { getSettings } from "./settings";
 
 export class DownstreamError extends Error {
@@ -34,18 +34,25 @@ const SLOT_WAIT_MS = 30_000;
  * expired), a capacity that was raised, a release published before we listened. */
 const SLOT_RECHECK_MS = 500;
 
-// Atomically: forget expired holders; take a slot if fewer than `capacity` are held.
+/** How long a refused caller's "someone is waiting" mark lasts: longer than SLOT_RECHECK_MS, so it
+ * holds while anyone waits, since the first waiter in line asks again at least that often. */
+const WANTED_TTL_MS = 4 * SLOT_RECHECK_MS;
+
+// Atomically: forget expired holders; take a slot if fewer than `capacity` are held, else mark the
+// service as wanted (a release then wakes the waiters).
 const ACQUIRE_SLOT = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
   redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
   return 1
 end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[5])
 return 0`;
 
-// Atomically: give the slot back and tell every process whose callers wait for this service.
+// Atomically: give the slot back, and only if somebody waits, tell every process whose callers wait
+// for this service (with nobody waiting, which is almost always, a release costs no message).
 const RELEASE_SLOT = `
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 and redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('PUBLISH', ARGV[2], ARGV[3])
 end
 return 0`;
@@ -72,6 +79,10 @@ function capacityKey(service: ServiceName): string {
   return redisKey("capacity", service);
 }
 
+function wantedKey(service: ServiceName): string {
+  return redisKey("capacity-wanted", service);
+}
+
 function releaseChannel(): string {
   return redisKey("capacity-released");
 }
@@ -79,14 +90,11 @@ function releaseChannel(): string {
 async function takeSlot(service: ServiceName, capacity: number, token: string): Promise<boolean> {
   const now = Date.now();
   // While Redis is away this throws at once, and the call goes ahead unguarded (see Admission).
-  const granted = await failFast().eval(
+  const granted = await runScript(
+    failFast(),
     ACQUIRE_SLOT,
-    1,
-    capacityKey(service),
-    now,
-    capacity,
-    now + SLOT_TTL_MS,
-    token,
+    [capacityKey(service), wantedKey(service)],
+    [now, capacity, now + SLOT_TTL_MS, token, WANTED_TTL_MS],
   );
   return granted === 1;
 }
@@ -94,9 +102,12 @@ async function takeSlot(service: ServiceName, capacity: number, token: string): 
 async function releaseSlot(service: ServiceName, token: string): Promise<void> {
   // A slot Redis lost with everything else needs no giving back.
   if (unavailable(redis("command"))) return;
-  await redis("command")
-    .eval(RELEASE_SLOT, 1, capacityKey(service), token, releaseChannel(), service)
-    .catch(() => {});
+  await runScript(
+    redis("command"),
+    RELEASE_SLOT,
+    [capacityKey(service), wantedKey(service)],
+    [token, releaseChannel(), service],
+  ).catch(() => {});
 }
 
 /** Subscribes this process to releases, once per connection (a closed one is replaced on next use). */
@@ -220,10 +231,9 @@ export async function simulateCall(service: ServiceName): Promise<void> {
   const settings = (await getSettings()).services[service];
   const title = SERVICES[service].title;
   if (settings.down) throw new DownstreamError(service, "down", `${title} is down`);
-  await withCapacity(service, settings.capacity, async () => {
-    const latency = latencyOf(settings);
-    if (latency > 0) await sleep(latency);
-  });
+  // A call that takes no time holds no slot: only a call that lasts waits its turn.
+  const latency = latencyOf(settings);
+  if (latency > 0) await withCapacity(service, settings.capacity, () => sleep(latency));
   if (Math.random() < settings.failureRate) {
     throw new DownstreamError(service, "error", `${title} returned an error`);
   }

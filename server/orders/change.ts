@@ -8,8 +8,10 @@
 // whichever change comes second, the cancellation or the receipt finishing, sees both facts under the
 // row lock, so a correction is added exactly when (and as soon as) it is due.
 import {
+  type AttemptOutcome,
   COMPENSATION_STEPS,
   LIVE_ORDER_STATUSES,
+  MAX_ATTEMPT_HISTORY,
   type OrderStatus,
   type OrderView,
   QUEUED_MODES,
@@ -33,6 +35,13 @@ export interface StepChange {
   finishedAt?: Date | null;
   error?: string | null;
   detail?: string | null;
+  /** An attempt begins: appended to the step's history, of which the latest MAX_ATTEMPT_HISTORY stay. */
+  beginAttempt?: { queuedAt: Date | null; backoffMs: number | null; startedAt: Date };
+  /** The attempt under way ends: the history's last entry, if it is still open. */
+  endAttempt?: { outcome: AttemptOutcome; finishedAt: Date; error: string | null };
+  deadLetteredAt?: Date;
+  retriedByOperatorAt?: Date;
+  discardedAt?: Date;
   /** Change this step only if it is in one of these statuses now; otherwise leave it as it is. */
   onlyFrom?: readonly StepStatus[];
 }
@@ -135,9 +144,28 @@ function changeStatement(orderId: string, change: OrderChange, settling: Date | 
 /** The order row's steps with the change's step changes merged in (field by field). A change to a
  * step the order does not have (a compensation it never needed) changes nothing. */
 function mergedSteps(changes: Partial<Record<StepName, StepChange>>): Prisma.Sql {
-  const merged = Object.entries(changes).map(([name, { onlyFrom, startedAt, ...fields }]) => {
+  const now = new Date();
+  const merged = Object.entries(changes).map(([name, change]) => {
+    const { onlyFrom, startedAt, beginAttempt, endAttempt, ...fields } = change;
     const current = Prisma.sql`(o."steps" -> ${name}::text)`;
-    let next = Prisma.sql`${current} || ${JSON.stringify(fields)}::jsonb`;
+    // A compensation undoes the step now, seconds after it ran: the waterfall draws it then.
+    const stamped = fields.status === "compensated" ? { ...fields, compensatedAt: now } : fields;
+    let next = Prisma.sql`${current} || ${JSON.stringify(stamped)}::jsonb`;
+    const history = Prisma.sql`coalesce(${current} -> 'attemptHistory', '[]'::jsonb)`;
+    if (beginAttempt) {
+      const entry = { ...beginAttempt, finishedAt: null, outcome: null, error: null };
+      const appended = Prisma.sql`(${history} || jsonb_build_array(${JSON.stringify(entry)}::jsonb))`;
+      next = Prisma.sql`${next} || jsonb_build_object('attemptHistory', (
+        SELECT coalesce(jsonb_agg(t.e ORDER BY t.i), '[]'::jsonb)
+        FROM jsonb_array_elements(${appended}) WITH ORDINALITY AS t(e, i)
+        WHERE t.i > jsonb_array_length(${appended}) - ${MAX_ATTEMPT_HISTORY}))`;
+    }
+    if (endAttempt) {
+      next = Prisma.sql`${next} || jsonb_build_object('attemptHistory', CASE
+        WHEN ${history} -> -1 ->> 'finishedAt' IS NULL AND jsonb_array_length(${history}) > 0
+        THEN jsonb_set(${history}, '{-1}', (${history} -> -1) || ${JSON.stringify(endAttempt)}::jsonb)
+        ELSE ${history} END)`;
+    }
     if (startedAt) {
       next = Prisma.sql`${next} || jsonb_build_object('startedAt',
         coalesce(nullif(${current} -> 'startedAt', 'null'::jsonb), to_jsonb(${startedAt.toISOString()}::text)))`;

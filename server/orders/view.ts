@@ -8,11 +8,13 @@ import {
   PLANNED_STEPS,
   STEP_NAMES,
   type StepName,
+  stepAttemptView,
   stepStatusSchema,
 } from "../contract";
 import { Prisma, prisma } from "../db";
 
 /** One step as the order row keeps it (Order.steps is an object of these, keyed by step name). */
+// Steps stored before the attempt history existed read with an empty one (no migration needed).
 export const storedStepSchema = z.object({
   status: stepStatusSchema,
   attempts: z.number().int(),
@@ -20,6 +22,11 @@ export const storedStepSchema = z.object({
   finishedAt: z.string().nullable(),
   error: z.string().nullable(),
   detail: z.string().nullable(),
+  attemptHistory: z.array(stepAttemptView).default([]),
+  deadLetteredAt: z.string().nullable().default(null),
+  retriedByOperatorAt: z.string().nullable().default(null),
+  discardedAt: z.string().nullable().default(null),
+  compensatedAt: z.string().nullable().default(null),
 });
 export type StoredStep = z.infer<typeof storedStepSchema>;
 /** A compensating step is there only once the order needed it (see server/contract/steps.ts). */
@@ -40,6 +47,11 @@ export const PENDING_STEP: StoredStep = {
   finishedAt: null,
   error: null,
   detail: null,
+  attemptHistory: [],
+  deadLetteredAt: null,
+  retriedByOperatorAt: null,
+  discardedAt: null,
+  compensatedAt: null,
 };
 
 export const orderViewSelect = {

@@ -17,7 +17,7 @@ import {
   type StepStatus,
   UNDONE_ORDER_STATUSES,
 } from "../contract";
-import { Prisma, sql } from "../db";
+import { Prisma, sql, utc } from "../db";
 import { sideEffectQueue } from "../queues";
 import { redis, redisKey } from "../redis";
 import { recordDeadLetter } from "../steps/run";
@@ -25,6 +25,9 @@ import { OUTBOX_CHANNEL } from "./write";
 
 /** Steps a job should still be behind: waiting, running, between retries, or in the dead-letter set. */
 const UNFINISHED: readonly StepStatus[] = ["pending", "running", "retrying", "failed"];
+/** A row dispatched more recently may still be on its way to BullMQ (the relay marks a batch, then
+ * enqueues it): it is not taken for lost before this. */
+const DISPATCH_GRACE_MS = 5_000;
 /** Looked at per sweep, oldest dispatch first; a bigger loss takes a few sweeps. */
 const SWEEP_LIMIT = 500;
 
@@ -54,7 +57,12 @@ export interface ReconcileResult {
   deadLettered: number;
 }
 
-export async function reconcileOnce(): Promise<ReconcileResult> {
+export async function reconcileOnce({
+  graceMs = DISPATCH_GRACE_MS,
+}: {
+  /** Rows dispatched more recently than this are left alone (tests of the guards pass 0). */
+  graceMs?: number;
+} = {}): Promise<ReconcileResult> {
   const candidates = await sql<Candidate>(Prisma.sql`
     SELECT m."id", m."orderId", m."step", o."steps" -> m."step" ->> 'status' AS "status", o."version",
       m."dispatchedAt"::text AS "dispatchedAt"
@@ -62,7 +70,7 @@ export async function reconcileOnce(): Promise<ReconcileResult> {
     WHERE (o."status" = ANY(${[...LIVE_ORDER_STATUSES]}::text[])
         OR (o."status" = ANY(${[...UNDONE_ORDER_STATUSES]}::text[]) AND m."step" = ANY(${[...COMPENSATION_STEPS]}::text[])))
       AND o."mode" = ANY(${[...QUEUED_MODES]}::text[])
-      AND m."dispatchedAt" IS NOT NULL
+      AND m."dispatchedAt" < ${utc(new Date(Date.now() - graceMs))}
       AND o."steps" -> m."step" ->> 'status' = ANY(${[...UNFINISHED]}::text[])
     ORDER BY m."dispatchedAt" LIMIT ${SWEEP_LIMIT}`);
   // Any Redis error fails the whole sweep: a job we could not ask about is never taken for lost.

@@ -11,30 +11,36 @@ import { OUTBOX_CHANNEL } from "./write";
 
 const BATCH = 200;
 
-/** Dispatches one batch; returns how many rows went out. No transaction is held while Redis answers:
- * the job id (the outbox id) makes a second enqueue of the same row a no-op, so two relays racing, or
- * one that dies before marking its rows, still enqueue each row once. */
+/** Dispatches one batch; returns how many rows went out. One statement claims the batch (marks it
+ * dispatched as it reads it; SKIP LOCKED keeps two relays off each other's rows), then BullMQ gets the
+ * jobs, with the outbox id as the job id so an enqueue repeated for any reason is a no-op. If Redis
+ * refuses, the rows are handed back for the next run; if this process dies in between, the reconciler
+ * finds the dispatched steps with no job behind them and hands them back (server/outbox/reconcile.ts). */
 export async function relayOnce(): Promise<number> {
   const rows = await sql<{ id: string; orderId: string; step: string }>(Prisma.sql`
-    SELECT "id", "orderId", "step" FROM "OutboxMessage"
-    WHERE "dispatchedAt" IS NULL ORDER BY "createdAt" LIMIT ${BATCH}`);
-  await Promise.all(
-    SIDE_EFFECT_STEPS.map((step) => {
-      const jobs = rows.filter((row) => row.step === step);
-      return jobs.length
-        ? sideEffectQueue(step).addBulk(
-            jobs.map((row) => ({
-              name: step,
-              data: { orderId: row.orderId, step },
-              opts: { jobId: row.id },
-            })),
-          )
-        : null;
-    }),
-  );
-  if (rows.length) {
-    await sql(Prisma.sql`UPDATE "OutboxMessage" SET "dispatchedAt" = ${utc(new Date())}
+    UPDATE "OutboxMessage" SET "dispatchedAt" = ${utc(new Date())}
+    WHERE "id" IN (SELECT "id" FROM "OutboxMessage" WHERE "dispatchedAt" IS NULL
+      ORDER BY "createdAt" LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
+    RETURNING "id", "orderId", "step"`);
+  try {
+    await Promise.all(
+      SIDE_EFFECT_STEPS.map((step) => {
+        const jobs = rows.filter((row) => row.step === step);
+        return jobs.length
+          ? sideEffectQueue(step).addBulk(
+              jobs.map((row) => ({
+                name: step,
+                data: { orderId: row.orderId, step },
+                opts: { jobId: row.id },
+              })),
+            )
+          : null;
+      }),
+    );
+  } catch (error) {
+    await sql(Prisma.sql`UPDATE "OutboxMessage" SET "dispatchedAt" = NULL
       WHERE "id" = ANY(${rows.map((row) => row.id)}::text[])`);
+    throw error;
   }
   return rows.length;
 }

@@ -24,6 +24,10 @@ export interface Attempt {
   number: number;
   /** No retry follows a failure of this attempt. */
   last: boolean;
+  /** When its job could first be picked up (a queue's first delivery), if known. */
+  queuedAt?: Date | null;
+  /** The backoff waited before it, after the previous attempt failed. */
+  backoffMs?: number | null;
 }
 
 export class OrderNotFoundError extends Error {}
@@ -42,9 +46,18 @@ export type RunResult = "succeeded" | "rejected" | "already-done" | "skipped";
 export async function runStep(orderId: string, step: SideEffectStep, attempt: Attempt): Promise<RunResult> {
   // A planned side effect works for a live order; a compensation for an undone one.
   const runsWhile = STEPS[step].phase === "compensation" ? UNDONE_ORDER_STATUSES : LIVE_ORDER_STATUSES;
+  const startedAt = new Date();
   const order = await changeOrder(orderId, {
     when: { status: runsWhile, step, stepStatus: RUNNABLE },
-    steps: { [step]: { status: "running", attempts: attempt.number, startedAt: new Date(), error: null } },
+    steps: {
+      [step]: {
+        status: "running",
+        attempts: attempt.number,
+        startedAt,
+        error: null,
+        beginAttempt: { queuedAt: attempt.queuedAt ?? null, backoffMs: attempt.backoffMs ?? null, startedAt },
+      },
+    },
   });
   if (!order) return notRun(orderId, step);
 
@@ -56,10 +69,19 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
     attemptTimer({ outcome: "failed" });
     if (!attempt.last) metrics.stepRetries.inc({ step });
     const message = error instanceof Error ? error.message : String(error);
+    const finishedAt = new Date();
+    // The last attempt of a queued side effect leaves its job in the dead-letter set.
+    const deadLettered = attempt.last && QUEUED_MODES.includes(order.mode);
     await changeOrder(orderId, {
       when: { step, stepStatus: ["running"] },
       steps: {
-        [step]: { status: attempt.last ? "failed" : "retrying", error: message, finishedAt: new Date() },
+        [step]: {
+          status: attempt.last ? "failed" : "retrying",
+          error: message,
+          finishedAt,
+          endAttempt: { outcome: deadLettered ? "dead-lettered" : "failed", finishedAt, error: message },
+          ...(deadLettered ? { deadLetteredAt: finishedAt } : {}),
+        },
       },
       // A queued side effect that exhausted its retries waits in the dead-letter set for a person.
       settle: true,
@@ -68,18 +90,34 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
   }
 
   attemptTimer({ outcome: "reject" in outcome ? "rejected" : "succeeded" });
+  const finishedAt = new Date();
   if ("reject" in outcome) {
     await compensate(
       orderId,
       { status: "cancelled", reason: outcome.reject },
-      { [step]: { status: "rejected", finishedAt: new Date(), detail: outcome.reject } },
+      {
+        [step]: {
+          status: "rejected",
+          finishedAt,
+          detail: outcome.reject,
+          endAttempt: { outcome: "rejected", finishedAt, error: null },
+        },
+      },
     );
     return "rejected";
   }
 
   const finished = await changeOrder(orderId, {
     when: { step, stepStatus: ["running"] },
-    steps: { [step]: { status: "succeeded", finishedAt: new Date(), detail: outcome.detail, error: null } },
+    steps: {
+      [step]: {
+        status: "succeeded",
+        finishedAt,
+        detail: outcome.detail,
+        error: null,
+        endAttempt: { outcome: "succeeded", finishedAt, error: null },
+      },
+    },
     // Queued mode hands the next steps to the outbox; inline modes run them from the checkout.
     outbox: QUEUED_MODES.includes(order.mode) ? stepsAfter(step) : [],
     settle: true,
@@ -110,9 +148,18 @@ async function notRun(orderId: string, step: SideEffectStep): Promise<RunResult>
 /** A job BullMQ failed without our code seeing the last attempt (a job that stalled too often, its
  * worker crashing each time): record the step as failed so the order shows it needs attention. */
 export async function recordDeadLetter(orderId: string, step: SideEffectStep, reason: string): Promise<void> {
+  const finishedAt = new Date();
   await changeOrder(orderId, {
     when: { step, stepStatus: UNSETTLED },
-    steps: { [step]: { status: "failed", error: reason, finishedAt: new Date() } },
+    steps: {
+      [step]: {
+        status: "failed",
+        error: reason,
+        finishedAt,
+        endAttempt: { outcome: "dead-lettered", finishedAt, error: reason },
+        deadLetteredAt: finishedAt,
+      },
+    },
     settle: true,
   });
 }

@@ -51,4 +51,6 @@ it("holds every invariant after a minute of faults under mixed-mode load", { tim
   for (const mode of ["async", "sync", "sync-parallel"]) {
     expect(output).toMatch(new RegExp(`\\n  ${mode}\\s+completed\\s+\\d+`));
   }
+  // Fraudsters among the shoppers: screening cancelled some orders, and their compensation held too.
+  expect(output).toMatch(/\n {2}async\s+cancelled\s+\d+/);
 });
