@@ -2,7 +2,7 @@
 // the side effects, and the dead-letter set. Everything here is what the shopper never sees.
 "use client";
 
-import { matchingPreset } from "../../_lib/console";
+import { matchingPreset } from "../../_lib/mode";
 import { TIMINGS } from "../../_lib/order-timing";
 import { describeProblem } from "../../_lib/trpc";
 import { useDevSettings } from "../../_lib/useDevSettings";

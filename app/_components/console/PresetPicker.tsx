@@ -3,7 +3,7 @@
 "use client";
 
 import { PRESETS, type PresetName } from "@/server/contract";
-import { PRESET_NAMES } from "../../_lib/console";
+import { PRESET_NAMES } from "../../_lib/mode";
 import frame from "./Console.module.css";
 import styles from "./PresetPicker.module.css";
 
