@@ -1,10 +1,11 @@
 // The frame around every page: header (shop, cart, checkout-mode toggle), the page, a quiet footer.
+// The shared sheet first: the components' own modules come after it and may refine it.
+import "./globals.css";
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
 import { SiteFooter } from "./_components/SiteFooter";
 import { SiteHeader } from "./_components/SiteHeader";
 import { Providers } from "./providers";
-import "./globals.css";
 
 // Every page is rendered per request: its scripts carry the nonce of that response's Content Security
 // Policy (server/headers.ts), which a page rendered once at build time could not know.

@@ -1,6 +1,7 @@
 // A shop started with DEV_TOOLS_KEY (as it must be once other machines can reach it): the developer
-// pages open only after the key was entered once, and a browser without it sees a locked door. This
-// story starts a web process of its own, with the key, beside the suite's server.
+// pages open only after the key was entered once, and a browser without it sees a locked door (and a
+// change it asks for is refused: the console's switch goes back and says so). This story starts a web
+// process of its own, with the key, beside the suite's server.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { expect, screenPath, test } from "./fixtures";
@@ -72,4 +73,19 @@ test("the developer console opens only with the key, entered once per browser", 
   await expect(strangerPage.getByRole("heading", { name: "Developer tools are locked" })).toBeVisible();
   expect((await stranger.request.get(`${origin}/api/trpc/dev.mailbox`)).status()).toBe(401);
   await stranger.close();
+});
+
+test("a switch the server refuses flips back and says why", async ({ page, context }) => {
+  await page.goto(`${origin}/dev`);
+  await page.getByLabel("Developer tools key").fill(KEY);
+  await page.getByRole("button", { name: "Unlock" }).click();
+  const emailDown = page.getByRole("switch", { name: "Email down" });
+  await expect(emailDown).not.toBeChecked();
+
+  // The key's cookie gone (expired, say): the server refuses the next change.
+  await context.clearCookies();
+  await emailDown.click();
+  await expect(page.getByRole("alert").filter({ hasText: "The change was not saved" })).toBeVisible();
+  await expect(emailDown).not.toBeChecked();
+  await expect(emailDown.locator("xpath=..")).toContainText("Up");
 });

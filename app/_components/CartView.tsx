@@ -7,36 +7,29 @@ import { MAX_QUANTITY } from "@/server/contract";
 import { removeFromCart, setQuantity } from "../_lib/cart";
 import { formatPrice } from "../_lib/format";
 import { type JoinedLine, useCartLines } from "../_lib/useCartLines";
+import styles from "./CartView.module.css";
+import { EmptyCart } from "./EmptyCart";
 import { ProductArt } from "./ProductArt";
 import { StockLabel } from "./StockLabel";
+import summary from "./Summary.module.css";
 
 export function CartView() {
   const { products, lines, totalCents } = useCartLines({ liveStock: true });
 
-  if (lines.length === 0) {
-    return (
-      <div className="empty-state card">
-        <h2>Your cart is empty</h2>
-        <p>Find something nice for the morning first.</p>
-        <Link href="/" className="button button-primary">
-          Browse the shop
-        </Link>
-      </div>
-    );
-  }
+  if (lines.length === 0) return <EmptyCart reason="Find something nice for the morning first." />;
   if (products.isPending) return <p className="muted">Loading your cart…</p>;
 
   const blocked = lines.filter((line) => line.quantity > line.available);
   return (
-    <div className="cart-layout">
-      <ul className="cart-lines card" aria-label="Cart items">
+    <div className={summary.layout}>
+      <ul className={`${styles.cartLines} card`} aria-label="Cart items">
         {lines.map((line) => (
           <CartLineRow key={line.productId} line={line} />
         ))}
       </ul>
-      <aside className="summary card" aria-label="Cart summary">
+      <aside className={`${summary.summary} card`} aria-label="Cart summary">
         <h2>Summary</h2>
-        <dl className="summary-rows">
+        <dl className={summary.summaryRows}>
           <div>
             <dt>Items</dt>
             <dd>{lines.reduce((sum, line) => sum + line.quantity, 0)}</dd>
@@ -45,7 +38,7 @@ export function CartView() {
             <dt>Shipping</dt>
             <dd>Free</dd>
           </div>
-          <div className="summary-total">
+          <div className={summary.summaryTotal}>
             <dt>Estimated total</dt>
             <dd>{formatPrice(totalCents)}</dd>
           </div>
@@ -76,10 +69,10 @@ function CartLineRow({ line }: { line: JoinedLine }) {
   const { product } = line;
   if (!product) {
     return (
-      <li className="cart-line">
-        <div className="cart-thumb cart-thumb-empty" />
-        <div className="cart-line-main">
-          <p className="cart-line-name">This product is no longer available</p>
+      <li className={styles.cartLine}>
+        <div className={`${styles.cartThumb} ${styles.cartThumbEmpty}`} />
+        <div className={styles.cartLineMain}>
+          <p className={styles.cartLineName}>This product is no longer available</p>
         </div>
         <button type="button" className="link-button" onClick={() => removeFromCart(line.productId)}>
           Remove
@@ -90,10 +83,10 @@ function CartLineRow({ line }: { line: JoinedLine }) {
   const selectId = `quantity-${product.id}`;
   const choices = Math.max(line.available, line.quantity, 1);
   return (
-    <li className="cart-line" aria-label={product.name}>
-      <ProductArt className="cart-thumb" hue={product.artHue} motif={product.artMotif} />
-      <div className="cart-line-main">
-        <p className="cart-line-name">{product.name}</p>
+    <li className={styles.cartLine} aria-label={product.name}>
+      <ProductArt className={styles.cartThumb} hue={product.artHue} motif={product.artMotif} />
+      <div className={styles.cartLineMain}>
+        <p className={styles.cartLineName}>{product.name}</p>
         <p className="muted small">
           {formatPrice(product.priceCents)} each · <StockLabel stock={product.stock} />
         </p>
@@ -121,7 +114,7 @@ function CartLineRow({ line }: { line: JoinedLine }) {
           )}
         </select>
       </div>
-      <p className="cart-line-total">{formatPrice(product.priceCents * line.quantity)}</p>
+      <p className={styles.cartLineTotal}>{formatPrice(product.priceCents * line.quantity)}</p>
       <button
         type="button"
         className="link-button"

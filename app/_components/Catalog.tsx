@@ -5,6 +5,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useCart } from "../_lib/cart";
 import { describeProblem, useTRPC } from "../_lib/trpc";
+import styles from "./Catalog.module.css";
 import { ProductCard } from "./ProductCard";
 
 const STOCK_REFRESH_MS = 10_000;
@@ -21,10 +22,10 @@ export function Catalog() {
 
   if (products.isPending) {
     return (
-      <div className="product-grid" aria-busy="true" role="status" aria-label="Loading products">
+      <div className={styles.productGrid} aria-busy="true" role="status" aria-label="Loading products">
         {Array.from({ length: 8 }, (_, index) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: placeholders have no identity
-          <div key={index} className="card product-card skeleton" />
+          <div key={index} className={`card ${styles.skeleton}`} />
         ))}
       </div>
     );
@@ -40,7 +41,7 @@ export function Catalog() {
     );
   }
   return (
-    <ul className="product-grid" aria-label="Products">
+    <ul className={styles.productGrid} aria-label="Products">
       {products.data.map((product) => (
         <li key={product.id}>
           <ProductCard

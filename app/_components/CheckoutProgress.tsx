@@ -16,6 +16,7 @@ import { formatDuration } from "../_lib/format";
 import { STEP_STATUS_LABELS } from "../_lib/labels";
 import { stepInFlight } from "../_lib/order-timing";
 import { useNow } from "../_lib/useNow";
+import styles from "./CheckoutProgress.module.css";
 
 interface Props {
   mode: CheckoutMode;
@@ -42,12 +43,12 @@ export function CheckoutProgress({ mode, startedAt, order, live }: Props) {
   };
 
   return (
-    <section className="progress card" aria-label="Placing your order" aria-busy="true">
-      <div className="progress-head">
-        <span className="spinner" aria-hidden="true" />
+    <section className={`${styles.progress} card`} aria-label="Placing your order" aria-busy="true">
+      <div className={styles.progressHead}>
+        <span className={styles.spinner} aria-hidden="true" />
         <div>
-          <p className="progress-title">Placing your order…</p>
-          <p className="progress-elapsed">
+          <p className={styles.progressTitle}>Placing your order…</p>
+          <p className={styles.progressElapsed}>
             Waiting for <span className="tabular">{formatDuration(now - startedAt)}</span>
           </p>
         </div>
@@ -60,12 +61,12 @@ export function CheckoutProgress({ mode, startedAt, order, live }: Props) {
           Live step updates are not available right now; the order page will show every step.
         </p>
       )}
-      <ol className="progress-steps" aria-label="Checkout steps">
+      <ol className={styles.progressSteps} aria-label="Checkout steps">
         {STEP_NAMES.filter((name) => PLANNED_STEPS.includes(name) || stepOf(name)).map((name) => (
           <li key={name} data-status={stepOf(name)?.status ?? "unknown"} aria-label={STEPS[name].label}>
-            <span className="step-dot" aria-hidden="true" />
-            <span className="progress-step-label">{STEPS[name].label}</span>
-            <span className="progress-step-status tabular">{stepText(name)}</span>
+            <span className={styles.stepDot} aria-hidden="true" />
+            <span className={styles.progressStepLabel}>{STEPS[name].label}</span>
+            <span className={`${styles.progressStepStatus} tabular`}>{stepText(name)}</span>
           </li>
         ))}
       </ol>

@@ -9,6 +9,7 @@ import { CHECKOUT_MODES } from "@/server/contract";
 import { MODES, nothingToWaitFor, setCheckoutMode, useCheckoutMode } from "../_lib/mode";
 import { useTRPC } from "../_lib/trpc";
 import { ActivePreset } from "./ActivePreset";
+import styles from "./ModeToggle.module.css";
 
 export function ModeToggle() {
   const mode = useCheckoutMode();
@@ -23,12 +24,12 @@ export function ModeToggle() {
   });
   const instant = settings.data ? nothingToWaitFor(settings.data.services) : false;
   return (
-    <div className="mode-band">
-      <div className="container mode-row">
-        <span className="mode-caption" aria-hidden="true">
+    <div className={styles.modeBand}>
+      <div className={`container ${styles.modeRow}`}>
+        <span className={styles.modeCaption} aria-hidden="true">
           Checkout mode
         </span>
-        <fieldset className="segmented">
+        <fieldset className={styles.segmented}>
           <legend className="visually-hidden">Checkout mode</legend>
           {CHECKOUT_MODES.map((option) => (
             <label key={option} data-checked={option === mode}>
@@ -44,11 +45,11 @@ export function ModeToggle() {
           ))}
         </fieldset>
         {settings.data && <ActivePreset services={settings.data.services} />}
-        <p className="mode-explainer" aria-live="polite">
+        <p className={styles.modeExplainer} aria-live="polite">
           <strong>{MODES[mode].label}:</strong> {MODES[mode].explains}
         </p>
         {instant && (
-          <p className="mode-instant">
+          <p className={styles.modeInstant}>
             Right now every service answers instantly and nothing fails, so the three modes look alike.{" "}
             <Link href="/dev" prefetch={false}>
               Pick a slower scenario

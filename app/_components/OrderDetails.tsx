@@ -8,12 +8,22 @@ import { orderIdInput } from "@/server/contract";
 import { formatDuration, formatPrice, sentence } from "../_lib/format";
 import { orderHeadline, statusNote } from "../_lib/labels";
 import { MODES } from "../_lib/mode";
-import { answerOf, isMoving, isParked, TIMINGS, timeToAnswer, timeToDone } from "../_lib/order-timing";
+import {
+  answerOf,
+  isMoving,
+  isParked,
+  TIMINGS,
+  timeSoFar,
+  timeToAnswer,
+  timeToDone,
+} from "../_lib/order-timing";
 import { describeProblem, useTRPC } from "../_lib/trpc";
 import { type LiveState, useLiveOrder } from "../_lib/useLiveOrder";
 import { useNow } from "../_lib/useNow";
+import styles from "./OrderDetails.module.css";
 import { OrderNotFound } from "./OrderNotFound";
 import { OrderStatusBadge } from "./OrderStatusBadge";
+import summary from "./Summary.module.css";
 import { Waterfall } from "./Waterfall";
 
 const LIVE_LABELS: Record<LiveState, string> = {
@@ -60,8 +70,8 @@ function LoadedOrder({ orderId }: { orderId: string }) {
   const freeFor = confirmed !== null && done !== null ? done - confirmed : null;
 
   return (
-    <article className="order" aria-labelledby="order-title">
-      <header className="order-head">
+    <article className={styles.order} aria-labelledby="order-title">
+      <header className={styles.orderHead}>
         <div>
           <p className="eyebrow">Order {order.id.slice(0, 8)}</p>
           <h1 id="order-title" className="page-title">
@@ -69,18 +79,18 @@ function LoadedOrder({ orderId }: { orderId: string }) {
           </h1>
           <p className="muted">Placed {placedAt.format(new Date(order.createdAt))}</p>
         </div>
-        <section className="order-status" aria-label="Order status">
+        <section className={styles.orderStatus} aria-label="Order status">
           {/* A live region: placed → completed, needs attention or cancelled is announced as it happens. */}
           <span role="status" aria-atomic="true" className="order-status-now">
             <span className="visually-hidden">Order status: </span>
             <OrderStatusBadge status={order.status} />
           </span>
-          <span className="live-indicator" data-state={live} role="status">
+          <span className={styles.liveIndicator} data-state={live} role="status">
             {LIVE_LABELS[live]}
           </span>
         </section>
       </header>
-      <p className="status-note">{statusNote(order)}</p>
+      <p className={styles.statusNote}>{statusNote(order)}</p>
       {order.failureReason && (
         <div className="notice notice-error" role="alert">
           <p className="notice-title">What went wrong</p>
@@ -88,25 +98,25 @@ function LoadedOrder({ orderId }: { orderId: string }) {
         </div>
       )}
 
-      <section className="metrics" aria-label="Timings">
-        <div className="metric card" data-timing="answer">
-          <p className="metric-label">{TIMINGS.answer.label}</p>
-          <p className="metric-value tabular">
+      <section className={styles.metrics} aria-label="Timings">
+        <div className={`${styles.metric} card`}>
+          <p className={styles.metricLabel}>{TIMINGS.answer.label}</p>
+          <p className={`${styles.metricValue} tabular`} data-timing="answer">
             {answer
               ? formatDuration(answer.ms)
               : isMoving(order)
-                ? `${formatDuration(now - Date.parse(order.createdAt))}…`
+                ? `${formatDuration(timeSoFar(order, now))}…`
                 : "–"}
           </p>
-          <p className="metric-caption">
+          <p className={styles.metricCaption}>
             {answer?.outcome === "refused"
               ? "The Purchase request answered with an error: the checkout failed."
               : TIMINGS.answer.explains}
           </p>
         </div>
-        <div className="metric card" data-timing="done">
-          <p className="metric-label">{TIMINGS.done.label}</p>
-          <p className="metric-value tabular">
+        <div className={`${styles.metric} card`}>
+          <p className={styles.metricLabel}>{TIMINGS.done.label}</p>
+          <p className={`${styles.metricValue} tabular`} data-timing="done">
             {done !== null
               ? formatDuration(done)
               : isParked(order)
@@ -115,16 +125,16 @@ function LoadedOrder({ orderId }: { orderId: string }) {
                   ? "In progress"
                   : "–"}
           </p>
-          <p className="metric-caption">
+          <p className={styles.metricCaption}>
             {isParked(order)
               ? "A step waits in the dead-letter set until someone retries it."
               : TIMINGS.done.explains}
           </p>
         </div>
-        <div className="metric card">
-          <p className="metric-label">Checkout mode</p>
-          <p className="metric-value">{MODES[order.mode].label}</p>
-          <p className="metric-caption">{sentence(MODES[order.mode].explains)}</p>
+        <div className={`${styles.metric} card`}>
+          <p className={styles.metricLabel}>Checkout mode</p>
+          <p className={styles.metricValue}>{MODES[order.mode].label}</p>
+          <p className={styles.metricCaption}>{sentence(MODES[order.mode].explains)}</p>
         </div>
       </section>
       {freeFor !== null && freeFor > 50 && order.status === "completed" && (
@@ -136,9 +146,9 @@ function LoadedOrder({ orderId }: { orderId: string }) {
 
       <Waterfall order={order} now={now} />
 
-      <section className="card order-items" aria-labelledby="items-title">
+      <section className={`card ${styles.orderItems}`} aria-labelledby="items-title">
         <h2 id="items-title">Items</h2>
-        <ul className="summary-lines" aria-label="Items">
+        <ul className={summary.summaryLines} aria-label="Items">
           {order.items.map((item) => (
             <li key={item.productId}>
               <span>
@@ -148,8 +158,8 @@ function LoadedOrder({ orderId }: { orderId: string }) {
             </li>
           ))}
         </ul>
-        <dl className="summary-rows">
-          <div className="summary-total">
+        <dl className={summary.summaryRows}>
+          <div className={summary.summaryTotal}>
             <dt>Total</dt>
             <dd>{formatPrice(order.totalCents)}</dd>
           </div>

@@ -5,6 +5,7 @@ import { addToCart, maxQuantity } from "../_lib/cart";
 import { formatPrice } from "../_lib/format";
 import type { Product } from "../_lib/trpc";
 import { ProductArt } from "./ProductArt";
+import styles from "./ProductCard.module.css";
 import { StockLabel } from "./StockLabel";
 
 export function ProductCard({ product, inCart }: { product: Product; inCart: number }) {
@@ -12,18 +13,18 @@ export function ProductCard({ product, inCart }: { product: Product; inCart: num
   const soldOut = product.stock <= 0;
   const atLimit = !soldOut && inCart >= maxQuantity(product.stock);
   return (
-    <article className="card product-card" aria-labelledby={headingId}>
-      <ProductArt className="product-art" hue={product.artHue} motif={product.artMotif} />
-      <div className="product-body">
-        <h2 id={headingId} className="product-name">
+    <article className={`card ${styles.productCard}`} aria-labelledby={headingId}>
+      <ProductArt className={styles.productArt} hue={product.artHue} motif={product.artMotif} />
+      <div className={styles.productBody}>
+        <h2 id={headingId} className={styles.productName}>
           {product.name}
         </h2>
-        <p className="product-description">{product.description}</p>
-        <div className="product-meta">
-          <span className="price">{formatPrice(product.priceCents)}</span>
+        <p className={styles.productDescription}>{product.description}</p>
+        <div className={styles.productMeta}>
+          <span className={styles.price}>{formatPrice(product.priceCents)}</span>
           <StockLabel stock={product.stock} />
         </div>
-        <div className="product-actions">
+        <div className={styles.productActions}>
           <button
             type="button"
             className="button button-primary"
@@ -33,7 +34,7 @@ export function ProductCard({ product, inCart }: { product: Product; inCart: num
             {soldOut ? "Sold out" : "Add to cart"}
           </button>
           {inCart > 0 && (
-            <span className="in-cart" role="status">
+            <span className={styles.inCart} role="status">
               {inCart} in your cart{atLimit ? " (the most you can order)" : ""}
             </span>
           )}

@@ -7,6 +7,7 @@ import { usePathname } from "next/navigation";
 import { countItems, useCart } from "../_lib/cart";
 import { Logo } from "./Logo";
 import { ModeToggle } from "./ModeToggle";
+import styles from "./SiteHeader.module.css";
 
 export function SiteHeader() {
   const pathname = usePathname();
@@ -14,14 +15,14 @@ export function SiteHeader() {
   const current = (href: string) => (pathname === href ? "page" : undefined);
 
   return (
-    <header className="site-header">
-      <div className="container header-bar">
-        <Link href="/" className="brand">
+    <header className={styles.siteHeader}>
+      <div className={`container ${styles.headerBar}`}>
+        <Link href="/" className={styles.brand}>
           <Logo />
-          <span className="brand-name">Slow Morning</span>
-          <span className="brand-tagline">coffee, tea &amp; desk things</span>
+          <span className={styles.brandName}>Slow Morning</span>
+          <span className={styles.brandTagline}>coffee, tea &amp; desk things</span>
         </Link>
-        <nav aria-label="Main" className="main-nav">
+        <nav aria-label="Main" className={styles.mainNav}>
           <Link href="/" aria-current={current("/")}>
             Shop
           </Link>
@@ -37,7 +38,7 @@ export function SiteHeader() {
           <Link href="/orders" aria-current={current("/orders")} prefetch={false}>
             Orders
           </Link>
-          <Link href="/dev" className="nav-dev" aria-current={current("/dev")} prefetch={false}>
+          <Link href="/dev" className={styles.navDev} aria-current={current("/dev")} prefetch={false}>
             Developer console
           </Link>
         </nav>

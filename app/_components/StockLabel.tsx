@@ -1,3 +1,4 @@
+import styles from "./StockLabel.module.css";
 // Live stock in words: plenty, a few left, or sold out.
 export function stockText(stock: number): string {
   if (stock <= 0) return "Sold out";
@@ -8,7 +9,7 @@ export function stockText(stock: number): string {
 export function StockLabel({ stock }: { stock: number }) {
   const level = stock <= 0 ? "out" : stock <= 5 ? "low" : "ok";
   return (
-    <span className="stock" data-level={level}>
+    <span className={styles.stock} data-level={level}>
       {stockText(stock)}
     </span>
   );

@@ -2,6 +2,7 @@
 "use client";
 
 import type { Ref } from "react";
+import styles from "./TextField.module.css";
 
 interface Props {
   name: string;
@@ -35,7 +36,7 @@ export function TextField({
   const noteId = `${id}-note`;
   const note = error ?? hint;
   return (
-    <div className="field">
+    <div className={styles.field}>
       <label htmlFor={id}>{label}</label>
       <input
         ref={ref}

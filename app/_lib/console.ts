@@ -1,44 +1,12 @@
-// What the developer pages (console, mailbox, comparison view) share: the dev API's answer types,
-// which preset the knobs currently match, and how a moment in time is written.
+// What the developer pages (console, mailbox, comparison view) share: the dev API's answer types and
+// how a moment in time is written.
 import type { inferRouterOutputs } from "@trpc/server";
-import {
-  PRESETS,
-  type PresetName,
-  SERVICE_NAMES,
-  type ServiceName,
-  type Settings,
-  serviceSettingsSchema,
-} from "@/server/contract";
 import type { AppRouter } from "@/server/trpc/root";
 
 type Outputs = inferRouterOutputs<AppRouter>;
 export type QueueSummary = Outputs["dev"]["queues"][number];
 export type DeadLetter = Outputs["dev"]["deadLetters"][number];
 export type MailboxEmail = Outputs["dev"]["mailbox"][number];
-
-export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
-
-export const SERVICE_LABELS: Record<ServiceName, string> = {
-  payment: "Payment",
-  inventory: "Inventory",
-  fraud: "Fraud",
-  email: "Email",
-  analytics: "Analytics",
-  shipping: "Shipping",
-};
-
-const KNOBS = serviceSettingsSchema.keyof().options;
-
-/** The preset whose knobs equal the current ones for every service, if any. */
-export function matchingPreset(services: Settings["services"]): PresetName | null {
-  return (
-    PRESET_NAMES.find((name) =>
-      SERVICE_NAMES.every((service) =>
-        KNOBS.every((knob) => PRESETS[name].services[service][knob] === services[service][knob]),
-      ),
-    ) ?? null
-  );
-}
 
 const clock = new Intl.DateTimeFormat("en-US", { hour: "numeric", minute: "2-digit", second: "2-digit" });
 const day = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric" });

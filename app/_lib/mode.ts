@@ -1,5 +1,6 @@
 // The checkout mode in the header; it fills `mode` in order.place. Until the shopper picks one, it is
-// the developer console's default (or async when the console is off).
+// the developer console's default (or async when the console is off). Also which fault preset the knobs
+// match, for the mode bar and the console alike.
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
@@ -10,6 +11,7 @@ import {
   type PresetName,
   SERVICE_NAMES,
   type Settings,
+  serviceSettingsSchema,
 } from "@/server/contract";
 import { storedValue } from "./stored";
 import { useTRPC } from "./trpc";
@@ -43,6 +45,20 @@ export function nothingToWaitFor(services: Settings["services"]): boolean {
   });
 }
 
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+const KNOBS = serviceSettingsSchema.keyof().options;
+
+/** The preset whose knobs equal the current ones for every service, if any. */
+export function matchingPreset(services: Settings["services"]): PresetName | null {
+  return (
+    PRESET_NAMES.find((name) =>
+      SERVICE_NAMES.every((service) =>
+        KNOBS.every((knob) => PRESETS[name].services[service][knob] === services[service][knob]),
+      ),
+    ) ?? null
+  );
+}
+
 export interface ActivePreset {
   /** The preset whose knobs are set exactly, if any. */
   name: PresetName | null;
@@ -54,13 +70,7 @@ export interface ActivePreset {
  * match a preset of the console exactly, as that preset; anything else as custom. */
 export function activePreset(services: Settings["services"]): ActivePreset {
   if (nothingToWaitFor(services)) return { name: "all-fast", label: "All services healthy" };
-  const name = (Object.keys(PRESETS) as PresetName[]).find((candidate) =>
-    SERVICE_NAMES.every((service) => {
-      const knobs = services[service];
-      const preset: Settings["services"][typeof service] = PRESETS[candidate].services[service];
-      return (Object.keys(preset) as (keyof typeof preset)[]).every((knob) => preset[knob] === knobs[knob]);
-    }),
-  );
+  const name = matchingPreset(services);
   return name
     ? { name, label: `Preset: ${PRESETS[name].label}` }
     : { name: null, label: "Custom fault knobs" };

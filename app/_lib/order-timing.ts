@@ -87,6 +87,11 @@ export function isMoving(order: OrderView): boolean {
   return order.status !== "needs_attention";
 }
 
+/** How long the order has been under way at `now`: the clock shown while it is not done yet. */
+export function timeSoFar(order: OrderView, now: number): number {
+  return Math.max(0, msBetween(order.createdAt, now));
+}
+
 /** Parked in the dead-letter set: not done, and not moving until someone retries the step. */
 export function isParked(order: OrderView): boolean {
   return order.status === "needs_attention" && !isMoving(order);

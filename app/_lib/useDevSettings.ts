@@ -1,16 +1,11 @@
 // The fault knobs as the console edits them: one query (refreshed, so another tab's change shows up)
-// and mutations that send only what changed. Each edit is shown at once (computed with the contract's
-// own merge, or the preset's own knobs) and then replaced by the server's answer.
+// and mutations that send only what changed. A control shows its own edit at once (useOptimisticKnob, or
+// a number's draft) until the server answered; a preset is shown at once with the preset's own knobs.
+// Either way the server's answer replaces it.
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import {
-  mergeSettings,
-  PRESETS,
-  type PresetName,
-  type Settings,
-  type SettingsPatch,
-} from "@/server/contract";
+import { PRESETS, type PresetName, type Settings, type SettingsPatch } from "@/server/contract";
 import { useTRPC } from "./trpc";
 
 const SETTINGS_REFRESH_MS = 3000;
@@ -22,13 +17,8 @@ export function useDevSettings() {
   const settings = useQuery({ ...trpc.dev.settings.queryOptions(), refetchInterval: SETTINGS_REFRESH_MS });
 
   const store = (next: Settings) => queryClient.setQueryData(queryKey, next);
-  /** Synchronous, so a switch never flips back for a render while the request is on its way. A refresh
-   * already in flight is dropped: it would land with the knobs as they were. */
-  const showNow = (change: (current: Settings) => Settings) => {
-    const current = queryClient.getQueryData(queryKey);
-    if (current) store(change(current));
-    void queryClient.cancelQueries({ queryKey });
-  };
+  /** A refresh already in flight is dropped: it would land with the knobs as they were. */
+  const dropRefresh = () => void queryClient.cancelQueries({ queryKey });
   const resync = () => queryClient.invalidateQueries({ queryKey });
   const update = useMutation(trpc.dev.updateSettings.mutationOptions({ onSuccess: store, onError: resync }));
   const preset = useMutation(trpc.dev.applyPreset.mutationOptions({ onSuccess: store, onError: resync }));
@@ -37,14 +27,16 @@ export function useDevSettings() {
     settings,
     /** Resolves once the server answered (its failure is reported through `error`). */
     update: (patch: SettingsPatch): Promise<void> => {
-      showNow((current) => mergeSettings(current, patch));
+      dropRefresh();
       return update.mutateAsync(patch).then(
         () => undefined,
         () => undefined,
       );
     },
     applyPreset: (name: PresetName) => {
-      showNow((current) => ({ ...current, services: PRESETS[name].services }));
+      const current = queryClient.getQueryData(queryKey);
+      if (current) store({ ...current, services: PRESETS[name].services });
+      dropRefresh();
       preset.mutate({ preset: name });
     },
     applying: preset.isPending ? (preset.variables?.preset ?? null) : null,

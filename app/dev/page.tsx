@@ -3,7 +3,6 @@
 import type { Metadata } from "next";
 import { DevConsole } from "../_components/console/DevConsole";
 import { DevToolsGate } from "../_components/console/DevToolsGate";
-import "../_styles/console.css";
 
 export const metadata: Metadata = { title: "Developer console" };
 

@@ -3,7 +3,6 @@
 import type { Metadata } from "next";
 import { DevToolsGate } from "../_components/console/DevToolsGate";
 import { Mailbox } from "../_components/console/Mailbox";
-import "../_styles/console.css";
 
 export const metadata: Metadata = { title: "Mailbox" };
 

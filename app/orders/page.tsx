@@ -1,7 +1,6 @@
 // /orders: this browser's recent orders compared by checkout mode. A client island; the page is a frame.
 import type { Metadata } from "next";
 import { OrdersComparison } from "../_components/console/OrdersComparison";
-import "../_styles/console.css";
 
 export const metadata: Metadata = { title: "Your orders, compared" };
 

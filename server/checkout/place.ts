@@ -15,10 +15,11 @@ import {
   MODES,
   type OrderView,
   type PlaceOrderInput,
+  SERVICES,
   STEPS,
 } from "../contract";
 import { getSettings } from "../downstream/settings";
-import { callDownstream, DownstreamError, serviceTitle } from "../downstream/simulate";
+import { callDownstream, DownstreamError } from "../downstream/simulate";
 import { log, messageOf, unreachableStore } from "../log";
 import { changeOrder } from "../orders/change";
 import { compensate, leaveUndoOwed } from "../orders/compensate";
@@ -133,7 +134,7 @@ async function confirm(pending: OrderView, mode: CheckoutMode, deadline: AbortSi
     if (unreachableStore(error.cause) === "postgres") throw error.cause;
     const culprit =
       error.cause instanceof DownstreamError
-        ? `the ${serviceTitle(error.cause.service).toLowerCase()}`
+        ? `the ${SERVICES[error.cause.service].title.toLowerCase()}`
         : STEPS[error.step].label;
     const reason = `${STEPS[error.step].label} failed: ${error.message}. Nothing was charged.`;
     await compensate(pending.id, { status: "failed", reason }).catch(leaveUndoOwed);

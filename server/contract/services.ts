@@ -3,6 +3,17 @@ import { z } from "zod";
 import { checkoutModeSchema } from "./orders";
 import { SERVICE_NAMES, type ServiceName, SIDE_EFFECT_STEPS, type SideEffectStep } from "./steps";
 
+/** Each simulated service's names for people, spelled once: `label` names its row of knobs, `title`
+ * names it in a sentence ("Payment gateway is down"). */
+export const SERVICES = {
+  inventory: { label: "Inventory", title: "Inventory service" },
+  payment: { label: "Payment", title: "Payment gateway" },
+  fraud: { label: "Fraud", title: "Fraud screening service" },
+  email: { label: "Email", title: "Email provider" },
+  analytics: { label: "Analytics", title: "Analytics service" },
+  shipping: { label: "Shipping", title: "Shipping carrier" },
+} as const satisfies Record<ServiceName, { label: string; title: string }>;
+
 /** Upper bound of the latency and jitter knobs: one call never takes longer than twice this. */
 export const MAX_LATENCY_MS = 10_000;
 
@@ -117,11 +128,18 @@ export function mergeSettings(current: Settings, patch: SettingsPatch): Settings
   for (const name of SERVICE_NAMES) {
     services[name] = { ...services[name], ...patch.services?.[name] };
   }
-  const shop: ShopCapacity = {
-    requestSlots: patch.shop?.requestSlots ?? current.shop.requestSlots,
-    consumers: { ...current.shop.consumers, ...patch.shop?.consumers },
+  return {
+    defaultMode: patch.defaultMode ?? current.defaultMode,
+    services,
+    shop: mergeShopCapacity(current.shop, patch.shop),
   };
-  return { defaultMode: patch.defaultMode ?? current.defaultMode, services, shop };
+}
+
+export function mergeShopCapacity(current: ShopCapacity, patch: SettingsPatch["shop"]): ShopCapacity {
+  return {
+    requestSlots: patch?.requestSlots ?? current.requestSlots,
+    consumers: { ...current.consumers, ...patch?.consumers },
+  };
 }
 
 function withServices(changes: Partial<Record<ServiceName, Partial<ServiceSettings>>>): Settings["services"] {

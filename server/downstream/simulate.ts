@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
-import type { ServiceName, ServiceSettings } from "../contract";
+import { SERVICES, type ServiceName, type ServiceSettings } from "../contract";
 import { Prisma, sql } from "../db";
 import { waitingForProvider } from "../metrics/jobs";
 import { failFast, redis, redisKey, runScript, unavailable } from "../redis";
@@ -25,15 +25,6 @@ export class DownstreamError extends Error {
     this.name = "DownstreamError";
   }
 }
-
-const SERVICE_TITLES: Record<ServiceName, string> = {
-  inventory: "Inventory service",
-  payment: "Payment gateway",
-  fraud: "Fraud screening service",
-  email: "Email provider",
-  analytics: "Analytics service",
-  shipping: "Shipping carrier",
-};
 
 /** A capacity slot is given back when the call ends, or expires this long after the call should have
  * ended, if its holder died mid-call: as a provider drops a caller that went silent, a crashed worker
@@ -192,7 +183,7 @@ function deadlinePassed(service: ServiceName): DownstreamError {
   return new DownstreamError(
     service,
     "deadline",
-    `${SERVICE_TITLES[service]} did not answer before the checkout's deadline`,
+    `${SERVICES[service].title} did not answer before the checkout's deadline`,
   );
 }
 
@@ -230,7 +221,7 @@ async function admit(
           new DownstreamError(
             service,
             "error",
-            `${SERVICE_TITLES[service]} is busy: no free slot within ${SLOT_WAIT_MS / 1000} s`,
+            `${SERVICES[service].title} is busy: no free slot within ${SLOT_WAIT_MS / 1000} s`,
           ),
         ),
       SLOT_WAIT_MS,
@@ -282,7 +273,7 @@ function latencyOf(settings: ServiceSettings): number {
 export async function simulateCall(service: ServiceName, deadline?: AbortSignal): Promise<void> {
   if (deadline?.aborted) throw deadlinePassed(service);
   const settings = (await getSettings()).services[service];
-  const title = SERVICE_TITLES[service];
+  const title = SERVICES[service].title;
   if (settings.down) throw new DownstreamError(service, "down", `${title} is down`);
   // A call that takes no time holds no slot: only a call that lasts waits its turn.
   const latency = latencyOf(settings);
@@ -319,8 +310,4 @@ export async function callDownstream<T extends Prisma.InputJsonValue>(
   const row = rows[0];
   if (!row) throw new Error(`${spec.service} ledger returned no row`);
   return row.result;
-}
-
-export function serviceTitle(service: ServiceName): string {
-  return SERVICE_TITLES[service];
 }

@@ -13,10 +13,12 @@ import {
   niceTicks,
   summarizeModes,
   TIMINGS,
+  timeSoFar,
   timeToAnswer,
   timeToDone,
 } from "../../_lib/order-timing";
 import { useElementWidth } from "../../_lib/useElementWidth";
+import styles from "./ComparisonChart.module.css";
 
 const ORDERS_PER_MODE = 6;
 
@@ -80,7 +82,7 @@ interface Group {
 function orderRow(order: OrderView, now: number): Row {
   const answer = timeToAnswer(order);
   const done = timeToDone(order);
-  const elapsed = done === null ? Math.max(0, now - Date.parse(order.createdAt)) : null;
+  const elapsed = done === null ? timeSoFar(order, now) : null;
   const failed = order.status === "failed";
   const unfinished = isParked(order) ? "parked" : "in progress";
   return {
@@ -185,9 +187,9 @@ export function ComparisonChart({ orders, now }: { orders: readonly OrderView[];
     .join("; ");
 
   return (
-    <div ref={frame} className="cmp-frame">
+    <div ref={frame} className={styles.cmpFrame}>
       <svg
-        className="cmp-chart"
+        className={styles.cmpChart}
         width={layout.width}
         height={height}
         viewBox={`0 0 ${layout.width} ${height}`}
@@ -196,9 +198,9 @@ export function ComparisonChart({ orders, now }: { orders: readonly OrderView[];
       >
         {ticks.map((tick) => (
           <g key={tick}>
-            <line className="cmp-grid" x1={x(tick)} x2={x(tick)} y1={AXIS_HEIGHT - 4} y2={height - 4} />
+            <line className={styles.cmpGrid} x1={x(tick)} x2={x(tick)} y1={AXIS_HEIGHT - 4} y2={height - 4} />
             <text
-              className="cmp-tick"
+              className={styles.cmpTick}
               x={x(tick)}
               y={AXIS_HEIGHT - 10}
               textAnchor={tick === 0 ? "start" : tick === domain && compact ? "end" : "middle"}
@@ -208,14 +210,14 @@ export function ComparisonChart({ orders, now }: { orders: readonly OrderView[];
           </g>
         ))}
         {laidOut.map(({ group, top, rows }) => (
-          <g key={group.mode} className="cmp-group" data-mode={group.mode}>
-            <text className="cmp-group-title" x={0} y={top + 19}>
+          <g key={group.mode} data-mode={group.mode}>
+            <text className={styles.cmpGroupTitle} x={0} y={top + 19}>
               {MODES[group.mode].label}
-              <tspan className="cmp-group-count" dx={8}>
+              <tspan className={styles.cmpGroupCount} dx={8}>
                 {group.count} {group.count === 1 ? "order" : "orders"} · median of {group.completed} completed
               </tspan>
             </text>
-            <line className="cmp-group-rule" x1={0} x2={layout.width} y1={top + 26} y2={top + 26} />
+            <line className={styles.cmpGroupRule} x1={0} x2={layout.width} y1={top + 26} y2={top + 26} />
             {rows.map(({ row, y: rowY }) => {
               const bar = row.median ? (compact ? 9 : 11) : compact ? 7 : 8;
               const gap = row.median ? 3 : 2;
@@ -225,10 +227,10 @@ export function ComparisonChart({ orders, now }: { orders: readonly OrderView[];
               const doneY = answerY + bar + gap;
               const doneMs = row.done ?? row.elapsed;
               return (
-                <g key={row.key} className="cmp-row" data-median={row.median || undefined}>
+                <g key={row.key} className={styles.cmpRow} data-median={row.median || undefined}>
                   <title>{row.title}</title>
                   <text
-                    className="cmp-label"
+                    className={styles.cmpLabel}
                     x={compact ? 0 : plotX - 12}
                     y={textY}
                     textAnchor={compact ? "start" : "end"}
@@ -237,7 +239,7 @@ export function ComparisonChart({ orders, now }: { orders: readonly OrderView[];
                   </text>
                   {row.answer !== null && (
                     <rect
-                      className="cmp-bar cmp-bar-answer"
+                      className={styles.cmpBarAnswer}
                       x={plotX}
                       y={answerY}
                       width={Math.max(2, x(row.answer) - plotX)}
@@ -246,13 +248,13 @@ export function ComparisonChart({ orders, now }: { orders: readonly OrderView[];
                     />
                   )}
                   {row.failed && (
-                    <text className="cmp-failed" x={plotX + 4} y={answerY + bar - 1}>
+                    <text className={styles.cmpFailed} x={plotX + 4} y={answerY + bar - 1}>
                       checkout failed
                     </text>
                   )}
                   {doneMs !== null && (
                     <rect
-                      className="cmp-bar cmp-bar-done"
+                      className={styles.cmpBarDone}
                       data-in-progress={row.done === null || undefined}
                       x={plotX}
                       y={doneY}
@@ -268,11 +270,11 @@ export function ComparisonChart({ orders, now }: { orders: readonly OrderView[];
                     ] as const
                   ).map(([name, ms, barY]) =>
                     ms !== null && cut(ms) ? (
-                      <path key={name} className="cmp-cut" d={cutMark(layout, barY, bar)} />
+                      <path key={name} className={styles.cmpCut} d={cutMark(layout, barY, bar)} />
                     ) : null,
                   )}
                   <text
-                    className="cmp-value"
+                    className={styles.cmpValue}
                     x={compact ? layout.width : plotX + plotWidth + 14}
                     y={textY}
                     textAnchor={compact ? "end" : "start"}

@@ -9,6 +9,8 @@ import { QUEUE_ATTEMPTS, QUEUE_BACKOFF_MS, STEPS } from "@/server/contract";
 import { type DeadLetter, formatClock } from "../../_lib/console";
 import { formatTick } from "../../_lib/format";
 import { describeProblem, useTRPC } from "../../_lib/trpc";
+import frame from "./Console.module.css";
+import styles from "./DeadLetters.module.css";
 import { OrderRef } from "./OrderRef";
 import { QueryProblem } from "./QueryProblem";
 
@@ -53,8 +55,8 @@ export function DeadLetters() {
   const list = letters.data ?? [];
 
   return (
-    <section className="card console-section" aria-labelledby="dead-letters-title">
-      <div className="console-section-head">
+    <section className={`card ${frame.section}`} aria-labelledby="dead-letters-title">
+      <div className={frame.sectionHead}>
         <h2 id="dead-letters-title">
           Dead letters{" "}
           {list.length > 0 && (
@@ -72,7 +74,7 @@ export function DeadLetters() {
           Retry all
         </button>
       </div>
-      <p className="hint console-intro">
+      <p className={`hint ${frame.intro}`}>
         A side-effect job gets {QUEUE_ATTEMPTS} attempts, waiting {BACKOFF_TEXT} between them. One that fails
         every attempt rests here and its order shows &ldquo;Needs attention&rdquo;. Fix the cause first (lift
         the outage), then retry: the step is idempotent, so a replay is still one email.
@@ -91,22 +93,22 @@ export function DeadLetters() {
       {letters.isPending ? (
         <p className="muted">Loading dead letters…</p>
       ) : list.length === 0 ? (
-        <div className="console-empty">
-          <p className="console-empty-title">No dead letters</p>
+        <div className={frame.empty}>
+          <p className={frame.emptyTitle}>No dead letters</p>
           <p>
             Jobs that failed every retry wait here instead of vanishing. Try the &ldquo;Email outage&rdquo;
             scenario and an async order: about {SECONDS_TO_DEAD_LETTER} seconds later its receipt lands here.
           </p>
         </div>
       ) : (
-        <div className="table-scroll">
-          <table className="console-table dead-letter-table stack-on-phone">
+        <div className={frame.tableScroll}>
+          <table className={`${frame.table} ${frame.wide} ${frame.stackOnPhone}`}>
             <thead>
               <tr>
                 <th scope="col">Step</th>
                 <th scope="col">Order</th>
                 <th scope="col">Last error</th>
-                <th scope="col" className="num">
+                <th scope="col" className={frame.num}>
                   Attempts
                 </th>
                 <th scope="col">Failed at</th>
@@ -119,8 +121,8 @@ export function DeadLetters() {
               {list.map((letter) => (
                 <tr key={`${letter.queue}/${letter.jobId}`} aria-label={rowLabel(letter)}>
                   <th scope="row">
-                    <span className="knob-service">{STEPS[letter.queue].label}</span>
-                    <span className="knob-used-by">
+                    <span className={frame.knobService}>{STEPS[letter.queue].label}</span>
+                    <span className={frame.knobUsedBy}>
                       queue <code>{letter.queue}</code>
                     </span>
                   </th>
@@ -131,17 +133,17 @@ export function DeadLetters() {
                       <span className="muted">unknown</span>
                     )}
                   </td>
-                  <td className="dead-letter-error stack-wide" data-label="Last error">
+                  <td className={`${styles.deadLetterError} ${frame.stackWide}`} data-label="Last error">
                     {letter.error}
                   </td>
-                  <td className="num tabular" data-label="Attempts">
+                  <td className={`${frame.num} tabular`} data-label="Attempts">
                     {letter.attempts}/{letter.maxAttempts}
                   </td>
                   <td className="tabular nowrap" data-label="Failed at">
                     {letter.failedAt ? formatClock(letter.failedAt) : "–"}
                   </td>
-                  <td className="stack-wide">
-                    <div className="row-actions">
+                  <td className={frame.stackWide}>
+                    <div className={styles.rowActions}>
                       <button
                         type="button"
                         className="button button-small button-primary"

@@ -1,35 +1,32 @@
 // The checkout mode an order gets when the request does not choose one, with what each mode waits for.
 "use client";
 
-import { useState } from "react";
 import { CHECKOUT_MODES, type CheckoutMode } from "@/server/contract";
 import { sentence } from "../../_lib/format";
 import { MODES } from "../../_lib/mode";
+import { replaced, useOptimisticKnob } from "../../_lib/useOptimisticKnob";
+import frame from "./Console.module.css";
+import styles from "./DefaultModeSetting.module.css";
 
 interface Props {
   value: CheckoutMode;
-  /** Resolves once the server answered; until then the choice is held here. */
+  /** Resolves once the server answered; until then the choice is shown as made. */
   onChange: (mode: CheckoutMode) => Promise<void>;
 }
 
 export function DefaultModeSetting({ value, onChange }: Props) {
-  const [wanted, setWanted] = useState<CheckoutMode | null>(null);
-  const selected = wanted ?? value;
-  const choose = (mode: CheckoutMode) => {
-    setWanted(mode);
-    void onChange(mode).then(() => setWanted(null));
-  };
+  const [selected, choose] = useOptimisticKnob(value, replaced<CheckoutMode>, onChange);
   return (
-    <section className="card console-section" aria-labelledby="default-mode-title">
+    <section className={`card ${frame.section}`} aria-labelledby="default-mode-title">
       <h2 id="default-mode-title">Default checkout mode</h2>
-      <p className="hint console-intro">
+      <p className={`hint ${frame.intro}`}>
         Used for orders placed without a mode (API clients, scripts, load tests), and by the toggle in the bar
         above until a shopper picks a mode there.
       </p>
-      <fieldset className="mode-options">
+      <fieldset className={styles.modeOptions}>
         <legend className="visually-hidden">Default checkout mode</legend>
         {CHECKOUT_MODES.map((mode) => (
-          <label key={mode} className="mode-option" data-checked={mode === selected}>
+          <label key={mode} className={styles.modeOption} data-checked={mode === selected}>
             <input
               type="radio"
               name="default-mode"
@@ -39,11 +36,11 @@ export function DefaultModeSetting({ value, onChange }: Props) {
               checked={mode === selected}
               onChange={() => choose(mode)}
             />
-            <span className="mode-option-text">
-              <span className="mode-option-name" id={`default-mode-${mode}`}>
+            <span className={styles.modeOptionText}>
+              <span className={styles.modeOptionName} id={`default-mode-${mode}`}>
                 {MODES[mode].label}
               </span>
-              <span className="mode-option-explains" id={`default-mode-${mode}-explains`}>
+              <span className={styles.modeOptionExplains} id={`default-mode-${mode}-explains`}>
                 {sentence(MODES[mode].explains)}
               </span>
             </span>

@@ -8,6 +8,8 @@ import { type FormEvent, type ReactNode, useState } from "react";
 import { devToolsKeyInput } from "@/server/contract";
 import { describeProblem, useTRPC } from "../../_lib/trpc";
 import { TextField } from "../TextField";
+import frame from "./Console.module.css";
+import { ConsoleHeader } from "./ConsoleHeader";
 import styles from "./DevToolsGate.module.css";
 import { QueryProblem } from "./QueryProblem";
 
@@ -42,18 +44,12 @@ function UnlockForm() {
   }
 
   return (
-    <div className="console">
-      <header className="console-head">
-        <div>
-          <p className="eyebrow">Behind the Purchase button</p>
-          <h1 className="page-title">Developer tools are locked</h1>
-          <p className="lede console-lede">
-            These tools read every customer's orders and switch the shop's services off, so this shop keeps
-            them behind the key it was started with (<code>DEV_TOOLS_KEY</code>). Enter it once; this browser
-            remembers it for a week.
-          </p>
-        </div>
-      </header>
+    <div className={frame.console}>
+      <ConsoleHeader eyebrow="Behind the Purchase button" title="Developer tools are locked">
+        These tools read every customer's orders and switch the shop's services off, so this shop keeps them
+        behind the key it was started with (<code>DEV_TOOLS_KEY</code>). Enter it once; this browser remembers
+        it for a week.
+      </ConsoleHeader>
       <form className={`card form ${styles.form}`} onSubmit={submit} noValidate aria-label="Unlock">
         <TextField
           name="dev-tools-key"

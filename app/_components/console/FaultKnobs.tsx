@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from "react";
 import {
   MAX_LATENCY_MS,
   SERVICE_NAMES,
+  SERVICES,
   type ServiceName,
   type ServiceSettings,
   type Settings,
@@ -14,7 +15,9 @@ import {
   STEP_NAMES,
   STEPS,
 } from "@/server/contract";
-import { SERVICE_LABELS } from "../../_lib/console";
+import { replaced, useOptimisticKnob } from "../../_lib/useOptimisticKnob";
+import frame from "./Console.module.css";
+import styles from "./FaultKnobs.module.css";
 
 const TYPING_PAUSE_MS = 500;
 
@@ -89,10 +92,10 @@ function NumberKnob({
   const invalid = draft !== null && parse(draft) === null;
   return (
     <input
-      className="knob-number tabular"
+      className={`${styles.knobNumber} tabular`}
       type="number"
       inputMode="numeric"
-      aria-label={`${SERVICE_LABELS[service]} ${spec.label}`}
+      aria-label={`${SERVICES[service].label} ${spec.label}`}
       aria-invalid={invalid || undefined}
       title={invalid ? `Between ${spec.min} and ${spec.max}` : undefined}
       min={spec.min}
@@ -119,8 +122,7 @@ function NumberKnob({
   );
 }
 
-/** The outage switch. React would put a controlled checkbox back until the cache update renders, so
- * the switch holds the wanted state itself until the server has answered. */
+/** The outage switch: it flips at once and flips back if the server refuses. */
 function DownSwitch({
   service,
   down,
@@ -130,24 +132,19 @@ function DownSwitch({
   down: boolean;
   onCommit: (down: boolean) => Promise<void>;
 }) {
-  const [wanted, setWanted] = useState<boolean | null>(null);
-  const checked = wanted ?? down;
+  const [checked, flip] = useOptimisticKnob(down, replaced<boolean>, onCommit);
   return (
-    <label className="switch">
+    <label className={styles.switch}>
       <input
         type="checkbox"
         role="switch"
         aria-checked={checked}
-        aria-label={`${SERVICE_LABELS[service]} down`}
+        aria-label={`${SERVICES[service].label} down`}
         checked={checked}
-        onChange={(event) => {
-          const next = event.target.checked;
-          setWanted(next);
-          void onCommit(next).then(() => setWanted(null));
-        }}
+        onChange={(event) => flip(event.target.checked)}
       />
-      <span className="switch-track" aria-hidden="true" />
-      <span className="switch-text">{checked ? "Down" : "Up"}</span>
+      <span className={styles.switchTrack} aria-hidden="true" />
+      <span className={styles.switchText}>{checked ? "Down" : "Up"}</span>
     </label>
   );
 }
@@ -162,14 +159,14 @@ export function FaultKnobs({ services, onChange }: Props) {
     onChange({ services: { [service]: change } });
 
   return (
-    <section className="card console-section" aria-labelledby="knobs-title">
+    <section className={`card ${frame.section}`} aria-labelledby="knobs-title">
       <h2 id="knobs-title">Fault knobs</h2>
-      <p className="hint console-intro">
+      <p className={`hint ${frame.intro}`}>
         Every downstream service is simulated in-process; these knobs are shared through Redis, so every web
         and worker process obeys them at once. Changes apply to the next call.
       </p>
-      <div className="table-scroll">
-        <table className="console-table knobs-table stack-on-phone">
+      <div className={frame.tableScroll}>
+        <table className={`${frame.table} ${frame.wide} ${styles.knobsTable} ${frame.stackOnPhone}`}>
           <thead>
             <tr>
               <th scope="col">Service</th>
@@ -188,10 +185,10 @@ export function FaultKnobs({ services, onChange }: Props) {
               return (
                 <tr key={service} data-flag={knobs.down ? "bad" : undefined}>
                   <th scope="row">
-                    <span className="knob-service">{SERVICE_LABELS[service]}</span>
-                    <span className="knob-used-by">
+                    <span className={frame.knobService}>{SERVICES[service].label}</span>
+                    <span className={frame.knobUsedBy}>
                       {steps.map((step) => step.label).join(", ")}
-                      <span className="path-tag" data-phase={critical ? "critical" : "sideEffect"}>
+                      <span className={styles.pathTag} data-phase={critical ? "critical" : "sideEffect"}>
                         {critical ? "critical path" : "side effect"}
                       </span>
                     </span>
@@ -227,7 +224,7 @@ export function FaultKnobs({ services, onChange }: Props) {
           </tbody>
         </table>
       </div>
-      <dl className="knob-notes">
+      <dl className={styles.knobNotes}>
         <div>
           <dt>Latency</dt>
           <dd>How long one call takes: a slow third-party API. In sync mode the shopper pays for it.</dd>

@@ -4,10 +4,12 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useState } from "react";
 import { formatClock } from "../../_lib/console";
 import { useTRPC } from "../../_lib/trpc";
+import frame from "./Console.module.css";
+import { ConsoleHeader } from "./ConsoleHeader";
+import styles from "./Mailbox.module.css";
 import { OrderRef } from "./OrderRef";
 import { QueryProblem } from "./QueryProblem";
 
@@ -33,37 +35,29 @@ export function Mailbox() {
   );
 
   return (
-    <div className="console">
-      <header className="console-head">
-        <div>
-          <p className="eyebrow">Simulated email provider</p>
-          <h1 className="page-title">Mailbox</h1>
-          <p className="lede console-lede">
-            Every email the shop sent, as the provider recorded it: receipts, and the cancellation that
-            follows one when an order is cancelled after its receipt went out. A retried job does not send
-            twice: the provider deduplicates on the order, so each order has at most one of each.
-          </p>
-        </div>
-        <nav aria-label="Developer pages" className="console-links">
-          <Link href="/dev" className="console-link">
-            <span className="console-link-title">← Developer console</span>
-            <span className="console-link-text">Knobs, queues and dead letters</span>
-          </Link>
-        </nav>
-      </header>
+    <div className={frame.console}>
+      <ConsoleHeader
+        eyebrow="Simulated email provider"
+        title="Mailbox"
+        links={[{ href: "/dev", title: "← Developer console", text: "Knobs, queues and dead letters" }]}
+      >
+        Every email the shop sent, as the provider recorded it: receipts, and the cancellation that follows
+        one when an order is cancelled after its receipt went out. A retried job does not send twice: the
+        provider deduplicates on the order, so each order has at most one of each.
+      </ConsoleHeader>
 
-      <section className="card console-section" aria-labelledby="mailbox-title">
-        <div className="console-section-head">
+      <section className={`card ${frame.section}`} aria-labelledby="mailbox-title">
+        <div className={frame.sectionHead}>
           <h2 id="mailbox-title">
             Sent mail{" "}
             {mail.data && (
-              <span className="muted mail-count">
+              <span className={`muted ${styles.mailCount}`}>
                 ·{" "}
                 {mail.data.length === MAILBOX_LIMIT ? `latest ${MAILBOX_LIMIT}` : `${mail.data.length} sent`}
               </span>
             )}
           </h2>
-          <label className="mail-filter">
+          <label className={styles.mailFilter}>
             <span className="visually-hidden">Filter by address or subject</span>
             <input
               type="search"
@@ -77,8 +71,8 @@ export function Mailbox() {
         {mail.isPending ? (
           <p className="muted">Loading the mailbox…</p>
         ) : emails.length === 0 ? (
-          <div className="console-empty">
-            <p className="console-empty-title">{needle ? "No matching mail" : "No mail sent yet"}</p>
+          <div className={frame.empty}>
+            <p className={frame.emptyTitle}>{needle ? "No matching mail" : "No mail sent yet"}</p>
             <p>
               {needle
                 ? "Nothing sent to that address or with that subject among the most recent mail."
@@ -86,34 +80,34 @@ export function Mailbox() {
             </p>
           </div>
         ) : (
-          <ul className="mail-list" aria-label="Sent mail">
+          <ul className={styles.mailList} aria-label="Sent mail">
             {emails.map((email) => {
               const expanded = open.has(email.id);
               const bodyId = `mail-${email.id}`;
               return (
-                <li key={email.id} className="mail" aria-label={`Email to ${email.to}`}>
-                  <div className="mail-head">
+                <li key={email.id} className={styles.mail} aria-label={`Email to ${email.to}`}>
+                  <div className={styles.mailHead}>
                     <button
                       type="button"
-                      className="mail-toggle"
+                      className={styles.mailToggle}
                       aria-expanded={expanded}
                       aria-controls={bodyId}
                       onClick={() => toggle(email.id)}
                     >
-                      <span className="mail-chevron" aria-hidden="true">
+                      <span className={styles.mailChevron} aria-hidden="true">
                         {expanded ? "▾" : "▸"}
                       </span>
-                      <span className="mail-subject">{email.subject}</span>
-                      <span className="mail-to">to {email.to}</span>
+                      <span className={styles.mailSubject}>{email.subject}</span>
+                      <span className={styles.mailTo}>to {email.to}</span>
                     </button>
-                    <span className="mail-meta">
+                    <span className={styles.mailMeta}>
                       <time className="tabular" dateTime={email.sentAt}>
                         {formatClock(email.sentAt)}
                       </time>
                       <OrderRef orderId={email.orderId} label={`Order ${email.orderId.slice(0, 8)}`} />
                     </span>
                   </div>
-                  <pre id={bodyId} className="mail-body" hidden={!expanded}>
+                  <pre id={bodyId} className={styles.mailBody} hidden={!expanded}>
                     {email.text}
                   </pre>
                 </li>

@@ -5,19 +5,20 @@
 
 import Link from "next/link";
 import { useMyOrderIds } from "../../_lib/useMyOrderIds";
+import frame from "./Console.module.css";
 
 export function OrderRef({ orderId, label }: { orderId: string; label: string }) {
   const mine = useMyOrderIds();
   if (mine.has(orderId)) {
     return (
-      <Link href={`/orders/${orderId}`} className="order-id" prefetch={false}>
+      <Link href={`/orders/${orderId}`} className={frame.orderId} prefetch={false}>
         {label}
       </Link>
     );
   }
   return (
-    <span className="order-ref-foreign">
-      <span className="order-id">{label}</span> <span className="muted">· from another browser</span>
+    <span>
+      <span className={frame.orderId}>{label}</span> <span className="muted">· from another browser</span>
     </span>
   );
 }

@@ -17,12 +17,16 @@ import {
   type ModeSummary,
   summarizeModes,
   TIMINGS,
+  timeSoFar,
   timeToDone,
 } from "../../_lib/order-timing";
 import { useTRPC } from "../../_lib/trpc";
 import { useNow } from "../../_lib/useNow";
 import { OrderStatusBadge } from "../OrderStatusBadge";
 import { ComparisonChart } from "./ComparisonChart";
+import frame from "./Console.module.css";
+import { ConsoleHeader } from "./ConsoleHeader";
+import styles from "./OrdersComparison.module.css";
 import { QueryProblem } from "./QueryProblem";
 
 const REFRESH_MS = 2000;
@@ -41,7 +45,7 @@ function doneText(order: OrderView, now: number): string {
   const done = timeToDone(order);
   if (done !== null) return formatDuration(done);
   if (isParked(order)) return "parked: a step needs a retry";
-  if (isMoving(order)) return `in progress · ${formatDuration(now - Date.parse(order.createdAt))}`;
+  if (isMoving(order)) return `in progress · ${formatDuration(timeSoFar(order, now))}`;
   return "–";
 }
 
@@ -52,21 +56,21 @@ function leftOutText(summary: ModeSummary): string {
 
 function ModeMedians({ orders }: { orders: readonly OrderView[] }) {
   return (
-    <div className="cmp-medians-block">
-      <p className="hint cmp-medians-note">
+    <div>
+      <p className={`hint ${styles.cmpMediansNote}`}>
         Medians count <strong>completed orders only</strong>. A failed or cancelled checkout stops early and
         would make its mode look faster than it is, so those are listed beside the medians, never in them.
       </p>
-      <ul className="cmp-medians" aria-label="Medians per mode">
+      <ul className={styles.cmpMedians} aria-label="Medians per mode">
         {summarizeModes(orders).map((summary) => (
           <li
             key={summary.mode}
-            className="cmp-median card"
+            className={`${styles.cmpMedian} card`}
             data-mode={summary.mode}
             aria-label={`${MODES[summary.mode].label} medians`}
           >
-            <p className="cmp-median-mode">
-              <span className="mode-swatch" data-mode={summary.mode} aria-hidden="true" />
+            <p className={styles.cmpMedianMode}>
+              <span className={styles.modeSwatch} data-mode={summary.mode} aria-hidden="true" />
               {MODES[summary.mode].label}{" "}
               <span className="muted">· median of {summary.completed} completed</span>
             </p>
@@ -85,7 +89,7 @@ function ModeMedians({ orders }: { orders: readonly OrderView[] }) {
               </div>
             </dl>
             {summary.leftOut.length > 0 && (
-              <p className="cmp-left-out">Not counted: {leftOutText(summary)}</p>
+              <p className={styles.cmpLeftOut}>Not counted: {leftOutText(summary)}</p>
             )}
           </li>
         ))}
@@ -101,25 +105,23 @@ export function OrdersComparison() {
   const now = useNow(orders.some(isMoving));
 
   return (
-    <div className="console">
-      <header className="console-head">
-        <div>
-          <p className="eyebrow">Sync vs async, measured</p>
-          <h1 className="page-title">Your orders, compared</h1>
-          <p className="lede console-lede">
-            Two clocks per order, both starting when the order reached the server: when the shopper had an
-            answer, and when everything was done. <strong>Sync:</strong> answer ≈ done — the shopper waited
-            for everything. <strong>Async:</strong> the answer comes early and done comes later — eventual
-            consistency.
-          </p>
-        </div>
-        <nav aria-label="Developer pages" className="console-links">
-          <Link href="/dev" className="console-link">
-            <span className="console-link-title">Developer console →</span>
-            <span className="console-link-text">Make services slow or down, then order again</span>
-          </Link>
-        </nav>
-      </header>
+    <div className={frame.console}>
+      <ConsoleHeader
+        eyebrow="Sync vs async, measured"
+        title="Your orders, compared"
+        links={[
+          {
+            href: "/dev",
+            title: "Developer console →",
+            text: "Make services slow or down, then order again",
+          },
+        ]}
+      >
+        Two clocks per order, both starting when the order reached the server: when the shopper had an answer,
+        and when everything was done. <strong>Sync:</strong> answer ≈ done — the shopper waited for
+        everything. <strong>Async:</strong> the answer comes early and done comes later — eventual
+        consistency.
+      </ConsoleHeader>
 
       {mine.isError && <QueryProblem error={mine.error} what="your orders" />}
       {mine.isPending ? (
@@ -138,21 +140,21 @@ export function OrdersComparison() {
       ) : (
         <>
           <ModeMedians orders={orders} />
-          <section className="card console-section" aria-labelledby="chart-title">
-            <div className="console-section-head">
+          <section className={`card ${frame.section}`} aria-labelledby="chart-title">
+            <div className={frame.sectionHead}>
               <h2 id="chart-title">Waited vs done, per order</h2>
-              <ul className="legend cmp-legend" aria-label="Legend">
+              <ul className={styles.legend} aria-label="Legend">
                 <li>
-                  <span className="cmp-key cmp-key-answer" aria-hidden="true" />
+                  <span className={`${styles.cmpKey} ${styles.cmpKeyAnswer}`} aria-hidden="true" />
                   {TIMINGS.answer.label}: the request held the shopper
                 </li>
                 <li>
-                  <span className="cmp-key cmp-key-done" aria-hidden="true" />
+                  <span className={`${styles.cmpKey} ${styles.cmpKeyDone}`} aria-hidden="true" />
                   {TIMINGS.done.label}: until the last step had finished
                 </li>
               </ul>
             </div>
-            <p className="hint console-intro">
+            <p className={`hint ${frame.intro}`}>
               Look at the gap between the two bars of a pair. No gap: the checkout waited for every side
               effect (temporal coupling, latencies stacking up). A wide gap: the shopper had an answer early
               and the rest finished in the background. Each group starts with its medians, then its most
@@ -161,29 +163,29 @@ export function OrdersComparison() {
             <ComparisonChart orders={orders} now={now} />
           </section>
 
-          <section className="card console-section" aria-labelledby="orders-title">
+          <section className={`card ${frame.section}`} aria-labelledby="orders-title">
             <h2 id="orders-title">Recent orders</h2>
-            <div className="table-scroll">
-              <table className="console-table orders-table">
+            <div className={frame.tableScroll}>
+              <table className={`${frame.table} ${frame.wide} ${styles.ordersTable}`}>
                 <thead>
                   <tr>
                     <th scope="col">Order</th>
-                    <th scope="col" className="orders-wide">
+                    <th scope="col" className={styles.ordersWide}>
                       Placed
                     </th>
-                    <th scope="col" className="orders-wide">
+                    <th scope="col" className={styles.ordersWide}>
                       Mode
                     </th>
-                    <th scope="col" className="orders-wide">
+                    <th scope="col" className={styles.ordersWide}>
                       Status
                     </th>
-                    <th scope="col" className="num orders-wide">
+                    <th scope="col" className={`${frame.num} ${styles.ordersWide}`}>
                       Total
                     </th>
-                    <th scope="col" className="num">
+                    <th scope="col" className={frame.num}>
                       {TIMINGS.answer.label}
                     </th>
-                    <th scope="col" className="num">
+                    <th scope="col" className={frame.num}>
                       {TIMINGS.done.label}
                     </th>
                   </tr>
@@ -192,32 +194,36 @@ export function OrdersComparison() {
                   {orders.map((order) => (
                     <tr key={order.id} aria-label={`Order ${order.id}`} data-mode={order.mode}>
                       <th scope="row">
-                        <Link href={`/orders/${order.id}`} className="order-id">
+                        <Link href={`/orders/${order.id}`} className={frame.orderId}>
                           {order.id.slice(0, 8)}
                         </Link>
                         {/* On a phone the mode and status columns fold in here (only one of the two
                             is ever displayed, so nothing is read twice). */}
-                        <span className="orders-folded">
-                          <span className="mode-tag" data-mode={order.mode}>
+                        <span className={styles.ordersFolded}>
+                          <span className={styles.modeTag} data-mode={order.mode}>
                             {MODES[order.mode].label}
                           </span>
                           <OrderStatusBadge status={order.status} />
                         </span>
                       </th>
-                      <td className="tabular nowrap orders-wide">{formatClock(order.createdAt, now)}</td>
-                      <td className="orders-wide">
-                        <span className="mode-tag" data-mode={order.mode}>
+                      <td className={`tabular nowrap ${styles.ordersWide}`}>
+                        {formatClock(order.createdAt, now)}
+                      </td>
+                      <td className={styles.ordersWide}>
+                        <span className={styles.modeTag} data-mode={order.mode}>
                           {MODES[order.mode].label}
                         </span>
                       </td>
-                      <td className="orders-wide">
+                      <td className={styles.ordersWide}>
                         <OrderStatusBadge status={order.status} />
                       </td>
-                      <td className="num tabular orders-wide">{formatPrice(order.totalCents)}</td>
-                      <td className="num tabular" data-timing="answer">
+                      <td className={`${frame.num} tabular ${styles.ordersWide}`}>
+                        {formatPrice(order.totalCents)}
+                      </td>
+                      <td className={`${frame.num} tabular`} data-timing="answer">
                         {answerText(order)}
                       </td>
-                      <td className="num tabular" data-timing="done">
+                      <td className={`${frame.num} tabular`} data-timing="done">
                         {doneText(order, now)}
                       </td>
                     </tr>

@@ -3,7 +3,9 @@
 "use client";
 
 import { PRESETS, type PresetName } from "@/server/contract";
-import { PRESET_NAMES } from "../../_lib/console";
+import { PRESET_NAMES } from "../../_lib/mode";
+import frame from "./Console.module.css";
+import styles from "./PresetPicker.module.css";
 
 interface Props {
   current: PresetName | null;
@@ -13,10 +15,10 @@ interface Props {
 
 export function PresetPicker({ current, applying, onApply }: Props) {
   return (
-    <section className="card console-section" aria-labelledby="presets-title">
-      <div className="console-section-head">
+    <section className={`card ${frame.section}`} aria-labelledby="presets-title">
+      <div className={frame.sectionHead}>
         <h2 id="presets-title">Scenarios</h2>
-        <p className="console-status" aria-live="polite">
+        <p className={frame.status} aria-live="polite">
           {current ? (
             <>
               Current: <strong>{PRESETS[current].label}</strong>
@@ -26,19 +28,19 @@ export function PresetPicker({ current, applying, onApply }: Props) {
           )}
         </p>
       </div>
-      <p className="hint console-intro">
+      <p className={`hint ${frame.intro}`}>
         Each scenario sets every service&apos;s knobs at once. Pick one, then place a few orders in each
         checkout mode and compare them on the orders page.
       </p>
-      <ul className="preset-grid">
+      <ul className={styles.presetGrid}>
         {PRESET_NAMES.map((name) => (
           // The whole card answers a click, but the button's name is just the scenario's visible label
           // (its explanation describes it), so what a person sees is what a voice user can say.
-          <li key={name} className="preset" data-pressed={name === current}>
-            <span className="preset-head">
+          <li key={name} className={styles.preset} data-pressed={name === current}>
+            <span className={styles.presetHead}>
               <button
                 type="button"
-                className="preset-button"
+                className={styles.presetButton}
                 aria-pressed={name === current}
                 aria-describedby={`preset-${name}-explains`}
                 disabled={applying !== null}
@@ -47,16 +49,16 @@ export function PresetPicker({ current, applying, onApply }: Props) {
                 {PRESETS[name].label}
               </button>
               {name === applying ? (
-                <span className="preset-current">Applying…</span>
+                <span className={styles.presetCurrent}>Applying…</span>
               ) : (
                 name === current && (
-                  <span className="preset-current" aria-hidden="true">
+                  <span className={styles.presetCurrent} aria-hidden="true">
                     Active
                   </span>
                 )
               )}
             </span>
-            <span className="preset-explains" id={`preset-${name}-explains`}>
+            <span className={styles.presetExplains} id={`preset-${name}-explains`}>
               {PRESETS[name].explains}
             </span>
           </li>

@@ -13,7 +13,9 @@ import {
 } from "@/server/contract";
 import type { QueueSummary } from "../../_lib/console";
 import { useTRPC } from "../../_lib/trpc";
+import frame from "./Console.module.css";
 import { QueryProblem } from "./QueryProblem";
+import styles from "./QueuesPanel.module.css";
 
 const REFRESH_MS = 1000;
 const HISTORY_SAMPLES = 30;
@@ -64,21 +66,21 @@ function Sparkline({ values, name }: { values: readonly number[]; name: string }
   const first = coords[0];
   return (
     <svg
-      className="sparkline"
+      className={styles.sparkline}
       viewBox={`0 0 ${width} ${height}`}
       width={width}
       height={height}
       role="img"
       aria-label={`${name} backlog over the last 30 seconds, now ${values.at(-1) ?? 0}`}
     >
-      <line x1="0" x2={width} y1={base} y2={base} className="sparkline-base" />
+      <line x1="0" x2={width} y1={base} y2={base} className={styles.sparklineBase} />
       {first && coords.length > 1 && (
         <>
           <polygon
-            className="sparkline-area"
+            className={styles.sparklineArea}
             points={`${first.x.toFixed(1)},${base} ${line} ${width},${base}`}
           />
-          <polyline className="sparkline-line" points={line} />
+          <polyline className={styles.sparklineLine} points={line} />
         </>
       )}
     </svg>
@@ -111,14 +113,14 @@ export function QueuesPanel() {
   const anyPaused = data?.some((queue) => queue.paused) ?? false;
 
   return (
-    <section className="card console-section" aria-labelledby="queues-title">
-      <div className="console-section-head">
+    <section className={`card ${frame.section}`} aria-labelledby="queues-title">
+      <div className={frame.sectionHead}>
         <h2 id="queues-title">Queues</h2>
-        <p className="console-status">
-          <span className="live-dot" aria-hidden="true" /> refreshed every second
+        <p className={frame.status}>
+          <span className={styles.liveDot} aria-hidden="true" /> refreshed every second
         </p>
       </div>
-      <p className="hint console-intro">
+      <p className={`hint ${frame.intro}`}>
         One BullMQ queue per side effect. In async mode the order is confirmed first and these carry the rest.
         Pause a queue to take its consumers offline: new orders still go through, and their work waits here
         until you resume. A job a consumer has picked up but whose provider is at capacity counts as waiting
@@ -126,19 +128,19 @@ export function QueuesPanel() {
       </p>
       {queues.isError && <QueryProblem error={queues.error} what="the queues" />}
       {anyPaused && (
-        <p className="notice notice-paused" role="status">
+        <p className={`notice ${styles.noticePaused}`} role="status">
           A paused queue is not an outage for shoppers: orders are still confirmed, and the messages wait
           (eventual consistency). Resume it and the backlog drains.
         </p>
       )}
-      <div className="table-scroll">
-        <table className="console-table queues-table stack-on-phone">
+      <div className={frame.tableScroll}>
+        <table className={`${frame.table} ${styles.queuesTable} ${frame.stackOnPhone}`}>
           <thead>
             <tr>
               <th scope="col">Queue</th>
               <th scope="col">Backlog, last 30 s</th>
               {COLUMNS.map((column) => (
-                <th key={column} scope="col" className="num" title={COLUMN_HINTS[column]}>
+                <th key={column} scope="col" className={frame.num} title={COLUMN_HINTS[column]}>
                   {COLUMN_LABELS[column]}
                 </th>
               ))}
@@ -160,15 +162,17 @@ export function QueuesPanel() {
                 data-flag={queue.paused ? "warn" : undefined}
               >
                 <th scope="row">
-                  <code className="queue-name">{queue.name}</code>
+                  <code className={styles.queueName}>{queue.name}</code>
                   {queue.paused ? (
-                    <span className="knob-used-by queue-offline">consumers offline — messages can wait</span>
+                    <span className={`${frame.knobUsedBy} ${styles.queueOffline}`}>
+                      consumers offline — messages can wait
+                    </span>
                   ) : (
-                    <span className="knob-used-by">{STEPS[queue.name].label}</span>
+                    <span className={frame.knobUsedBy}>{STEPS[queue.name].label}</span>
                   )}
                   {queue.redriven.count > 0 && (
                     <span
-                      className="knob-used-by"
+                      className={frame.knobUsedBy}
                       title="Jobs Redis lost, handed to the queue again by the worker's reconciler"
                     >
                       re-driven {queue.redriven.count}×
@@ -177,13 +181,13 @@ export function QueuesPanel() {
                     </span>
                   )}
                 </th>
-                <td data-label="Backlog, last 30 s" className="stack-wide">
+                <td data-label="Backlog, last 30 s" className={frame.stackWide}>
                   <Sparkline values={history[queue.name] ?? []} name={queue.name} />
                 </td>
                 {COLUMNS.map((column) => (
                   <td
                     key={column}
-                    className="num tabular"
+                    className={`${frame.num} tabular`}
                     data-label={COLUMN_LABELS[column]}
                     data-state={column}
                     data-zero={countOf(queue, column) === 0 || undefined}
@@ -191,9 +195,9 @@ export function QueuesPanel() {
                     {countOf(queue, column)}
                   </td>
                 ))}
-                <td data-label="Consumers" className="stack-wide">
-                  <div className="queue-consumers">
-                    <span className="queue-state" data-paused={queue.paused || undefined}>
+                <td data-label="Consumers" className={frame.stackWide}>
+                  <div className={styles.queueConsumers}>
+                    <span className={styles.queueState} data-paused={queue.paused || undefined}>
                       {queue.paused ? "Paused" : "Running"}
                     </span>
                     <button

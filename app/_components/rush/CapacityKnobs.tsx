@@ -4,6 +4,7 @@
 "use client";
 
 import {
+  mergeShopCapacity,
   REQUEST_SLOT_WAIT_MS,
   type Settings,
   type SettingsPatch,
@@ -11,6 +12,7 @@ import {
   type SideEffectStep,
 } from "@/server/contract";
 import { queueLabel } from "../../_lib/rush";
+import { useOptimisticKnob } from "../../_lib/useOptimisticKnob";
 import styles from "./Rush.module.css";
 
 const SLOT_CHOICES = [0, 4, 8, 16, 32, 64, 128];
@@ -20,12 +22,16 @@ interface Props {
   shop: Settings["shop"];
   /** Worker processes alive now (each runs this many consumers per queue). */
   workerProcesses: number | null;
-  onChange: (patch: SettingsPatch) => void;
+  /** Resolves once the server answered; until then the choice is shown as made. */
+  onChange: (patch: SettingsPatch) => Promise<void>;
 }
 
-export function CapacityKnobs({ shop, workerProcesses, onChange }: Props) {
+export function CapacityKnobs({ shop: saved, workerProcesses, onChange }: Props) {
+  const [shop, change] = useOptimisticKnob(saved, mergeShopCapacity, (patch: SettingsPatch["shop"]) =>
+    onChange({ shop: patch }),
+  );
   const setConsumers = (step: SideEffectStep, value: string) =>
-    onChange({ shop: { consumers: { [step]: value === "" ? null : Number(value) } } });
+    change({ consumers: { [step]: value === "" ? null : Number(value) } });
   return (
     <section className={`card ${styles.section}`} aria-labelledby="capacity-title">
       <h2 id="capacity-title">The shop&apos;s own capacity</h2>
@@ -38,7 +44,7 @@ export function CapacityKnobs({ shop, workerProcesses, onChange }: Props) {
             id="request-slots"
             aria-describedby="request-slots-explains"
             value={shop.requestSlots}
-            onChange={(event) => onChange({ shop: { requestSlots: Number(event.target.value) } })}
+            onChange={(event) => change({ requestSlots: Number(event.target.value) })}
           >
             {SLOT_CHOICES.map((slots) => (
               <option key={slots} value={slots}>

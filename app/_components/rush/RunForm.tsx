@@ -14,7 +14,7 @@ import {
   type PresetName,
   RUSH_STOCK,
 } from "@/server/contract";
-import { PRESET_NAMES } from "../../_lib/console";
+import { PRESET_NAMES } from "../../_lib/mode";
 import styles from "./Rush.module.css";
 
 const PAUSES_MS = [0, 250, 500, 1000, 2000];

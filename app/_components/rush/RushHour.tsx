@@ -4,10 +4,11 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import Link from "next/link";
 import { useEffect, useRef } from "react";
 import { describeProblem, useTRPC } from "../../_lib/trpc";
 import { useDevSettings } from "../../_lib/useDevSettings";
+import frame from "../console/Console.module.css";
+import { ConsoleHeader } from "../console/ConsoleHeader";
 import { QueryProblem } from "../console/QueryProblem";
 import { CapacityKnobs } from "./CapacityKnobs";
 import { Experiments } from "./Experiments";
@@ -53,25 +54,16 @@ export function RushHour() {
   const problem = start.error ?? startExperiment.error ?? stop.error ?? settingsError;
 
   return (
-    <div className="console">
-      <header className="console-head">
-        <div>
-          <p className="eyebrow">Developer console</p>
-          <h1 className="page-title">Rush hour</h1>
-          <p className="lede console-lede">
-            Many shoppers at once. Under load, sync checkouts pile up behind their slowest dependency and take
-            the whole shop with them; async ones answer fast, queue the side effects, and drain the backlog at
-            the consumers&apos; pace: how long an order takes to be done depends on how many messages are
-            waiting.
-          </p>
-        </div>
-        <nav aria-label="Developer pages" className="console-links">
-          <Link href="/dev" className="console-link">
-            <span className="console-link-title">← Developer console</span>
-            <span className="console-link-text">Fault knobs, queues, dead letters</span>
-          </Link>
-        </nav>
-      </header>
+    <div className={frame.console}>
+      <ConsoleHeader
+        eyebrow="Developer console"
+        title="Rush hour"
+        links={[{ href: "/dev", title: "← Developer console", text: "Fault knobs, queues, dead letters" }]}
+      >
+        Many shoppers at once. Under load, sync checkouts pile up behind their slowest dependency and take the
+        whole shop with them; async ones answer fast, queue the side effects, and drain the backlog at the
+        consumers&apos; pace: how long an order takes to be done depends on how many messages are waiting.
+      </ConsoleHeader>
 
       {problem && (
         <p className="notice notice-error" role="alert">
@@ -104,7 +96,7 @@ export function RushHour() {
           <CapacityKnobs
             shop={settings.data.shop}
             workerProcesses={state.data?.workerProcesses ?? null}
-            onChange={(patch) => void update(patch)}
+            onChange={update}
           />
         )}
       </div>

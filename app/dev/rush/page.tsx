@@ -2,7 +2,6 @@
 import type { Metadata } from "next";
 import { DevToolsGate } from "../../_components/console/DevToolsGate";
 import { RushHour } from "../../_components/rush/RushHour";
-import "../../_styles/console.css";
 
 export const metadata: Metadata = { title: "Rush hour" };
 

@@ -1,0 +1,170 @@
+// The Purchase button's behaviour, apart from how the checkout looks: validate the details for comfort,
+// place the order under one idempotency key per checkout (so a double click or a retry is harmless),
+// watch its steps live while the request waits, and turn a refusal into words next to the field it is
+// about, with focus on the first field to fix. The server stays the authority on everything.
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { useEffect, useRef, useState } from "react";
+import { z } from "zod";
+import { type CheckoutMode, type OrderView, placeOrderInput } from "@/server/contract";
+import { clearCart } from "./cart";
+import { sentence } from "./format";
+import { forgetIdempotencyKey, idempotencyKeyFor } from "./idempotency";
+import { refusedAtCheckout } from "./labels";
+import { useCheckoutMode } from "./mode";
+import { connectOrderSocket, newerOrder, watchCheckout } from "./realtime";
+import { type ApiProblem, describeProblem, useTRPC } from "./trpc";
+import type { JoinedLine } from "./useCartLines";
+
+/** The form's fields, in the order they appear. */
+export const CHECKOUT_FIELDS = ["name", "email"] as const;
+export type CheckoutField = (typeof CHECKOUT_FIELDS)[number];
+type FieldErrors = Partial<Record<CheckoutField, string>>;
+
+const customerSchema = placeOrderInput.shape.customer;
+
+/** The server's zod issues, put next to the field they are about when we can tell which one. */
+function serverFieldErrors(problem: ApiProblem): { fields: FieldErrors; other: string[] } {
+  const fields: FieldErrors = {};
+  const other = [...problem.formErrors];
+  for (const [key, messages] of Object.entries(problem.fieldErrors)) {
+    for (const message of messages ?? []) {
+      const field = CHECKOUT_FIELDS.find((candidate) => message.startsWith(candidate));
+      if (key === "customer" && field && !fields[field]) fields[field] = sentence(message);
+      else other.push(`${key}: ${message}`);
+    }
+  }
+  return { fields, other };
+}
+
+/** A checkout that ended with a cancelled order (fraud screening said no while the request waited). */
+function rejection(order: OrderView): ApiProblem {
+  return {
+    message: `${order.failureReason ?? "Fraud screening rejected the order"}. Nothing was charged and the stock went back on the shelf.`,
+    appCode: null,
+    orderId: order.id,
+    fieldErrors: {},
+    formErrors: [],
+    noAnswer: false,
+    notFound: false,
+  };
+}
+
+/** A checkout under way, as its progress card shows it. */
+export interface Watching {
+  mode: CheckoutMode;
+  startedAt: number;
+  order: OrderView | null;
+  live: boolean;
+}
+
+export function usePurchase(lines: readonly JoinedLine[]) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  const mode = useCheckoutMode();
+  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
+  const [problem, setProblem] = useState<ApiProblem | null>(null);
+  /** The problem is fraud screening's verdict, not a failure. */
+  const [rejected, setRejected] = useState(false);
+  const [watching, setWatching] = useState<Watching | null>(null);
+  const [placed, setPlaced] = useState(false);
+  const submitting = useRef(false);
+  const inputs = { name: useRef<HTMLInputElement>(null), email: useRef<HTMLInputElement>(null) };
+  /** Set when errors are shown: focus goes to the first field to fix, once it can take focus. */
+  const [focusFirstError, setFocusFirstError] = useState(false);
+  const place = useMutation(trpc.order.place.mutationOptions());
+  const busy = place.isPending || watching !== null || placed;
+
+  useEffect(() => {
+    if (!focusFirstError || busy) return;
+    const first = CHECKOUT_FIELDS.find((field) => fieldErrors[field]);
+    if (first) inputs[first].current?.focus();
+    setFocusFirstError(false);
+  });
+
+  /** Editing a field clears its error; the next Purchase validates again. */
+  const clearFieldError = (field: CheckoutField) =>
+    setFieldErrors((current) => ({ ...current, [field]: undefined }));
+
+  async function purchase(details: Record<CheckoutField, string>) {
+    if (submitting.current) return;
+    const customer = customerSchema.safeParse(details);
+    if (!customer.success) {
+      const issues = z.flattenError(customer.error).fieldErrors;
+      setFieldErrors({
+        name: issues.name?.[0] && sentence(issues.name[0]),
+        email: issues.email?.[0] && sentence(issues.email[0]),
+      });
+      setFocusFirstError(true);
+      return;
+    }
+    submitting.current = true;
+    setFieldErrors({});
+    setProblem(null);
+    setRejected(false);
+
+    const request = {
+      items: lines.map((line) => ({ productId: line.productId, quantity: line.quantity })),
+      customer: customer.data,
+      mode,
+    };
+    const idempotencyKey = idempotencyKeyFor(request);
+    setWatching({ mode, startedAt: Date.now(), order: null, live: true });
+
+    // Ask for the checkout, and watch it by its key as soon as the server has started it: every push
+    // and the snapshot the watch answers with carry all steps so far, so not a single step goes unseen.
+    const socket = connectOrderSocket();
+    socket.on("order:updated", (payload) => {
+      setWatching((current) => current && { ...current, order: newerOrder(payload, current.order) ?? null });
+    });
+    const placing = place.mutateAsync({ ...request, idempotencyKey });
+    void watchCheckout(socket, idempotencyKey, placing).then((ack) => {
+      if (!ack) return;
+      setWatching(
+        (current) =>
+          current && {
+            ...current,
+            live: ack.ok,
+            order: ack.ok ? (newerOrder(ack.order, current.order) ?? null) : current.order,
+          },
+      );
+    });
+
+    try {
+      const order = await placing;
+      void queryClient.invalidateQueries(trpc.product.list.queryFilter());
+      forgetIdempotencyKey();
+      queryClient.setQueryData(trpc.order.byId.queryKey({ orderId: order.id }), order);
+      if (refusedAtCheckout(order)) {
+        // A checkout that waited for fraud screening heard its "no" before answering: the shopper is
+        // told here, as for any other refused checkout, and the cart stays as it was.
+        setProblem(rejection(order));
+        setRejected(true);
+        setWatching(null);
+        submitting.current = false;
+        return;
+      }
+      setPlaced(true);
+      clearCart();
+      router.push(`/orders/${order.id}`);
+    } catch (error) {
+      const described = describeProblem(error);
+      void queryClient.invalidateQueries(trpc.product.list.queryFilter());
+      // No answer: the order may exist, so the retry must carry the same key. Any answer is final.
+      if (!described.noAnswer) forgetIdempotencyKey();
+      const { fields, other } = serverFieldErrors(described);
+      setFieldErrors(fields);
+      setFocusFirstError(true);
+      setProblem({ ...described, formErrors: other });
+      setWatching(null);
+      submitting.current = false;
+    } finally {
+      socket.disconnect();
+    }
+  }
+
+  return { mode, purchase, busy, placed, watching, problem, rejected, fieldErrors, clearFieldError, inputs };
+}
