@@ -90,7 +90,8 @@ export async function compensate(
   });
   // Confirmed or completed meanwhile, or claimed by another compensation, which asks the providers.
   if (!claimed) return false;
-  log.warn(
+  // A fraud verdict is business as usual; a failure is worth a look.
+  log[outcome.status === "cancelled" ? "info" : "warn"](
     { orderId, status: outcome.status, reason: outcome.reason, restocked: reserved },
     `order ${outcome.status}: compensated`,
   );
