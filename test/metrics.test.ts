@@ -272,15 +272,16 @@ describe("/metrics", () => {
     const port = new URL(workerMetricsUrl).port;
     const second = spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
       env: { ...process.env, WORKER_METRICS_PORT: port },
-      stdio: ["ignore", "ignore", "pipe"],
+      stdio: ["ignore", "pipe", "ignore"],
     });
-    let stderr = "";
-    second.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
+    // Its log (stdout, one JSON object per line) says why it stopped.
+    let output = "";
+    second.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
     });
     expect(await exitOf(second)).toEqual({ code: 1, signal: null });
-    expect(stderr).toMatch(new RegExp(`port ${port} \\(WORKER_METRICS_PORT\\) is in use`));
-    expect(stderr).toMatch(/WORKER_METRICS_PORT=0/);
+    expect(output).toMatch(new RegExp(`port ${port} \\(WORKER_METRICS_PORT\\) is in use`));
+    expect(output).toMatch(/WORKER_METRICS_PORT=0/);
   }, 30_000);
 });
 
