@@ -160,8 +160,13 @@ it("answers checkouts during a Postgres stop with a 503 saying so, and compensat
   }
 
   // Once Postgres is back the web process undoes the checkout it cut: stock back, nothing charged.
+  // Failed by the claim, which leaves the void owed; done once the gateway has voided it too.
   await eventually(
-    async () => (await cutOrder())?.status === "failed",
+    async () => {
+      const current = await cutOrder();
+      const payment = current?.steps.find((step) => step.name === "payment");
+      return current?.status === "failed" && payment?.status === "compensated";
+    },
     20_000,
     "the cut checkout compensated",
   );
