@@ -23,12 +23,10 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import pg from "pg";
 import { z } from "zod";
 import {
   type CheckoutMode,
-  describeIssues,
   type LoadSummaryEvent,
   loadEventSchema,
   type SettingsPatch,
@@ -233,19 +231,29 @@ function logSays(file: string, from: number, text: string): boolean {
   }
 }
 
-/** One tRPC mutation of the developer tools on a web process. */
+/** How long a developer-tools change is retried while the shop answers 503 (Redis still coming back:
+ * the web process refuses such a change at once rather than wait). */
+const DEV_CALL_RETRY_MS = 20_000;
+
+/** One tRPC mutation of the developer tools on a web process, retried as an operator would while the
+ * shop says it is unavailable. */
 async function devCall(port: number, procedure: string, input: unknown): Promise<void> {
   const target = `http://127.0.0.1:${port}`;
   const agent = keepAliveAgent(target, 1);
+  const giveUpAt = Date.now() + DEV_CALL_RETRY_MS;
   try {
-    const reply = await callProcedure(target, procedure, {
-      agent,
-      kind: "mutation",
-      input,
-      timeoutMs: 10_000,
-    });
-    if (reply.status !== 200)
-      throw new Error(`${procedure}: HTTP ${reply.status} ${reply.body.slice(0, 200)}`);
+    for (;;) {
+      const reply = await callProcedure(target, procedure, {
+        agent,
+        kind: "mutation",
+        input,
+        timeoutMs: 10_000,
+      });
+      if (reply.status === 200) return;
+      if (reply.status !== 503 || Date.now() > giveUpAt)
+        throw new Error(`${procedure}: HTTP ${reply.status} ${reply.body.slice(0, 200)}`);
+      await sleep(250);
+    }
   } finally {
     agent.destroy();
   }

@@ -6,9 +6,8 @@
 //
 //   npm run check:invariants
 //   npm run check:invariants -- --baseline stock.json --jobs --settle-wait 60 --json
-import { parseArgs } from "node:util";
 import { z } from "zod";
-import { describeIssues, QUEUE_ATTEMPTS, QUEUE_BACKOFF_MS } from "../server/contract";
+import { QUEUE_ATTEMPTS, QUEUE_BACKOFF_MS } from "../server/contract";
 import { readCommandLine, refuseAs } from "./command-line";
 import { checkAll, type InvariantResult, stillMoving } from "./invariants/checks";
 import { readSnapshot } from "./invariants/read";
