@@ -44,7 +44,7 @@ it("holds every invariant after a minute of faults under mixed-mode load", { tim
   if (code !== 0) console.error(output);
   expect(code).toBe(0);
   for (const fault of FAULTS) expect(output).toMatch(new RegExp(`\\d+\\.\\d s\\s+${fault}\\s`));
-  expect(output).toMatch(/invariants: 7 of 7 held/);
+  expect(output).toMatch(/invariants: 8 of 8 held/);
   expect(output).not.toContain("VIOLATED");
   expect(output).toContain("chaos: every invariant held");
   // Every mode placed orders, and they all reached an end.
