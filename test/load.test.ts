@@ -13,6 +13,7 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readFlags } from "../scripts/load/flags";
 import {
+  LIVE_ORDER_STATUSES,
   type LoadEvent,
   type LoadPlan,
   type LoadSummaryEvent,
@@ -20,8 +21,14 @@ import {
   loadFlags,
   loadSettingsSchema,
   MAX_SHOPPERS,
+  ORDER_STATUSES,
   UNDONE_ORDER_STATUSES,
 } from "../server/contract";
+
+/** Orders nothing moves any more: neither a checkout under way nor a live order's side effects. */
+const FINAL_STATUSES = ORDER_STATUSES.filter(
+  (status) => status !== "pending" && !LIVE_ORDER_STATUSES.includes(status),
+);
 
 // A shop with locked developer tools, as on a network: the load process unlocks them with the key
 // (here from the environment it inherits) to apply presets and read the queues.
@@ -95,7 +102,10 @@ function summaryOf(events: LoadEvent[]): LoadSummaryEvent {
 /** What the rest of the shop looks like: every order's version and status, every product's stock. */
 async function snapshot() {
   const [orders, products] = await Promise.all([
-    prisma.order.findMany({ select: { id: true, version: true, status: true, customerEmail: true } }),
+    prisma.order.findMany({
+      select: { id: true, version: true, status: true, customerEmail: true },
+      orderBy: { id: "asc" },
+    }),
     prisma.product.findMany({ select: { id: true, stock: true } }),
   ]);
   return { orders, stock: new Map(products.map((product) => [product.id, product.stock])) };
@@ -115,7 +125,16 @@ async function expectOnlyItsOwnOrders(
 ) {
   const after = await snapshot();
   const tag = `.${summary.runId}@load.example`;
-  expect(after.orders.filter((order) => !order.customerEmail.endsWith(tag))).toEqual(before.orders);
+  // Orders that were final before the run are exactly as they were. One an earlier test file left
+  // moving may settle meanwhile on its own (the worker's reconciler re-drives a step whose job that
+  // file's private Redis took with it), so it is not held to its old version.
+  const final = (order: { status: string }) => FINAL_STATUSES.some((status) => status === order.status);
+  const finalBefore = before.orders.filter(final);
+  const ids = new Set(finalBefore.map((order) => order.id));
+  expect(after.orders.filter((order) => ids.has(order.id))).toEqual(finalBefore);
+  expect(after.orders.filter((order) => order.customerEmail.endsWith(tag) === false).length).toBe(
+    before.orders.length,
+  );
 
   const orders = await ordersOfRun(summary.runId);
   // An order the shopper was told about (confirmed); undone ones gave their stock back.
