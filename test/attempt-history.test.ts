@@ -132,7 +132,11 @@ describe("attempt history", () => {
         customer: { name: "Mallory", email: `fraud+${randomUUID().slice(0, 6)}@example.com` },
       }),
     );
-    const order = await waitForOrder(readOrder(placed.id), (current) => current.status === "cancelled");
+    // Cancelled by the claim, which leaves the void owed; undone once the gateway has answered too.
+    const order = await waitForOrder(
+      readOrder(placed.id),
+      (current) => current.status === "cancelled" && step(current, "payment").status === "compensated",
+    );
     const fraud = step(order, "fraud");
     expect(fraud.attemptHistory).toEqual([expect.objectContaining({ outcome: "rejected" })]);
     for (const name of ["inventory", "payment"] as const) {
