@@ -4,7 +4,7 @@
 // Also: bull-board under /dev/jobs lists every queue, and a second worker on a taken port says why.
 import { spawn } from "node:child_process";
 import { networkInterfaces } from "node:os";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { PLANNED_SIDE_EFFECTS, SIDE_EFFECT_STEPS } from "../server/contract";
 import { queueSummaries } from "../server/devtools/queues";
 import { updateSettings } from "../server/downstream/settings";
@@ -32,7 +32,7 @@ import {
   serveWebRoutes,
   waitForOrder,
 } from "./helpers";
-import { exitOf, startWorkerProcess } from "./processes";
+import { atMost, exitOf, startWorkerProcess } from "./processes";
 
 const web = serveWebRoutes();
 /** This machine's address on a network, if it has one (IPv4, for a plain URL). */
@@ -237,8 +237,10 @@ describe("/metrics", () => {
         5_000,
       );
     } finally {
+      // Gracefully if it can; never left behind to take the next files' jobs.
       second.kill("SIGTERM");
-      await exitOf(second);
+      await atMost(10_000, exitOf(second));
+      second.kill("SIGKILL");
     }
   }, 60_000);
 
@@ -273,6 +275,10 @@ describe("/metrics", () => {
     const second = spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
       env: { ...process.env, WORKER_METRICS_PORT: port },
       stdio: ["ignore", "pipe", "ignore"],
+    });
+    // Should it get the port after all (the first worker gone), it must not outlive the test.
+    onTestFinished(() => {
+      second.kill("SIGKILL");
     });
     // Its log (stdout, one JSON object per line) says why it stopped.
     let output = "";
