@@ -17,7 +17,8 @@ const { callerFor, closeConnections, createProduct, makeServicesFast, orderInput
 const { updateSettings } = await import("../server/downstream/settings");
 const { attachRealtime, MAX_WATCHED_ORDERS, WATCH_BURST } = await import("../server/realtime/server");
 const { orderRoom, roomChannel } = await import("../server/realtime/rooms");
-const { redis } = await import("../server/redis");
+const { connectionlessBroadcaster } = await import("../server/orders/feed");
+const { createRedis, redis } = await import("../server/redis");
 const { SESSION_COOKIE } = await import("../server/session");
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -160,6 +161,29 @@ describe("order:watch", () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(await listeners(order.id)).toBe(0);
+  });
+
+  it("delivers a push sent from another process the moment the watch is answered", async () => {
+    // A worker pushes through a socket.io server of its own with no connections; the channel it
+    // publishes on must be the one this process subscribed to before answering the watch.
+    const [pub, sub] = [createRedis("pub"), createRedis("sub")];
+    const worker = connectionlessBroadcaster(pub, sub);
+    try {
+      const session = randomUUID();
+      const product = await createProduct({ stock: 5 });
+      const order = await callerFor(session).order.place(orderInput(product.id));
+      const socket = client({ session });
+      const pushes: OrderView[] = [];
+      socket.on("order:updated", (view) => pushes.push(view));
+      const answer = await watch(socket, { orderId: order.id });
+      if (!answer.ok) throw new Error(answer.error);
+      worker
+        .to(orderRoom(order.id))
+        .emit("order:updated", { ...answer.order, version: answer.order.version + 1 });
+      await expect.poll(() => pushes.map((view) => view.version)).toContain(answer.order.version + 1);
+    } finally {
+      await Promise.all([pub.quit(), sub.quit()]);
+    }
   });
 
   it("follows a synchronous checkout by its key once it has started, and gets its steps live", async () => {

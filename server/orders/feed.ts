@@ -9,19 +9,33 @@ import { ADAPTER_OPTIONS, orderRoom, socketKey } from "../realtime/rooms";
 import { redis, unavailable } from "../redis";
 import { type OrderRecord, toOrderView } from "./view";
 
-/** A socket.io server with no connections of its own, only the adapter: what it emits to a room is
- * published on that room's channel, for the web process holding the room's connections. */
-let broadcaster: Server<Record<string, never>, ServerToClientEvents> | undefined;
+/** What can push to a room: the web process's own socket.io server, or, in a worker, a server with
+ * no connections of its own, only the adapter, whose emits are published on the room's channel for
+ * the web process holding the room's connections. */
+type Broadcaster = Pick<Server<Record<string, never>, ServerToClientEvents>, "to">;
+
+let broadcaster: Broadcaster | undefined;
 /** Pushes are being dropped: Redis is away. */
 let dropping = false;
 
-function getBroadcaster(): Server<Record<string, never>, ServerToClientEvents> {
-  if (!broadcaster) {
-    broadcaster = new Server();
-    broadcaster.adapter(
-      createShardedAdapter(redis("pub"), redis("sub"), { ...ADAPTER_OPTIONS, channelPrefix: socketKey() }),
-    );
-  }
+/** The web process pushes through the socket.io server it already runs (one adapter, one pair of
+ * Redis connections) for as long as that server is up. Returns the undo, for its shutdown. */
+export function broadcastThrough(server: Broadcaster): () => void {
+  broadcaster = server;
+  return () => {
+    if (broadcaster === server) broadcaster = undefined;
+  };
+}
+
+/** A socket.io server with no connections, only the adapter: how a process without sockets pushes. */
+export function connectionlessBroadcaster(pub = redis("pub"), sub = redis("sub")): Broadcaster {
+  const server = new Server<Record<string, never>, ServerToClientEvents>();
+  server.adapter(createShardedAdapter(pub, sub, { ...ADAPTER_OPTIONS, channelPrefix: socketKey() }));
+  return server;
+}
+
+function getBroadcaster(): Broadcaster {
+  broadcaster ??= connectionlessBroadcaster();
   return broadcaster;
 }
 

@@ -18,6 +18,7 @@ import {
 } from "../contract";
 import { crossSiteReason, hostAllowed } from "../edge";
 import { log, noteOutage } from "../log";
+import { broadcastThrough } from "../orders/feed";
 import { findOrder, toOrderView } from "../orders/view";
 import { createRedis } from "../redis";
 import { readSession } from "../session";
@@ -68,6 +69,7 @@ export function attachRealtime(httpServer: HttpServer): { io: RealtimeServer; cl
     },
   });
   io.adapter(createShardedAdapter(pub, sub, { ...ADAPTER_OPTIONS, channelPrefix: socketKey() }));
+  const stopBroadcasting = broadcastThrough(io);
 
   io.on("connection", (socket) => {
     const sessionId = readSession(socket.handshake.headers.cookie);
@@ -120,6 +122,7 @@ export function attachRealtime(httpServer: HttpServer): { io: RealtimeServer; cl
   return {
     io,
     close: async () => {
+      stopBroadcasting();
       await io.close();
       await Promise.all([pub.quit().catch(() => {}), sub.quit().catch(() => {})]);
     },
