@@ -33,7 +33,7 @@ import { prisma } from "../db";
 import { getSettings, updateSettings } from "../downstream/settings";
 import { errorReporter } from "../log";
 import { liveWorkers } from "../metrics/workers";
-import { redis, redisKey } from "../redis";
+import { redis, redisKey, runScript } from "../redis";
 import { Sampler } from "./sample";
 import { saveRun } from "./saved";
 
@@ -150,12 +150,14 @@ async function begin(plan: Plan): Promise<void> {
   stopRequested = false;
   state = { ...state, busy: true };
   const keepLock = setInterval(() => {
-    redis("command").eval(RENEW_IF_OURS, 1, lockKey(), owner, LOCK_TTL_MS).catch(errorReporter("rush lock"));
+    runScript(redis("command"), RENEW_IF_OURS, [lockKey()], [owner, LOCK_TTL_MS]).catch(
+      errorReporter("rush lock"),
+    );
   }, LOCK_TTL_MS / 3);
   const unlock = async () => {
     clearInterval(keepLock);
     try {
-      await redis("command").eval(RELEASE_IF_OURS, 1, lockKey(), owner);
+      await runScript(redis("command"), RELEASE_IF_OURS, [lockKey()], [owner]);
     } finally {
       state = { ...state, busy: false };
     }
