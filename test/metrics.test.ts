@@ -2,9 +2,8 @@
 // process does, a real worker process serves its own /metrics and lists itself in Redis, an async order
 // goes through the HTTP API, and both scrapes (strictly parsed) move with it exactly as they should.
 // Also: bull-board under /dev/jobs lists every queue, and a second worker on a taken port says why.
-import { spawn } from "node:child_process";
 import { networkInterfaces } from "node:os";
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLANNED_SIDE_EFFECTS, SIDE_EFFECT_STEPS } from "../server/contract";
 import { queueSummaries } from "../server/devtools/queues";
 import { updateSettings } from "../server/downstream/settings";
@@ -237,10 +236,9 @@ describe("/metrics", () => {
         5_000,
       );
     } finally {
-      // Gracefully if it can; never left behind to take the next files' jobs.
+      // Gracefully if it can (and killed when the test ends if it cannot).
       second.kill("SIGTERM");
       await atMost(10_000, exitOf(second));
-      second.kill("SIGKILL");
     }
   }, 60_000);
 
@@ -272,17 +270,11 @@ describe("/metrics", () => {
 
   it("a second worker on a taken metrics port says so and exits, instead of crash-looping", async () => {
     const port = new URL(workerMetricsUrl).port;
-    const second = spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
-      env: { ...process.env, WORKER_METRICS_PORT: port },
-      stdio: ["ignore", "pipe", "ignore"],
-    });
-    // Should it get the port after all (the first worker gone), it must not outlive the test.
-    onTestFinished(() => {
-      second.kill("SIGKILL");
-    });
+    // Should it get the port after all (the first worker gone), it is killed when the test ends.
+    const second = startWorkerProcess({ WORKER_METRICS_PORT: port }, { stdout: "pipe" });
     // Its log (stdout, one JSON object per line) says why it stopped.
     let output = "";
-    second.stdout.on("data", (chunk: Buffer) => {
+    second.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
     });
     expect(await exitOf(second)).toEqual({ code: 1, signal: null });

@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
+import { afterAll, onTestFinished } from "vitest";
 import { migrate } from "../scripts/migrate";
 import { freePort, PrivateRedis } from "../scripts/private-redis";
 
@@ -10,16 +11,29 @@ import { freePort, PrivateRedis } from "../scripts/private-redis";
 export { freePort, PrivateRedis };
 
 /** A worker process; its log (stdout) goes to the test's output, or to `child.stdout` with
- * `{ stdout: "pipe" }` for a test that reads it. */
+ * `{ stdout: "pipe" }` for a test that reads it. It never outlives its caller: it is SIGKILLed when the
+ * test that started it ends (or the file, if started outside a test), however the caller stopped it,
+ * and it shuts itself down should this process die first (its IPC channel closes). */
 export function startWorkerProcess(
   env: Record<string, string> = {},
   { stdout = "inherit" }: { stdout?: "inherit" | "pipe" } = {},
 ): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "workers/index.ts"], {
     // Metrics on a free port: other workers (another test run, `npm start`) may hold the default one.
     env: { ...process.env, WORKER_LOCK_MS: "3000", WORKER_METRICS_PORT: "0", ...env },
-    stdio: ["ignore", stdout, "inherit"],
+    stdio: ["ignore", stdout, "inherit", "ipc"],
   });
+  // The channel is there for the child to notice this process is gone, not to keep it running.
+  child.channel?.unref();
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  try {
+    onTestFinished(kill);
+  } catch {
+    afterAll(kill);
+  }
+  return child;
 }
 
 export async function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {

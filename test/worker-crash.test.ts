@@ -1,7 +1,7 @@
 // A real worker process killed mid-step (SIGKILL) and one asked to stop (SIGTERM): the step is
 // retried by another worker and its effect still happens exactly once; a graceful stop finishes
 // the job in flight first.
-import { afterAll, beforeEach, describe, expect, it, onTestFinished } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { updateSettings } from "../server/downstream/settings";
 import {
   callerFor,
@@ -25,10 +25,6 @@ describe("worker process", () => {
   it("retries a step whose worker was SIGKILLed mid-call, and sends one email", async () => {
     await clearStalledCheckThrottle();
     const first = startWorkerProcess();
-    // A failure before the planned kill must not leave this worker running after the suite.
-    onTestFinished(() => {
-      first.kill("SIGKILL");
-    });
     await drainBacklog();
     await updateSettings({ services: { email: { latencyMs: 4000 } } });
     const product = await createProduct({ stock: 5 });

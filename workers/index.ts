@@ -69,3 +69,5 @@ async function shutdown(signal: string) {
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
+// Started over an IPC channel (by a test, or a supervisor): when the parent goes, so does the worker.
+process.on("disconnect", () => void shutdown("parent gone"));
