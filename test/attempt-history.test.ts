@@ -7,9 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { stepTimeline, totalOf } from "../app/_lib/order-timing";
 import { type OrderView, QUEUE_ATTEMPTS, QUEUE_BACKOFF_MS, type StepName } from "../server/contract";
 import { updateSettings } from "../server/downstream/settings";
-import { startRelay } from "../server/outbox/relay";
 import { sideEffectQueue } from "../server/queues";
-import { startSideEffectWorkers } from "../workers/side-effects";
 import {
   callerFor,
   closeConnections,
@@ -19,22 +17,12 @@ import {
   orderInput,
   readOrder,
   waitForOrder,
+  withWorkers,
 } from "./helpers";
 
-let stop: () => Promise<void>;
-beforeAll(async () => {
-  const relay = startRelay({ pollMs: 100 });
-  const workers = startSideEffectWorkers();
-  stop = async () => {
-    await relay.stop();
-    await workers.stop();
-  };
-  await drainBacklog();
-});
-afterAll(async () => {
-  await stop();
-  await closeConnections();
-});
+afterAll(closeConnections);
+withWorkers({ pollMs: 100 });
+beforeAll(drainBacklog);
 beforeEach(makeServicesFast);
 
 function step(order: OrderView, name: StepName) {

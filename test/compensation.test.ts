@@ -3,13 +3,11 @@
 // email and a sale reversal correct it, as compensating side effects: queued in async mode (retried,
 // idempotent), run by the request in the synchronous modes, each sent exactly once.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { type OrderView, QUEUE_ATTEMPTS } from "../server/contract";
 import { deadLetters, retryDeadLetters, setPaused } from "../server/devtools/queues";
 import { updateSettings } from "../server/downstream/settings";
-import { startRelay } from "../server/outbox/relay";
 import { sideEffectQueue } from "../server/queues";
-import { startSideEffectWorkers } from "../workers/side-effects";
 import {
   callerFor,
   closeConnections,
@@ -21,6 +19,7 @@ import {
   stepOf,
   stockOf,
   waitForOrder,
+  withWorkers,
 } from "./helpers";
 
 afterAll(closeConnections);
@@ -44,16 +43,7 @@ async function expectEachSentOnce(orderId: string) {
 }
 
 describe("async: fraud screening rejects after the receipt went out", () => {
-  let stop: () => Promise<void>;
-  beforeAll(() => {
-    const relay = startRelay({ pollMs: 200 });
-    const workers = startSideEffectWorkers();
-    stop = async () => {
-      await relay.stop();
-      await workers.stop();
-    };
-  });
-  afterAll(() => stop());
+  withWorkers();
 
   it("keeps the receipt, then corrects it: a cancellation email and a sale reversal, once each", async () => {
     const product = await createProduct({ stock: 5 });

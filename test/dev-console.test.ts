@@ -4,7 +4,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { PRESETS } from "../server/contract";
-import { startRelay } from "../server/outbox/relay";
 import { sideEffectQueue } from "../server/queues";
 import { startSideEffectWorkers } from "../workers/side-effects";
 import {
@@ -14,6 +13,7 @@ import {
   makeServicesFast,
   orderInput,
   readOrder,
+  startWorkerSide,
   stepOf,
   waitForOrder,
 } from "./helpers";
@@ -72,8 +72,7 @@ describe("fault knobs", () => {
 
 describe("queues and the dead-letter set", () => {
   it("lets messages wait while consumers are paused, and drains the backlog on resume", async () => {
-    const relay = startRelay({ pollMs: 200 });
-    const workers = startSideEffectWorkers();
+    const workerSide = startWorkerSide();
     try {
       await dev.pauseQueue({ queue: "email" });
       const product = await createProduct({ stock: 10 });
@@ -98,14 +97,12 @@ describe("queues and the dead-letter set", () => {
       expect((await dev.queues()).find((queue) => queue.name === "email")?.paused).toBe(false);
     } finally {
       await dev.resumeQueue({ queue: "email" });
-      await relay.stop();
-      await workers.stop();
+      await workerSide.stop();
     }
   });
 
   it("replays a dead letter after the outage, or discards one", async () => {
-    const relay = startRelay({ pollMs: 200 });
-    const workers = startSideEffectWorkers();
+    const workerSide = startWorkerSide();
     try {
       await dev.updateSettings({ services: { analytics: { down: true } } });
       const product = await createProduct({ stock: 10 });
@@ -154,8 +151,7 @@ describe("queues and the dead-letter set", () => {
         remaining.some((letter) => letter.orderId === replayed?.id || letter.orderId === discarded?.id),
       ).toBe(false);
     } finally {
-      await relay.stop();
-      await workers.stop();
+      await workerSide.stop();
     }
   }, 60_000);
 });
@@ -179,8 +175,7 @@ describe("dead letters of orders that no longer exist", () => {
 
 describe("mailbox", () => {
   it("holds one receipt per order, addressed to the shopper", async () => {
-    const relay = startRelay({ pollMs: 200 });
-    const workers = startSideEffectWorkers();
+    const workerSide = startWorkerSide();
     try {
       const product = await createProduct({ stock: 5 });
       const input = orderInput(product.id);
@@ -194,8 +189,7 @@ describe("mailbox", () => {
       });
       expect(receipts[0]?.text).toContain(product.name);
     } finally {
-      await relay.stop();
-      await workers.stop();
+      await workerSide.stop();
     }
   });
 });

@@ -14,6 +14,7 @@ import { replaceSettings } from "../server/downstream/settings";
 import { apiProcedures, isMetricsPath, serveMetrics, trackRequest } from "../server/metrics/http";
 import { readQueueJobsWith, startMetrics } from "../server/metrics/registry";
 import { findOrderView } from "../server/orders/view";
+import { startRelay } from "../server/outbox/relay";
 import { allSideEffectQueues, closeQueues } from "../server/queues";
 import { attachRealtime } from "../server/realtime/server";
 import { closeRedis, redis } from "../server/redis";
@@ -21,6 +22,7 @@ import { admitRequest } from "../server/request-slots";
 import { API_BASE_PATH, apiHandlerOptions } from "../server/trpc/http";
 import { contextForSession } from "../server/trpc/init";
 import { appRouter, createCaller } from "../server/trpc/root";
+import { startSideEffectWorkers } from "../workers/side-effects";
 
 export const FAST_SETTINGS: Settings = {
   defaultMode: "async",
@@ -94,6 +96,32 @@ export async function waitForOrder<T extends { status: string }>(
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** The worker's part in this test process: the outbox relay (polling every `pollMs`, besides its
+ * LISTEN) and the side-effect consumers. `stop` finishes the jobs in flight. */
+export function startWorkerSide({ pollMs = 200 }: { pollMs?: number } = {}) {
+  const relay = startRelay({ pollMs });
+  const workers = startSideEffectWorkers();
+  return {
+    relay,
+    workers,
+    stop: async () => {
+      await relay.stop();
+      await workers.stop();
+    },
+  };
+}
+
+/** The worker's part running for the enclosing file or describe block: started before its tests,
+ * stopped after them. Call it after the file's afterAll(closeConnections): vitest runs after-hooks in
+ * reverse order, so the workers stop before the connections they use close. */
+export function withWorkers(options: { pollMs?: number } = {}): void {
+  let running: ReturnType<typeof startWorkerSide> | undefined;
+  beforeAll(() => {
+    running = startWorkerSide(options);
+  });
+  afterAll(() => running?.stop());
 }
 
 /** Waits until no side effect is left to run: orders other test files left unprocessed would otherwise

@@ -2,27 +2,22 @@
 // every mode and every ending: time to done is never shorter than time to answer, and the medians of a
 // mode are taken over its completed orders only, with the others counted beside them.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { answerOf, isMoving, summarizeModes, timeToAnswer, timeToDone } from "../app/_lib/order-timing";
 import { CHECKOUT_MODES, type CheckoutMode, type OrderView } from "../server/contract";
 import { updateSettings } from "../server/downstream/settings";
-import { startRelay } from "../server/outbox/relay";
-import { startSideEffectWorkers } from "../workers/side-effects";
-import { callerFor, closeConnections, createProduct, orderInput, readOrder, waitForOrder } from "./helpers";
+import {
+  callerFor,
+  closeConnections,
+  createProduct,
+  orderInput,
+  readOrder,
+  waitForOrder,
+  withWorkers,
+} from "./helpers";
 
-let stop: () => Promise<void>;
-beforeAll(() => {
-  const relay = startRelay({ pollMs: 100 });
-  const workers = startSideEffectWorkers();
-  stop = async () => {
-    await relay.stop();
-    await workers.stop();
-  };
-});
-afterAll(async () => {
-  await stop();
-  await closeConnections();
-});
+afterAll(closeConnections);
+withWorkers({ pollMs: 100 });
 // Voiding or capturing a payment takes time, and so does every side effect: a sync checkout settles
 // with its last step (or its compensation) and only then answers the shopper.
 beforeEach(() =>

@@ -14,30 +14,32 @@ process.env.REDIS_PREFIX = "storefront-outage";
 
 // Imported after the environment points at the private Redis.
 const { prisma } = await import("../server/db");
-const { startRelay } = await import("../server/outbox/relay");
 const { closeQueues } = await import("../server/queues");
 const { closeRedis, redis, unavailable } = await import("../server/redis");
-const { startSideEffectWorkers } = await import("../workers/side-effects");
-const { callerFor, createProduct, orderInput, readOrder, serveApi, stepOf, makeServicesFast, waitForOrder } =
-  await import("./helpers");
+const {
+  callerFor,
+  createProduct,
+  orderInput,
+  readOrder,
+  serveApi,
+  startWorkerSide,
+  stepOf,
+  makeServicesFast,
+  waitForOrder,
+} = await import("./helpers");
 
 const api = serveApi();
 
-let stop: () => Promise<void>;
+let workerSide: { stop: () => Promise<void> } | undefined;
 beforeAll(async () => {
   await makeServicesFast();
-  const relay = startRelay({ pollMs: 200 });
-  const workers = startSideEffectWorkers();
-  stop = async () => {
-    await relay.stop();
-    await workers.stop();
-  };
+  workerSide = startWorkerSide();
 });
 afterAll(async () => {
   const close = async () => {
     // Closing workers waits for Redis: bring it back if a failed test left it down.
     if (!redisServer.running) await redisServer.start();
-    await stop();
+    await workerSide?.stop();
     await closeQueues();
     await closeRedis();
     await prisma.$disconnect();

@@ -15,11 +15,10 @@ import {
 } from "../server/contract";
 import { prisma } from "../server/db";
 import { updateSettings } from "../server/downstream/settings";
-import { relayOnce, startRelay } from "../server/outbox/relay";
+import { relayOnce } from "../server/outbox/relay";
 import { sideEffectQueue } from "../server/queues";
 import { attachRealtime } from "../server/realtime/server";
 import { SESSION_COOKIE } from "../server/session";
-import { startSideEffectWorkers } from "../workers/side-effects";
 import {
   callerFor,
   closeConnections,
@@ -31,6 +30,7 @@ import {
   stepOf,
   stockOf,
   waitForOrder,
+  withWorkers,
 } from "./helpers";
 
 afterAll(closeConnections);
@@ -66,16 +66,7 @@ describe("outbox relay", () => {
 });
 
 describe("workers", () => {
-  let stop: () => Promise<void>;
-  beforeAll(async () => {
-    const relay = startRelay({ pollMs: 200 });
-    const workers = startSideEffectWorkers();
-    stop = async () => {
-      await relay.stop();
-      await workers.stop();
-    };
-  });
-  afterAll(() => stop());
+  withWorkers();
   beforeEach(makeServicesFast);
 
   it("runs every side effect once and completes the order", async () => {

@@ -7,7 +7,7 @@
 // read and its claim still claims it; one whose pending order was confirmed meanwhile does not.
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { config } from "../server/config";
 import type { OrderStatus, OrderView, PlaceOrderInput, SettingsPatch, StepName } from "../server/contract";
 import { prisma } from "../server/db";
@@ -15,8 +15,6 @@ import { deadLetters } from "../server/devtools/queues";
 import { updateSettings } from "../server/downstream/settings";
 import { compensate } from "../server/orders/compensate";
 import { reconcileOnce } from "../server/outbox/reconcile";
-import { startRelay } from "../server/outbox/relay";
-import { startSideEffectWorkers } from "../workers/side-effects";
 import {
   callerFor,
   closeConnections,
@@ -27,6 +25,7 @@ import {
   stepOf,
   stockOf,
   waitForOrder,
+  withWorkers,
 } from "./helpers";
 
 beforeEach(makeServicesFast);
@@ -73,16 +72,7 @@ async function ledgerHolds(orderId: string, operation: string): Promise<void> {
 }
 
 describe("async: the fraud job's retry, or the reconciler, finishes an undo a provider failed", () => {
-  let stop: () => Promise<void>;
-  beforeAll(() => {
-    const relay = startRelay({ pollMs: 200 });
-    const workers = startSideEffectWorkers();
-    stop = async () => {
-      await relay.stop();
-      await workers.stop();
-    };
-  });
-  afterAll(() => stop());
+  withWorkers();
 
   it("a void the gateway fails once: owed, then voided by the job's retry, once", async () => {
     await updateSettings({ services: { fraud: { latencyMs: 500 } } });
