@@ -5,6 +5,7 @@
 //
 //   npm run bench:load                                   # every scenario, 3 runs of 15 s, medians
 //   npm run bench:load -- --scenarios 1-async,32-async --runs 1 --duration 5 --no-build
+//   npm run bench:load -- --scenarios 1-async --runs 1 --statements     # + where Postgres spends its time
 //
 // Each scenario: warm-up, drain (no backlog leaks in), then `--duration` s measured. Orders/s counts
 // answers inside the window; latencies cover every order started in it. CPU, statements and
@@ -41,13 +42,20 @@ const FINAL_STATUSES: OrderStatus[] = ["completed", "cancelled", "failed"];
 const STATS_SETTLE_MS = 10_500;
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" })) || 100;
 
+/** `consumers`: jobs the worker runs at once per queue (the /dev knob); without it, WORKER_CONCURRENCY
+ * (50): 100 jobs/s per queue with 500 ms side effects. The scaled run gives each queue what a rush of
+ * ~230 orders/s needs by Little's law (230 × 0.5 s ≈ 115 jobs in flight), with room to drain. */
 const SCENARIOS = {
   "1-async": { shoppers: 1, mode: "async", slow: false },
   "1-sync": { shoppers: 1, mode: "sync", slow: false },
   "32-async": { shoppers: 32, mode: "async", slow: false },
   "100-async-slow": { shoppers: 100, mode: "async", slow: true },
+  "100-async-slow-scaled": { shoppers: 100, mode: "async", slow: true, consumers: 200 },
   "100-sync-slow": { shoppers: 100, mode: "sync", slow: true },
-} as const satisfies Record<string, { shoppers: number; mode: CheckoutMode; slow: boolean }>;
+} as const satisfies Record<
+  string,
+  { shoppers: number; mode: CheckoutMode; slow: boolean; consumers?: number }
+>;
 type ScenarioName = keyof typeof SCENARIOS;
 const scenarioNames = Object.keys(SCENARIOS) as [ScenarioName, ...ScenarioName[]];
 
@@ -61,13 +69,14 @@ const optionsSchema = z
     duration: z.coerce.number().min(1),
     warmup: z.coerce.number().min(0).max(60),
     "no-build": z.boolean(),
+    statements: z.boolean(),
   })
   .refine((o) => o.duration + o.warmup <= MAX_SCENARIO_S - 60, {
     message: `--duration + --warmup must leave a minute of the ${MAX_SCENARIO_S} s scenario cap for drains`,
   });
 
 function parseOptions(): z.infer<typeof optionsSchema> {
-  const usage = `usage: npm run bench:load -- [--scenarios ${scenarioNames.join(",")}] [--runs 3] [--duration 15] [--warmup 3] [--no-build]`;
+  const usage = `usage: npm run bench:load -- [--scenarios ${scenarioNames.join(",")}] [--runs 3] [--duration 15] [--warmup 3] [--no-build] [--statements]`;
   try {
     const { values } = parseArgs({
       options: {
@@ -76,6 +85,7 @@ function parseOptions(): z.infer<typeof optionsSchema> {
         duration: { type: "string", default: "15" },
         warmup: { type: "string", default: "3" },
         "no-build": { type: "boolean", default: false },
+        statements: { type: "boolean", default: false },
       },
     });
     const parsed = optionsSchema.safeParse(values);
@@ -202,7 +212,13 @@ async function privateInfra(dir: string): Promise<Infra> {
   const postgres = new PrivatePostgres(
     dir,
     pgPort,
-    statements ? { shared_preload_libraries: "pg_stat_statements" } : {},
+    statements
+      ? {
+          shared_preload_libraries: "pg_stat_statements",
+          // Planning time per statement too, for --statements (it costs a little, so only then).
+          ...(options.statements ? { "pg_stat_statements.track_planning": "on" } : {}),
+        }
+      : {},
   );
   cleanups.push(() => postgres.stop());
   await postgres.create();
@@ -250,8 +266,9 @@ function call(port: number, route: string, body?: unknown, jar?: CookieJar): Pro
   return callProcedure(`http://127.0.0.1:${port}`, route, { agent, kind, input: body, jar });
 }
 
-/** Every service instant and unlimited; "slow": payment 50 ms, the side effects' services 500 ms. */
-function knobs(slow: boolean, mode: CheckoutMode): SettingsPatch {
+/** Every service instant and unlimited; "slow": payment 50 ms, the side effects' services 500 ms.
+ * Consumers per queue as given, else each worker's own WORKER_CONCURRENCY. */
+function knobs(slow: boolean, mode: CheckoutMode, consumers: number | null): SettingsPatch {
   const capacity = serviceSettingsSchema.shape.capacity.maxValue;
   if (capacity === null) throw new Error("the contract gives capacity no maximum");
   const latencyMs = (name: string) => (!slow || name === "inventory" ? 0 : name === "payment" ? 50 : 500);
@@ -265,6 +282,7 @@ function knobs(slow: boolean, mode: CheckoutMode): SettingsPatch {
   return {
     defaultMode: mode,
     services: Object.fromEntries(SERVICE_NAMES.map((name) => [name, service(name)])),
+    shop: { consumers: Object.fromEntries(SIDE_EFFECT_STEPS.map((step) => [step, consumers])) },
   };
 }
 
@@ -287,6 +305,8 @@ type Figures = Record<(typeof KEYS)[number], number>;
 interface Result {
   figures: Figures;
   errors: Map<string, number>;
+  /** With --statements: where Postgres spent its time in the window. */
+  statements: string | null;
 }
 
 interface Bench {
@@ -322,6 +342,58 @@ async function sqlCounters(bench: Bench): Promise<{ statements: number; xacts: n
       )
     : { n: Number.NaN };
   return { statements: Number(calls.n) - mine.counted, xacts: Number(commits.xact_commit) - mine.queries };
+}
+
+/** Per statement shape (pg_stat_statements' queryid): calls and time spent executing and planning. */
+type ShapeTimes = Map<string, { query: string; calls: number; execMs: number; planMs: number }>;
+
+async function shapeTimes(bench: Bench): Promise<ShapeTimes> {
+  own.queries++;
+  const { rows } = await bench.db.query<{
+    queryid: string;
+    query: string;
+    calls: string;
+    exec_ms: number;
+    plan_ms: number;
+  }>(
+    `SELECT queryid::text, query, calls::text, total_exec_time AS exec_ms, total_plan_time AS plan_ms
+       FROM pg_stat_statements
+      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND query NOT ILIKE '%pg_stat_statements%'`,
+  );
+  return new Map(
+    rows.map((row) => [
+      row.queryid,
+      { query: row.query, calls: Number(row.calls), execMs: row.exec_ms, planMs: row.plan_ms },
+    ]),
+  );
+}
+
+/** The statement shapes that took the most of Postgres' time per order in a window, one line each. */
+function shapeReport(before: ShapeTimes, after: ShapeTimes, orders: number, top = 12): string {
+  const rows = [...after].map(([id, now]) => {
+    const then = before.get(id) ?? { calls: 0, execMs: 0, planMs: 0 };
+    return {
+      query: now.query.replace(/\s+/g, " ").slice(0, 110),
+      calls: (now.calls - then.calls) / orders,
+      execMs: (now.execMs - then.execMs) / orders,
+      planMs: (now.planMs - then.planMs) / orders,
+    };
+  });
+  const shown = rows
+    .filter((row) => row.calls > 0)
+    .sort((a, b) => b.execMs + b.planMs - (a.execMs + a.planMs))
+    .slice(0, top);
+  const sum = (key: "execMs" | "planMs") => rows.reduce((total, row) => total + Math.max(0, row[key]), 0);
+  const lines = shown.map(
+    (row) =>
+      `  ${row.calls.toFixed(2).padStart(5)} calls  exec ${row.execMs.toFixed(3)}  plan ${row.planMs.toFixed(3)} ms  ${row.query}`,
+  );
+  return (
+    `  per order: exec ${sum("execMs").toFixed(2)} ms, plan ${sum("planMs").toFixed(2)} ms in all ` +
+    `(pg_stat_statements; the rest of Postgres' CPU is protocol, commits, WAL and the backends themselves)\n` +
+    lines.join("\n")
+  );
 }
 
 async function waitDrained(bench: Bench, since: Date, deadline: number): Promise<boolean> {
@@ -373,9 +445,11 @@ async function drive(bench: Bench, jars: CookieJar[], mode: CheckoutMode, second
 }
 
 async function runScenario(bench: Bench, name: ScenarioName, label: string): Promise<Result> {
-  const { shoppers, mode, slow } = SCENARIOS[name];
+  const scenario: { shoppers: number; mode: CheckoutMode; slow: boolean; consumers?: number } =
+    SCENARIOS[name];
+  const { shoppers, mode, slow } = scenario;
   const deadline = Date.now() + MAX_SCENARIO_S * 1000 - 2 * STATS_SETTLE_MS;
-  const set = await call(bench.port, "dev.updateSettings", knobs(slow, mode));
+  const set = await call(bench.port, "dev.updateSettings", knobs(slow, mode, scenario.consumers ?? null));
   if (set.status !== 200) throw new Error(`dev.updateSettings answered ${set.status}: ${set.body}`);
   const jars = Array.from({ length: shoppers }, () => new CookieJar());
   Object.assign(live, { phase: "warm-up", orders: 0, errors: 0, queue: 0, peakQueue: 0 });
@@ -401,6 +475,7 @@ async function runScenario(bench: Bench, name: ScenarioName, label: string): Pro
     await sleep(STATS_SETTLE_MS);
 
     const sqlBefore = await sqlCounters(bench);
+    const shapesBefore = options.statements && bench.statements ? await shapeTimes(bench) : null;
     const cpuBefore = cpuMs(bench.pids);
     const clientBefore = process.cpuUsage();
     const since = new Date();
@@ -414,6 +489,7 @@ async function runScenario(bench: Bench, name: ScenarioName, label: string): Pro
     live.phase = "settle";
     await sleep(STATS_SETTLE_MS);
     const sqlAfter = await sqlCounters(bench);
+    const shapesAfter = shapesBefore ? await shapeTimes(bench) : null;
 
     const ok = load.samples.filter((sample) => sample.status === "200");
     const latencies = ok.map((sample) => sample.end - sample.start).sort((a, b) => a - b);
@@ -440,7 +516,8 @@ async function runScenario(bench: Bench, name: ScenarioName, label: string): Pro
       peakQueue: live.peakQueue,
       client: perOrder((client.user + client.system) / 1000),
     };
-    return { figures, errors };
+    const statements = shapesBefore && shapesAfter ? shapeReport(shapesBefore, shapesAfter, ok.length) : null;
+    return { figures, errors, statements };
   } finally {
     clearInterval(ticker);
     if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
@@ -650,6 +727,7 @@ async function main(): Promise<void> {
       const result = await runScenario(bench, name, label);
       list.push(result);
       console.info(`${label} ${compact(result.figures)}`);
+      if (result.statements) console.info(result.statements);
     }
   }
   report(results, conditions);
