@@ -4,11 +4,13 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { commandsWhile } from "./monitor";
 
 process.env.REDIS_PREFIX = `storefront-test-capacity-${randomUUID().slice(0, 8)}`;
 const { updateSettings } = await import("../server/downstream/settings");
 const { simulateCall } = await import("../server/downstream/simulate");
-const { createRedis, redisKey } = await import("../server/redis");
+const { redis, redisKey } = await import("../server/redis");
+const { config } = await import("../server/config");
 const { closeConnections, makeServicesFast } = await import("./helpers");
 
 beforeEach(makeServicesFast);
@@ -18,18 +20,10 @@ afterAll(closeConnections);
  * themselves, not the commands each runs inside Redis). */
 async function commandsDuring(service: string, work: () => Promise<unknown>): Promise<number> {
   const key = redisKey("capacity", service);
-  const monitor = await createRedis("command").monitor();
-  let count = 0;
-  monitor.on("monitor", (_time: string, args: string[]) => {
-    const command = args[0]?.toLowerCase();
-    if ((command === "eval" || command === "evalsha") && args.includes(key)) count++;
-  });
-  try {
-    await work();
-  } finally {
-    monitor.disconnect();
-  }
-  return count;
+  const commands = await commandsWhile(config.REDIS_URL, redis("command"), work);
+  return commands.filter(
+    ([command, ...args]) => (command === "eval" || command === "evalsha") && args.includes(key),
+  ).length;
 }
 
 describe("waiting for a provider's capacity", () => {

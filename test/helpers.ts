@@ -154,6 +154,18 @@ export async function clearStalledCheckThrottle(): Promise<void> {
 }
 
 /** A reader of the order as clients see it, by id or by the checkout's idempotency key. */
+/** The id of the order a checkout still running created (polled until it exists). */
+export async function orderIdOf(idempotencyKey: string): Promise<string> {
+  const found = await waitForOrder(
+    async () => {
+      const order = await prisma.order.findUnique({ where: { idempotencyKey }, select: { id: true } });
+      return { status: order ? "created" : "none", id: order?.id ?? "" };
+    },
+    (order) => order.status === "created",
+  );
+  return found.id;
+}
+
 export function readOrder(orderId: string, by: "id" | "idempotencyKey" = "id") {
   return async () => {
     const order = await findOrderView(by === "id" ? { id: orderId } : { idempotencyKey: orderId });

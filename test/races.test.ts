@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { prisma } from "../server/db";
 import { discardDeadLetter } from "../server/devtools/queues";
@@ -14,6 +13,7 @@ import {
   createProduct,
   downstreamCalls,
   makeServicesFast,
+  orderIdOf,
   orderInput,
   readOrder,
   stepOf,
@@ -30,7 +30,7 @@ describe("races", () => {
     const order = await callerFor().order.place(orderInput(product.id));
     await updateSettings({ services: { email: { latencyMs: 300, failureRate: 1 } } });
     const emailing = runStep(order.id, "email", { number: 4, last: true }).catch((error: unknown) => error);
-    await sleep(100);
+    await waitForOrder(readOrder(order.id), (current) => stepOf(current, "email").status === "running");
     await compensate(order.id, { status: "cancelled", reason: "Fraud screening rejected the order: test" });
     expect(await emailing).toBeInstanceOf(Error);
     const after = await readOrder(order.id)();
@@ -47,7 +47,7 @@ describe("races", () => {
       .order.place(input)
       .catch((error: unknown) => error);
     // The checkout hangs on the gateway long past the sweeper's grace period (its clock moved back).
-    await sleep(400);
+    await orderIdOf(input.idempotencyKey);
     await prisma.order.update({
       where: { idempotencyKey: input.idempotencyKey },
       data: { createdAt: new Date(Date.now() - 3_600_000) },

@@ -7,32 +7,23 @@ import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { commandsWhile } from "./monitor";
 
 process.env.REDIS_PREFIX = `storefront-test-settings-${randomUUID().slice(0, 8)}`;
 const { getSettings, updateSettings } = await import("../server/downstream/settings");
 const { simulateCall } = await import("../server/downstream/simulate");
-const { closeRedis, createRedis, redis, redisKey } = await import("../server/redis");
+const { closeRedis, redis, redisKey } = await import("../server/redis");
+const { config } = await import("../server/config");
 const { REALISTIC_SETTINGS } = await import("../server/contract");
 
 afterAll(closeRedis);
 
 const root = path.resolve(import.meta.dirname, "..");
 
-/** Counts the commands sent on `key` (first argument, or a script's key) while `work` runs. */
+/** The commands sent on `key` (first argument, or a script's key) while `work` runs. */
 async function commandsOn(key: string, work: () => Promise<unknown>): Promise<string[]> {
-  const monitor = await createRedis("command").monitor();
-  const seen: string[] = [];
-  monitor.on("monitor", (_time: string, args: string[]) => {
-    if (args.includes(key)) seen.push(args[0]?.toLowerCase() ?? "");
-  });
-  try {
-    await work();
-    // MONITOR reports a command after it ran: let the last ones arrive.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  } finally {
-    monitor.disconnect();
-  }
-  return seen;
+  const commands = await commandsWhile(config.REDIS_URL, redis("command"), work);
+  return commands.filter((args) => args.includes(key)).map(([command]) => command ?? "");
 }
 
 /** Changes the knobs from another process, as the web process does for a worker. */

@@ -20,6 +20,7 @@ import {
   closeConnections,
   createProduct,
   makeServicesFast,
+  orderIdOf,
   orderInput,
   readOrder,
   stepOf,
@@ -50,18 +51,6 @@ async function ledger(orderId: string): Promise<Record<string, number>> {
     counts[`${service}.${operation}`] = (counts[`${service}.${operation}`] ?? 0) + 1;
   }
   return counts;
-}
-
-/** The id of the order a checkout still running created (polled until it exists). */
-async function orderIdOf(idempotencyKey: string): Promise<string> {
-  const found = await waitForOrder(
-    async () => {
-      const order = await prisma.order.findUnique({ where: { idempotencyKey }, select: { id: true } });
-      return { status: order ? "created" : "none", id: order?.id ?? "" };
-    },
-    (order) => order.status === "created",
-  );
-  return found.id;
 }
 
 async function ledgerHolds(orderId: string, operation: string): Promise<void> {
