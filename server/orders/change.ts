@@ -93,23 +93,29 @@ const FINISHED: readonly StepStatus[] = ["succeeded", "skipped"];
 const CORRECTIONS = COMPENSATION_STEPS.map((name) => ({ name, corrects: STEPS[name].after }));
 const CORRECTED: readonly StepName[] = CORRECTIONS.map(({ corrects }) => corrects);
 
+/** What the statement computes from the locked row, each once (materialized, so the planner cannot
+ * copy an expression into every place that uses it): the steps with the change merged in, the status
+ * they lead to, and the steps with any compensation that status calls for. */
+const MERGED = Prisma.sql`o."merged"`;
+const NEXT_STATUS = Prisma.sql`o."nextStatus"`;
+
 function changeStatement(orderId: string, change: OrderChange, settling: Date | null): Prisma.Sql {
   const merged = mergedSteps(change.steps ?? {});
   const status = change.status
-    ? Prisma.sql`${change.status}`
+    ? Prisma.sql`${change.status}::text`
     : change.settle
-      ? settledStatus(merged)
+      ? settledStatus(MERGED)
       : Prisma.sql`o."status"`;
   // Only a change that undoes the order, or records a step a compensation corrects, may need one.
   const mayNeedCompensation = change.status
     ? UNDONE_ORDER_STATUSES.includes(change.status)
     : Object.keys(change.steps ?? {}).some((name) => CORRECTED.some((corrected) => corrected === name));
-  const steps = mayNeedCompensation ? withCompensations(merged, status) : merged;
+  const steps = mayNeedCompensation ? withCompensations(MERGED, NEXT_STATUS) : MERGED;
   // Written once, never moved: an order settles (completes, or is compensated) one time; an undone
   // one once its compensations are done.
   const settledAt = settling
-    ? Prisma.sql`coalesce(o."settledAt", CASE WHEN ${status} = 'completed'
-        OR (${status} = ANY(${[...UNDONE_ORDER_STATUSES]}::text[]) AND ${undoneSettled(steps)})
+    ? Prisma.sql`coalesce(o."settledAt", CASE WHEN n."nextStatus" = 'completed'
+        OR (n."nextStatus" = ANY(${[...UNDONE_ORDER_STATUSES]}::text[]) AND ${undoneSettled(Prisma.sql`n."nextSteps"`)})
         THEN ${utc(settling)} END)`
     : Prisma.sql`o."settledAt"`;
   const { when = {} } = change;
@@ -125,17 +131,32 @@ function changeStatement(orderId: string, change: OrderChange, settling: Date | 
     )`);
   }
 
-  return Prisma.sql`WITH changed AS (
-    UPDATE "Order" o SET
-      "steps" = ${steps},
-      "version" = o."version" + 1,
-      "status" = ${status},
-      "failureReason" = ${change.failureReason === undefined ? Prisma.sql`o."failureReason"` : Prisma.sql`${change.failureReason}`},
-      "confirmedAt" = ${change.confirmedAt ? utc(change.confirmedAt) : Prisma.sql`o."confirmedAt"`},
-      "settledAt" = ${settledAt}
+  // The row is locked first (FOR UPDATE waits for a change in flight, then reads the row as that
+  // change left it, guards included), its steps read out of storage once, and every value derived
+  // from them computed once; the UPDATE then writes what was computed.
+  return Prisma.sql`WITH locked AS MATERIALIZED (
+    SELECT o."id", o."mode", o."status", o."settledAt", (o."steps" || '{}'::jsonb) AS "steps"
+    FROM "Order" o
     WHERE o."id" = ${orderId}
       ${when.status ? Prisma.sql`AND o."status" = ANY(${[...when.status]}::text[])` : Prisma.empty}
       ${when.step && when.stepStatus ? Prisma.sql`AND o."steps" -> ${when.step}::text ->> 'status' = ANY(${[...when.stepStatus]}::text[])` : Prisma.empty}
+    FOR UPDATE
+  ), merged AS MATERIALIZED (
+    SELECT o.*, ${merged} AS "merged" FROM locked o
+  ), decided AS MATERIALIZED (
+    SELECT o.*, ${status} AS "nextStatus" FROM merged o
+  ), next AS MATERIALIZED (
+    SELECT o."id", o."nextStatus", ${steps} AS "nextSteps" FROM decided o
+  ), changed AS (
+    UPDATE "Order" o SET
+      "steps" = n."nextSteps",
+      "version" = o."version" + 1,
+      "status" = n."nextStatus",
+      "failureReason" = ${change.failureReason === undefined ? Prisma.sql`o."failureReason"` : Prisma.sql`${change.failureReason}`},
+      "confirmedAt" = ${change.confirmedAt ? utc(change.confirmedAt) : Prisma.sql`o."confirmedAt"`},
+      "settledAt" = ${settledAt}
+    FROM next n
+    WHERE o."id" = n."id"
     RETURNING o.*
   )${effects.length ? Prisma.sql`, ${Prisma.join(effects, ", ")}` : Prisma.empty}
   SELECT ${orderRecordColumns}${outbox.length ? Prisma.sql`, (SELECT count(*) FROM notified) AS "notified"` : Prisma.empty}
