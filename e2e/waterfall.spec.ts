@@ -37,6 +37,9 @@ async function expectAccessibleEverywhere(page: Page): Promise<void> {
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 
+/** The min-width of a run's bar (`.segment[data-segment="running"]` in Waterfall.module.css). */
+const MIN_RUN_PX = 3;
+
 async function box(locator: Locator) {
   const found = await locator.boundingBox();
   if (!found) throw new Error("not drawn");
@@ -73,7 +76,10 @@ test.describe("the order waterfall", () => {
       await box(segments(email, "backoff")),
       await box(runs.last()),
     ];
-    expect(backoff.x).toBeGreaterThanOrEqual(failed.x + failed.width - 1);
+    // A run is drawn at least MIN_RUN_PX wide so a 5 ms failure stays visible; drawn at that minimum,
+    // its bar may reach past where the run ended, so only where it starts says where it ended.
+    const failedEnd = failed.width <= MIN_RUN_PX + 0.5 ? failed.x : failed.x + failed.width;
+    expect(backoff.x).toBeGreaterThanOrEqual(failedEnd - 1);
     expect(sent.x).toBeGreaterThanOrEqual(backoff.x + backoff.width - 1);
     await expect(runs.first()).toHaveAttribute("data-tone", "failed");
     await expect(runs.last()).toHaveAttribute("data-tone", "succeeded");
