@@ -1,11 +1,10 @@
 // The order's change feed: after a change commits, its new view goes to everyone watching the order,
 // from whichever process (web or worker) made it, through socket.io's Redis adapter. The view carries
 // the order's version, so a page drops anything older than what it already shows.
-import { createShardedAdapter } from "@socket.io/redis-adapter";
 import { Server } from "socket.io";
 import type { OrderView, ServerToClientEvents } from "../contract";
 import { log } from "../log";
-import { ADAPTER_OPTIONS, orderRoom, socketKey } from "../realtime/rooms";
+import { orderRoom, roomAdapter } from "../realtime/rooms";
 import { redis, unavailable } from "../redis";
 import { type OrderRecord, toOrderView } from "./view";
 
@@ -30,7 +29,7 @@ export function broadcastThrough(server: Broadcaster): () => void {
 /** A socket.io server with no connections, only the adapter: how a process without sockets pushes. */
 export function connectionlessBroadcaster(pub = redis("pub"), sub = redis("sub")): Broadcaster {
   const server = new Server<Record<string, never>, ServerToClientEvents>();
-  server.adapter(createShardedAdapter(pub, sub, { ...ADAPTER_OPTIONS, channelPrefix: socketKey() }));
+  server.adapter(roomAdapter(pub, sub));
   return server;
 }
 

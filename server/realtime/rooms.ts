@@ -1,13 +1,15 @@
 // socket.io rooms and the Redis channels they travel on. Every push goes to one order's room; a page
 // that watches a checkout by its idempotency key joins the room of the order that key started.
+import { createShardedAdapter } from "@socket.io/redis-adapter";
+import type { Redis } from "ioredis";
 import { redisKey } from "../redis";
 
 export function orderRoom(orderId: string): string {
   return `order:${orderId}`;
 }
 
-/** The channel prefix socket.io's adapter (server.ts) and the order feed's broadcaster share. */
-export function socketKey(): string {
+/** The channel prefix of every room's channel. */
+function socketKey(): string {
   return redisKey("socket.io");
 }
 
@@ -17,7 +19,10 @@ export function roomChannel(room: string): string {
   return `${socketKey()}#/#${room}#`;
 }
 
-/** Both ends use socket.io's sharded adapter with dynamic subscriptions: a push to an order nobody
- * watches reaches no process, and one that somebody watches reaches only the process holding that
- * connection, however many web processes there are. */
-export const ADAPTER_OPTIONS = { subscriptionMode: "dynamic" } as const;
+/** The adapter of both ends (the web process's socket.io server, and the connectionless one a process
+ * without sockets pushes through): socket.io's sharded adapter with dynamic subscriptions, so a push to
+ * an order nobody watches reaches no process, and one that somebody watches reaches only the process
+ * holding that connection, however many web processes there are. */
+export function roomAdapter(pub: Redis, sub: Redis) {
+  return createShardedAdapter(pub, sub, { subscriptionMode: "dynamic", channelPrefix: socketKey() });
+}

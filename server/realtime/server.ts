@@ -5,7 +5,6 @@
 // Only the shop's own pages (or ALLOWED_ORIGINS, or clients that are no page at all) may connect; one
 // connection watches a few orders at most, and asks at a bounded rate.
 import type { Server as HttpServer } from "node:http";
-import { createShardedAdapter } from "@socket.io/redis-adapter";
 import { Server } from "socket.io";
 import { z } from "zod";
 import {
@@ -22,7 +21,7 @@ import { broadcastThrough } from "../orders/feed";
 import { findOrder, toOrderView } from "../orders/view";
 import { createRedis } from "../redis";
 import { readSession } from "../session";
-import { ADAPTER_OPTIONS, orderRoom, roomChannel, socketKey } from "./rooms";
+import { orderRoom, roomAdapter, roomChannel } from "./rooms";
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
 
@@ -68,7 +67,7 @@ export function attachRealtime(httpServer: HttpServer): { io: RealtimeServer; cl
       answer(reason, reason === null);
     },
   });
-  io.adapter(createShardedAdapter(pub, sub, { ...ADAPTER_OPTIONS, channelPrefix: socketKey() }));
+  io.adapter(roomAdapter(pub, sub));
   const stopBroadcasting = broadcastThrough(io);
 
   io.on("connection", (socket) => {
