@@ -135,7 +135,7 @@ function changeStatement(orderId: string, change: OrderChange, settling: Date | 
   // change left it, guards included), its steps read out of storage once, and every value derived
   // from them computed once; the UPDATE then writes what was computed.
   return Prisma.sql`WITH locked AS MATERIALIZED (
-    SELECT o."id", o."mode", o."status", o."settledAt", (o."steps" || '{}'::jsonb) AS "steps"
+    SELECT o."id", o."mode", o."status", (o."steps" || '{}'::jsonb) AS "steps"
     FROM "Order" o
     WHERE o."id" = ${orderId}
       ${when.status ? Prisma.sql`AND o."status" = ANY(${[...when.status]}::text[])` : Prisma.empty}
