@@ -153,7 +153,6 @@ export async function clearStalledCheckThrottle(): Promise<void> {
   await redis("command").del(...allSideEffectQueues().map((queue) => queue.toKey("stalled-check")));
 }
 
-/** A reader of the order as clients see it, by id or by the checkout's idempotency key. */
 /** The id of the order a checkout still running created (polled until it exists). */
 export async function orderIdOf(idempotencyKey: string): Promise<string> {
   const found = await waitForOrder(
@@ -166,6 +165,7 @@ export async function orderIdOf(idempotencyKey: string): Promise<string> {
   return found.id;
 }
 
+/** A reader of the order as clients see it, by id or by the checkout's idempotency key. */
 export function readOrder(orderId: string, by: "id" | "idempotencyKey" = "id") {
   return async () => {
     const order = await findOrderView(by === "id" ? { id: orderId } : { idempotencyKey: orderId });

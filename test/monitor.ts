@@ -26,15 +26,23 @@ export async function commandsWhile(
   const marker = `monitor-marker-${randomUUID()}`;
   let buffered = "";
   let ready: () => void = () => {};
-  let refused: (error: Error) => void = () => {};
   let flushed: () => void = () => {};
+  let failStart: (error: Error) => void = () => {};
+  let failFlush: (error: Error) => void = () => {};
   const started = new Promise<void>((resolve, reject) => {
     ready = resolve;
-    refused = reject;
+    failStart = reject;
   });
-  const done = new Promise<void>((resolve) => {
+  const done = new Promise<void>((resolve, reject) => {
     flushed = resolve;
+    failFlush = reject;
   });
+  // Either wait ends with the error rather than hang, whenever the connection breaks.
+  done.catch(() => {});
+  const refused = (error: Error) => {
+    failStart(error);
+    failFlush(error);
+  };
   socket.on("data", (chunk: Buffer) => {
     buffered += chunk.toString("utf8");
     const lines = buffered.split("\r\n");
@@ -50,6 +58,7 @@ export async function commandsWhile(
     }
   });
   socket.on("error", refused);
+  socket.on("close", () => refused(new Error("the MONITOR connection closed")));
   socket.write("MONITOR\r\n");
   try {
     await started;
