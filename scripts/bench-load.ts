@@ -16,7 +16,7 @@
 // queries subtracted. Without root or PostgreSQL binaries it falls back to the shared servers
 // (database storefront_bench_load, prefix storefront-bench-load), whose CPU includes other clients.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -300,6 +300,9 @@ const KEYS = [
   "drainS",
   "peakQueue",
   "client",
+  "reference",
+  "referenceBefore",
+  "referenceAfter",
 ] as const;
 type Figures = Record<(typeof KEYS)[number], number>;
 interface Result {
@@ -474,6 +477,8 @@ async function runScenario(bench: Bench, name: ScenarioName, label: string): Pro
     live.phase = "settle";
     await sleep(STATS_SETTLE_MS);
 
+    // How fast the cores were just before the window, and just after (they change from minute to minute).
+    const referenceBefore = referenceMs();
     const sqlBefore = await sqlCounters(bench);
     const shapesBefore = options.statements && bench.statements ? await shapeTimes(bench) : null;
     const cpuBefore = cpuMs(bench.pids);
@@ -486,6 +491,7 @@ async function runScenario(bench: Bench, name: ScenarioName, label: string): Pro
     const drainedAt = performance.now();
     const cpuAfter = cpuMs(bench.pids);
     const client = process.cpuUsage(clientBefore);
+    const referenceAfter = referenceMs();
     live.phase = "settle";
     await sleep(STATS_SETTLE_MS);
     const sqlAfter = await sqlCounters(bench);
@@ -515,6 +521,9 @@ async function runScenario(bench: Bench, name: ScenarioName, label: string): Pro
       drainS: drained ? (drainedAt - load.stoppedAt) / 1000 : Number.NaN,
       peakQueue: live.peakQueue,
       client: perOrder((client.user + client.system) / 1000),
+      reference: (referenceBefore + referenceAfter) / 2,
+      referenceBefore,
+      referenceAfter,
     };
     const statements = shapesBefore && shapesAfter ? shapeReport(shapesBefore, shapesAfter, ok.length) : null;
     return { figures, errors, statements };
@@ -538,6 +547,7 @@ const COLUMNS: [string, (f: Figures) => string][] = [
   ["xact/order", (f) => fixed(f.xacts, 2)],
   ["drain s", (f) => (Number.isFinite(f.drainS) ? f.drainS.toFixed(1) : "timeout")],
   ["peak queue", (f) => fixed(f.peakQueue, 0)],
+  ["reference ms", (f) => fixed(f.reference, 0)],
 ];
 
 function median(values: number[]): number {
@@ -567,7 +577,8 @@ function summaryRow(name: ScenarioName, results: Result[]): string[] {
 
 const compact = (f: Figures) =>
   `${fixed(f.ordersPerS, 1)}/s p50 ${fixed(f.p50, 1)} p99 ${fixed(f.p99, 1)} ms, CPU ${fixed(f.total, 2)} ms, ` +
-  `SQL ${fixed(f.sql, 1)}, drain ${fixed(f.drainS, 1)} s (client ${fixed(f.client, 2)} ms/order)`;
+  `SQL ${fixed(f.sql, 1)}, drain ${fixed(f.drainS, 1)} s (client ${fixed(f.client, 2)} ms/order, ` +
+  `reference work ${fixed(f.referenceBefore, 0)} → ${fixed(f.referenceAfter, 0)} ms)`;
 
 // ---- main ------------------------------------------------------------------------------------------
 
@@ -678,6 +689,24 @@ async function startStack(): Promise<{ bench: Bench; about: string }> {
   return { bench: { port, products, pids, db, redis, statements, assertRunning }, about };
 }
 
+/** How fast this machine's cores are right now: a fixed single-threaded piece of work (hashing, and JSON
+ * like an order's), the best of three, in ms. Machines of one kind differ, and a shared host's cores
+ * slow down and speed up from one minute to the next (by half, seen here): figures from two runs compare
+ * only as far as their reference does. */
+function referenceMs(): number {
+  const order = {
+    steps: Array.from({ length: 8 }, (_, i) => ({ name: `step${i}`, at: new Date(i).toISOString() })),
+  };
+  const block = Buffer.alloc(64 * 1024, 7);
+  const once = () => {
+    const start = performance.now();
+    for (let i = 0; i < 400; i++) createHash("sha256").update(block).digest();
+    for (let i = 0; i < 20_000; i++) JSON.parse(JSON.stringify(order));
+    return performance.now() - start;
+  };
+  return Math.min(once(), once(), once());
+}
+
 function gitCommit(): string {
   const git = (...args: string[]) =>
     execFileSync("git", ["--no-optional-locks", ...args], { cwd: ROOT, encoding: "utf8", stdio: "pipe" });
@@ -717,7 +746,9 @@ async function main(): Promise<void> {
     `${cpus.length} × ${cpus[0]?.model}, load avg ${os.loadavg()[0]?.toFixed(2)}, node ${process.version}, ` +
     `${new Date().toISOString()}, commit ${gitCommit()}; ${about}; warm-up ${options.warmup} s + drain, then ` +
     `${options.duration} s measured; ${options.runs} run(s) interleaved, medians shown (errors: sum of runs); ` +
-    "CPU in ms per order; the load generator shares the machine";
+    "CPU in ms per order; the load generator shares the machine; reference ms: a fixed piece of " +
+    "single-threaded work timed just before and just after each window, the mean (lower = faster cores; it moves by half from one " +
+    "minute to the next on a shared host, and the other figures move with it)";
   console.info(`conditions: ${conditions}\n`);
 
   const results = new Map<ScenarioName, Result[]>(options.scenarios.map((name) => [name, []]));
