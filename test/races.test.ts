@@ -82,6 +82,88 @@ describe("races", () => {
   });
 });
 
+/** As a web process that died while its synchronous checkout was sending the receipt would have left
+ * the order: placed, never answered, the email running, analytics and fulfillment not started (their
+ * providers never heard of them). */
+async function cutOffWhileEmailing(orderId: string): Promise<void> {
+  await prisma.order.update({
+    where: { id: orderId },
+    data: {
+      status: "placed",
+      confirmedAt: null,
+      settledAt: null,
+      createdAt: new Date(Date.now() - 3_600_000),
+    },
+  });
+  // The email's attempt is open, as its claim left it.
+  await prisma.$executeRaw`UPDATE "Order" SET "steps" = "steps"
+      || jsonb_build_object('email', "steps" -> 'email' || jsonb_build_object('status', 'running',
+        'attemptHistory', jsonb_build_array("steps" #> '{email,attemptHistory,-1}'
+          || '{"finishedAt": null, "outcome": null}'::jsonb)))
+      || jsonb_build_object('analytics', "steps" -> 'analytics' || '{"status": "pending"}'::jsonb)
+      || jsonb_build_object('fulfillment', "steps" -> 'fulfillment' || '{"status": "pending"}'::jsonb)
+    WHERE "id" = ${orderId}`;
+  await prisma.downstreamCall.deleteMany({
+    where: {
+      OR: [
+        { service: "analytics", idempotencyKey: `${orderId}:order_placed` },
+        { service: "payment", operation: "capture", idempotencyKey: orderId },
+        { service: "shipping", idempotencyKey: orderId },
+      ],
+    },
+  });
+}
+
+describe("a side effect cut off with its checkout", () => {
+  it("counts as done when its provider did it: the receipt that went out is corrected, the order settles", async () => {
+    const product = await createProduct({ stock: 5 });
+    const order = await callerFor().order.place(orderInput(product.id, { mode: "sync" }));
+    await cutOffWhileEmailing(order.id);
+    expect(await sweepAbandonedCheckouts()).toBeGreaterThanOrEqual(1);
+
+    const swept = await readOrder(order.id)();
+    expect(swept.status).toBe("failed");
+    expect(stepOf(swept, "email")).toMatchObject({
+      status: "succeeded",
+      detail: "Done before the checkout was interrupted",
+    });
+    expect(swept.steps.find((step) => step.name === "email")?.attemptHistory.at(-1)).toMatchObject({
+      outcome: "succeeded",
+      finishedAt: expect.any(String),
+    });
+    expect(stepOf(swept, "cancellationEmail").status).toBe("succeeded");
+    expect(await downstreamCalls("email", "send", `${order.id}:cancellation`)).toBe(1);
+    expect(stepOf(swept, "analytics").status).toBe("skipped");
+    expect(stepOf(swept, "payment").status).toBe("compensated");
+    expect(await downstreamCalls("payment", "void", order.id)).toBe(1);
+    expect(swept.settledAt).not.toBeNull();
+    expect(await stockOf(product.id)).toBe(5);
+  });
+
+  it("counts as skipped when its provider never did it: nothing to correct, the order settles", async () => {
+    const product = await createProduct({ stock: 5 });
+    const order = await callerFor().order.place(orderInput(product.id, { mode: "sync" }));
+    await cutOffWhileEmailing(order.id);
+    await prisma.downstreamCall.deleteMany({
+      where: { service: "email", idempotencyKey: `${order.id}:receipt` },
+    });
+    expect(await sweepAbandonedCheckouts()).toBeGreaterThanOrEqual(1);
+
+    const swept = await readOrder(order.id)();
+    expect(swept.status).toBe("failed");
+    const email = swept.steps.find((step) => step.name === "email");
+    expect(email?.status).toBe("skipped");
+    expect(email?.attemptHistory.at(-1)).toMatchObject({
+      outcome: "failed",
+      error: "Cut off with the checkout",
+    });
+    expect(swept.steps.some((step) => step.name === "cancellationEmail")).toBe(false);
+    expect(await downstreamCalls("email", "send", `${order.id}:cancellation`)).toBe(0);
+    expect(swept.settledAt).not.toBeNull();
+    expect(await stockOf(product.id)).toBe(5);
+  });
+});
+
 describe("compensation after a capture", () => {
   it("refunds (not voids) when shipping breaks after fulfillment captured the payment", async () => {
     await updateSettings({ services: { shipping: { down: true } } });

@@ -284,11 +284,15 @@ export async function simulateCall(service: ServiceName, deadline?: AbortSignal)
   }
 }
 
-export interface DownstreamCallSpec<T extends Prisma.InputJsonValue> {
+/** One call at one provider, as its ledger knows it. */
+export interface ProviderCall {
   service: ServiceName;
   operation: string;
   /** Same key, same answer: the provider does the work once. */
   idempotencyKey: string;
+}
+
+export interface DownstreamCallSpec<T extends Prisma.InputJsonValue> extends ProviderCall {
   /** The provider's answer the first time this key is seen. */
   perform: () => T;
   /** Cut the call off when this aborts (a synchronous checkout's deadline). */
@@ -310,4 +314,16 @@ export async function callDownstream<T extends Prisma.InputJsonValue>(
   const row = rows[0];
   if (!row) throw new Error(`${spec.service} ledger returned no row`);
   return row.result;
+}
+
+/** Whether the provider has done this call (a gateway's "look up by idempotency key"), without doing it. */
+export async function providerRecorded({
+  service,
+  operation,
+  idempotencyKey,
+}: ProviderCall): Promise<boolean> {
+  const rows = await sql(Prisma.sql`
+    SELECT 1 FROM "DownstreamCall"
+    WHERE "service" = ${service} AND "operation" = ${operation} AND "idempotencyKey" = ${idempotencyKey}`);
+  return rows.length > 0;
 }

@@ -22,6 +22,7 @@ import {
 import { Prisma, prisma, sql } from "../db";
 import { callDownstream, type DownstreamCallSpec } from "../downstream/simulate";
 import { log, messageOf } from "../log";
+import { capture, shipment } from "../steps/fulfillment";
 import { changeOrder, type OrderChange, type StepChange } from "./change";
 import { findOrderView } from "./view";
 
@@ -79,13 +80,15 @@ export async function compensate(
   const reserved = statusOf("inventory") === "succeeded";
   if (reserved) steps.inventory = { status: "compensated", detail: "Stock released" };
   if (isAuthorized(statusOf("payment"))) steps.payment = owed(captured ? "refund" : "void");
-  if (shipped) steps.fulfillment = owed("cancelShipment");
+  const changes = { ...steps, ...also };
+  // Booked is booked, whatever the caller knew of the step: the shipment's cancellation is owed.
+  if (shipped) changes.fulfillment = owed("cancelShipment");
   const claimed = await changeOrder(orderId, {
     when: { status: order.status === "pending" ? ["pending"] : LIVE_ORDER_STATUSES },
     status: outcome.status,
     failureReason: outcome.reason,
     settledAt: now,
-    steps: { ...steps, ...also },
+    steps: changes,
     restock: reserved,
   });
   // Confirmed or completed meanwhile, or claimed by another compensation, which asks the providers.
@@ -111,19 +114,14 @@ function owed(undo: Undo): StepChange {
 /** Asks the providers, in one look-up, whether they captured or shipped for this order (a gateway's
  * "look up by idempotency key"). */
 async function providerRecords(orderId: string): Promise<{ captured: boolean; shipped: boolean }> {
+  const [captured, shipped] = [capture(orderId), shipment(orderId)];
   const calls = await prisma.downstreamCall.findMany({
-    where: {
-      idempotencyKey: orderId,
-      OR: [
-        { service: "payment", operation: "capture" },
-        { service: "shipping", operation: "ship" },
-      ],
-    },
+    where: { OR: [captured, shipped] },
     select: { service: true },
   });
   return {
-    captured: calls.some((call) => call.service === "payment"),
-    shipped: calls.some((call) => call.service === "shipping"),
+    captured: calls.some((call) => call.service === captured.service),
+    shipped: calls.some((call) => call.service === shipped.service),
   };
 }
 

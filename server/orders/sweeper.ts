@@ -2,13 +2,19 @@
 // the order leaves it `pending`; one that died while a synchronous checkout ran its side effects
 // leaves it `placed` but never answered. Either holds stock and an authorization. The worker process
 // sweeps such orders after a grace period and compensates them (stock back, authorization voided).
+// A side effect the dead checkout was running is recorded as what its provider says happened: done
+// (a receipt that went out is then corrected, like any other) or skipped.
 
 import { runCompensationsInline } from "../checkout/inline";
 import { config } from "../config";
-import { QUEUED_MODES } from "../contract";
+import { QUEUED_MODES, SIDE_EFFECT_STEPS, type StepName } from "../contract";
 import { prisma } from "../db";
+import { providerRecorded } from "../downstream/simulate";
 import { log } from "../log";
+import { EFFECT_CALLS } from "../steps";
+import type { StepChange } from "./change";
 import { compensate, leaveUndoOwed } from "./compensate";
+import { findOrderView } from "./view";
 
 /** SWEEPER_GRACE_MS, 10 minutes by default: longer than any live checkout takes, by construction. A
  * checkout is cut off at CHECKOUT_DEADLINE_MS and fails its order within CHECKOUT_WIND_DOWN_MS, and
@@ -34,10 +40,11 @@ export async function sweepAbandonedCheckouts(olderThanMs = ABANDONED_AFTER_MS):
   });
   let swept = 0;
   for (const order of abandoned) {
-    const compensated = await compensate(order.id, {
-      status: "failed",
-      reason: "The checkout was interrupted before it finished. Nothing was charged.",
-    }).catch((error: unknown) => {
+    const compensated = await compensate(
+      order.id,
+      { status: "failed", reason: "The checkout was interrupted before it finished. Nothing was charged." },
+      await cutOffSteps(order.id),
+    ).catch((error: unknown) => {
       // Claimed (a swept order is never undone already), the void owed: the reconciler finishes it.
       leaveUndoOwed(error);
       return true;
@@ -51,4 +58,30 @@ export async function sweepAbandonedCheckouts(olderThanMs = ABANDONED_AFTER_MS):
     }
   }
   return swept;
+}
+
+/** The side effects an abandoned checkout left `running`: nobody will finish them, so each is recorded
+ * as its provider's ledger has it (only while it is still running, in the same statement as the rest). */
+async function cutOffSteps(orderId: string): Promise<Partial<Record<StepName, StepChange>>> {
+  const order = await findOrderView({ id: orderId });
+  const running = (name: StepName) =>
+    order?.steps.some((step) => step.name === name && step.status === "running");
+  const finishedAt = new Date();
+  const changes = await Promise.all(
+    SIDE_EFFECT_STEPS.filter(running).map(async (name): Promise<[StepName, StepChange]> => {
+      const happened = await providerRecorded(EFFECT_CALLS[name](orderId));
+      const change: StepChange = happened
+        ? {
+            status: "succeeded",
+            detail: "Done before the checkout was interrupted",
+            endAttempt: { outcome: "succeeded", finishedAt, error: null },
+          }
+        : {
+            status: "skipped",
+            endAttempt: { outcome: "failed", finishedAt, error: "Cut off with the checkout" },
+          };
+      return [name, { ...change, finishedAt, error: null, onlyFrom: ["running"] }];
+    }),
+  );
+  return Object.fromEntries(changes);
 }

@@ -1,18 +1,24 @@
 // Analytics: nobody should wait for it, yet it is still recorded (once per order), and taken back
 // (once) when the order is undone after it was recorded.
-import { callDownstream } from "../downstream/simulate";
+import { callDownstream, type ProviderCall } from "../downstream/simulate";
 import type { StepOrder, StepOutcome } from "./types";
 
 const unitsOf = (order: StepOrder) => order.items.reduce((sum, item) => sum + item.quantity, 0);
 const plural = (units: number) => `${units} unit${units === 1 ? "" : "s"}`;
 
+const tracked = (orderId: string, event: "order_placed" | "order_reversed"): ProviderCall => ({
+  service: "analytics",
+  operation: "track",
+  idempotencyKey: `${orderId}:${event}`,
+});
+export const sale = (orderId: string) => tracked(orderId, "order_placed");
+export const saleReversed = (orderId: string) => tracked(orderId, "order_reversed");
+
 export async function recordSale(order: StepOrder, deadline?: AbortSignal): Promise<StepOutcome> {
   const units = unitsOf(order);
   await callDownstream({
-    service: "analytics",
-    operation: "track",
+    ...sale(order.id),
     deadline,
-    idempotencyKey: `${order.id}:order_placed`,
     perform: () => ({ event: "order_placed", orderId: order.id, revenueCents: order.totalCents, units }),
   });
   return { detail: `Sale recorded: ${plural(units)}` };
@@ -22,9 +28,7 @@ export async function recordSale(order: StepOrder, deadline?: AbortSignal): Prom
 export async function reverseSale(order: StepOrder): Promise<StepOutcome> {
   const units = unitsOf(order);
   await callDownstream({
-    service: "analytics",
-    operation: "track",
-    idempotencyKey: `${order.id}:order_reversed`,
+    ...saleReversed(order.id),
     perform: () => ({
       event: "order_reversed",
       orderId: order.id,

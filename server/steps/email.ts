@@ -2,7 +2,7 @@
 // the cancellation that corrects it when the order is undone afterwards. The provider deduplicates by
 // order and kind, so a job that runs twice sends one email.
 import { UNDOS } from "../contract";
-import { callDownstream } from "../downstream/simulate";
+import { callDownstream, type ProviderCall } from "../downstream/simulate";
 import type { StepOrder, StepOutcome } from "./types";
 
 const money = (cents: number) => `$${(cents / 100).toFixed(2)}`;
@@ -35,14 +35,14 @@ export function receiptFor(order: StepOrder): Email {
   };
 }
 
+export const receipt = (orderId: string): ProviderCall => ({
+  service: "email",
+  operation: "send",
+  idempotencyKey: `${orderId}:receipt`,
+});
+
 export async function sendReceipt(order: StepOrder, deadline?: AbortSignal): Promise<StepOutcome> {
-  const email = await callDownstream({
-    service: "email",
-    operation: "send",
-    deadline,
-    idempotencyKey: `${order.id}:receipt`,
-    perform: () => receiptFor(order),
-  });
+  const email = await callDownstream({ ...receipt(order.id), deadline, perform: () => receiptFor(order) });
   return { detail: `Receipt sent to ${email.to}` };
 }
 
@@ -76,12 +76,13 @@ export function cancellationFor(order: StepOrder): Email {
   };
 }
 
+export const cancellation = (orderId: string): ProviderCall => ({
+  service: "email",
+  operation: "send",
+  idempotencyKey: `${orderId}:cancellation`,
+});
+
 export async function sendCancellation(order: StepOrder): Promise<StepOutcome> {
-  const email = await callDownstream({
-    service: "email",
-    operation: "send",
-    idempotencyKey: `${order.id}:cancellation`,
-    perform: () => cancellationFor(order),
-  });
+  const email = await callDownstream({ ...cancellation(order.id), perform: () => cancellationFor(order) });
   return { detail: `Cancellation sent to ${email.to}` };
 }

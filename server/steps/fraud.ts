@@ -1,6 +1,6 @@
 // Fraud screening: runs after the order is placed and may still reject it, which cancels the order
 // (the runner voids the authorization and releases the stock).
-import { callDownstream } from "../downstream/simulate";
+import { callDownstream, type ProviderCall } from "../downstream/simulate";
 import type { StepOrder, StepOutcome } from "./types";
 
 /** Orders above this are held as suspicious. */
@@ -17,14 +17,14 @@ function assess(order: StepOrder): { approved: boolean; score: number; reason: s
   return { approved: true, score: 3 + (order.totalCents % 17), reason: null };
 }
 
+export const screening = (orderId: string): ProviderCall => ({
+  service: "fraud",
+  operation: "screen",
+  idempotencyKey: orderId,
+});
+
 export async function screenForFraud(order: StepOrder, deadline?: AbortSignal): Promise<StepOutcome> {
-  const verdict = await callDownstream({
-    service: "fraud",
-    operation: "screen",
-    deadline,
-    idempotencyKey: order.id,
-    perform: () => assess(order),
-  });
+  const verdict = await callDownstream({ ...screening(order.id), deadline, perform: () => assess(order) });
   return verdict.approved
     ? { detail: `Passed, risk score ${verdict.score}` }
     : { reject: `Fraud screening rejected the order: ${verdict.reason}` };
