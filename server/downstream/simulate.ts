@@ -316,14 +316,14 @@ export async function callDownstream<T extends Prisma.InputJsonValue>(
   return row.result;
 }
 
-/** Whether the provider has done this call (a gateway's "look up by idempotency key"), without doing it. */
-export async function providerRecorded({
+/** When the provider did this call, if it did (a gateway's "look up by idempotency key"), without doing it. */
+export async function providerRecordedAt({
   service,
   operation,
   idempotencyKey,
-}: ProviderCall): Promise<boolean> {
-  const rows = await sql(Prisma.sql`
-    SELECT 1 FROM "DownstreamCall"
+}: ProviderCall): Promise<Date | null> {
+  const [row] = await sql<{ createdAt: Date }>(Prisma.sql`
+    SELECT "createdAt" FROM "DownstreamCall"
     WHERE "service" = ${service} AND "operation" = ${operation} AND "idempotencyKey" = ${idempotencyKey}`);
-  return rows.length > 0;
+  return row?.createdAt ?? null;
 }

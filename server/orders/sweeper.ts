@@ -9,7 +9,7 @@ import { runCompensationsInline } from "../checkout/inline";
 import { config } from "../config";
 import { QUEUED_MODES, SIDE_EFFECT_STEPS, type StepName } from "../contract";
 import { prisma } from "../db";
-import { providerRecorded } from "../downstream/simulate";
+import { providerRecordedAt } from "../downstream/simulate";
 import { log } from "../log";
 import { EFFECT_CALLS } from "../steps";
 import type { StepChange } from "./change";
@@ -66,21 +66,25 @@ async function cutOffSteps(orderId: string): Promise<Partial<Record<StepName, St
   const order = await findOrderView({ id: orderId });
   const running = (name: StepName) =>
     order?.steps.some((step) => step.name === name && step.status === "running");
-  const finishedAt = new Date();
   const changes = await Promise.all(
     SIDE_EFFECT_STEPS.filter(running).map(async (name): Promise<[StepName, StepChange]> => {
-      const happened = await providerRecorded(EFFECT_CALLS[name](orderId));
-      const change: StepChange = happened
+      // Done when the provider did it; cut off, as far as anyone can tell, now.
+      const doneAt = await providerRecordedAt(EFFECT_CALLS[name](orderId));
+      const now = new Date();
+      const change: StepChange = doneAt
         ? {
             status: "succeeded",
+            finishedAt: doneAt,
             detail: "Done before the checkout was interrupted",
-            endAttempt: { outcome: "succeeded", finishedAt, error: null },
+            endAttempt: { outcome: "succeeded", finishedAt: doneAt, error: null },
           }
         : {
             status: "skipped",
-            endAttempt: { outcome: "failed", finishedAt, error: "Cut off with the checkout" },
+            finishedAt: now,
+            detail: null,
+            endAttempt: { outcome: "failed", finishedAt: now, error: "Cut off with the checkout" },
           };
-      return [name, { ...change, finishedAt, error: null, onlyFrom: ["running"] }];
+      return [name, { ...change, error: null, onlyFrom: ["running"] }];
     }),
   );
   return Object.fromEntries(changes);
