@@ -3,6 +3,7 @@
 // of these beside any number of web processes; everything they share lives in Postgres and Redis.
 // Its metrics are served on a port of its own (WORKER_METRICS_PORT); it lists itself in Redis so the
 // web process can find and sum every worker's numbers.
+import { setTimeout as sleep } from "node:timers/promises";
 import { config, metricsEnabled } from "../server/config";
 import { prisma } from "../server/db";
 import { log, messageOf, nameProcess, noteOutage } from "../server/log";
@@ -13,7 +14,7 @@ import { SWEEP_EVERY_MS, sweepAbandonedCheckouts } from "../server/orders/sweepe
 import { startReconciler } from "../server/outbox/reconcile";
 import { startRelay } from "../server/outbox/relay";
 import { closeQueues } from "../server/queues";
-import { closeRedis } from "../server/redis";
+import { closeRedis, redis, unavailable } from "../server/redis";
 import { startSideEffectWorkers } from "./side-effects";
 
 nameProcess("worker");
@@ -52,20 +53,46 @@ log.info(
   "storefront worker: relay running, reconciler and consumers started",
 );
 
+/** How long a stopping worker waits for its jobs in flight. One cut short (as by a crash) is delivered
+ * again once its lock expires, and its effects still happen once (idempotency keys). */
+const SHUTDOWN_GRACE_MS = 30_000;
+
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, "storefront worker: finishing jobs in flight");
   clearInterval(sweeper);
-  await reconciler.stop();
-  await relay.stop();
-  await consumers.stop();
-  await presence.stop();
-  await metricsServer?.close();
-  await closeQueues();
-  await Promise.allSettled([prisma.$disconnect(), closeRedis()]);
+  const stopped = (async () => {
+    await reconciler.stop();
+    await relay.stop();
+    await consumers.stop();
+    await presence.stop();
+    await metricsServer?.close();
+    await closeQueues();
+    await Promise.allSettled([prisma.$disconnect(), closeRedis()]);
+  })();
+  // Closing the consumers and queues talks to Redis: while it is away that would wait for its return,
+  // and a job in flight could not be marked done anyway. Go now; BullMQ redelivers what was running.
+  const redisAway = untilRedisAway();
+  await Promise.race([stopped, sleep(SHUTDOWN_GRACE_MS), redisAway.promise]);
+  if (redisAway.seen()) log.warn("storefront worker: Redis is unreachable; stopping without it");
   process.exit(0);
+}
+
+/** Settles as soon as this process's Redis connection is away (checked every 100 ms). */
+function untilRedisAway(): { promise: Promise<void>; seen: () => boolean } {
+  let away = false;
+  const promise = new Promise<void>((resolve) => {
+    const check = () => {
+      if (unavailable(redis("command"))) {
+        away = true;
+        resolve();
+      } else setTimeout(check, 100).unref();
+    };
+    check();
+  });
+  return { promise, seen: () => away };
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,37 @@
+// A worker asked to stop while Redis is away still stops: what it would wait for (its consumers'
+// close, which talks to Redis) cannot happen until Redis is back, and a supervisor restarting a fleet
+// during an outage must not wait for that. Its jobs in flight are BullMQ's to redeliver (their locks
+// expire), and nothing of an order lives only in Redis (the outbox and the reconciler).
+import { afterAll, expect, it } from "vitest";
+import { exitOf, privateStores, startWorkerProcess } from "./processes";
+
+// A Redis and a database of this file's own: the worker's relay must not take other files' outbox rows
+// into a Redis that is about to die.
+const redisServer = await privateStores("shutdown");
+afterAll(() => redisServer.kill());
+
+/** Less than the worker's shutdown grace (30 s): with Redis gone it does not wait for it. */
+const EXIT_BOUND_MS = 20_000;
+
+it("exits on SIGTERM while Redis is unreachable", async () => {
+  const worker = startWorkerProcess({ LOG_FORMAT: "json", LOG_LEVEL: "info" }, { stdout: "pipe" });
+  let output = "";
+  const started = new Promise<void>((resolve) => {
+    worker.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      if (output.includes("consumers started")) resolve();
+    });
+  });
+  await started;
+  await redisServer.kill();
+  // Let the worker notice (its connections close at once) and start reconnecting.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+
+  const askedAt = Date.now();
+  worker.kill("SIGTERM");
+  const timer = setTimeout(() => worker.kill("SIGKILL"), EXIT_BOUND_MS);
+  const { code, signal } = await exitOf(worker).finally(() => clearTimeout(timer));
+  console.info(`worker exited ${Date.now() - askedAt} ms after SIGTERM with Redis gone`);
+  expect(signal).toBeNull();
+  expect(code).toBe(0);
+}, 60_000);
