@@ -138,7 +138,7 @@ export function QueuesPanel() {
           <thead>
             <tr>
               <th scope="col">Queue</th>
-              <th scope="col">Backlog, last 30 s</th>
+              <th scope="col">Backlog, last 30&nbsp;s</th>
               {COLUMNS.map((column) => (
                 <th key={column} scope="col" className={frame.num} title={COLUMN_HINTS[column]}>
                   {COLUMN_LABELS[column]}
