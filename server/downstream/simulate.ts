@@ -316,14 +316,21 @@ export async function callDownstream<T extends Prisma.InputJsonValue>(
   return row.result;
 }
 
-/** When the provider did this call, if it did (a gateway's "look up by idempotency key"), without doing it. */
-export async function providerRecordedAt({
-  service,
-  operation,
-  idempotencyKey,
-}: ProviderCall): Promise<Date | null> {
-  const [row] = await sql<{ createdAt: Date }>(Prisma.sql`
-    SELECT "createdAt" FROM "DownstreamCall"
-    WHERE "service" = ${service} AND "operation" = ${operation} AND "idempotencyKey" = ${idempotencyKey}`);
-  return row?.createdAt ?? null;
+/** When the providers did each of these calls, if they did (a gateway's "look up by idempotency key"),
+ * without doing them: one look-up for all. */
+export async function providerRecordedAt(calls: readonly ProviderCall[]): Promise<(Date | null)[]> {
+  if (calls.length === 0) return [];
+  const keys = calls.map((call) => Prisma.sql`(${call.service}, ${call.operation}, ${call.idempotencyKey})`);
+  const rows = await sql<ProviderCall & { createdAt: Date }>(Prisma.sql`
+    SELECT "service", "operation", "idempotencyKey", "createdAt" FROM "DownstreamCall"
+    WHERE ("service", "operation", "idempotencyKey") IN (${Prisma.join(keys)})`);
+  return calls.map(
+    (call) =>
+      rows.find(
+        (row) =>
+          row.service === call.service &&
+          row.operation === call.operation &&
+          row.idempotencyKey === call.idempotencyKey,
+      )?.createdAt ?? null,
+  );
 }

@@ -19,8 +19,8 @@ import {
   UNDOS,
   type Undo,
 } from "../contract";
-import { Prisma, prisma, sql } from "../db";
-import { callDownstream, type DownstreamCallSpec } from "../downstream/simulate";
+import { Prisma, sql } from "../db";
+import { callDownstream, type DownstreamCallSpec, providerRecordedAt } from "../downstream/simulate";
 import { log, messageOf } from "../log";
 import { capture, shipment } from "../steps/fulfillment";
 import { changeOrder, type OrderChange, type StepChange } from "./change";
@@ -114,15 +114,8 @@ function owed(undo: Undo): StepChange {
 /** Asks the providers, in one look-up, whether they captured or shipped for this order (a gateway's
  * "look up by idempotency key"). */
 async function providerRecords(orderId: string): Promise<{ captured: boolean; shipped: boolean }> {
-  const [captured, shipped] = [capture(orderId), shipment(orderId)];
-  const calls = await prisma.downstreamCall.findMany({
-    where: { OR: [captured, shipped] },
-    select: { service: true },
-  });
-  return {
-    captured: calls.some((call) => call.service === captured.service),
-    shipped: calls.some((call) => call.service === shipped.service),
-  };
+  const [capturedAt, shippedAt] = await providerRecordedAt([capture(orderId), shipment(orderId)]);
+  return { captured: capturedAt !== null, shipped: shippedAt !== null };
 }
 
 /** The provider call of each undo; the order id is the key of the call it undoes as well. */

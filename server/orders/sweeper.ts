@@ -66,26 +66,26 @@ async function cutOffSteps(orderId: string): Promise<Partial<Record<StepName, St
   const order = await findOrderView({ id: orderId });
   const running = (name: StepName) =>
     order?.steps.some((step) => step.name === name && step.status === "running");
-  const changes = await Promise.all(
-    SIDE_EFFECT_STEPS.filter(running).map(async (name): Promise<[StepName, StepChange]> => {
-      // Done when the provider did it; cut off, as far as anyone can tell, now.
-      const doneAt = await providerRecordedAt(EFFECT_CALLS[name](orderId));
-      const now = new Date();
-      const change: StepChange = doneAt
-        ? {
-            status: "succeeded",
-            finishedAt: doneAt,
-            detail: "Done before the checkout was interrupted",
-            endAttempt: { outcome: "succeeded", finishedAt: doneAt, error: null },
-          }
-        : {
-            status: "skipped",
-            finishedAt: now,
-            detail: null,
-            endAttempt: { outcome: "failed", finishedAt: now, error: "Cut off with the checkout" },
-          };
-      return [name, { ...change, error: null, onlyFrom: ["running"] }];
-    }),
-  );
+  const cutOff = SIDE_EFFECT_STEPS.filter(running);
+  const doneAt = await providerRecordedAt(cutOff.map((name) => EFFECT_CALLS[name](orderId)));
+  const now = new Date();
+  // Done when the provider did it; cut off, as far as anyone can tell, now.
+  const changes = cutOff.map((name, index): [StepName, StepChange] => {
+    const done = doneAt[index];
+    const change: StepChange = done
+      ? {
+          status: "succeeded",
+          finishedAt: done,
+          detail: "Done before the checkout was interrupted",
+          endAttempt: { outcome: "succeeded", finishedAt: done, error: null },
+        }
+      : {
+          status: "skipped",
+          finishedAt: now,
+          detail: null,
+          endAttempt: { outcome: "failed", finishedAt: now, error: "Cut off with the checkout" },
+        };
+    return [name, { ...change, error: null, onlyFrom: ["running"] }];
+  });
   return Object.fromEntries(changes);
 }
