@@ -74,25 +74,20 @@ async function shutdown(signal: string) {
   })();
   // Closing the consumers and queues talks to Redis: while it is away that would wait for its return,
   // and a job in flight could not be marked done anyway. Go now; BullMQ redelivers what was running.
-  const redisAway = untilRedisAway();
-  await Promise.race([stopped, sleep(SHUTDOWN_GRACE_MS), redisAway.promise]);
-  if (redisAway.seen()) log.warn("storefront worker: Redis is unreachable; stopping without it");
+  const ended = await Promise.race([stopped, sleep(SHUTDOWN_GRACE_MS), untilRedisAway()]);
+  if (ended === "redis away") log.warn("storefront worker: Redis is unreachable; stopping without it");
   process.exit(0);
 }
 
 /** Settles as soon as this process's Redis connection is away (checked every 100 ms). */
-function untilRedisAway(): { promise: Promise<void>; seen: () => boolean } {
-  let away = false;
-  const promise = new Promise<void>((resolve) => {
+function untilRedisAway(): Promise<"redis away"> {
+  return new Promise((resolve) => {
     const check = () => {
-      if (unavailable(redis("command"))) {
-        away = true;
-        resolve();
-      } else setTimeout(check, 100).unref();
+      if (unavailable(redis("command"))) resolve("redis away");
+      else setTimeout(check, 100).unref();
     };
     check();
   });
-  return { promise, seen: () => away };
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
