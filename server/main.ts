@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import next from "next";
 import { BUSY_RETRY_AFTER_S } from "./checkout/admission";
-import { config, exposureProblem, isLoopback } from "./config";
+import { config, exposureProblem, isLoopback, SHUTDOWN_GRACE_MS } from "./config";
 import { prisma } from "./db";
 import { isJobsBoardPath, serveJobsBoard } from "./devtools/jobs-board";
 import { queueJobCounts } from "./devtools/queues";
@@ -115,7 +115,6 @@ function whereToFindUs(): string {
   return `http://${host}:${config.PORT} (${reach})`;
 }
 
-const SHUTDOWN_GRACE_MS = 30_000;
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;

@@ -4,7 +4,7 @@
 // Its metrics are served on a port of its own (WORKER_METRICS_PORT); it lists itself in Redis so the
 // web process can find and sum every worker's numbers.
 import { setTimeout as sleep } from "node:timers/promises";
-import { config, metricsEnabled } from "../server/config";
+import { config, metricsEnabled, SHUTDOWN_GRACE_MS } from "../server/config";
 import { prisma } from "../server/db";
 import { log, messageOf, nameProcess, noteOutage } from "../server/log";
 import { startMetrics } from "../server/metrics/registry";
@@ -52,10 +52,6 @@ log.info(
   },
   "storefront worker: relay running, reconciler and consumers started",
 );
-
-/** How long a stopping worker waits for its jobs in flight. One cut short (as by a crash) is delivered
- * again once its lock expires, and its effects still happen once (idempotency keys). */
-const SHUTDOWN_GRACE_MS = 30_000;
 
 let stopping = false;
 async function shutdown(signal: string) {
