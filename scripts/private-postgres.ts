@@ -70,6 +70,13 @@ export class PrivatePostgres {
     this.running = true;
   }
 
+  /** Like a crash: the server stops at once (`-m immediate`, no checkpoint, every connection cut), then
+   * starts again, replaying its write-ahead log; what committed survives, nothing else. */
+  async crash(): Promise<void> {
+    await this.tool("pg_ctl", ["-D", this.data, "-m", "immediate", "-w", "stop"]);
+    await this.start();
+  }
+
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;

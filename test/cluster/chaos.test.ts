@@ -14,7 +14,7 @@ const FAULTS = [
   "pause queue email",
   "resume queue email",
   "restart Redis, keeping its AOF",
-  "restart Postgres",
+  "crash Postgres",
   "restart Redis, losing everything",
   "kill worker-2",
   "kill web-1",
