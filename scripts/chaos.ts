@@ -491,8 +491,9 @@ async function main(): Promise<number> {
     printLoad(loadEnded);
     code = await runChecker(env, baseline, settleS, stop.signal);
     stop.signal.throwIfAborted();
-    await printOrders(databaseUrl);
-    say(code === 0 ? "every invariant held" : "INVARIANTS VIOLATED (see the table above)");
+    const answersKept = await printOrders(databaseUrl, loadEnded);
+    if (!answersKept) code = 1;
+    say(code === 0 ? "every invariant held" : "INVARIANTS VIOLATED (see the tables above)");
     return code;
   } catch (error) {
     // A wait cut short by Ctrl+C says only "aborted": name the signal instead.
@@ -578,17 +579,39 @@ function printLoad(results: { mode: CheckoutMode; summary: LoadSummaryEvent | nu
   console.info("");
 }
 
-async function printOrders(databaseUrl: string): Promise<void> {
+/** Prints the orders per mode and status, and whether every order a shopper was told was placed is
+ * still in the database after the crashes: each was confirmed (confirmedAt is written by the statement
+ * the answer waits for), so a mode has at least as many confirmed orders as its load counted placed
+ * (more when a kill cut an answer off after the confirmation). Returns false when one has fewer. */
+async function printOrders(
+  databaseUrl: string,
+  loads: { mode: CheckoutMode; summary: LoadSummaryEvent | null }[],
+): Promise<boolean> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ mode: string; status: string; count: string }>(
-      `SELECT "mode", "status", count(*) AS "count" FROM "Order" GROUP BY 1, 2 ORDER BY 1, 2`,
+    const { rows } = await client.query<{ mode: string; status: string; count: string; confirmed: string }>(
+      `SELECT "mode", "status", count(*) AS "count", count("confirmedAt") AS "confirmed"
+       FROM "Order" GROUP BY 1, 2 ORDER BY 1, 2`,
     );
     console.info("\norders per mode and status:");
     for (const row of rows) console.info(`  ${row.mode.padEnd(14)} ${row.status.padEnd(16)} ${row.count}`);
     const total = rows.reduce((sum, row) => sum + Number(row.count), 0);
     console.info(`  ${"all".padEnd(14)} ${"".padEnd(16)} ${total}\n`);
+
+    console.info("answered orders kept (told placed ≤ confirmed in the database):");
+    let kept = true;
+    for (const { mode, summary } of loads) {
+      const confirmed = rows
+        .filter((row) => row.mode === mode)
+        .reduce((sum, row) => sum + Number(row.confirmed), 0);
+      const told = summary?.placed ?? 0;
+      const held = confirmed >= told;
+      kept &&= held;
+      console.info(`  ${mode.padEnd(14)} told ${told}, confirmed ${confirmed}  ${held ? "held" : "LOST"}`);
+    }
+    console.info("");
+    return kept;
   } finally {
     await client.end();
   }
