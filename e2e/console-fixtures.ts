@@ -32,6 +32,15 @@ class DevTools {
     return call(this.request, "dev.applyPreset", { preset });
   }
 
+  /** Holds a queue's jobs (its consumers offline) until resumeQueue, or this test's end. */
+  pauseQueue(queue: (typeof SIDE_EFFECT_STEPS)[number]): Promise<unknown> {
+    return call(this.request, "dev.pauseQueue", { queue });
+  }
+
+  resumeQueue(queue: (typeof SIDE_EFFECT_STEPS)[number]): Promise<unknown> {
+    return call(this.request, "dev.resumeQueue", { queue });
+  }
+
   /** Buys `quantity` of a product through the shop's pages, in `mode`; returns the new order's id. */
   async buyInUI(
     page: Page,

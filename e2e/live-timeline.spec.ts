@@ -3,7 +3,9 @@
 // second tab, picks up the true current state and keeps following; another browser session cannot
 // see the order at all. A fraud rejection after the order was placed shows up live as a cancellation,
 // and the receipt that went out before it is corrected by a cancellation email.
-import { expect, screenPath, test } from "./fixtures";
+// Where a test must catch the receipt before it goes out, it holds the email queue (paused) until it
+// has looked, rather than racing the email's latency.
+import { expect, screenPath, test } from "./console-fixtures";
 import {
   arriveAtOrder,
   expectCompleted,
@@ -23,6 +25,7 @@ test.describe("async side effects arrive live on the order page", () => {
   test("the order page shows Order placed first, then every side effect finishing, without a reload", async ({
     page,
     shop,
+    devTools,
   }) => {
     await shop.configure({
       services: {
@@ -33,6 +36,8 @@ test.describe("async side effects arrive live on the order page", () => {
       },
     });
     const product = await shop.createProduct({ stock: 5 });
+    await devTools.pauseQueue("fraud");
+    await devTools.pauseQueue("email");
 
     await openShop(page);
     await fillCheckout(page, { product, email: shop.email("live") });
@@ -45,6 +50,8 @@ test.describe("async side effects arrive live on the order page", () => {
     await expect(stepRow(page, "Confirm order")).toHaveAttribute("data-status", "succeeded");
     await expect(stepRow(page, "Receipt email")).toHaveAttribute("data-status", NOT_YET_SENT);
     await recordStepHistory(page);
+    await devTools.resumeQueue("fraud");
+    await devTools.resumeQueue("email");
 
     await expect(stepRow(page, "Receipt email")).toHaveAttribute("data-status", "running", LATER);
     await page.screenshot({ path: screenPath("async-mid-flight"), fullPage: true });
@@ -67,9 +74,11 @@ test.describe("async side effects arrive live on the order page", () => {
   test("a reload mid-flight shows the true current state and keeps following to Completed", async ({
     page,
     shop,
+    devTools,
   }) => {
-    await shop.configure({ services: { fraud: { latencyMs: 200 }, email: { latencyMs: 2500 } } });
+    await shop.configure({ services: { fraud: { latencyMs: 200 }, email: { latencyMs: 500 } } });
     const product = await shop.createProduct({ stock: 5 });
+    await devTools.pauseQueue("email");
 
     await openShop(page);
     await fillCheckout(page, { product, email: shop.email("reload") });
@@ -78,13 +87,14 @@ test.describe("async side effects arrive live on the order page", () => {
     await expect(stepRow(page, "Receipt email")).toHaveAttribute("data-status", NOT_YET_SENT);
 
     await page.reload();
-    // The first thing the reloaded page shows is the snapshot: fraud done, the email still going.
+    // The first thing the reloaded page shows is the snapshot: fraud done, the email still waiting.
     await expect(stepRow(page, "Receipt email")).toBeVisible();
     expect(await stepRow(page, "Receipt email").getAttribute("data-status")).toMatch(NOT_YET_SENT);
     expect(await stepRow(page, "Fraud screening").getAttribute("data-status")).toBe("succeeded");
     await expect(orderStatus(page)).toContainText("Order placed");
     await recordStepHistory(page);
 
+    await devTools.resumeQueue("email");
     await expectCompleted(page);
     const history = await readStepHistory(page);
     expect(history, "no second reload was needed").not.toBeNull();
@@ -97,9 +107,11 @@ test.describe("async side effects arrive live on the order page", () => {
     shop,
     browser,
     baseURL,
+    devTools,
   }) => {
-    await shop.configure({ services: { fraud: { latencyMs: 200 }, email: { latencyMs: 2500 } } });
+    await shop.configure({ services: { fraud: { latencyMs: 200 }, email: { latencyMs: 500 } } });
     const product = await shop.createProduct({ stock: 5 });
+    await devTools.pauseQueue("email");
 
     await openShop(page);
     await fillCheckout(page, { product, email: shop.email("two-tabs") });
@@ -129,6 +141,7 @@ test.describe("async side effects arrive live on the order page", () => {
       await stranger.close();
     }
 
+    await devTools.resumeQueue("email");
     await expectCompleted(secondTab);
     await expectCompleted(page);
     expect((await readStepHistory(secondTab))?.email?.at(-1)).toBe("succeeded");
@@ -137,9 +150,11 @@ test.describe("async side effects arrive live on the order page", () => {
   test("fraud screening rejects a placed order: cancelled live, authorization voided, stock released", async ({
     page,
     shop,
+    devTools,
   }) => {
     await shop.configure({ services: { fraud: { latencyMs: 800 } } });
     const product = await shop.createProduct({ stock: 5 });
+    await devTools.pauseQueue("fraud");
     const email = shop.email("fraud");
     expect(email).toContain("fraud");
 
@@ -149,6 +164,7 @@ test.describe("async side effects arrive live on the order page", () => {
     await expect(orderStatus(page)).toContainText("Order placed");
     expect(await shop.stockOf(product.id)).toBe(4);
     await recordStepHistory(page);
+    await devTools.resumeQueue("fraud");
 
     await expect(orderStatus(page)).toContainText("Cancelled", LATER);
     await expect(page.getByRole("heading", { name: "This order was cancelled" })).toBeVisible();
