@@ -26,7 +26,8 @@ export const CHECKOUT_WIND_DOWN_MS = 5_000;
 
 /** How long a stopping process (web or worker) lets the work in flight finish before it exits: a
  * synchronous checkout takes seconds, a side effect as long as its provider. Work cut short is finished
- * as after a crash: the sweeper undoes a checkout, BullMQ redelivers a job (effects once: idempotency keys). */
+ * as after a crash: the sweeper undoes a checkout, BullMQ delivers a job again (its effects still
+ * happen once: idempotency keys). */
 export const SHUTDOWN_GRACE_MS = 30_000;
 
 const configSchema = z.object({
