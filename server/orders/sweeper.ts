@@ -7,14 +7,14 @@
 
 import { runCompensationsInline } from "../checkout/inline";
 import { config } from "../config";
-import { QUEUED_MODES, SIDE_EFFECT_STEPS, type StepName } from "../contract";
+import { type OrderView, QUEUED_MODES, SIDE_EFFECT_STEPS, type StepName } from "../contract";
 import { prisma } from "../db";
 import { providerRecordedAt } from "../downstream/simulate";
 import { log } from "../log";
 import { EFFECT_CALLS } from "../steps";
 import type { StepChange } from "./change";
 import { compensate, leaveUndoOwed } from "./compensate";
-import { findOrderView } from "./view";
+import { orderViewSelect, toOrderView } from "./view";
 
 /** SWEEPER_GRACE_MS, 10 minutes by default: longer than any live checkout takes, by construction. A
  * checkout is cut off at CHECKOUT_DEADLINE_MS and fails its order within CHECKOUT_WIND_DOWN_MS, and
@@ -35,15 +35,17 @@ export async function sweepAbandonedCheckouts(olderThanMs = ABANDONED_AFTER_MS):
         { status: "placed", mode: { notIn: [...QUEUED_MODES] }, confirmedAt: null },
       ],
     },
-    select: { id: true },
+    // Read as views: what each one's cut-off steps are comes from the same read.
+    select: orderViewSelect,
+    relationLoadStrategy: "join",
     take: 100,
   });
   let swept = 0;
-  for (const order of abandoned) {
+  for (const order of abandoned.map(toOrderView)) {
     const compensated = await compensate(
       order.id,
       { status: "failed", reason: "The checkout was interrupted before it finished. Nothing was charged." },
-      await cutOffSteps(order.id),
+      await cutOffSteps(order),
     ).catch((error: unknown) => {
       // Claimed (a swept order is never undone already), the void owed: the reconciler finishes it.
       leaveUndoOwed(error);
@@ -62,12 +64,11 @@ export async function sweepAbandonedCheckouts(olderThanMs = ABANDONED_AFTER_MS):
 
 /** The side effects an abandoned checkout left `running`: nobody will finish them, so each is recorded
  * as its provider's ledger has it (only while it is still running, in the same statement as the rest). */
-async function cutOffSteps(orderId: string): Promise<Partial<Record<StepName, StepChange>>> {
-  const order = await findOrderView({ id: orderId });
+async function cutOffSteps(order: OrderView): Promise<Partial<Record<StepName, StepChange>>> {
   const running = (name: StepName) =>
-    order?.steps.some((step) => step.name === name && step.status === "running");
+    order.steps.some((step) => step.name === name && step.status === "running");
   const cutOff = SIDE_EFFECT_STEPS.filter(running);
-  const doneAt = await providerRecordedAt(cutOff.map((name) => EFFECT_CALLS[name](orderId)));
+  const doneAt = await providerRecordedAt(cutOff.map((name) => EFFECT_CALLS[name](order.id)));
   const now = new Date();
   // Done when the provider did it; cut off, as far as anyone can tell, now.
   const changes = cutOff.map((name, index): [StepName, StepChange] => {
