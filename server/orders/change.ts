@@ -106,10 +106,14 @@ function changeStatement(orderId: string, change: OrderChange, settling: Date | 
     : change.settle
       ? settledStatus(MERGED)
       : Prisma.sql`o."status"`;
-  // Only a change that undoes the order, or records a step a compensation corrects, may need one.
+  // A compensation falls due when an order is undone and a step it corrects has succeeded, so only the
+  // change that brings the second of those two facts may need one: one that undoes the order, or one
+  // that records such a step's success (a claim, a retry or a failure of the receipt never does).
   const mayNeedCompensation = change.status
     ? UNDONE_ORDER_STATUSES.includes(change.status)
-    : Object.keys(change.steps ?? {}).some((name) => CORRECTED.some((corrected) => corrected === name));
+    : Object.entries(change.steps ?? {}).some(
+        ([name, step]) => step?.status === "succeeded" && CORRECTED.some((corrected) => corrected === name),
+      );
   const steps = mayNeedCompensation ? withCompensations(MERGED, NEXT_STATUS) : MERGED;
   // Written once, never moved: an order settles (completes, or is compensated) one time; an undone
   // one once its compensations are done.
