@@ -1,13 +1,15 @@
 // The waterfall draws every moment that teaches: a receipt email that fails once and recovers shows
 // two runs with the backoff between them; a fraud-cancelled order shows its compensation after the
 // original bars, when it happened; every settled order says what the other mode would have cost; and
-// the mode bar names the fault preset the shop runs under.
+// the mode bar names the fault preset the shop runs under. Where a test must look at a step between two
+// attempts, it holds the queue rather than racing the backoff.
 import AxeBuilder from "@axe-core/playwright";
 import type { Locator, Page } from "@playwright/test";
-import { expect, screenPath, test } from "./fixtures";
+import { expect, screenPath, test } from "./console-fixtures";
 import {
   arriveAtOrder,
   expectCompleted,
+  fetchOrder,
   fillCheckout,
   LATER,
   openShop,
@@ -50,19 +52,32 @@ test.describe("the order waterfall", () => {
   test("an email failing once then recovering: two runs, the backoff between them, and the sync counterfactual", async ({
     page,
     shop,
+    devTools,
   }) => {
-    await shop.configure({ services: { fraud: { latencyMs: 200 }, email: { latencyMs: 300, down: true } } });
+    // The first attempt fails after its 1.5 s; the email queue is held from while it runs until the
+    // page has been looked at, so the retry waits in its backoff however slow the page is (the 1 s
+    // backoff alone is no time to look and then fix the provider).
+    await shop.configure({
+      services: { fraud: { latencyMs: 200 }, email: { latencyMs: 1500, failureRate: 1 } },
+    });
     const product = await shop.createProduct({ stock: 5 });
+    await devTools.pauseQueue("email");
 
     await openShop(page);
     await fillCheckout(page, { product, email: shop.email("flaky-email") });
-    await arriveAtOrder(page, await pressPurchase(page));
+    const { orderId } = await arriveAtOrder(page, await pressPurchase(page));
+    await devTools.resumeQueue("email");
+    const emailStatus = async () =>
+      (await fetchOrder(page, orderId)).steps.find((step) => step.name === "email")?.status;
+    await expect.poll(emailStatus, LATER).toBe("running");
+    await devTools.pauseQueue("email");
     const email = stepRow(page, "Receipt email");
     // The first attempt failed: the step waits out its backoff, drawn as it happens.
     await expect(email).toHaveAttribute("data-status", "retrying", LATER);
     await expect(segments(email, "running")).toHaveCount(1);
     await expect(segments(email, "backoff")).toHaveCount(1);
-    await shop.configure({ services: { email: { down: false } } });
+    await shop.configure({ services: { email: { latencyMs: 300, failureRate: 0 } } });
+    await devTools.resumeQueue("email");
 
     await expectCompleted(page);
     await expect(email).toHaveAttribute("data-status", "succeeded");
