@@ -61,6 +61,12 @@ export const LIVE_ORDER_STATUSES: readonly OrderStatus[] = ["placed", "needs_att
 /** Undone by compensation (stock back, payment voided): final, nothing runs for it any more. */
 export const UNDONE_ORDER_STATUSES: readonly OrderStatus[] = ["cancelled", "failed"];
 
+/** What the web process logs when a queued checkout's answer was lost after its confirmation committed
+ * (the order stands, and its side effects run): the chaos soak counts these lines, so that a soak that
+ * never reached this path says so. */
+export const BROKE_OFF_AFTER_CONFIRM =
+  "checkout broke off after its confirmation committed: the order stands";
+
 /** Largest quantity of one product in one order: a shop limit, not a stock check. */
 export const MAX_QUANTITY = 20;
 export const MAX_LINES = 50;

@@ -141,7 +141,8 @@ function outageError(error: unknown): AppError | null {
   return store === "postgres"
     ? new AppError(
         "DATABASE_UNAVAILABLE",
-        "The shop's database is restarting. Nothing was charged; please try again in a few seconds.",
+        // Not "nothing was charged": a checkout's confirmation may have committed with its answer lost.
+        "The shop's database is restarting; please try again in a few seconds. Trying a checkout again shows how it ended and never buys twice.",
       )
     : new AppError(
         "REDIS_UNAVAILABLE",
