@@ -40,7 +40,7 @@ export function commitReplayably(): void {
   replayable = true;
 }
 
-// prisma.$disconnect() ends the pool too: one call closes the database of a process.
+// prisma.$disconnect() ends the pool too (closeDatabase also ends the durable connection, if any).
 export const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
 
 export type Db = typeof prisma;
@@ -73,22 +73,30 @@ export async function sql<Row>(statement: Prisma.Sql): Promise<Row[]> {
   return result.rows as Row[];
 }
 
+/** A connection of its own for `sqlDurably` in a process whose commits are replayable, opened on first
+ * use: its commits wait for the flush as every connection's do by default. */
+let durablePool: pg.Pool | null = null;
+
 /** Like `sql`, but committed durably even in a process whose commits are replayable: the WAL is flushed
  * (this commit and every one before it) before it returns. In any other process it is `sql`. */
 export async function sqlDurably<Row>(statement: Prisma.Sql): Promise<Row[]> {
   if (!replayable) return sql<Row>(statement);
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN; SET LOCAL synchronous_commit = on");
-    const result = await client.query({ text: statement.text, values: statement.values, types });
-    await client.query("COMMIT");
-    return result.rows as Row[];
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
+  if (!durablePool) {
+    durablePool = new pg.Pool({
+      connectionString: config.DATABASE_URL,
+      max: 1,
+      connectionTimeoutMillis: 10_000,
+    });
+    durablePool.on("error", errorReporter("database pool (durable)"));
   }
+  const result = await durablePool.query({ text: statement.text, values: statement.values, types });
+  return result.rows as Row[];
+}
+
+/** Closes the process's connections: the pool (through Prisma) and the durable one, if opened. */
+export async function closeDatabase(): Promise<void> {
+  await prisma.$disconnect();
+  await durablePool?.end();
 }
 
 /** A Date as the UTC wall-clock value Prisma keeps in `timestamp` columns. */
