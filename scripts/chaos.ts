@@ -554,10 +554,14 @@ async function main(): Promise<number> {
     printFaults(injected);
     printLoad(loadEnded);
     printBrokenOff(webs.map((web) => web.log));
+    // A process the schedule did not kill must not have died on its own (a crash the faults caused).
+    const died = services.filter((service) => !service.alive);
+    for (const service of died)
+      console.info(`DIED: ${service.name} exited on its own during the soak (see ${service.log})`);
     code = await runChecker(env, baseline, settleS, stop.signal);
     stop.signal.throwIfAborted();
     const answersKept = await printOrders(databaseUrl, loadEnded);
-    if (!answersKept) code = 1;
+    if (!answersKept || died.length > 0) code = 1;
     say(code === 0 ? "every invariant held" : "INVARIANTS VIOLATED (see the tables above)");
     return code;
   } catch (error) {
