@@ -16,12 +16,8 @@ export const pool = new pg.Pool({
 // An idle connection that Postgres closes (a restart) is dropped from the pool, which opens new ones on
 // demand; without a listener its error event would end the process instead.
 pool.on("error", errorReporter("database pool"));
-// A new connection after connections were lost or refused: Postgres is back (logged once). In a process
-// whose commits are replayable, the connection's first statement says so (it runs before any other).
-pool.on("connect", (client) => {
-  databaseOutage.back();
-  if (replayable) client.query("SET synchronous_commit = off").catch(() => {});
-});
+// A new connection after connections were lost or refused: Postgres is back (logged once).
+pool.on("connect", () => databaseOutage.back());
 
 /** Whether this process's commits are replayable (see commitReplayably). */
 let replayable = false;
@@ -38,6 +34,8 @@ let replayable = false;
  */
 export function commitReplayably(): void {
   replayable = true;
+  // A startup option of every connection the pool opens from now on (it opens them on demand).
+  pool.options.options = "-c synchronous_commit=off";
 }
 
 // prisma.$disconnect() ends the pool too (closeDatabase also ends the durable connection, if any).
