@@ -6,7 +6,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { CreateHTTPContextOptions } from "@trpc/server/adapters/standalone";
 import { z } from "zod";
-import { AppError, type AppErrorCode, describeIssues } from "../contract";
+import { AppError, type AppErrorCode, describeIssues, wellFormedValue } from "../contract";
 import { type DevToolsAccess, devToolsAccess } from "../devtools/access";
 import { crossSiteReason, isHttps } from "../edge";
 import { noteOutage, unreachableStore } from "../log";
@@ -159,6 +159,20 @@ const appErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** Ill-formed text (a lone UTF-16 surrogate) anywhere in any input is a 400, checked here once for every
+ * procedure before its own input schema runs. */
+const wellFormedInput = t.middleware(async ({ getRawInput, next }) => {
+  const checked = wellFormedValue.safeParse(await getRawInput());
+  if (!checked.success) {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: describeIssues(checked.error),
+      cause: checked.error,
+    });
+  }
+  return next();
+});
+
 const devToolsEnabled = t.middleware(({ ctx, next }) => {
   if (ctx.devTools === "off") throw new AppError("FORBIDDEN", "Developer tools are off");
   return next();
@@ -186,7 +200,7 @@ const redisWrites = t.middleware(({ type, next }) => {
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(appErrors);
+export const publicProcedure = t.procedure.use(appErrors).use(wellFormedInput);
 /** For the developer tools' own door (see whether they are locked, enter the key). */
 export const devDoorProcedure = publicProcedure.use(devToolsEnabled);
 export const devProcedure = devDoorProcedure.use(devToolsUnlocked).use(redisWrites);
