@@ -28,26 +28,41 @@ function describePath(path: readonly PropertyKey[]): string {
   return path.length === 0 ? "the input" : path.map(String).join(".");
 }
 
+interface Visit {
+  value: unknown;
+  key: PropertyKey | null;
+  parent: Visit | null;
+}
+
+function pathOf(visit: Visit): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  for (let at: Visit | null = visit; at?.key != null; at = at.parent) path.push(at.key);
+  return path.reverse();
+}
+
 /**
  * Any value whose every string (object keys included) is well-formed UTF-16. What arrives at the edge
  * (every tRPC input, every socket payload) is checked with this once, before the fields' own rules, so
- * no field can forget it. Walks without recursion: a deeply nested body cannot overflow the stack.
+ * no field can forget it. Walks without recursion and builds a path only for the string it refuses: a
+ * deeply nested body costs time in proportion to its size.
  */
 export const wellFormedValue = z.unknown().superRefine((value, context) => {
-  const pending: { value: unknown; path: PropertyKey[] }[] = [{ value, path: [] }];
-  for (let item = pending.pop(); item; item = pending.pop()) {
-    const { value: current, path } = item;
+  const pending: Visit[] = [{ value, key: null, parent: null }];
+  for (let visit = pending.pop(); visit; visit = pending.pop()) {
+    const { value: current } = visit;
     if (typeof current === "string") {
       if (LONE_SURROGATE.test(current)) {
+        const path = pathOf(visit);
         context.addIssue({ code: "custom", path, message: `${describePath(path)} is not well-formed text` });
         return;
       }
     } else if (Array.isArray(current)) {
-      current.forEach((entry, index) => pending.push({ value: entry, path: [...path, index] }));
+      for (const [index, entry] of current.entries())
+        pending.push({ value: entry, key: index, parent: visit });
     } else if (current !== null && typeof current === "object") {
       for (const [key, entry] of Object.entries(current)) {
-        pending.push({ value: key, path: [...path, `(key ${JSON.stringify(key)})`] });
-        pending.push({ value: entry, path: [...path, key] });
+        pending.push({ value: key, key: `(key ${JSON.stringify(key)})`, parent: visit });
+        pending.push({ value: entry, key, parent: visit });
       }
     }
   }
