@@ -320,4 +320,33 @@ describe("npm run load", () => {
       expect(loadSettingsSchema.parse(readFlags(loadFlags(plan)).settings)).toEqual(plan);
     }
   });
+
+  it("accepts from the /dev panel exactly the numbers its command line accepts (one schema)", () => {
+    const requests = [
+      { rate: 1e-9 },
+      { rate: 0.0000001 },
+      { rate: 0.01 },
+      { rate: 0.1 },
+      { rate: 1 / 3 },
+      { rate: 500 },
+      { shoppers: 1e21 },
+      { burst: 12 },
+      { fraud: 1e-7 },
+      { fraud: 12.5 },
+      { pause: 1500, shoppers: 3 },
+      { duration: 2_500 },
+    ];
+    for (const request of requests) {
+      const fromPanel = loadSettingsSchema.safeParse({ request, target });
+      if (!fromPanel.success) continue;
+      // What the panel spawns: the plan's flags, read back by the command line.
+      const fromFlags = loadSettingsSchema.safeParse(readFlags(loadFlags(fromPanel.data)).settings);
+      expect(fromFlags.success, JSON.stringify(request)).toBe(true);
+      expect(fromFlags.data, JSON.stringify(request)).toEqual(fromPanel.data);
+    }
+    const refused = (request: object) => !loadSettingsSchema.safeParse({ request, target }).success;
+    expect(refused({ rate: 1e-9 }), "1e-9/s").toBe(true);
+    expect(refused({ rate: 0.01 }), "0.01/s: one order in 100 s").toBe(true);
+    expect(refused({ rate: 0.1 }), "0.1/s").toBe(false);
+  });
 });
