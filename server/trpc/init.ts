@@ -7,8 +7,8 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import type { CreateHTTPContextOptions } from "@trpc/server/adapters/standalone";
 import { z } from "zod";
 import { AppError, type AppErrorCode, describeIssues, wellFormedValue } from "../contract";
-import { type DevToolsAccess, devToolsAccess } from "../devtools/access";
-import { crossSiteReason, isHttps } from "../edge";
+import { type DevToolsAccess, devToolsAccess, inProcessAccess, lockedMessage } from "../devtools/access";
+import { clientAddress, crossSiteReason, isHttps } from "../edge";
 import { noteOutage, unreachableStore } from "../log";
 import { arrivalOf } from "../metrics/http";
 import { redis, unavailable } from "../redis";
@@ -22,6 +22,8 @@ export interface Context {
   ensureSession: () => string;
   /** What the caller may do with the developer tools. */
   devTools: DevToolsAccess;
+  /** Who is asking, for limits per client (an address; "in-process" without HTTP). */
+  client: string;
   /** Whether the browser reached us over HTTPS (its cookies then say `Secure`). */
   secure: boolean;
   setCookie: (cookie: string) => void;
@@ -40,7 +42,8 @@ export function contextForSession(sessionId: string | null): Context {
       current ??= newSession({ secure: false }).id;
       return current;
     },
-    devTools: devToolsAccess(undefined) === "off" ? "off" : "open",
+    devTools: inProcessAccess(),
+    client: "in-process",
     secure: false,
     setCookie: () => {},
   };
@@ -76,7 +79,8 @@ export function createContext({ req, res, info }: CreateHTTPContextOptions): Con
       }
       return sessionId;
     },
-    devTools: devToolsAccess(req.headers.cookie),
+    devTools: devToolsAccess(req),
+    client: clientAddress(req),
     secure,
     setCookie,
     arrivedAt: arrivalOf(req),
@@ -179,9 +183,7 @@ const devToolsEnabled = t.middleware(({ ctx, next }) => {
 });
 
 const devToolsUnlocked = t.middleware(({ ctx, next }) => {
-  if (ctx.devTools === "locked") {
-    throw new AppError("UNAUTHORIZED", "Developer tools are locked: enter the key in the developer console.");
-  }
+  if (ctx.devTools === "locked") throw new AppError("UNAUTHORIZED", lockedMessage());
   return next();
 });
 

@@ -11,7 +11,8 @@ import {
   queueRefInput,
   settingsPatchSchema,
 } from "../../contract";
-import { unlockCookie } from "../../devtools/access";
+import { config } from "../../config";
+import { lockedMessage, unlockCookie } from "../../devtools/access";
 import { mailbox } from "../../devtools/mailbox";
 import {
   deadLetters,
@@ -20,6 +21,7 @@ import {
   retryDeadLetters,
   setPaused,
 } from "../../devtools/queues";
+import { tryUnlock, unlockSucceeded } from "../../devtools/unlock-guard";
 import { getSettings, replaceSettings, updateSettings } from "../../downstream/settings";
 import { devDoorProcedure, devProcedure, router } from "../init";
 import { rushRouter } from "./rush";
@@ -27,10 +29,21 @@ import { rushRouter } from "./rush";
 export const devRouter = router({
   /** Whether this browser may use the tools ("open": no key needed; "locked": enter it). */
   access: devDoorProcedure.query(({ ctx }) => ({ access: ctx.devTools })),
-  unlock: devDoorProcedure.input(devToolsKeyInput).mutation(({ input, ctx }) => {
+  unlock: devDoorProcedure.input(devToolsKeyInput).mutation(async ({ input, ctx }) => {
     if (ctx.devTools === "open") return { access: ctx.devTools };
+    if (!config.DEV_TOOLS_KEY) throw new AppError("UNAUTHORIZED", lockedMessage());
+    const waitMs = await tryUnlock(ctx.client);
+    if (waitMs !== null) {
+      const retryAfterS = Math.ceil(waitMs / 1000);
+      throw new AppError(
+        "TOO_MANY_REQUESTS",
+        `Too many wrong keys from this address: try again in ${retryAfterS} s.`,
+        { retryAfterS },
+      );
+    }
     const cookie = unlockCookie(input.key, { secure: ctx.secure });
     if (!cookie) throw new AppError("UNAUTHORIZED", "That is not the developer tools key.");
+    await unlockSucceeded(ctx.client);
     ctx.setCookie(cookie);
     return { access: "unlocked" as const };
   }),
