@@ -68,13 +68,14 @@ describe("developer tools without a key, behind nginx on the same machine", () =
   });
 
   it("are locked for any request that carries a proxy's headers, whoever added them", async () => {
-    for (const header of [
+    const proxyHeaders: Record<string, string>[] = [
       { forwarded: "for=192.0.2.60" },
       { via: "1.1 edge" },
       { "x-forwarded-for": "127.0.0.1" },
       { "x-forwarded-host": "127.0.0.1" },
       { "x-real-ip": "127.0.0.1" },
-    ]) {
+    ];
+    for (const header of proxyHeaders) {
       const name = Object.keys(header).join();
       expect((await get(web.url(), ACCESS, header)).text, name).toContain('"access":"locked"');
       expect((await get(web.url(), "/metrics", header)).status, name).toBe(401);
