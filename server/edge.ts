@@ -20,7 +20,8 @@ export function peerAddress(req: RequestFacts): string {
  * and HTTP's own `Via`): whoever sent the request to the proxy may be anywhere. */
 export function cameThroughProxy(req: RequestFacts): boolean {
   return Object.keys(req.headers).some(
-    (name) => name === "forwarded" || name === "via" || name === "x-real-ip" || name.startsWith("x-forwarded-"),
+    (name) =>
+      name === "forwarded" || name === "via" || name === "x-real-ip" || name.startsWith("x-forwarded-"),
   );
 }
 

@@ -40,7 +40,9 @@ function validToken(token: string, key: string, nowMs: number): boolean {
   if (!issued || !sameBytes(given, mac(key, issuedAtS))) return false;
   const nowS = nowMs / 1000;
   const notBeforeS = (config.DEV_TOOLS_NOT_BEFORE?.getTime() ?? 0) / 1000;
-  return issuedAtS <= nowS + CLOCK_SKEW_S && nowS - issuedAtS <= MAX_AGE_S && issuedAtS >= Math.floor(notBeforeS);
+  return (
+    issuedAtS <= nowS + CLOCK_SKEW_S && nowS - issuedAtS <= MAX_AGE_S && issuedAtS >= Math.floor(notBeforeS)
+  );
 }
 
 /** What this request may do with the developer tools. */

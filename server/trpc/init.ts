@@ -11,6 +11,7 @@ import { type DevToolsAccess, devToolsAccess, inProcessAccess, lockedMessage } f
 import { clientAddress, crossSiteReason, isHttps } from "../edge";
 import { noteOutage, unreachableStore } from "../log";
 import { arrivalOf } from "../metrics/http";
+import { type Limit, spend } from "../rate-limit";
 import { redis, unavailable } from "../redis";
 import { wasRefused } from "../request-slots";
 import { newSession, readSession } from "../session";
@@ -54,6 +55,18 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i;
 export function createContext({ req, res, info }: CreateHTTPContextOptions): Context {
   if (wasRefused(req)) {
     throw toTRPCError(new AppError("BUSY", "The shop is very busy right now. Please try again in a moment."));
+  }
+  // One procedure once per batch: a batch is a shortcut for the shop's own pages, not a way to ask for
+  // the same expensive answer ten times in one request.
+  const paths = info.calls.map((call) => call.path);
+  const repeated = paths.find((path, index) => paths.indexOf(path) !== index);
+  if (repeated) {
+    throw toTRPCError(
+      new AppError(
+        "BAD_REQUEST",
+        `A batch may call each procedure once; ${repeated} is in it more than once.`,
+      ),
+    );
   }
   // (A GET of a mutation is refused by tRPC itself: 405.)
   if (info.type === "mutation" && req.method === "POST") {
@@ -199,6 +212,25 @@ const redisWrites = t.middleware(({ type, next }) => {
   }
   return next();
 });
+
+/** A read that costs the shop more than a page view: at most `limit` calls per window per session,
+ * then 429 with Retry-After. A caller without a session has nothing to read yet, and passes. */
+export function perSessionLimit(limit: Limit) {
+  return t.middleware(async ({ ctx, path, next }) => {
+    if (ctx.sessionId) {
+      const waitMs = await spend(path, ctx.sessionId, limit);
+      if (waitMs !== null) {
+        const retryAfterS = Math.max(1, Math.ceil(waitMs / 1000));
+        throw new AppError(
+          "TOO_MANY_REQUESTS",
+          `Too many requests for ${path} from this browser: try again in ${retryAfterS} s.`,
+          { retryAfterS },
+        );
+      }
+    }
+    return next();
+  });
+}
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;

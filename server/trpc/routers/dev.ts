@@ -2,6 +2,7 @@
 // Switched off with DEV_TOOLS=off (every procedure then answers FORBIDDEN); with DEV_TOOLS_KEY set,
 // locked (UNAUTHORIZED) until this browser has entered the key through `unlock`.
 import { z } from "zod";
+import { config } from "../../config";
 import {
   AppError,
   deadLetterRefInput,
@@ -11,7 +12,6 @@ import {
   queueRefInput,
   settingsPatchSchema,
 } from "../../contract";
-import { config } from "../../config";
 import { lockedMessage, unlockCookie } from "../../devtools/access";
 import { mailbox } from "../../devtools/mailbox";
 import {
