@@ -179,7 +179,10 @@ const appErrors = t.middleware(async ({ next }) => {
 /** Ill-formed text (a lone UTF-16 surrogate) anywhere in any input is a 400, checked here once for every
  * procedure before its own input schema runs. */
 const wellFormedInput = t.middleware(async ({ getRawInput, next }) => {
-  const checked = wellFormedValue.safeParse(await getRawInput());
+  // A body that is not JSON is the input parser's to refuse, and a procedure without input never reads
+  // its body (an empty one included): no input to check here, then.
+  const raw = await getRawInput().catch(() => undefined);
+  const checked = wellFormedValue.safeParse(raw);
   if (!checked.success) {
     throw new TRPCError({
       code: "BAD_REQUEST",
