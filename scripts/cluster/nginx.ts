@@ -85,7 +85,9 @@ http {
   limit_req_status 429;
   client_header_timeout ${IDLE_TIMEOUT_S}s;
   client_body_timeout ${IDLE_TIMEOUT_S}s;
-  keepalive_timeout ${IDLE_TIMEOUT_S}s;
+  # The second figure is sent as "Keep-Alive: timeout=…": clients (Node's http.Agent, browsers) drop an
+  # idle connection before nginx closes it, instead of sending a request into a closing socket.
+  keepalive_timeout ${IDLE_TIMEOUT_S}s ${IDLE_TIMEOUT_S - 2}s;
 
   # A WebSocket handshake asks to upgrade the connection; every other request closes its connection
   # to the web process when answered.
