@@ -6,6 +6,7 @@
 import {
   CHECKOUT_MODES,
   describeIssues,
+  isLoopback,
   type LoadEvent,
   loadSettingsSchema,
   MAX_BURST,
@@ -26,7 +27,8 @@ const USAGE = `usage: npm run load -- [--shoppers N] [--pause 1s] [--duration 30
   --burst N: N orders at once, then their answers awaited up to --duration (at most ${MAX_BURST})
   --duration: at most ${MAX_DURATION_MS / 60_000} min; --target: default http://127.0.0.1:$PORT, this machine only unless --allow-remote
   --fraud P%: that share of the orders come from a fraudster (screening rejects them; compensation runs)
-  --dev-key (or DEV_TOOLS_KEY): unlocks a shop's locked developer tools, for --preset and queue depth`;
+  --dev-key (or DEV_TOOLS_KEY): unlocks a shop's locked developer tools, for --preset and queue depth;
+    the environment's DEV_TOOLS_KEY is only ever sent to a target on this machine`;
 
 /** An error's message on one line (node's and the config's span several). */
 function oneLine(error: unknown): string {
@@ -57,7 +59,17 @@ async function settingsFromFlags() {
     target: settings.target ?? `http://127.0.0.1:${config.PORT}`,
   });
   if (!parsed.success) refuse(describeIssues(parsed.error));
-  return { plan: parsed.data, json: commandLine.json, devKey: commandLine.devKey ?? config.DEV_TOOLS_KEY };
+  const plan = parsed.data;
+  // The environment's key is this machine's secret: it goes to a shop on this machine only. Another
+  // machine gets a key only when the command line names one (--dev-key), and only if the run needs it.
+  const nearby = isLoopback(new URL(plan.target).hostname);
+  const devKey =
+    commandLine.devKey !== undefined
+      ? { key: commandLine.devKey }
+      : nearby || !config.DEV_TOOLS_KEY
+        ? { key: config.DEV_TOOLS_KEY }
+        : { key: undefined, withheld: "the environment's DEV_TOOLS_KEY is not sent to another machine" };
+  return { plan, json: commandLine.json, devKey };
 }
 
 const { plan, json, devKey } = await settingsFromFlags();

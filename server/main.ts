@@ -80,7 +80,7 @@ const server = createServer(async (req, res) => {
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
     return;
   }
-  if (isMetricsPath(url)) return void serveMetrics(req, res, { proxied: config.TRUST_PROXY === "on" });
+  if (isMetricsPath(url)) return void serveMetrics(req, res);
   if (isJobsBoardPath(url)) {
     return serveJobsBoard(req, res, () => {
       setPageSecurityHeaders(req, res, dev);

@@ -179,3 +179,40 @@ export const orderView = z.object({
   settledAt: isoDate.nullable(),
 });
 export type OrderView = z.infer<typeof orderView>;
+
+/** One of this session's orders as the list (order.mine) shows it: the two clocks and each step's
+ * status, without the steps' histories (order.byId has those, for one order at a time). */
+export const orderSummaryView = orderView
+  .pick({
+    id: true,
+    status: true,
+    mode: true,
+    totalCents: true,
+    version: true,
+    createdAt: true,
+    confirmedAt: true,
+    settledAt: true,
+  })
+  .extend({ steps: z.array(orderStepView.pick({ name: true, status: true })) });
+export type OrderSummary = z.infer<typeof orderSummaryView>;
+
+/** Most orders one page of order.mine holds. */
+export const MY_ORDERS_PAGE = 50;
+
+export const myOrdersInput = z.object({
+  /** The last order of the previous page (its `nextCursor`): the page goes on from there, older. */
+  cursor: z.uuid("cursor must be an order id").optional(),
+  limit: z
+    .number()
+    .int("limit must be a whole number")
+    .min(1, "limit must be at least 1")
+    .max(MY_ORDERS_PAGE, `limit can be at most ${MY_ORDERS_PAGE}`)
+    .default(MY_ORDERS_PAGE),
+});
+
+export const myOrdersPage = z.object({
+  orders: z.array(orderSummaryView),
+  /** Where the next, older page starts; null when this page is the last. */
+  nextCursor: z.string().nullable(),
+});
+export type MyOrdersPage = z.infer<typeof myOrdersPage>;
