@@ -160,7 +160,7 @@ const SHOPPERS: Record<CheckoutMode, number> = { async: 4, sync: 2, "sync-parall
 /** The share of orders from a fraudster: cancelled by screening, their authorization voided. */
 const FRAUD_SHARE = "10%";
 /** The share of confirmations whose answer the web processes lose after the commit (CHAOS_LOST_ANSWERS). */
-const LOST_ANSWERS = 0.02;
+const LOST_ANSWERS = 0.05;
 /** The queue the schedule pauses. */
 const PAUSED_QUEUE: SideEffectStep = "email";
 /** Far more than a soak sells: stock never runs out, so every shopper keeps buying. */
@@ -401,7 +401,7 @@ async function main(): Promise<number> {
       DEV_TOOLS_KEY: "",
       TRUST_PROXY: "off",
       WORKER_METRICS_PORT: "0",
-      // One confirmation in fifty loses its answer after its commit, as a crash at that instant would:
+      // One confirmation in twenty loses its answer after its commit, as a crash at that instant would:
       // the path where a queued order must stand, reached on purpose rather than by luck.
       CHAOS_LOST_ANSWERS: `${LOST_ANSWERS}`,
       // Four processes of 5 connections each stay well under what 2 cores serve.
