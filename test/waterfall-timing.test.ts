@@ -1,10 +1,10 @@
 // The waterfall's arithmetic (app/_lib/order-timing.ts, app/_lib/mode.ts), on hand-made steps: every
 // attempt its own run, the backoff and the queue wait between them, the time parked in the dead-letter
-// set until an operator's Retry, the compensation at its own time, the counterfactual line, and which
-// fault preset the mode bar names. Pure functions: no database, no clock but the one passed in.
+// set until an operator's Retry, the compensation at its own time, and which
+// fault preset the mode bar names (the counterfactual line: counterfactual.test.ts). Pure functions: no database, no clock but the one passed in.
 import { describe, expect, it } from "vitest";
 import { activePreset } from "../app/_lib/mode";
-import { answerInMode, counterfactual, type Segment, stepTimeline, totalOf } from "../app/_lib/order-timing";
+import { type Segment, stepTimeline, totalOf } from "../app/_lib/order-timing";
 import {
   type OrderStepView,
   type OrderView,
@@ -212,86 +212,6 @@ describe("stepTimeline: one row's stretches", () => {
       ["running", 10, 30, "succeeded"],
     ]);
     expect(stepTimeline(step("fulfillment"), createdAt, CREATED + 100).segments).toEqual([]);
-  });
-});
-
-function completedOrder(
-  mode: OrderView["mode"],
-  runs: Partial<Record<StepName, [number, number]>>,
-): OrderView {
-  const steps = PLANNED_STEPS.map((name) => {
-    const run = runs[name] ?? [0, 0];
-    return step(name, {
-      status: "succeeded",
-      attempts: 1,
-      startedAt: t(run[0]),
-      finishedAt: t(run[1]),
-      attemptHistory: ["inventory", "payment", "order"].includes(name)
-        ? []
-        : [attempt(run[0], run[1], "succeeded", { queuedMs: run[0] })],
-    });
-  });
-  return {
-    id: "00000000-0000-4000-8000-000000000000",
-    status: "completed",
-    mode,
-    totalCents: 100,
-    customer: { name: "Ada", email: "ada@example.com" },
-    items: [],
-    steps,
-    failureReason: null,
-    version: 9,
-    createdAt,
-    confirmedAt: t(300),
-    settledAt: t(5000),
-  };
-}
-
-describe("the counterfactual line", () => {
-  const runs: Partial<Record<StepName, [number, number]>> = {
-    inventory: [0, 40],
-    payment: [40, 290],
-    order: [300, 300],
-    fraud: [320, 1120],
-    email: [320, 1520],
-    analytics: [320, 520],
-    fulfillment: [1150, 2650],
-  };
-
-  it("adds an async order's side-effect runs up along the sync chain, or takes the longest chain side by side", () => {
-    const order = completedOrder("async", runs);
-    // 300 ms of critical path, then 800 + 1200 + 200 + 1500 one after another.
-    expect(answerInMode(order, "sync")).toBe(4000);
-    // Side by side: fraud then fulfillment (2300) is the longest chain.
-    expect(answerInMode(order, "sync-parallel")).toBe(2600);
-    expect(counterfactual(order)).toEqual({ mode: "sync", ms: 4000 });
-  });
-
-  it("tells a sync order when async would have answered: after the critical path", () => {
-    expect(counterfactual(completedOrder("sync", runs))).toEqual({ mode: "async", ms: 300 });
-    expect(counterfactual(completedOrder("sync-parallel", runs))).toEqual({ mode: "async", ms: 300 });
-  });
-
-  it("counts only the run that decided a retried step, and says nothing while the order still moves", () => {
-    const order = completedOrder("async", runs);
-    const retried: OrderView = {
-      ...order,
-      steps: order.steps.map((candidate) =>
-        candidate.name === "email"
-          ? {
-              ...candidate,
-              attempts: 2,
-              attemptHistory: [
-                attempt(320, 400, "failed"),
-                attempt(1420, 1520, "succeeded", { backoffMs: 1000 }),
-              ],
-            }
-          : candidate,
-      ),
-    };
-    expect(answerInMode(retried, "sync")).toBe(4000 - 1200 + 100);
-    const moving: OrderView = { ...order, status: "placed", settledAt: null };
-    expect(counterfactual(moving)).toBeNull();
   });
 });
 

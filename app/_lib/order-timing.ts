@@ -322,24 +322,7 @@ export function totalOf(timeline: StepTimeline, kind: SegmentKind): number {
     .reduce((sum, segment) => sum + (segment.endMs - segment.startMs), 0);
 }
 
-// ---------- The counterfactual: the same order in the other mode ----------
-
-/** How long the side effect's successful (or deciding) run took: what a synchronous checkout would
- * have waited for it. Retries and queue waits are left out: sync retries differently, and has no queue. */
-export function decidingRunMs(step: OrderStepView): number | null {
-  const decided = [...step.attemptHistory]
-    .reverse()
-    .find(
-      (attempt) => attempt.finishedAt && (attempt.outcome === "succeeded" || attempt.outcome === "rejected"),
-    );
-  if (decided?.finishedAt) return Date.parse(decided.finishedAt) - Date.parse(decided.startedAt);
-  if (step.attemptHistory.length === 0 && step.startedAt && step.finishedAt) {
-    if (step.status === "succeeded" || step.status === "rejected") {
-      return Date.parse(step.finishedAt) - Date.parse(step.startedAt);
-    }
-  }
-  return null;
-}
+// ---------- The critical path, which every mode waits for (see counterfactual.ts) ----------
 
 /** When the critical path was done (stock, payment, the confirmed order): what every mode waits for. */
 export function criticalPathMs(order: OrderView): number | null {
@@ -347,47 +330,4 @@ export function criticalPathMs(order: OrderView): number | null {
     .filter((step) => CRITICAL_STEPS.includes(step.name) && step.finishedAt)
     .map((step) => msBetween(order.createdAt, step.finishedAt ?? order.createdAt));
   return ends.length === CRITICAL_STEPS.length ? Math.max(...ends) : null;
-}
-
-/** How long the shopper would have waited for this order's answer in `mode`, from the runs this order
- * had: the critical path, plus (if the mode waits for side effects) their runs one after another, or
- * the longest chain of them when run side by side (MODES). Null until the critical path is done. */
-export function answerInMode(order: OrderView, mode: CheckoutMode): number | null {
-  const critical = criticalPathMs(order);
-  if (critical === null) return null;
-  const { waitsForSideEffects, parallel } = MODES[mode];
-  if (!waitsForSideEffects) return critical;
-  const run = (name: SideEffectStep) => {
-    const step = order.steps.find((candidate) => candidate.name === name);
-    return step ? (decidingRunMs(step) ?? 0) : 0;
-  };
-  if (!parallel) return critical + PLANNED_SIDE_EFFECTS.reduce((sum, name) => sum + run(name), 0);
-  const chain = (name: SideEffectStep): number =>
-    run(name) + Math.max(0, ...stepsAfter(name).map((next) => chain(next)));
-  return critical + Math.max(0, ...FIRST_SIDE_EFFECTS.map(chain));
-}
-
-export interface Counterfactual {
-  /** The mode the order did not use: sync for a queued order, async for one that waited. */
-  mode: CheckoutMode;
-  ms: number;
-}
-
-/** The other side of the argument for one order, once it has stopped moving and a side effect ran: an
- * async order would have waited that long in sync; a sync one would have had its answer that soon. */
-export function counterfactual(order: OrderView): Counterfactual | null {
-  if (isMoving(order)) return null;
-  const waited = MODES[order.mode].waitsForSideEffects;
-  const mode = CHECKOUT_MODES.find((candidate) =>
-    waited
-      ? !MODES[candidate].waitsForSideEffects
-      : MODES[candidate].waitsForSideEffects && !MODES[candidate].parallel,
-  );
-  if (!mode) return null;
-  const ranAny = PLANNED_SIDE_EFFECTS.some((name) => {
-    const step = order.steps.find((candidate) => candidate.name === name);
-    return step ? decidingRunMs(step) !== null : false;
-  });
-  const ms = answerInMode(order, mode);
-  return ranAny && ms !== null ? { mode, ms } : null;
 }

@@ -1,10 +1,11 @@
 import { performance } from "node:perf_hooks";
 import { admitted } from "../../checkout/admission";
 import { placeOrder } from "../../checkout/place";
-import { AppError, orderIdInput, placeOrderInput } from "../../contract";
+import { AppError, orderIdInput, orderKeyInput, placeOrderInput } from "../../contract";
 import { prisma } from "../../db";
 import { getSettings } from "../../downstream/settings";
 import { timedCheckout } from "../../metrics/checkout";
+import { relatedToOrder } from "../../orders/related";
 import { findOrder, orderViewSelect, toOrderView } from "../../orders/view";
 import { publicProcedure, router } from "../init";
 
@@ -23,6 +24,22 @@ export const orderRouter = router({
     // Another session's order is indistinguishable from one that does not exist.
     if (!order || order.sessionId !== ctx.sessionId) throw new AppError("NOT_FOUND", "Order not found");
     return toOrderView(order);
+  }),
+
+  /** The order a checkout's idempotency key placed (or is placing): a page reloaded mid-checkout
+   * resumes from the key it kept. */
+  byKey: publicProcedure.input(orderKeyInput).query(async ({ input, ctx }) => {
+    const order = await findOrder({ idempotencyKey: input.idempotencyKey });
+    if (!order || order.sessionId !== ctx.sessionId) throw new AppError("NOT_FOUND", "Order not found");
+    return toOrderView(order);
+  }),
+
+  /** The order of the other mode that ran under the same conditions, and the order's queue jobs. */
+  related: publicProcedure.input(orderIdInput).query(async ({ input, ctx }) => {
+    const related = ctx.sessionId ? await relatedToOrder(input.orderId, ctx.sessionId) : null;
+    if (!related) throw new AppError("NOT_FOUND", "Order not found");
+    // The jobs live behind the developer tools: no links to a door that is shut.
+    return ctx.devTools === "off" ? { ...related, jobs: [] } : related;
   }),
 
   /** This session's recent orders, newest first: the comparison view's data. */
