@@ -50,7 +50,8 @@ function orderUnder(
     if (name === "order") return { ...base, status: "succeeded", startedAt: t(paid), finishedAt: t(paid) };
     const step = name as SideEffectStep;
     const history: StepAttemptView[] = (tries[step] ?? ["ok"]).map((result) => {
-      const ms = result === "fail" && services[step === "fulfillment" ? "shipping" : "email"].down ? 0 : latency(step);
+      const ms =
+        result === "fail" && services[step === "fulfillment" ? "shipping" : "email"].down ? 0 : latency(step);
       const attempt: StepAttemptView = {
         queuedAt: null,
         backoffMs: null,
@@ -96,7 +97,9 @@ const SIDE_EFFECTS_IN_SYNC = 800 + 1200 + 200 + (300 + 1500);
 describe("an async order, told what sync would have done: one rule per preset", () => {
   const cases: Record<PresetName, { tries?: Partial<Record<SideEffectStep, Tries>>; expected: unknown }> = {
     "all-fast": { expected: { mode: "sync", outcome: "confirmed", ms: 0, later: null } },
-    realistic: { expected: { mode: "sync", outcome: "confirmed", ms: CRITICAL + SIDE_EFFECTS_IN_SYNC, later: null } },
+    realistic: {
+      expected: { mode: "sync", outcome: "confirmed", ms: CRITICAL + SIDE_EFFECTS_IN_SYNC, later: null },
+    },
     // The receipt failed every queued attempt and waited for an operator's Retry: in sync the request
     // fails after its two quick tries, and the authorization is voided before it answers.
     "email-outage": {
@@ -110,7 +113,12 @@ describe("an async order, told what sync would have done: one rule per preset", 
       },
     },
     "slow-payment": {
-      expected: { mode: "sync", outcome: "confirmed", ms: 40 + 2500 + 800 + 1200 + 200 + 2500 + 1500, later: null },
+      expected: {
+        mode: "sync",
+        outcome: "confirmed",
+        ms: 40 + 2500 + 800 + 1200 + 200 + 2500 + 1500,
+        later: null,
+      },
     },
     // Half the fraud calls fail: once, then it passed. Sync retries once too, after its short backoff.
     "flaky-fraud": {
@@ -126,7 +134,10 @@ describe("an async order, told what sync would have done: one rule per preset", 
       expected: { mode: "sync", outcome: "confirmed", ms: CRITICAL + SIDE_EFFECTS_IN_SYNC, later: null },
     },
   };
-  for (const [preset, { tries, expected }] of Object.entries(cases) as [PresetName, (typeof cases)[PresetName]][]) {
+  for (const [preset, { tries, expected }] of Object.entries(cases) as [
+    PresetName,
+    (typeof cases)[PresetName],
+  ][]) {
     it(preset, () => {
       expect(counterfactual(orderUnder(preset, "async", "completed", tries))).toEqual(expected);
     });
@@ -147,7 +158,9 @@ describe("an async order, told what sync would have done: one rule per preset", 
   });
 
   it("side by side, the email outage fails the checkout after fulfillment captured: charged, then refunded", () => {
-    const order = orderUnder("email-outage", "async", "completed", { email: ["fail", "fail", "fail", "fail", "ok"] });
+    const order = orderUnder("email-outage", "async", "completed", {
+      email: ["fail", "fail", "fail", "fail", "ok"],
+    });
     // Fraud then fulfillment (800 + 1800) is the longest chain; then the shipment is cancelled (1500),
     // the payment refunded (300) and the recorded sale reversed (200).
     expect(predictInMode(order, "sync-parallel")).toEqual({
@@ -171,7 +184,11 @@ describe("a sync order, told what async would have done", () => {
   });
 
   it("email outage: the failed checkout would have stood, its receipt parked in the dead-letter set", () => {
-    const order = orderUnder("email-outage", "sync", "failed", { email: ["fail", "fail"], analytics: [], fulfillment: [] });
+    const order = orderUnder("email-outage", "sync", "failed", {
+      email: ["fail", "fail"],
+      analytics: [],
+      fulfillment: [],
+    });
     // Two tries recorded; the knobs say the next two fail as well (1 s, then 2 s, then 4 s of backoff).
     expect(counterfactual(order)).toEqual({
       mode: "async",
@@ -182,7 +199,10 @@ describe("a sync order, told what async would have done", () => {
   });
 
   it("a fraudster: confirmed at once, cancelled when screening says no", () => {
-    const order = orderUnder("realistic", "sync-parallel", "cancelled", { fraud: ["reject"], fulfillment: [] });
+    const order = orderUnder("realistic", "sync-parallel", "cancelled", {
+      fraud: ["reject"],
+      fulfillment: [],
+    });
     expect(counterfactual(order)).toEqual({
       mode: "async",
       outcome: "confirmed",
@@ -192,7 +212,9 @@ describe("a sync order, told what async would have done", () => {
   });
 
   it("says nothing it would have to make up: an order placed before its knobs were recorded", () => {
-    const order = { ...orderUnder("email-outage", "sync", "failed", { email: ["fail", "fail"], fulfillment: [] }) };
+    const order = {
+      ...orderUnder("email-outage", "sync", "failed", { email: ["fail", "fail"], fulfillment: [] }),
+    };
     expect(counterfactual({ ...order, conditions: null })).toBeNull();
   });
 });

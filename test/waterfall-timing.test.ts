@@ -7,8 +7,6 @@ import { activePreset } from "../app/_lib/mode";
 import { type Segment, stepTimeline, totalOf } from "../app/_lib/order-timing";
 import {
   type OrderStepView,
-  type OrderView,
-  PLANNED_STEPS,
   PRESETS,
   type PresetName,
   REALISTIC_SETTINGS,

@@ -6,18 +6,19 @@ import {
   type AttemptOutcome,
   CHECKOUT_MODES,
   type CheckoutMode,
+  conditionsKey,
+  conditionsLabel,
   CRITICAL_STEPS,
-  FIRST_SIDE_EFFECTS,
+  INLINE_BACKOFF_MS,
+  knobChanges,
   MODES,
   ORDER_STATUSES,
   type OrderStatus,
   type OrderStepView,
   type OrderView,
-  PLANNED_SIDE_EFFECTS,
-  type SideEffectStep,
+  QUEUE_BACKOFF_MS,
   STEPS,
   type StepAttemptView,
-  stepsAfter,
 } from "@/server/contract";
 import { msBetween } from "./format";
 
@@ -109,6 +110,16 @@ export function median(values: readonly number[]): number | null {
  * still under way has no "done" yet. Mixing them in would make a mode look faster than it is. */
 export const MEDIAN_STATUS: OrderStatus = "completed";
 
+/** The smallest and the largest of a set of timings: the spread shown beside a median. */
+export interface Spread {
+  min: number;
+  max: number;
+}
+
+function spreadOf(values: readonly number[]): Spread | null {
+  return values.length === 0 ? null : { min: Math.min(...values), max: Math.max(...values) };
+}
+
 export interface ModeSummary {
   mode: CheckoutMode;
   /** Orders of this mode, of any status. */
@@ -118,7 +129,12 @@ export interface ModeSummary {
   /** The rest, by status, in the contract's order: shown beside the medians, never in them. */
   leftOut: { status: OrderStatus; count: number }[];
   answer: number | null;
+  answerSpread: Spread | null;
+  /** Machine time: time to done less the time a step waited in the dead-letter set for a person. */
   done: number | null;
+  doneSpread: Spread | null;
+  /** The operators' share, per completed order that had one: kept apart from the machine's time. */
+  operatorWaits: number[];
 }
 
 /** One summary per checkout mode that has orders, in the contract's order of modes. */
@@ -131,17 +147,45 @@ export function summarizeModes(orders: readonly OrderView[]): ModeSummary[] {
       const count = ofMode.filter((order) => order.status === status).length;
       return count > 0 ? [{ status, count }] : [];
     });
+    const answers = completed.flatMap((order) => timeToAnswer(order) ?? []);
+    const done = completed.flatMap((order) => machineTimeToDone(order) ?? []);
     return [
       {
         mode,
         total: ofMode.length,
         completed: completed.length,
         leftOut,
-        answer: median(completed.flatMap((order) => timeToAnswer(order) ?? [])),
-        done: median(completed.flatMap((order) => timeToDone(order) ?? [])),
+        answer: median(answers),
+        answerSpread: spreadOf(answers),
+        done: median(done),
+        doneSpread: spreadOf(done),
+        operatorWaits: completed.map((order) => operatorWaitMs(order)).filter((ms) => ms > 0),
       },
     ];
   });
+}
+
+/** How long the order waited for a person: its steps' time parked in the dead-letter set (until an
+ * operator's Retry or Discard, or until `now` while still parked), overlaps counted once. */
+export function operatorWaitMs(order: OrderView, now: number = Date.now()): number {
+  const parked = order.steps
+    .flatMap((step) => stepTimeline(step, order.createdAt, now).segments)
+    .filter((segment) => segment.kind === "dead-letter")
+    .sort((a, b) => a.startMs - b.startMs);
+  let total = 0;
+  let reached = Number.NEGATIVE_INFINITY;
+  for (const { startMs, endMs } of parked) {
+    const from = Math.max(startMs, reached);
+    if (endMs > from) total += endMs - from;
+    reached = Math.max(reached, endMs);
+  }
+  return total;
+}
+
+/** Time to done without the time a person took to act on a dead letter: what the machines took. */
+export function machineTimeToDone(order: OrderView): number | null {
+  const done = timeToDone(order);
+  return done === null ? null : done - operatorWaitMs(order);
 }
 
 const TICK_STEPS_MS = [
@@ -212,7 +256,14 @@ function outcomeOfStatus(step: OrderStepView): AttemptOutcome | null {
 /** Every stretch of one step on the order's clock: per attempt, the wait in the queue (or the backoff
  * before it, or the time parked in the dead-letter set) and the run, then where the step rests now,
  * and the compensation. Pure: `now` is the clock's current reading (epoch ms). */
-export function stepTimeline(step: OrderStepView, createdAt: string, now: number): StepTimeline {
+export function stepTimeline(
+  step: OrderStepView,
+  createdAt: string,
+  now: number,
+  /** When the order's undo began (see undoStartedAt): a compensation is drawn from then to when the
+   * provider answered, so the time its calls took has a bar. */
+  undoFrom: string | null = null,
+): StepTimeline {
   const origin = Date.parse(createdAt);
   const at = (iso: string) => Date.parse(iso) - origin;
   const nowMs = now - origin;
@@ -304,11 +355,93 @@ export function stepTimeline(step: OrderStepView, createdAt: string, now: number
     }
   }
 
+  const undoStart = undoFrom ? at(undoFrom) : null;
   if (step.compensatedAt) {
     const compensated = at(step.compensatedAt);
-    push("compensation", compensated, compensated);
+    push("compensation", Math.min(undoStart ?? compensated, compensated), compensated);
+  } else if (step.status === "compensating" && undoStart !== null) {
+    // The provider is being asked to undo it (or keeps failing to): the bar grows until it answers.
+    push("compensation", undoStart, Math.max(undoStart, nowMs), { live: true });
   }
   return { segments, marks };
+}
+
+/** When the order's undo began: the claim that released the stock (and made the payment's void or
+ * refund owed) stamps the inventory step then; the providers are asked right after. */
+export function undoStartedAt(order: OrderView): string | null {
+  const inventory = order.steps.find((step) => step.name === "inventory");
+  return inventory?.status === "compensated" ? inventory.compensatedAt : null;
+}
+
+/** When a retrying step's next attempt is due, on the order's clock: its last failure plus the backoff
+ * the mode's retry policy sets after that many failures (server/contract/jobs.ts). */
+export function nextAttemptMs(order: OrderView, step: OrderStepView): number | null {
+  if (step.status !== "retrying") return null;
+  const last = step.attemptHistory.at(-1);
+  if (!last?.finishedAt) return null;
+  const base = MODES[order.mode].waitsForSideEffects ? INLINE_BACKOFF_MS : QUEUE_BACKOFF_MS;
+  return msBetween(order.createdAt, last.finishedAt) + base * 2 ** (Math.max(1, step.attempts) - 1);
+}
+
+/** Axis ticks, possibly with a break: when one quiet stretch (nothing starts or ends in it) takes most
+ * of the span — a step parked for minutes until an operator's Retry — it is squeezed into a narrow gap
+ * so the busy part keeps its width; the tail's length is said in words instead. */
+export interface TimeScale {
+  spanMs: number;
+  /** Where `ms` sits along the track, 0–100. */
+  percent: (ms: number) => number;
+  ticks: number[];
+  /** The squeezed stretch, if any. */
+  gap: { fromMs: number; toMs: number } | null;
+}
+
+/** The share of the track the squeezed stretch keeps. */
+const GAP_SHARE = 0.08;
+/** A stretch is squeezed only if it is at least this share of the span, and this long. */
+const GAP_MIN_SHARE = 0.5;
+const GAP_MIN_MS = 5_000;
+
+export function timeScale(events: readonly number[], spanMs: number, maxTicks: number): TimeScale {
+  const points = [...new Set([0, ...events.filter((ms) => ms >= 0 && ms <= spanMs), spanMs])].sort(
+    (a, b) => a - b,
+  );
+  let gap: TimeScale["gap"] = null;
+  for (let index = 1; index < points.length; index++) {
+    const from = points[index - 1] ?? 0;
+    const to = points[index] ?? 0;
+    if (
+      to - from >= GAP_MIN_MS &&
+      to - from >= spanMs * GAP_MIN_SHARE &&
+      (!gap || to - from > gap.toMs - gap.fromMs)
+    ) {
+      gap = { fromMs: from, toMs: to };
+    }
+  }
+  if (!gap) {
+    const ticks = niceTicks(spanMs, maxTicks).filter((tick) => tick <= spanMs);
+    return { spanMs, percent: (ms) => clamp((ms / spanMs) * 100, 0, 100), ticks, gap: null };
+  }
+  // A little room either side of the quiet stretch, so the marks at its ends stay readable.
+  const pad = Math.min(500, (gap.toMs - gap.fromMs) * 0.05);
+  const from = gap.fromMs + pad;
+  const to = gap.toMs - pad;
+  const shown = spanMs - (to - from);
+  const scale = (100 * (1 - GAP_SHARE)) / shown;
+  const percent = (ms: number) => {
+    const value =
+      ms <= from
+        ? ms * scale
+        : ms >= to
+          ? (from + ms - to) * scale + 100 * GAP_SHARE
+          : from * scale + ((ms - from) / (to - from)) * 100 * GAP_SHARE;
+    return clamp(value, 0, 100);
+  };
+  const before = niceTicks(from, Math.max(2, Math.round(maxTicks * (from / shown)))).filter(
+    (tick) => tick <= from,
+  );
+  const afterStep = niceTicks(spanMs - to, 2)[1] ?? spanMs - to;
+  const after = [Math.ceil(to / afterStep) * afterStep].filter((tick) => tick <= spanMs);
+  return { spanMs, percent, ticks: [...before, ...after], gap: { fromMs: from, toMs: to } };
 }
 
 function clamp(value: number, low: number, high: number): number {
@@ -330,4 +463,35 @@ export function criticalPathMs(order: OrderView): number | null {
     .filter((step) => CRITICAL_STEPS.includes(step.name) && step.finishedAt)
     .map((step) => msBetween(order.createdAt, step.finishedAt ?? order.createdAt));
   return ends.length === CRITICAL_STEPS.length ? Math.max(...ends) : null;
+}
+
+// ---------- Orders grouped by the conditions they ran under ----------
+
+export interface ConditionsGroup {
+  /** conditionsKey of its orders, or UNRECORDED. */
+  key: string;
+  label: string;
+  /** The knobs that differ from the Realistic preset, in words (empty: Realistic's own). */
+  changes: string[];
+  orders: OrderView[];
+}
+
+export const UNRECORDED = "unrecorded";
+
+/** The orders by the knobs they ran under, the group of the newest order first: medians are only
+ * ever taken within one group, so an outage's orders never mix with a healthy shop's. */
+export function groupByConditions(orders: readonly OrderView[]): ConditionsGroup[] {
+  const groups = new Map<string, ConditionsGroup>();
+  for (const order of orders) {
+    const key = order.conditions ? conditionsKey(order.conditions) : UNRECORDED;
+    const group = groups.get(key) ?? {
+      key,
+      label: order.conditions ? conditionsLabel(order.conditions) : "Conditions not recorded",
+      changes: order.conditions ? knobChanges(order.conditions.services) : [],
+      orders: [],
+    };
+    group.orders.push(order);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
 }

@@ -8,8 +8,8 @@ import {
   type PresetName,
   presetNameSchema,
   REALISTIC_SETTINGS,
-  type Settings,
   SERVICES,
+  type Settings,
   serviceSettingsSchema,
   settingsSchema,
 } from "./services";
@@ -67,9 +67,12 @@ export function knobChanges(services: Settings["services"]): string[] {
     const words: string[] = [];
     if (now.down) words.push("down");
     if (now.latencyMs !== usual.latencyMs || now.jitterMs !== usual.jitterMs) {
-      words.push(now.jitterMs > 0 ? `${seconds(now.latencyMs)} ± ${seconds(now.jitterMs)}` : seconds(now.latencyMs));
+      words.push(
+        now.jitterMs > 0 ? `${seconds(now.latencyMs)} ± ${seconds(now.jitterMs)}` : seconds(now.latencyMs),
+      );
     }
-    if (now.failureRate !== usual.failureRate) words.push(`${Math.round(now.failureRate * 100)} % of calls fail`);
+    if (now.failureRate !== usual.failureRate)
+      words.push(`${Math.round(now.failureRate * 100)} % of calls fail`);
     if (now.capacity !== usual.capacity) words.push(`${now.capacity} calls at once`);
     return words.length > 0 ? [`${title}: ${words.join(", ")}`] : [];
   });

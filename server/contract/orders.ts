@@ -6,7 +6,6 @@ import { CHECKOUT_MODES, type CheckoutMode, checkoutModeSchema } from "./modes";
 import { stepNameSchema, stepStatusSchema } from "./steps";
 import { plainText } from "./text";
 
-
 interface ModeDefinition {
   label: string;
   /** One line for the UI: what the shopper's request waits for in this mode. */

@@ -9,13 +9,13 @@ import { formatDuration, formatTick } from "../../_lib/format";
 import { MODES } from "../../_lib/mode";
 import {
   isParked,
+  machineTimeToDone,
   type ModeSummary,
   niceTicks,
   summarizeModes,
   TIMINGS,
   timeSoFar,
   timeToAnswer,
-  timeToDone,
 } from "../../_lib/order-timing";
 import { useElementWidth } from "../../_lib/useElementWidth";
 import styles from "./ComparisonChart.module.css";
@@ -81,7 +81,8 @@ interface Group {
 
 function orderRow(order: OrderView, now: number): Row {
   const answer = timeToAnswer(order);
-  const done = timeToDone(order);
+  // The machines' time: a step's wait in the dead-letter set for a person is not theirs.
+  const done = machineTimeToDone(order);
   const elapsed = done === null ? timeSoFar(order, now) : null;
   const failed = order.status === "failed";
   const unfinished = isParked(order) ? "parked" : "in progress";

@@ -5,6 +5,7 @@ import { AppError, orderIdInput, orderKeyInput, placeOrderInput } from "../../co
 import { prisma } from "../../db";
 import { getSettings } from "../../downstream/settings";
 import { timedCheckout } from "../../metrics/checkout";
+import { recentOrderViews } from "../../orders/recent";
 import { relatedToOrder } from "../../orders/related";
 import { findOrder, orderViewSelect, toOrderView } from "../../orders/view";
 import { publicProcedure, router } from "../init";
@@ -41,6 +42,9 @@ export const orderRouter = router({
     // The jobs live behind the developer tools: no links to a door that is shut.
     return ctx.devTools === "off" ? { ...related, jobs: [] } : related;
   }),
+
+  /** This session's recent orders as full views, for /orders: compared by conditions and mode. */
+  compare: publicProcedure.query(({ ctx }) => recentOrderViews(ctx.sessionId)),
 
   /** This session's recent orders, newest first: the comparison view's data. */
   mine: publicProcedure.query(async ({ ctx }) => {
