@@ -9,8 +9,8 @@ import { formatDuration, formatTick } from "../../_lib/format";
 import { MODES } from "../../_lib/mode";
 import {
   isParked,
-  machineTimeToDone,
   type ModeSummary,
+  machineTimeToDone,
   niceTicks,
   summarizeModes,
   TIMINGS,

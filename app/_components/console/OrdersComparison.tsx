@@ -17,8 +17,8 @@ import {
   groupByConditions,
   isMoving,
   isParked,
-  machineTimeToDone,
   type ModeSummary,
+  machineTimeToDone,
   operatorWaitMs,
   type Spread,
   summarizeModes,
@@ -84,8 +84,8 @@ function ModeMedians({ orders }: { orders: readonly OrderView[] }) {
     <div>
       <p className={`hint ${styles.cmpMediansNote}`}>
         Medians count <strong>completed orders only</strong>, under one set of conditions, with the fastest
-        and slowest beside them. A failed or cancelled checkout stops early and would make its mode look faster
-        than it is, so those are listed beside the medians, never in them; time a step waited in the
+        and slowest beside them. A failed or cancelled checkout stops early and would make its mode look
+        faster than it is, so those are listed beside the medians, never in them; time a step waited in the
         dead-letter set for a person is counted apart from the machines&rsquo; time.
       </p>
       <ul className={styles.cmpMedians} aria-label="Medians per mode">
