@@ -49,6 +49,7 @@ export function CheckoutView() {
             startedAt={watching.startedAt}
             order={watching.order}
             live={watching.live}
+            endedAt={watching.endedAt}
           />
         )}
         <form className="card form" onSubmit={submit} noValidate aria-label="Checkout">
