@@ -74,7 +74,7 @@ export function CheckoutProgress({ mode, startedAt, order, live, endedAt }: Prop
       <p className="hint">
         {MODES[mode].label} checkout: {MODES[mode].explains}
       </p>
-      {!live && (
+      {!live && endedAt === null && (
         <p className="hint">
           Live step updates are not available right now; the order page will show every step.
         </p>

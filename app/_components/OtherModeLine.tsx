@@ -56,7 +56,7 @@ function Words({ prediction, order }: { prediction: Prediction; order: OrderView
       In {mode} mode you would have had your answer after {about(prediction.ms)}: stock and payment only.{" "}
       {later?.kind === "dead-lettered" ? (
         <>
-          The order would have stood, but {STEPS[later.step].label.toLowerCase()} would have failed every
+          The order would have stood, but the {STEPS[later.step].label.toLowerCase()} would have failed every
           attempt and waited in the dead-letter set from {about(later.ms)} until someone retried it.
         </>
       ) : later?.kind === "cancelled" ? (

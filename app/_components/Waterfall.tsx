@@ -170,22 +170,7 @@ export function Waterfall({
   const marker = answerMarker(order);
   const undoFrom = undoStartedAt(order);
   const timelines = new Map<StepName, StepTimeline>(
-    order.steps.map((step) => {
-      const timeline = stepTimeline(step, order.createdAt, now, undoFrom);
-      // A confirmation rolled back: the moment the order was undone, on its own row too.
-      if (undoFrom && isRolledBack(order, step)) {
-        const undoneAt = Date.parse(undoFrom) - origin;
-        timeline.segments.push({
-          kind: "compensation",
-          startMs: undoneAt,
-          endMs: undoneAt,
-          outcome: null,
-          attempt: null,
-          live: false,
-        });
-      }
-      return [step.name, timeline];
-    }),
+    order.steps.map((step) => [step.name, stepTimeline(step, order.createdAt, now, undoFrom)]),
   );
   const nextAttempts = new Map(
     order.steps.flatMap((step) => {
@@ -423,7 +408,9 @@ export function Waterfall({
                   at: segment.startMs,
                   what: segmentWords(segment),
                   took:
-                    segment.kind === "compensation" ? "–" : formatDuration(segment.endMs - segment.startMs),
+                    segment.kind === "compensation" && segment.endMs === segment.startMs
+                      ? "–"
+                      : formatDuration(segment.endMs - segment.startMs),
                   rank: 1,
                 })),
                 ...timeline.marks.map((mark) => ({

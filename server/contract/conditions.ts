@@ -57,15 +57,13 @@ export function conditionsLabel(conditions: OrderConditions): string {
 
 const seconds = (ms: number) => (ms >= 1000 ? `${Number((ms / 1000).toFixed(2))} s` : `${ms} ms`);
 
-/** The knobs that differ from the Realistic preset, in words: "Email provider down", "Payment gateway
- * 2.5 s ± 500 ms". Empty when every knob is Realistic's. */
-export function knobChanges(services: Settings["services"]): string[] {
+function changesFrom(services: Settings["services"], base: Settings["services"]): string[] {
   return SERVICE_NAMES.flatMap((service) => {
     const now = services[service];
-    const usual = REALISTIC_SETTINGS.services[service];
-    const title = SERVICES[service].title;
+    const usual = base[service];
     const words: string[] = [];
-    if (now.down) words.push("down");
+    if (now.down && !usual.down) words.push("down");
+    if (!now.down && usual.down) words.push("up");
     if (now.latencyMs !== usual.latencyMs || now.jitterMs !== usual.jitterMs) {
       words.push(
         now.jitterMs > 0 ? `${seconds(now.latencyMs)} ± ${seconds(now.jitterMs)}` : seconds(now.latencyMs),
@@ -74,6 +72,22 @@ export function knobChanges(services: Settings["services"]): string[] {
     if (now.failureRate !== usual.failureRate)
       words.push(`${Math.round(now.failureRate * 100)} % of calls fail`);
     if (now.capacity !== usual.capacity) words.push(`${now.capacity} calls at once`);
-    return words.length > 0 ? [`${title}: ${words.join(", ")}`] : [];
+    return words.length > 0 ? [`${SERVICES[service].title}: ${words.join(", ")}`] : [];
   });
+}
+
+/** The knobs in words, as the preset they are (nearest) to and how they differ from it: "Like
+ * Realistic, except Email provider: down", "Like All fast, except Payment gateway: 300 ms". Realistic's
+ * own knobs: nothing to say (empty). */
+export function knobChanges(services: Settings["services"]): string[] {
+  const preset = matchingPreset(services);
+  if (preset === "all-fast") return ["Every service answers at once and none fails"];
+  const names = Object.keys(PRESETS) as PresetName[];
+  const nearest = preset
+    ? { name: "realistic" as const, changes: changesFrom(services, REALISTIC_SETTINGS.services) }
+    : names
+        .map((name) => ({ name, changes: changesFrom(services, PRESETS[name].services) }))
+        .reduce((best, next) => (next.changes.length < best.changes.length ? next : best));
+  const [first, ...rest] = nearest.changes;
+  return first ? [`Like ${PRESETS[nearest.name].label}, except ${first}`, ...rest] : [];
 }

@@ -136,11 +136,11 @@ function ModeMedians({ orders }: { orders: readonly OrderView[] }) {
   );
 }
 
-/** What the knobs were, in words: the preset, and how they differ from Realistic's. */
+/** What the knobs were, in words: the preset they are (nearest) to, and how they differ from it. */
 function knobsText(group: ConditionsGroup): string {
   if (group.key === "unrecorded") return "These orders were placed before orders recorded their knobs.";
   if (group.changes.length === 0) return "Every service at the Realistic preset's knobs.";
-  return `Different from Realistic: ${group.changes.join("; ")}.`;
+  return `${group.changes.join("; ")}.`;
 }
 
 /** Which conditions to compare under: one group at a time, the newest order's first. */
@@ -155,7 +155,7 @@ function ConditionsPicker({
 }) {
   const others = groups.length - 1;
   return (
-    <section className={`card ${styles.cmpConditions}`} aria-label="Conditions">
+    <section className={`card ${styles.cmpConditions}`} aria-label="Which conditions to compare">
       <div className={styles.cmpConditionsRow}>
         <label htmlFor="conditions-picker" className={styles.cmpConditionsLabel}>
           Conditions
