@@ -4,7 +4,7 @@
 // fault preset the mode bar names (the counterfactual line: counterfactual.test.ts). Pure functions: no database, no clock but the one passed in.
 import { describe, expect, it } from "vitest";
 import { activePreset } from "../app/_lib/mode";
-import { type Segment, stepTimeline, totalOf } from "../app/_lib/order-timing";
+import { type Segment, stepTimeline, timeScale, totalOf } from "../app/_lib/order-timing";
 import {
   type OrderStepView,
   PRESETS,
@@ -231,5 +231,30 @@ describe("the active preset in the mode bar", () => {
       email: { ...REALISTIC_SETTINGS.services.email, latencyMs: 1234 },
     };
     expect(activePreset(services)).toEqual({ name: null, label: "Custom fault knobs" });
+  });
+});
+
+describe("timeScale: a long tail does not crush the busy part", () => {
+  it("squeezes one long quiet stretch into a narrow gap, and keeps the busy part's width", () => {
+    // Busy for 2 s, parked 90 s in the dead-letter set, then one more second after the Retry.
+    const events = [0, 40, 300, 320, 1120, 1520, 2000, 92_000, 92_100, 93_000];
+    const scale = timeScale(events, 6);
+    expect(scale.gap?.fromMs).toBeGreaterThan(2000);
+    expect(scale.gap?.toMs).toBeLessThan(92_000);
+    // Linear, the first 2 s would take about 2 % of the track; squeezed, most of what is left.
+    expect(scale.percent(2000)).toBeGreaterThan(40);
+    // The 88 s between them: the gap's 8 % and a little room either side.
+    expect(scale.percent(92_000) - scale.percent(2000)).toBeLessThan(16);
+    expect(scale.percent(scale.spanMs)).toBe(100);
+    expect(scale.percent(93_000)).toBeLessThan(100);
+    // Every tick is drawn outside the gap.
+    for (const tick of scale.ticks)
+      expect(tick <= (scale.gap?.fromMs ?? 0) || tick >= (scale.gap?.toMs ?? 0)).toBe(true);
+  });
+
+  it("leaves an axis without a quiet stretch linear", () => {
+    const scale = timeScale([0, 300, 1200, 2500, 4000], 6);
+    expect(scale.gap).toBeNull();
+    expect(scale.percent(2120)).toBeCloseTo(50);
   });
 });

@@ -187,8 +187,7 @@ export function Waterfall({
   if (done !== null) events.push(done);
   if (isMoving(order)) events.push(now - origin);
   if (marker) events.push(marker.atMs);
-  const spanMs = Math.max(100, ...events) * 1.06;
-  const scale = timeScale(events, spanMs, MAX_TICKS);
+  const scale = timeScale(events, MAX_TICKS);
   const { ticks, gap } = scale;
   const percent = (ms: number) => `${scale.percent(ms)}%`;
   const width = (fromMs: number, toMs: number) => `${scale.percent(toMs) - scale.percent(fromMs)}%`;

@@ -401,30 +401,30 @@ const GAP_SHARE = 0.08;
 const GAP_MIN_SHARE = 0.5;
 const GAP_MIN_MS = 5_000;
 
-export function timeScale(events: readonly number[], spanMs: number, maxTicks: number): TimeScale {
-  const points = [...new Set([0, ...events.filter((ms) => ms >= 0 && ms <= spanMs), spanMs])].sort(
-    (a, b) => a - b,
-  );
+/** Room left after the last moment, as a share of what is shown. */
+const END_ROOM = 0.06;
+
+export function timeScale(events: readonly number[], maxTicks: number): TimeScale {
+  const end = Math.max(100, ...events);
+  const points = [...new Set([0, ...events.filter((ms) => ms >= 0)])].sort((a, b) => a - b);
   let gap: TimeScale["gap"] = null;
   for (let index = 1; index < points.length; index++) {
     const from = points[index - 1] ?? 0;
     const to = points[index] ?? 0;
-    if (
-      to - from >= GAP_MIN_MS &&
-      to - from >= spanMs * GAP_MIN_SHARE &&
-      (!gap || to - from > gap.toMs - gap.fromMs)
-    ) {
-      gap = { fromMs: from, toMs: to };
-    }
+    const wide = to - from >= GAP_MIN_MS && to - from >= end * GAP_MIN_SHARE;
+    if (wide && (!gap || to - from > gap.toMs - gap.fromMs)) gap = { fromMs: from, toMs: to };
   }
   if (!gap) {
+    const spanMs = end * (1 + END_ROOM);
     const ticks = niceTicks(spanMs, maxTicks).filter((tick) => tick <= spanMs);
     return { spanMs, percent: (ms) => clamp((ms / spanMs) * 100, 0, 100), ticks, gap: null };
   }
   // A little room either side of the quiet stretch, so the marks at its ends stay readable.
-  const pad = Math.min(500, (gap.toMs - gap.fromMs) * 0.05);
+  const pad = Math.min((gap.toMs - gap.fromMs) * 0.05, (end - (gap.toMs - gap.fromMs)) * 0.03);
   const from = gap.fromMs + pad;
   const to = gap.toMs - pad;
+  const shownBusy = end - (to - from);
+  const spanMs = end + shownBusy * END_ROOM;
   const shown = spanMs - (to - from);
   const scale = (100 * (1 - GAP_SHARE)) / shown;
   const percent = (ms: number) => {
