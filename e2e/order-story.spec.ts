@@ -241,6 +241,7 @@ test("a checkout reloaded mid-way resumes the order its key is placing, then emp
     "succeeded",
   );
   await expect(page.getByRole("button", { name: /Purchasing/ })).toBeDisabled();
+  await expect(resumed.getByTestId("resumed")).toContainText("found again by its idempotency key");
   // Pictures only: the checkout goes on meanwhile and takes the page to the order (the same card, live,
   // is checked by axe in the failing checkout's story above).
   await shoot(page, "checkout-resumed-after-reload", { axe: false });

@@ -27,9 +27,11 @@ interface Props {
   live: boolean;
   /** When the checkout answered with a refusal: the clock stops there. */
   endedAt: number | null;
+  /** Picked up after a reload, by the idempotency key the tab kept. */
+  resumed?: boolean;
 }
 
-export function CheckoutProgress({ mode, startedAt, order, live, endedAt }: Props) {
+export function CheckoutProgress({ mode, startedAt, order, live, endedAt, resumed = false }: Props) {
   const ticking = useNow(endedAt === null);
   const now = endedAt ?? ticking;
   const stepOf = (name: StepName) => order?.steps.find((step) => step.name === name);
@@ -74,6 +76,12 @@ export function CheckoutProgress({ mode, startedAt, order, live, endedAt }: Prop
       <p className="hint">
         {MODES[mode].label} checkout: {MODES[mode].explains}
       </p>
+      {resumed && (
+        <p className="hint" data-testid="resumed">
+          The page was reloaded: this is the checkout you had started, found again by its idempotency key. It
+          was not sent twice.
+        </p>
+      )}
       {!live && endedAt === null && (
         <p className="hint">
           Live step updates are not available right now; the order page will show every step.

@@ -50,6 +50,7 @@ export function CheckoutView() {
             order={watching.order}
             live={watching.live}
             endedAt={watching.endedAt}
+            resumed={watching.resumed ?? false}
           />
         )}
         <form className="card form" onSubmit={submit} noValidate aria-label="Checkout">

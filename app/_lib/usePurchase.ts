@@ -76,6 +76,8 @@ export interface Watching {
   live: boolean;
   /** When the checkout answered with a refusal: the card stays, with the steps as they ended. */
   endedAt: number | null;
+  /** Picked up after a reload by the key this tab kept, not started by this page. */
+  resumed?: boolean;
 }
 
 /** A refused checkout's card: its clock stopped, its steps as the server left them (the order's final
@@ -135,7 +137,7 @@ export function usePurchase(lines: readonly JoinedLine[]) {
     }
     const startedAt = Date.parse(order.createdAt);
     if (resumed.state === "placing") {
-      setWatching({ mode: order.mode, startedAt, order, live: true, endedAt: null });
+      setWatching({ mode: order.mode, startedAt, order, live: true, endedAt: null, resumed: true });
       return;
     }
     // Refused while the page was away: its story, as for a refusal seen live.
@@ -150,6 +152,7 @@ export function usePurchase(lines: readonly JoinedLine[]) {
       order,
       live: false,
       endedAt: current?.endedAt ?? Date.now(),
+      resumed: true,
     }));
   });
 
