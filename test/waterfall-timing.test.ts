@@ -1,14 +1,12 @@
 // The waterfall's arithmetic (app/_lib/order-timing.ts, app/_lib/mode.ts), on hand-made steps: every
 // attempt its own run, the backoff and the queue wait between them, the time parked in the dead-letter
-// set until an operator's Retry, the compensation at its own time, the counterfactual line, and which
-// fault preset the mode bar names. Pure functions: no database, no clock but the one passed in.
+// set until an operator's Retry, the compensation at its own time, and which
+// fault preset the mode bar names (the counterfactual line: counterfactual.test.ts). Pure functions: no database, no clock but the one passed in.
 import { describe, expect, it } from "vitest";
 import { activePreset } from "../app/_lib/mode";
-import { answerInMode, counterfactual, type Segment, stepTimeline, totalOf } from "../app/_lib/order-timing";
+import { type Segment, stepTimeline, timeScale, totalOf } from "../app/_lib/order-timing";
 import {
   type OrderStepView,
-  type OrderView,
-  PLANNED_STEPS,
   PRESETS,
   type PresetName,
   REALISTIC_SETTINGS,
@@ -215,86 +213,6 @@ describe("stepTimeline: one row's stretches", () => {
   });
 });
 
-function completedOrder(
-  mode: OrderView["mode"],
-  runs: Partial<Record<StepName, [number, number]>>,
-): OrderView {
-  const steps = PLANNED_STEPS.map((name) => {
-    const run = runs[name] ?? [0, 0];
-    return step(name, {
-      status: "succeeded",
-      attempts: 1,
-      startedAt: t(run[0]),
-      finishedAt: t(run[1]),
-      attemptHistory: ["inventory", "payment", "order"].includes(name)
-        ? []
-        : [attempt(run[0], run[1], "succeeded", { queuedMs: run[0] })],
-    });
-  });
-  return {
-    id: "00000000-0000-4000-8000-000000000000",
-    status: "completed",
-    mode,
-    totalCents: 100,
-    customer: { name: "Ada", email: "ada@example.com" },
-    items: [],
-    steps,
-    failureReason: null,
-    version: 9,
-    createdAt,
-    confirmedAt: t(300),
-    settledAt: t(5000),
-  };
-}
-
-describe("the counterfactual line", () => {
-  const runs: Partial<Record<StepName, [number, number]>> = {
-    inventory: [0, 40],
-    payment: [40, 290],
-    order: [300, 300],
-    fraud: [320, 1120],
-    email: [320, 1520],
-    analytics: [320, 520],
-    fulfillment: [1150, 2650],
-  };
-
-  it("adds an async order's side-effect runs up along the sync chain, or takes the longest chain side by side", () => {
-    const order = completedOrder("async", runs);
-    // 300 ms of critical path, then 800 + 1200 + 200 + 1500 one after another.
-    expect(answerInMode(order, "sync")).toBe(4000);
-    // Side by side: fraud then fulfillment (2300) is the longest chain.
-    expect(answerInMode(order, "sync-parallel")).toBe(2600);
-    expect(counterfactual(order)).toEqual({ mode: "sync", ms: 4000 });
-  });
-
-  it("tells a sync order when async would have answered: after the critical path", () => {
-    expect(counterfactual(completedOrder("sync", runs))).toEqual({ mode: "async", ms: 300 });
-    expect(counterfactual(completedOrder("sync-parallel", runs))).toEqual({ mode: "async", ms: 300 });
-  });
-
-  it("counts only the run that decided a retried step, and says nothing while the order still moves", () => {
-    const order = completedOrder("async", runs);
-    const retried: OrderView = {
-      ...order,
-      steps: order.steps.map((candidate) =>
-        candidate.name === "email"
-          ? {
-              ...candidate,
-              attempts: 2,
-              attemptHistory: [
-                attempt(320, 400, "failed"),
-                attempt(1420, 1520, "succeeded", { backoffMs: 1000 }),
-              ],
-            }
-          : candidate,
-      ),
-    };
-    expect(answerInMode(retried, "sync")).toBe(4000 - 1200 + 100);
-    const moving: OrderView = { ...order, status: "placed", settledAt: null };
-    expect(counterfactual(moving)).toBeNull();
-  });
-});
-
 describe("the active preset in the mode bar", () => {
   it("names every preset of the console when its knobs are set, and healthy when every knob is 0", () => {
     for (const name of Object.keys(PRESETS) as PresetName[]) {
@@ -313,5 +231,30 @@ describe("the active preset in the mode bar", () => {
       email: { ...REALISTIC_SETTINGS.services.email, latencyMs: 1234 },
     };
     expect(activePreset(services)).toEqual({ name: null, label: "Custom fault knobs" });
+  });
+});
+
+describe("timeScale: a long tail does not crush the busy part", () => {
+  it("squeezes one long quiet stretch into a narrow gap, and keeps the busy part's width", () => {
+    // Busy for 2 s, parked 90 s in the dead-letter set, then one more second after the Retry.
+    const events = [0, 40, 300, 320, 1120, 1520, 2000, 92_000, 92_100, 93_000];
+    const scale = timeScale(events, 6);
+    expect(scale.gap?.fromMs).toBeGreaterThan(2000);
+    expect(scale.gap?.toMs).toBeLessThan(92_000);
+    // Linear, the first 2 s would take about 2 % of the track; squeezed, most of what is left.
+    expect(scale.percent(2000)).toBeGreaterThan(40);
+    // The 88 s between them: the gap's 8 % and a little room either side.
+    expect(scale.percent(92_000) - scale.percent(2000)).toBeLessThan(16);
+    expect(scale.percent(scale.spanMs)).toBe(100);
+    expect(scale.percent(93_000)).toBeLessThan(100);
+    // Every tick is drawn outside the gap.
+    for (const tick of scale.ticks)
+      expect(tick <= (scale.gap?.fromMs ?? 0) || tick >= (scale.gap?.toMs ?? 0)).toBe(true);
+  });
+
+  it("leaves an axis without a quiet stretch linear", () => {
+    const scale = timeScale([0, 300, 1200, 2500, 4000], 6);
+    expect(scale.gap).toBeNull();
+    expect(scale.percent(2120)).toBeCloseTo(50);
   });
 });

@@ -49,6 +49,8 @@ export function CheckoutView() {
             startedAt={watching.startedAt}
             order={watching.order}
             live={watching.live}
+            endedAt={watching.endedAt}
+            resumed={watching.resumed ?? false}
           />
         )}
         <form className="card form" onSubmit={submit} noValidate aria-label="Checkout">

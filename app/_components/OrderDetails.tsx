@@ -20,6 +20,7 @@ import {
 import { describeProblem, useTRPC } from "../_lib/trpc";
 import { type LiveState, useLiveOrder } from "../_lib/useLiveOrder";
 import { useNow } from "../_lib/useNow";
+import { BehindTheScenes } from "./BehindTheScenes";
 import styles from "./OrderDetails.module.css";
 import { OrderNotFound } from "./OrderNotFound";
 import { OrderStatusBadge } from "./OrderStatusBadge";
@@ -45,6 +46,14 @@ function LoadedOrder({ orderId }: { orderId: string }) {
   const trpc = useTRPC();
   const query = useQuery(trpc.order.byId.queryOptions({ orderId }));
   const live = useLiveOrder(orderId, query.isSuccess);
+  // What the order links to: a real order of the other mode under the same knobs, its queue jobs.
+  // Refetched as the order moves on (its jobs appear as the relay hands them over).
+  const related = useQuery({
+    ...trpc.order.related.queryOptions({ orderId }),
+    enabled: query.isSuccess,
+    retry: false,
+    refetchInterval: query.data && isMoving(query.data) ? 2000 : false,
+  });
   const order = query.data;
   const now = useNow(order ? isMoving(order) : false);
 
@@ -144,7 +153,8 @@ function LoadedOrder({ orderId }: { orderId: string }) {
         </p>
       )}
 
-      <Waterfall order={order} now={now} />
+      <Waterfall order={order} now={now} related={related.data} />
+      <BehindTheScenes order={order} related={related.data} />
 
       <section className={`card ${styles.orderItems}`} aria-labelledby="items-title">
         <h2 id="items-title">Items</h2>

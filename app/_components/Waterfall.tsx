@@ -17,20 +17,22 @@ import {
   type StepName,
 } from "@/server/contract";
 import { formatDuration, formatTick } from "../_lib/format";
-import { STEP_STATUS_LABELS } from "../_lib/labels";
+import { isRolledBack, stepStatusLabel } from "../_lib/labels";
 import {
   answerOf,
-  counterfactual,
   isMoving,
-  niceTicks,
+  nextAttemptMs,
   type Segment,
   type SegmentKind,
   type StepTimeline,
   stepInFlight,
   stepTimeline,
-  timeToAnswer,
+  timeScale,
   timeToDone,
+  undoStartedAt,
 } from "../_lib/order-timing";
+import type { RelatedToOrder } from "../_lib/trpc";
+import { OtherModeLine } from "./OtherModeLine";
 import styles from "./Waterfall.module.css";
 
 interface Marker {
@@ -49,7 +51,8 @@ const LEGEND: { key: string; label: string }[] = [
   { key: "backoff", label: "Backoff" },
   { key: "dead-letter", label: "Dead-letter set" },
   { key: "operator-retry", label: "Operator's Retry" },
-  { key: "compensation", label: "Compensation" },
+  { key: "compensation", label: "Compensation (undo)" },
+  { key: "next-attempt", label: "Next attempt due" },
 ];
 
 const SEGMENT_WORDS: Record<SegmentKind, string> = {
@@ -134,35 +137,80 @@ function attemptsWords(view: OrderStepView): string {
   return `${view.attempts} ${view.attempts === 1 ? "attempt" : "attempts"}`;
 }
 
-export function Waterfall({ order, now }: { order: OrderView; now: number }) {
+/** The quiet stretch the axis skips, in words: which step waited there, and how. */
+function gapWords(gap: { fromMs: number; toMs: number }, timelines: Map<StepName, StepTimeline>): string {
+  const WAITS: Partial<Record<SegmentKind, string>> = {
+    "dead-letter": "waited in the dead-letter set for a person",
+    backoff: "waited out its backoff",
+    queued: "waited in its queue",
+    running: "was still running",
+    compensation: "waited for its undo",
+  };
+  const covering = [...timelines.entries()].flatMap(([name, timeline]) =>
+    timeline.segments
+      .filter((segment) => segment.startMs <= gap.fromMs && segment.endMs >= gap.toMs && WAITS[segment.kind])
+      .map((segment) => `${STEPS[name].label.toLowerCase()} ${WAITS[segment.kind]}`),
+  );
+  const what = covering.length > 0 ? `: ${[...new Set(covering)].join("; ")}` : "";
+  return `The axis skips ${formatDuration(gap.toMs - gap.fromMs)} of quiet time, from ${formatTick(
+    Math.round(gap.fromMs),
+  )} to ${formatTick(Math.round(gap.toMs))}${what}.`;
+}
+
+export function Waterfall({
+  order,
+  now,
+  related,
+}: {
+  order: OrderView;
+  now: number;
+  related?: RelatedToOrder | undefined;
+}) {
   const origin = Date.parse(order.createdAt);
   const marker = answerMarker(order);
+  const undoFrom = undoStartedAt(order);
   const timelines = new Map<StepName, StepTimeline>(
-    order.steps.map((step) => [step.name, stepTimeline(step, order.createdAt, now)]),
+    order.steps.map((step) => [step.name, stepTimeline(step, order.createdAt, now, undoFrom)]),
   );
-  const ends = [...timelines.values()].flatMap((timeline) => [
-    ...timeline.segments.map((segment) => segment.endMs),
+  const nextAttempts = new Map(
+    order.steps.flatMap((step) => {
+      const due = nextAttemptMs(order, step);
+      return due === null ? [] : [[step.name, due] as const];
+    }),
+  );
+  const events = [...timelines.values()].flatMap((timeline) => [
+    ...timeline.segments.flatMap((segment) => [segment.startMs, segment.endMs]),
     ...timeline.marks.map((mark) => mark.atMs),
   ]);
+  events.push(...nextAttempts.values());
   const done = timeToDone(order);
-  if (done !== null) ends.push(done);
-  if (isMoving(order)) ends.push(now - origin);
-  const spanMs = Math.max(100, ...ends, marker?.atMs ?? 0) * 1.06;
-  const ticks = niceTicks(spanMs, MAX_TICKS).filter((tick) => tick <= spanMs);
-  const percent = (ms: number) => `${Math.min(100, Math.max(0, (ms / spanMs) * 100))}%`;
+  if (done !== null) events.push(done);
+  if (isMoving(order)) events.push(now - origin);
+  if (marker) events.push(marker.atMs);
+  const scale = timeScale(events, MAX_TICKS);
+  const { ticks, gap } = scale;
+  const percent = (ms: number) => `${scale.percent(ms)}%`;
+  const width = (fromMs: number, toMs: number) => `${scale.percent(toMs) - scale.percent(fromMs)}%`;
   const stepsNamed = (names: readonly StepName[]) =>
     names.flatMap((name) => order.steps.filter((candidate) => candidate.name === name));
   // Only an order undone after its receipt or sale went out has these.
   const compensations = stepsNamed(COMPENSATION_STEPS);
-  const other = counterfactual(order);
-  const answered = timeToAnswer(order);
 
   const row = (view: OrderStepView) => {
     const definition = STEPS[view.name];
     const labelId = `step-${view.name}-label`;
     const timeline = timelines.get(view.name) ?? { segments: [], marks: [] };
     const first = timeline.segments[0];
-    const note = view.error ?? view.detail;
+    const due = nextAttempts.get(view.name);
+    const note = [
+      view.error ?? view.detail,
+      isRolledBack(order, view) ? "Rolled back: the order was undone" : null,
+      due !== undefined
+        ? `Next attempt due at ${formatTick(Math.round(due))} (in ${formatDuration(Math.max(0, due - (now - origin)))})`
+        : null,
+    ]
+      .filter(Boolean)
+      .join(" · ");
     return (
       <li
         key={view.name}
@@ -184,6 +232,13 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
           {marker && (
             <span className={styles.markerLine} style={{ left: percent(marker.atMs) }} aria-hidden="true" />
           )}
+          {gap && (
+            <span
+              className={styles.gap}
+              style={{ left: percent(gap.fromMs), width: width(gap.fromMs, gap.toMs) }}
+              aria-hidden="true"
+            />
+          )}
           <div className={styles.lane} aria-hidden="true">
             {timeline.segments.length > 0 ? (
               timeline.segments.map((segment) => (
@@ -194,16 +249,25 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
                   data-tone={segment.kind === "running" ? runTone(segment) : undefined}
                   data-live={segment.live || undefined}
                   title={`${segmentWords(segment)}: ${formatDuration(segment.endMs - segment.startMs)}`}
+                  data-span={
+                    segment.kind === "compensation" && segment.endMs > segment.startMs ? true : undefined
+                  }
                   style={{
                     left: percent(segment.startMs),
-                    // A compensation is a moment: a dot of its own size.
+                    // A compensation without a duration (the stock released in the undo's own
+                    // statement) is a moment: a dot of its own size.
                     width:
-                      segment.kind === "compensation" ? undefined : percent(segment.endMs - segment.startMs),
+                      segment.kind === "compensation" && segment.endMs === segment.startMs
+                        ? undefined
+                        : width(segment.startMs, segment.endMs),
                   }}
                 />
               ))
             ) : (
               <span className={styles.placeholder}>{placeholder(view, order)}</span>
+            )}
+            {due !== undefined && (
+              <span className={styles.mark} data-mark="next-attempt" style={{ left: percent(due) }} />
             )}
             {timeline.marks.map((mark) => (
               <span
@@ -226,8 +290,8 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
           )}
         </div>
         <div className={styles.meta}>
-          <span className={styles.chip} data-status={view.status}>
-            {STEP_STATUS_LABELS[view.status]}
+          <span className={styles.chip} data-status={isRolledBack(order, view) ? "compensated" : view.status}>
+            {stepStatusLabel(order, view)}
           </span>
           <span className={styles.numbers}>
             <span className="tabular">{numbers(view, timeline)}</span>
@@ -263,11 +327,20 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
                 {formatTick(tick)}
               </span>
             ))}
+            {gap && (
+              <span
+                className={styles.gapLabel}
+                style={{ left: percent((gap.fromMs + gap.toMs) / 2) }}
+                data-testid="axis-break"
+              >
+                ≈
+              </span>
+            )}
             {marker && (
               <span
                 className={styles.markerLabel}
                 style={{ left: percent(marker.atMs) }}
-                data-align={marker.atMs / spanMs > 0.6 ? "end" : "start"}
+                data-align={scale.percent(marker.atMs) > 60 ? "end" : "start"}
               >
                 {marker.label}
               </span>
@@ -304,23 +377,12 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
           </>
         )}
       </div>
-      {other && (
-        <p className={styles.counterfactual} data-testid="counterfactual">
-          {MODES[other.mode].waitsForSideEffects ? (
-            <>
-              In {MODES[other.mode].label.toLowerCase()} mode you would have waited{" "}
-              <strong>≈ {formatDuration(other.ms)}</strong>: stock and payment, then every side effect one
-              after another{answered !== null ? `, instead of ${formatDuration(answered)}` : ""}.
-            </>
-          ) : (
-            <>
-              In {MODES[other.mode].label.toLowerCase()} mode you would have had your answer after{" "}
-              <strong>≈ {formatDuration(other.ms)}</strong>: stock and payment only; the side effects would
-              have finished while you were free.
-            </>
-          )}
+      {gap && (
+        <p className={styles.gapNote} data-testid="waterfall-break">
+          {gapWords(gap, timelines)}
         </p>
       )}
+      <OtherModeLine order={order} related={related} />
       <details className={styles.details}>
         <summary>The same timeline as a table</summary>
         <table className={styles.table}>
@@ -345,7 +407,9 @@ export function Waterfall({ order, now }: { order: OrderView; now: number }) {
                   at: segment.startMs,
                   what: segmentWords(segment),
                   took:
-                    segment.kind === "compensation" ? "–" : formatDuration(segment.endMs - segment.startMs),
+                    segment.kind === "compensation" && segment.endMs === segment.startMs
+                      ? "–"
+                      : formatDuration(segment.endMs - segment.startMs),
                   rank: 1,
                 })),
                 ...timeline.marks.map((mark) => ({

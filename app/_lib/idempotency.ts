@@ -1,6 +1,7 @@
 // The checkout's idempotency key, kept in sessionStorage from the first Purchase click until the
 // order succeeds, so a retry after a lost answer (network error, reload) reuses it and can never
-// create a second order. A different cart or customer means a different checkout, so a new key.
+// create a second order, and a reloaded checkout page finds the order it placed (or is placing). A
+// different cart or customer means a different checkout, so a new key.
 "use client";
 
 import { z } from "zod";
@@ -25,6 +26,12 @@ export function idempotencyKeyFor(request: unknown): string {
   const key = crypto.randomUUID();
   window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ key, fingerprint }));
   return key;
+}
+
+/** The key of a checkout that was sent and not answered for good (the page was reloaded, or the
+ * answer lost): the order it placed, or is placing, can be looked up by it. */
+export function pendingIdempotencyKey(): string | null {
+  return read()?.key ?? null;
 }
 
 /** The server answered for good (an order, or a definite refusal): the next attempt gets a new key. */

@@ -7,11 +7,11 @@ import { useQuery } from "@tanstack/react-query";
 import {
   type CheckoutMode,
   checkoutModeSchema,
+  matchingPreset,
   PRESETS,
   type PresetName,
   SERVICE_NAMES,
   type Settings,
-  serviceSettingsSchema,
 } from "@/server/contract";
 import { storedValue } from "./stored";
 import { useTRPC } from "./trpc";
@@ -46,18 +46,7 @@ export function nothingToWaitFor(services: Settings["services"]): boolean {
 }
 
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
-const KNOBS = serviceSettingsSchema.keyof().options;
-
-/** The preset whose knobs equal the current ones for every service, if any. */
-export function matchingPreset(services: Settings["services"]): PresetName | null {
-  return (
-    PRESET_NAMES.find((name) =>
-      SERVICE_NAMES.every((service) =>
-        KNOBS.every((knob) => PRESETS[name].services[service][knob] === services[service][knob]),
-      ),
-    ) ?? null
-  );
-}
+export { matchingPreset };
 
 export interface ActivePreset {
   /** The preset whose knobs are set exactly, if any. */

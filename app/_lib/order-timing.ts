@@ -7,18 +7,19 @@ import {
   CHECKOUT_MODES,
   type CheckoutMode,
   CRITICAL_STEPS,
-  FIRST_SIDE_EFFECTS,
+  conditionsKey,
+  conditionsLabel,
+  INLINE_BACKOFF_MS,
+  knobChanges,
   MODES,
   ORDER_STATUSES,
   type OrderStatus,
   type OrderStepView,
   type OrderSummary,
   type OrderView,
-  PLANNED_SIDE_EFFECTS,
-  type SideEffectStep,
+  QUEUE_BACKOFF_MS,
   STEPS,
   type StepAttemptView,
-  stepsAfter,
 } from "@/server/contract";
 import { msBetween } from "./format";
 
@@ -110,6 +111,16 @@ export function median(values: readonly number[]): number | null {
  * still under way has no "done" yet. Mixing them in would make a mode look faster than it is. */
 export const MEDIAN_STATUS: OrderStatus = "completed";
 
+/** The smallest and the largest of a set of timings: the spread shown beside a median. */
+export interface Spread {
+  min: number;
+  max: number;
+}
+
+function spreadOf(values: readonly number[]): Spread | null {
+  return values.length === 0 ? null : { min: Math.min(...values), max: Math.max(...values) };
+}
+
 export interface ModeSummary {
   mode: CheckoutMode;
   /** Orders of this mode, of any status. */
@@ -119,11 +130,16 @@ export interface ModeSummary {
   /** The rest, by status, in the contract's order: shown beside the medians, never in them. */
   leftOut: { status: OrderStatus; count: number }[];
   answer: number | null;
+  answerSpread: Spread | null;
+  /** Machine time: time to done less the time a step waited in the dead-letter set for a person. */
   done: number | null;
+  doneSpread: Spread | null;
+  /** The operators' share, per completed order that had one: kept apart from the machine's time. */
+  operatorWaits: number[];
 }
 
 /** One summary per checkout mode that has orders, in the contract's order of modes. */
-export function summarizeModes(orders: readonly OrderSummary[]): ModeSummary[] {
+export function summarizeModes(orders: readonly OrderView[]): ModeSummary[] {
   return CHECKOUT_MODES.flatMap((mode) => {
     const ofMode = orders.filter((order) => order.mode === mode);
     if (ofMode.length === 0) return [];
@@ -132,17 +148,45 @@ export function summarizeModes(orders: readonly OrderSummary[]): ModeSummary[] {
       const count = ofMode.filter((order) => order.status === status).length;
       return count > 0 ? [{ status, count }] : [];
     });
+    const answers = completed.flatMap((order) => timeToAnswer(order) ?? []);
+    const done = completed.flatMap((order) => machineTimeToDone(order) ?? []);
     return [
       {
         mode,
         total: ofMode.length,
         completed: completed.length,
         leftOut,
-        answer: median(completed.flatMap((order) => timeToAnswer(order) ?? [])),
-        done: median(completed.flatMap((order) => timeToDone(order) ?? [])),
+        answer: median(answers),
+        answerSpread: spreadOf(answers),
+        done: median(done),
+        doneSpread: spreadOf(done),
+        operatorWaits: completed.map((order) => operatorWaitMs(order)).filter((ms) => ms > 0),
       },
     ];
   });
+}
+
+/** How long the order waited for a person: its steps' time parked in the dead-letter set (until an
+ * operator's Retry or Discard, or until `now` while still parked), overlaps counted once. */
+export function operatorWaitMs(order: OrderView, now: number = Date.now()): number {
+  const parked = order.steps
+    .flatMap((step) => stepTimeline(step, order.createdAt, now).segments)
+    .filter((segment) => segment.kind === "dead-letter")
+    .sort((a, b) => a.startMs - b.startMs);
+  let total = 0;
+  let reached = Number.NEGATIVE_INFINITY;
+  for (const { startMs, endMs } of parked) {
+    const from = Math.max(startMs, reached);
+    if (endMs > from) total += endMs - from;
+    reached = Math.max(reached, endMs);
+  }
+  return total;
+}
+
+/** Time to done without the time a person took to act on a dead letter: what the machines took. */
+export function machineTimeToDone(order: OrderView): number | null {
+  const done = timeToDone(order);
+  return done === null ? null : done - operatorWaitMs(order);
 }
 
 const TICK_STEPS_MS = [
@@ -213,7 +257,14 @@ function outcomeOfStatus(step: OrderStepView): AttemptOutcome | null {
 /** Every stretch of one step on the order's clock: per attempt, the wait in the queue (or the backoff
  * before it, or the time parked in the dead-letter set) and the run, then where the step rests now,
  * and the compensation. Pure: `now` is the clock's current reading (epoch ms). */
-export function stepTimeline(step: OrderStepView, createdAt: string, now: number): StepTimeline {
+export function stepTimeline(
+  step: OrderStepView,
+  createdAt: string,
+  now: number,
+  /** When the order's undo began (see undoStartedAt): a compensation is drawn from then to when the
+   * provider answered, so the time its calls took has a bar. */
+  undoFrom: string | null = null,
+): StepTimeline {
   const origin = Date.parse(createdAt);
   const at = (iso: string) => Date.parse(iso) - origin;
   const nowMs = now - origin;
@@ -305,11 +356,93 @@ export function stepTimeline(step: OrderStepView, createdAt: string, now: number
     }
   }
 
+  const undoStart = undoFrom ? at(undoFrom) : null;
   if (step.compensatedAt) {
     const compensated = at(step.compensatedAt);
-    push("compensation", compensated, compensated);
+    push("compensation", Math.min(undoStart ?? compensated, compensated), compensated);
+  } else if (step.status === "compensating" && undoStart !== null) {
+    // The provider is being asked to undo it (or keeps failing to): the bar grows until it answers.
+    push("compensation", undoStart, Math.max(undoStart, nowMs), { live: true });
   }
   return { segments, marks };
+}
+
+/** When the order's undo began: the claim that released the stock (and made the payment's void or
+ * refund owed) stamps the inventory step then; the providers are asked right after. */
+export function undoStartedAt(order: OrderView): string | null {
+  const inventory = order.steps.find((step) => step.name === "inventory");
+  return inventory?.status === "compensated" ? inventory.compensatedAt : null;
+}
+
+/** When a retrying step's next attempt is due, on the order's clock: its last failure plus the backoff
+ * the mode's retry policy sets after that many failures (server/contract/jobs.ts). */
+export function nextAttemptMs(order: OrderView, step: OrderStepView): number | null {
+  if (step.status !== "retrying") return null;
+  const last = step.attemptHistory.at(-1);
+  if (!last?.finishedAt) return null;
+  const base = MODES[order.mode].waitsForSideEffects ? INLINE_BACKOFF_MS : QUEUE_BACKOFF_MS;
+  return msBetween(order.createdAt, last.finishedAt) + base * 2 ** (Math.max(1, step.attempts) - 1);
+}
+
+/** Axis ticks, possibly with a break: when one quiet stretch (nothing starts or ends in it) takes most
+ * of the span — a step parked for minutes until an operator's Retry — it is squeezed into a narrow gap
+ * so the busy part keeps its width; the tail's length is said in words instead. */
+export interface TimeScale {
+  spanMs: number;
+  /** Where `ms` sits along the track, 0–100. */
+  percent: (ms: number) => number;
+  ticks: number[];
+  /** The squeezed stretch, if any. */
+  gap: { fromMs: number; toMs: number } | null;
+}
+
+/** The share of the track the squeezed stretch keeps. */
+const GAP_SHARE = 0.08;
+/** A stretch is squeezed only if it is at least this share of the span, and this long. */
+const GAP_MIN_SHARE = 0.5;
+const GAP_MIN_MS = 5_000;
+
+/** Room left after the last moment, as a share of what is shown. */
+const END_ROOM = 0.06;
+
+export function timeScale(events: readonly number[], maxTicks: number): TimeScale {
+  const end = Math.max(100, ...events);
+  const points = [...new Set([0, ...events.filter((ms) => ms >= 0)])].sort((a, b) => a - b);
+  let gap: TimeScale["gap"] = null;
+  for (let index = 1; index < points.length; index++) {
+    const from = points[index - 1] ?? 0;
+    const to = points[index] ?? 0;
+    const wide = to - from >= GAP_MIN_MS && to - from >= end * GAP_MIN_SHARE;
+    if (wide && (!gap || to - from > gap.toMs - gap.fromMs)) gap = { fromMs: from, toMs: to };
+  }
+  if (!gap) {
+    const spanMs = end * (1 + END_ROOM);
+    const ticks = niceTicks(spanMs, maxTicks).filter((tick) => tick <= spanMs);
+    return { spanMs, percent: (ms) => clamp((ms / spanMs) * 100, 0, 100), ticks, gap: null };
+  }
+  // A little room either side of the quiet stretch, so the marks at its ends stay readable.
+  const pad = Math.min((gap.toMs - gap.fromMs) * 0.05, (end - (gap.toMs - gap.fromMs)) * 0.03);
+  const from = gap.fromMs + pad;
+  const to = gap.toMs - pad;
+  const shownBusy = end - (to - from);
+  const spanMs = end + shownBusy * END_ROOM;
+  const shown = spanMs - (to - from);
+  const scale = (100 * (1 - GAP_SHARE)) / shown;
+  const percent = (ms: number) => {
+    const value =
+      ms <= from
+        ? ms * scale
+        : ms >= to
+          ? (from + ms - to) * scale + 100 * GAP_SHARE
+          : from * scale + ((ms - from) / (to - from)) * 100 * GAP_SHARE;
+    return clamp(value, 0, 100);
+  };
+  const before = niceTicks(from, Math.max(2, Math.round(maxTicks * (from / shown)))).filter(
+    (tick) => tick <= from,
+  );
+  const afterStep = niceTicks(spanMs - to, 2)[1] ?? spanMs - to;
+  const after = [Math.ceil(to / afterStep) * afterStep].filter((tick) => tick <= spanMs);
+  return { spanMs, percent, ticks: [...before, ...after], gap: { fromMs: from, toMs: to } };
 }
 
 function clamp(value: number, low: number, high: number): number {
@@ -323,24 +456,7 @@ export function totalOf(timeline: StepTimeline, kind: SegmentKind): number {
     .reduce((sum, segment) => sum + (segment.endMs - segment.startMs), 0);
 }
 
-// ---------- The counterfactual: the same order in the other mode ----------
-
-/** How long the side effect's successful (or deciding) run took: what a synchronous checkout would
- * have waited for it. Retries and queue waits are left out: sync retries differently, and has no queue. */
-export function decidingRunMs(step: OrderStepView): number | null {
-  const decided = [...step.attemptHistory]
-    .reverse()
-    .find(
-      (attempt) => attempt.finishedAt && (attempt.outcome === "succeeded" || attempt.outcome === "rejected"),
-    );
-  if (decided?.finishedAt) return Date.parse(decided.finishedAt) - Date.parse(decided.startedAt);
-  if (step.attemptHistory.length === 0 && step.startedAt && step.finishedAt) {
-    if (step.status === "succeeded" || step.status === "rejected") {
-      return Date.parse(step.finishedAt) - Date.parse(step.startedAt);
-    }
-  }
-  return null;
-}
+// ---------- The critical path, which every mode waits for (see counterfactual.ts) ----------
 
 /** When the critical path was done (stock, payment, the confirmed order): what every mode waits for. */
 export function criticalPathMs(order: OrderView): number | null {
@@ -350,45 +466,33 @@ export function criticalPathMs(order: OrderView): number | null {
   return ends.length === CRITICAL_STEPS.length ? Math.max(...ends) : null;
 }
 
-/** How long the shopper would have waited for this order's answer in `mode`, from the runs this order
- * had: the critical path, plus (if the mode waits for side effects) their runs one after another, or
- * the longest chain of them when run side by side (MODES). Null until the critical path is done. */
-export function answerInMode(order: OrderView, mode: CheckoutMode): number | null {
-  const critical = criticalPathMs(order);
-  if (critical === null) return null;
-  const { waitsForSideEffects, parallel } = MODES[mode];
-  if (!waitsForSideEffects) return critical;
-  const run = (name: SideEffectStep) => {
-    const step = order.steps.find((candidate) => candidate.name === name);
-    return step ? (decidingRunMs(step) ?? 0) : 0;
-  };
-  if (!parallel) return critical + PLANNED_SIDE_EFFECTS.reduce((sum, name) => sum + run(name), 0);
-  const chain = (name: SideEffectStep): number =>
-    run(name) + Math.max(0, ...stepsAfter(name).map((next) => chain(next)));
-  return critical + Math.max(0, ...FIRST_SIDE_EFFECTS.map(chain));
+// ---------- Orders grouped by the conditions they ran under ----------
+
+export interface ConditionsGroup {
+  /** conditionsKey of its orders, or UNRECORDED. */
+  key: string;
+  label: string;
+  /** The knobs that differ from the Realistic preset, in words (empty: Realistic's own). */
+  changes: string[];
+  orders: OrderView[];
 }
 
-export interface Counterfactual {
-  /** The mode the order did not use: sync for a queued order, async for one that waited. */
-  mode: CheckoutMode;
-  ms: number;
-}
+export const UNRECORDED = "unrecorded";
 
-/** The other side of the argument for one order, once it has stopped moving and a side effect ran: an
- * async order would have waited that long in sync; a sync one would have had its answer that soon. */
-export function counterfactual(order: OrderView): Counterfactual | null {
-  if (isMoving(order)) return null;
-  const waited = MODES[order.mode].waitsForSideEffects;
-  const mode = CHECKOUT_MODES.find((candidate) =>
-    waited
-      ? !MODES[candidate].waitsForSideEffects
-      : MODES[candidate].waitsForSideEffects && !MODES[candidate].parallel,
-  );
-  if (!mode) return null;
-  const ranAny = PLANNED_SIDE_EFFECTS.some((name) => {
-    const step = order.steps.find((candidate) => candidate.name === name);
-    return step ? decidingRunMs(step) !== null : false;
-  });
-  const ms = answerInMode(order, mode);
-  return ranAny && ms !== null ? { mode, ms } : null;
+/** The orders by the knobs they ran under, the group of the newest order first: medians are only
+ * ever taken within one group, so an outage's orders never mix with a healthy shop's. */
+export function groupByConditions(orders: readonly OrderView[]): ConditionsGroup[] {
+  const groups = new Map<string, ConditionsGroup>();
+  for (const order of orders) {
+    const key = order.conditions ? conditionsKey(order.conditions) : UNRECORDED;
+    const group = groups.get(key) ?? {
+      key,
+      label: order.conditions ? conditionsLabel(order.conditions) : "Conditions not recorded",
+      changes: order.conditions ? knobChanges(order.conditions.services) : [],
+      orders: [],
+    };
+    group.orders.push(order);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
 }

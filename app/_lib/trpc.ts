@@ -12,6 +12,7 @@ export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 
 type Outputs = inferRouterOutputs<AppRouter>;
 export type Product = Outputs["product"]["list"][number];
+export type RelatedToOrder = Outputs["order"]["related"];
 
 /** What the UI needs from a failed call, whatever failed (server answer or no answer at all). */
 export interface ApiProblem {

@@ -1,7 +1,9 @@
 // The Purchase button's behaviour, apart from how the checkout looks: validate the details for comfort,
 // place the order under one idempotency key per checkout (so a double click or a retry is harmless),
 // watch its steps live while the request waits, and turn a refusal into words next to the field it is
-// about, with focus on the first field to fix. The server stays the authority on everything.
+// about, with focus on the first field to fix; a checkout that failed keeps its steps on screen, as
+// they ended. A page reloaded mid-checkout resumes it from the key it kept (see useResumedCheckout).
+// The server stays the authority on everything.
 "use client";
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
@@ -17,6 +19,7 @@ import { useCheckoutMode } from "./mode";
 import { connectOrderSocket, newerOrder, watchCheckout } from "./realtime";
 import { type ApiProblem, describeProblem, useTRPC } from "./trpc";
 import type { JoinedLine } from "./useCartLines";
+import { useResumedCheckout } from "./useResumedCheckout";
 
 /** The form's fields, in the order they appear. */
 export const CHECKOUT_FIELDS = ["name", "email"] as const;
@@ -52,12 +55,35 @@ function rejection(order: OrderView): ApiProblem {
   };
 }
 
-/** A checkout under way, as its progress card shows it. */
+/** A checkout refused while the page was away (reloaded mid-checkout): the order's own reason. */
+function refusal(order: OrderView): ApiProblem {
+  return {
+    message: order.failureReason ?? "The checkout could not finish.",
+    appCode: "DEPENDENCY_FAILED",
+    orderId: order.id,
+    fieldErrors: {},
+    formErrors: [],
+    noAnswer: false,
+    notFound: false,
+  };
+}
+
+/** A checkout under way (or just ended without an order), as its progress card shows it. */
 export interface Watching {
   mode: CheckoutMode;
   startedAt: number;
   order: OrderView | null;
   live: boolean;
+  /** When the checkout answered with a refusal: the card stays, with the steps as they ended. */
+  endedAt: number | null;
+  /** Picked up after a reload by the key this tab kept, not started by this page. */
+  resumed?: boolean;
+}
+
+/** A refused checkout's card: its clock stopped, its steps as the server left them (the order's final
+ * view, fetched once the answer came, carries the compensation too). */
+function ended(current: Watching | null): Watching | null {
+  return current && { ...current, live: false, endedAt: Date.now() };
 }
 
 export function usePurchase(lines: readonly JoinedLine[]) {
@@ -76,7 +102,59 @@ export function usePurchase(lines: readonly JoinedLine[]) {
   /** Set when errors are shown: focus goes to the first field to fix, once it can take focus. */
   const [focusFirstError, setFocusFirstError] = useState(false);
   const place = useMutation(trpc.order.place.mutationOptions());
-  const busy = place.isPending || watching !== null || placed;
+  const busy = place.isPending || (watching !== null && watching.endedAt === null) || placed;
+
+  /** The order is placed: the cart is emptied and the shopper taken to it. */
+  const goToOrder = (order: OrderView) => {
+    forgetIdempotencyKey();
+    queryClient.setQueryData(trpc.order.byId.queryKey({ orderId: order.id }), order);
+    setPlaced(true);
+    clearCart();
+    router.push(`/orders/${order.id}`);
+  };
+
+  /** The final view of a refused checkout's order, for its card. */
+  const showFinal = (orderId: string) => {
+    void queryClient
+      .fetchQuery(trpc.order.byId.queryOptions({ orderId }))
+      .then((order) => setWatching((current) => current && { ...current, order }))
+      .catch(() => {});
+  };
+
+  const resumed = useResumedCheckout(!busy && !submitting.current);
+  /** The resumed order's version last acted on: every render looks, each change is acted on once. */
+  const resumedSeen = useRef<string | null>(null);
+  useEffect(() => {
+    const order = resumed.order;
+    if (!order || submitting.current) return;
+    const seen = `${order.id}@${order.version}`;
+    if (resumedSeen.current === seen) return;
+    resumedSeen.current = seen;
+    if (resumed.state === "placed") {
+      resumed.dismiss();
+      goToOrder(order);
+      return;
+    }
+    const startedAt = Date.parse(order.createdAt);
+    if (resumed.state === "placing") {
+      setWatching({ mode: order.mode, startedAt, order, live: true, endedAt: null, resumed: true });
+      return;
+    }
+    // Refused while the page was away: its story, as for a refusal seen live.
+    resumed.dismiss();
+    forgetIdempotencyKey();
+    const rejectedHere = order.status === "cancelled";
+    setProblem(rejectedHere ? rejection(order) : refusal(order));
+    setRejected(rejectedHere);
+    setWatching((current) => ({
+      mode: order.mode,
+      startedAt,
+      order,
+      live: false,
+      endedAt: current?.endedAt ?? Date.now(),
+      resumed: true,
+    }));
+  });
 
   useEffect(() => {
     if (!focusFirstError || busy) return;
@@ -102,6 +180,7 @@ export function usePurchase(lines: readonly JoinedLine[]) {
       return;
     }
     submitting.current = true;
+    resumed.dismiss();
     setFieldErrors({});
     setProblem(null);
     setRejected(false);
@@ -112,7 +191,7 @@ export function usePurchase(lines: readonly JoinedLine[]) {
       mode,
     };
     const idempotencyKey = idempotencyKeyFor(request);
-    setWatching({ mode, startedAt: Date.now(), order: null, live: true });
+    setWatching({ mode, startedAt: Date.now(), order: null, live: true, endedAt: null });
 
     // Ask for the checkout, and watch it by its key as soon as the server has started it: every push
     // and the snapshot the watch answers with carry all steps so far, so not a single step goes unseen.
@@ -136,20 +215,21 @@ export function usePurchase(lines: readonly JoinedLine[]) {
     try {
       const order = await placing;
       void queryClient.invalidateQueries(trpc.product.list.queryFilter());
-      forgetIdempotencyKey();
-      queryClient.setQueryData(trpc.order.byId.queryKey({ orderId: order.id }), order);
       if (refusedAtCheckout(order)) {
         // A checkout that waited for fraud screening heard its "no" before answering: the shopper is
         // told here, as for any other refused checkout, and the cart stays as it was.
+        forgetIdempotencyKey();
+        queryClient.setQueryData(trpc.order.byId.queryKey({ orderId: order.id }), order);
         setProblem(rejection(order));
         setRejected(true);
-        setWatching(null);
+        setWatching((current) => {
+          const stopped = ended(current);
+          return stopped && { ...stopped, order };
+        });
         submitting.current = false;
         return;
       }
-      setPlaced(true);
-      clearCart();
-      router.push(`/orders/${order.id}`);
+      goToOrder(order);
     } catch (error) {
       const described = describeProblem(error);
       void queryClient.invalidateQueries(trpc.product.list.queryFilter());
@@ -159,7 +239,13 @@ export function usePurchase(lines: readonly JoinedLine[]) {
       setFieldErrors(fields);
       setFocusFirstError(true);
       setProblem({ ...described, formErrors: other });
-      setWatching(null);
+      // A checkout that failed after it had started keeps its steps on screen, as they ended.
+      if (described.orderId) {
+        setWatching(ended);
+        showFinal(described.orderId);
+      } else {
+        setWatching(null);
+      }
       submitting.current = false;
     } finally {
       socket.disconnect();

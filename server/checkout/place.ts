@@ -143,7 +143,8 @@ async function confirm(pending: OrderView, mode: CheckoutMode, deadline: AbortSi
       error.cause instanceof DownstreamError
         ? `the ${SERVICES[error.cause.service].title.toLowerCase()}`
         : STEPS[error.step].label;
-    const reason = `${STEPS[error.step].label} failed: ${error.message}. Nothing was charged.`;
+    // What happened to the money (voided, or captured and refunded) the order's payment step says.
+    const reason = `${STEPS[error.step].label} failed: ${error.message}.`;
     await compensate(pending.id, { status: "failed", reason }).catch(leaveUndoOwed);
     // The receipt may have gone out before the step that broke: correct it before answering.
     await runCompensationsInline(pending.id);

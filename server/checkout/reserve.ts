@@ -4,8 +4,16 @@
 // statement (stock may not go below zero, an item must name a product) and only then do we read
 // which line it was, to say so.
 import { randomUUID } from "node:crypto";
-import { AppError, type CheckoutMode, type OrderView, type PlaceOrderInput } from "../contract";
+import {
+  AppError,
+  type CheckoutMode,
+  conditionsOf,
+  type OrderConditions,
+  type OrderView,
+  type PlaceOrderInput,
+} from "../contract";
 import { Prisma, prisma, sql, sqlState, utc } from "../db";
+import { getSettings } from "../downstream/settings";
 import { simulateCall } from "../downstream/simulate";
 import { publish } from "../orders/feed";
 import { initialSteps, newOrderRecordColumns, type OrderRecord } from "../orders/view";
@@ -21,6 +29,9 @@ export interface NewOrder {
 /** Returns the pending order (stock taken, payment about to start), or null when an order with this
  * idempotency key exists already. */
 export async function reserve(order: NewOrder, deadline: AbortSignal): Promise<OrderView | null> {
+  // The knobs this checkout runs under, kept with the order (the same in-process copy every provider
+  // call of this checkout reads).
+  const conditions = conditionsOf((await getSettings()).services);
   try {
     await simulateCall("inventory", deadline);
   } catch (error) {
@@ -28,7 +39,7 @@ export async function reserve(order: NewOrder, deadline: AbortSignal): Promise<O
     throw new AppError("DEPENDENCY_FAILED", `Checkout could not start: ${reason}. Please try again.`);
   }
   try {
-    const [created] = await sql<OrderRecord>(createStatement(order));
+    const [created] = await sql<OrderRecord>(createStatement(order, conditions));
     return created ? publish(created) : null;
   } catch (error) {
     const state = sqlState(error);
@@ -38,7 +49,10 @@ export async function reserve(order: NewOrder, deadline: AbortSignal): Promise<O
   }
 }
 
-function createStatement({ input, sessionId, mode, requestHash, receivedAt }: NewOrder): Prisma.Sql {
+function createStatement(
+  { input, sessionId, mode, requestHash, receivedAt }: NewOrder,
+  conditions: OrderConditions,
+): Prisma.Sql {
   const reservedAt = new Date();
   const steps = initialSteps({
     inventory: {
@@ -64,10 +78,10 @@ function createStatement({ input, sessionId, mode, requestHash, receivedAt }: Ne
     SELECT w."productId", w."quantity", s."name", s."priceCents" FROM wanted w LEFT JOIN shelf s ON s."id" = w."productId"
   ), created AS (
     INSERT INTO "Order" ("id", "sessionId", "idempotencyKey", "requestHash", "mode", "status", "customerName",
-      "customerEmail", "totalCents", "createdAt", "steps")
+      "customerEmail", "totalCents", "createdAt", "steps", "conditions")
     SELECT ${randomUUID()}, ${sessionId}, ${input.idempotencyKey}, ${requestHash}, ${mode}, 'pending',
       ${input.customer.name}, ${input.customer.email}, sum(l."priceCents" * l."quantity"), ${utc(receivedAt)},
-      ${JSON.stringify(steps)}::jsonb
+      ${JSON.stringify(steps)}::jsonb, ${JSON.stringify(conditions)}::jsonb
     FROM lines l
     ON CONFLICT ("idempotencyKey") DO NOTHING
     RETURNING *

@@ -1,10 +1,12 @@
 // The one contract shared by API, workers and UI. Browser-safe: zod and types only.
+export * from "./conditions";
 export * from "./devtools";
 export * from "./errors";
 export * from "./events";
 export * from "./hosts";
 export * from "./jobs";
 export * from "./load";
+export * from "./modes";
 export * from "./orders";
 export * from "./rush";
 export * from "./services";

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { APP_ERROR_CODES } from "./errors";
 import { isLoopback } from "./hosts";
-import { checkoutModeSchema } from "./orders";
+import { checkoutModeSchema } from "./modes";
 import { presetNameSchema } from "./services";
 
 export const MAX_SHOPPERS = 500;

@@ -1,12 +1,10 @@
 // The order as every client sees it (tRPC answers and socket.io pushes carry the same view),
 // plus the inputs that create one.
 import { z } from "zod";
+import { orderConditionsSchema } from "./conditions";
+import { CHECKOUT_MODES, type CheckoutMode, checkoutModeSchema } from "./modes";
 import { stepNameSchema, stepStatusSchema } from "./steps";
 import { plainText } from "./text";
-
-export const CHECKOUT_MODES = ["async", "sync", "sync-parallel"] as const;
-export const checkoutModeSchema = z.enum(CHECKOUT_MODES);
-export type CheckoutMode = z.infer<typeof checkoutModeSchema>;
 
 interface ModeDefinition {
   label: string;
@@ -108,6 +106,7 @@ export const placeOrderInput = z.object({
 export type PlaceOrderInput = z.infer<typeof placeOrderInput>;
 
 export const orderIdInput = z.object({ orderId: z.uuid("orderId must be a UUID") });
+export const orderKeyInput = placeOrderInput.pick({ idempotencyKey: true });
 
 const isoDate = z.iso.datetime();
 
@@ -173,6 +172,8 @@ export const orderView = z.object({
   ),
   steps: z.array(orderStepView),
   failureReason: z.string().nullable(),
+  /** The knobs in force at checkout (null: an order placed before they were recorded). */
+  conditions: orderConditionsSchema.nullable(),
   version: z.number().int(),
   createdAt: isoDate,
   confirmedAt: isoDate.nullable(),

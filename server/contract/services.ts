@@ -1,6 +1,6 @@
 // Fault knobs of the simulated downstream services, shared by every process through Redis.
 import { z } from "zod";
-import { checkoutModeSchema } from "./orders";
+import { checkoutModeSchema } from "./modes";
 import { SERVICE_NAMES, type ServiceName, SIDE_EFFECT_STEPS, type SideEffectStep } from "./steps";
 
 /** Each simulated service's names for people, spelled once: `label` names its row of knobs, `title`

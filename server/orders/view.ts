@@ -5,6 +5,7 @@ import {
   type CheckoutMode,
   type OrderStatus,
   type OrderView,
+  orderConditionsSchema,
   PLANNED_STEPS,
   STEP_NAMES,
   type StepName,
@@ -65,6 +66,7 @@ export const orderViewSelect = {
   customerName: true,
   customerEmail: true,
   failureReason: true,
+  conditions: true,
   version: true,
   createdAt: true,
   confirmedAt: true,
@@ -79,7 +81,7 @@ export const orderViewSelect = {
 export type OrderRecord = Prisma.OrderGetPayload<{ select: typeof orderViewSelect }>;
 
 const ORDER_COLUMNS = `o."id", o."sessionId", o."idempotencyKey", o."requestHash", o."status", o."mode",
-  o."totalCents", o."customerName", o."customerEmail", o."failureReason", o."version", o."createdAt",
+  o."totalCents", o."customerName", o."customerEmail", o."failureReason", o."conditions", o."version", o."createdAt",
   o."confirmedAt", o."settledAt", o."steps"`;
 const itemsJson = (alias: string) =>
   `coalesce(json_agg(json_build_object('productId', ${alias}."productId", 'name', ${alias}."name",
@@ -114,6 +116,7 @@ export function toOrderView(order: OrderRecord): OrderView {
       return step ? [{ name, ...step }] : [];
     }),
     failureReason: order.failureReason,
+    conditions: orderConditionsSchema.safeParse(order.conditions).data ?? null,
     version: order.version,
     createdAt: order.createdAt.toISOString(),
     confirmedAt: iso(order.confirmedAt),

@@ -4,18 +4,18 @@
 // async pairs are a short bar over a long one: eventual consistency.
 "use client";
 
-import type { CheckoutMode, OrderSummary } from "@/server/contract";
+import type { CheckoutMode, OrderView } from "@/server/contract";
 import { formatDuration, formatTick } from "../../_lib/format";
 import { MODES } from "../../_lib/mode";
 import {
   isParked,
   type ModeSummary,
+  machineTimeToDone,
   niceTicks,
   summarizeModes,
   TIMINGS,
   timeSoFar,
   timeToAnswer,
-  timeToDone,
 } from "../../_lib/order-timing";
 import { useElementWidth } from "../../_lib/useElementWidth";
 import styles from "./ComparisonChart.module.css";
@@ -79,9 +79,10 @@ interface Group {
   rows: Row[];
 }
 
-function orderRow(order: OrderSummary, now: number): Row {
+function orderRow(order: OrderView, now: number): Row {
   const answer = timeToAnswer(order);
-  const done = timeToDone(order);
+  // The machines' time: a step's wait in the dead-letter set for a person is not theirs.
+  const done = machineTimeToDone(order);
   const elapsed = done === null ? timeSoFar(order, now) : null;
   const failed = order.status === "failed";
   const unfinished = isParked(order) ? "parked" : "in progress";
@@ -118,7 +119,7 @@ function medianRow(summary: ModeSummary): Row {
   };
 }
 
-function groupsByMode(orders: readonly OrderSummary[], now: number): Group[] {
+function groupsByMode(orders: readonly OrderView[], now: number): Group[] {
   return summarizeModes(orders).map((summary) => ({
     mode: summary.mode,
     count: summary.total,
@@ -157,7 +158,7 @@ function valueText(row: Row): string {
   return row.median ? `waited ${answer} · done ${done}` : `${answer} · ${done}`;
 }
 
-export function ComparisonChart({ orders, now }: { orders: readonly OrderSummary[]; now: number }) {
+export function ComparisonChart({ orders, now }: { orders: readonly OrderView[]; now: number }) {
   const [frame, measured] = useElementWidth<HTMLDivElement>();
   const layout = layoutFor(measured ?? DEFAULT_WIDTH);
   const { plotX, plotWidth, compact } = layout;

@@ -55,7 +55,7 @@ export function DeadLetters() {
   const list = letters.data ?? [];
 
   return (
-    <section className={`card ${frame.section}`} aria-labelledby="dead-letters-title">
+    <section id="dead-letters" className={`card ${frame.section}`} aria-labelledby="dead-letters-title">
       <div className={frame.sectionHead}>
         <h2 id="dead-letters-title">
           Dead letters{" "}

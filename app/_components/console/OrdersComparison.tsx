@@ -5,20 +5,25 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import type { OrderSummary } from "@/server/contract";
+import { useState } from "react";
+import type { OrderView } from "@/server/contract";
 import { formatClock } from "../../_lib/console";
 import { formatDuration, formatPrice } from "../../_lib/format";
 import { ORDER_STATUS_COUNTED } from "../../_lib/labels";
 import { MODES } from "../../_lib/mode";
 import {
   answerOf,
+  type ConditionsGroup,
+  groupByConditions,
   isMoving,
   isParked,
   type ModeSummary,
+  machineTimeToDone,
+  operatorWaitMs,
+  type Spread,
   summarizeModes,
   TIMINGS,
   timeSoFar,
-  timeToDone,
 } from "../../_lib/order-timing";
 import { useTRPC } from "../../_lib/trpc";
 import { useNow } from "../../_lib/useNow";
@@ -30,10 +35,9 @@ import styles from "./OrdersComparison.module.css";
 import { QueryProblem } from "./QueryProblem";
 
 const REFRESH_MS = 2000;
-const NO_ORDERS: readonly OrderSummary[] = [];
 
 /** The table's "time to answer" cell: a duration, what the answer was, or that it has not come yet. */
-function answerText(order: OrderSummary): string {
+function answerText(order: OrderView): string {
   const answer = answerOf(order);
   if (!answer) return "waiting…";
   return answer.outcome === "refused"
@@ -41,13 +45,20 @@ function answerText(order: OrderSummary): string {
     : formatDuration(answer.ms);
 }
 
-/** The table's "time to done" cell: a duration, a running clock, or parked in the dead-letter set. */
-function doneText(order: OrderSummary, now: number): string {
-  const done = timeToDone(order);
+/** The table's "time to done" cell: the machines' time (a person's wait is in its own column), a
+ * running clock, or parked in the dead-letter set. */
+function doneText(order: OrderView, now: number): string {
+  const done = machineTimeToDone(order);
   if (done !== null) return formatDuration(done);
   if (isParked(order)) return "parked: a step needs a retry";
   if (isMoving(order)) return `in progress · ${formatDuration(timeSoFar(order, now))}`;
   return "–";
+}
+
+/** The time a person took to act on the order's dead letter, if it had one. */
+function operatorCell(order: OrderView, now: number): string {
+  const waited = operatorWaitMs(order, now);
+  return waited > 0 ? formatDuration(waited) : "–";
 }
 
 /** "1 cancelled, 1 failed": what a mode's medians leave out. */
@@ -55,12 +66,27 @@ function leftOutText(summary: ModeSummary): string {
   return summary.leftOut.map(({ status, count }) => `${count} ${ORDER_STATUS_COUNTED[status]}`).join(", ");
 }
 
-function ModeMedians({ orders }: { orders: readonly OrderSummary[] }) {
+function spreadText(spread: Spread | null): string {
+  if (!spread) return "";
+  return spread.min === spread.max
+    ? "one order"
+    : `${formatDuration(spread.min)} – ${formatDuration(spread.max)}`;
+}
+
+/** "1 order also waited 1 min 28 s for an operator": the people's share, apart from the machines'. */
+function operatorText(waits: readonly number[]): string {
+  const list = waits.map((ms) => formatDuration(ms)).join(", ");
+  return `${waits.length} ${waits.length === 1 ? "order" : "orders"} also waited for an operator's Retry (${list} in the dead-letter set): not in the figures above.`;
+}
+
+function ModeMedians({ orders }: { orders: readonly OrderView[] }) {
   return (
     <div>
       <p className={`hint ${styles.cmpMediansNote}`}>
-        Medians count <strong>completed orders only</strong>. A failed or cancelled checkout stops early and
-        would make its mode look faster than it is, so those are listed beside the medians, never in them.
+        Medians count <strong>completed orders only</strong>, under one set of conditions, with the fastest
+        and slowest beside them. A failed or cancelled checkout stops early and would make its mode look
+        faster than it is, so those are listed beside the medians, never in them; time a step waited in the
+        dead-letter set for a person is counted apart from the machines&rsquo; time.
       </p>
       <ul className={styles.cmpMedians} aria-label="Medians per mode">
         {summarizeModes(orders).map((summary) => (
@@ -81,14 +107,25 @@ function ModeMedians({ orders }: { orders: readonly OrderSummary[] }) {
                 <dd className="tabular" data-timing="answer">
                   {summary.answer === null ? "–" : formatDuration(summary.answer)}
                 </dd>
+                <dd className={`tabular ${styles.cmpSpread}`} data-spread="answer">
+                  {spreadText(summary.answerSpread)}
+                </dd>
               </div>
               <div>
                 <dt>{TIMINGS.done.short}</dt>
                 <dd className="tabular" data-timing="done">
                   {summary.done === null ? "–" : formatDuration(summary.done)}
                 </dd>
+                <dd className={`tabular ${styles.cmpSpread}`} data-spread="done">
+                  {spreadText(summary.doneSpread)}
+                </dd>
               </div>
             </dl>
+            {summary.operatorWaits.length > 0 && (
+              <p className={styles.cmpOperator} data-testid="operator-waits">
+                {operatorText(summary.operatorWaits)}
+              </p>
+            )}
             {summary.leftOut.length > 0 && (
               <p className={styles.cmpLeftOut}>Not counted: {leftOutText(summary)}</p>
             )}
@@ -99,10 +136,58 @@ function ModeMedians({ orders }: { orders: readonly OrderSummary[] }) {
   );
 }
 
+/** What the knobs were, in words: the preset they are (nearest) to, and how they differ from it. */
+function knobsText(group: ConditionsGroup): string {
+  if (group.key === "unrecorded") return "These orders were placed before orders recorded their knobs.";
+  if (group.changes.length === 0) return "Every service at the Realistic preset's knobs.";
+  return `${group.changes.join("; ")}.`;
+}
+
+/** Which conditions to compare under: one group at a time, the newest order's first. */
+function ConditionsPicker({
+  groups,
+  chosen,
+  onChoose,
+}: {
+  groups: readonly ConditionsGroup[];
+  chosen: ConditionsGroup;
+  onChoose: (key: string) => void;
+}) {
+  const others = groups.length - 1;
+  return (
+    <section className={`card ${styles.cmpConditions}`} aria-label="Which conditions to compare">
+      <div className={styles.cmpConditionsRow}>
+        <label htmlFor="conditions-picker" className={styles.cmpConditionsLabel}>
+          Conditions
+        </label>
+        <select id="conditions-picker" value={chosen.key} onChange={(event) => onChoose(event.target.value)}>
+          {groups.map((group) => (
+            <option key={group.key} value={group.key}>
+              {group.label} · {group.orders.length} {group.orders.length === 1 ? "order" : "orders"}
+            </option>
+          ))}
+        </select>
+      </div>
+      <p className={styles.cmpKnobs} data-testid="conditions-knobs">
+        {knobsText(chosen)}
+      </p>
+      {others > 0 && (
+        <p className="hint">
+          Orders are compared only with orders placed under the same knobs. {others} other{" "}
+          {others === 1 ? "set of conditions is" : "sets of conditions are"} in the list above.
+        </p>
+      )}
+    </section>
+  );
+}
+
 export function OrdersComparison() {
   const trpc = useTRPC();
-  const mine = useQuery({ ...trpc.order.mine.queryOptions({}), refetchInterval: REFRESH_MS });
-  const orders = mine.data?.orders ?? NO_ORDERS;
+  const mine = useQuery({ ...trpc.order.compare.queryOptions(), refetchInterval: REFRESH_MS });
+  const groups = groupByConditions(mine.data ?? []);
+  const [picked, setPicked] = useState<string | null>(null);
+  const group = groups.find((candidate) => candidate.key === picked) ?? groups[0];
+  const orders = group?.orders ?? [];
   const now = useNow(orders.some(isMoving));
 
   return (
@@ -127,7 +212,7 @@ export function OrdersComparison() {
       {mine.isError && <QueryProblem error={mine.error} what="your orders" />}
       {mine.isPending ? (
         <p className="muted">Loading your orders…</p>
-      ) : orders.length === 0 ? (
+      ) : !group ? (
         <div className="empty-state card">
           <h2>No orders from this browser yet</h2>
           <p>
@@ -140,6 +225,7 @@ export function OrdersComparison() {
         </div>
       ) : (
         <>
+          <ConditionsPicker groups={groups} chosen={group} onChoose={setPicked} />
           <ModeMedians orders={orders} />
           <section className={`card ${frame.section}`} aria-labelledby="chart-title">
             <div className={frame.sectionHead}>
@@ -189,6 +275,9 @@ export function OrdersComparison() {
                     <th scope="col" className={frame.num}>
                       {TIMINGS.done.label}
                     </th>
+                    <th scope="col" className={`${frame.num} ${styles.ordersWide}`}>
+                      Operator wait
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -226,6 +315,9 @@ export function OrdersComparison() {
                       </td>
                       <td className={`${frame.num} tabular`} data-timing="done">
                         {doneText(order, now)}
+                      </td>
+                      <td className={`${frame.num} tabular ${styles.ordersWide}`} data-timing="operator">
+                        {operatorCell(order, now)}
                       </td>
                     </tr>
                   ))}

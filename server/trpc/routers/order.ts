@@ -1,9 +1,11 @@
 import { performance } from "node:perf_hooks";
 import { admitted } from "../../checkout/admission";
 import { placeOrder } from "../../checkout/place";
-import { AppError, myOrdersInput, orderIdInput, placeOrderInput } from "../../contract";
+import { AppError, myOrdersInput, orderIdInput, orderKeyInput, placeOrderInput } from "../../contract";
 import { getSettings } from "../../downstream/settings";
 import { timedCheckout } from "../../metrics/checkout";
+import { recentOrderViews } from "../../orders/recent";
+import { relatedToOrder } from "../../orders/related";
 import { ordersOfSession } from "../../orders/summaries";
 import { findOrder, toOrderView } from "../../orders/view";
 import { perSessionLimit, publicProcedure, router } from "../init";
@@ -28,7 +30,28 @@ export const orderRouter = router({
     return toOrderView(order);
   }),
 
-  /** This session's orders, newest first, a page at a time, as summaries: the comparison view's data. */
+  /** The order a checkout's idempotency key placed (or is placing): a page reloaded mid-checkout
+   * resumes from the key it kept. */
+  byKey: publicProcedure.input(orderKeyInput).query(async ({ input, ctx }) => {
+    const order = await findOrder({ idempotencyKey: input.idempotencyKey });
+    if (!order || order.sessionId !== ctx.sessionId) throw new AppError("NOT_FOUND", "Order not found");
+    return toOrderView(order);
+  }),
+
+  /** The order of the other mode that ran under the same conditions, and the order's queue jobs. */
+  related: publicProcedure.input(orderIdInput).query(async ({ input, ctx }) => {
+    const related = ctx.sessionId ? await relatedToOrder(input.orderId, ctx.sessionId) : null;
+    if (!related) throw new AppError("NOT_FOUND", "Order not found");
+    // The jobs live behind the developer tools: no links to a door that is shut.
+    return ctx.devTools === "off" ? { ...related, jobs: [] } : related;
+  }),
+
+  /** This session's recent orders as full views, for /orders: compared by conditions and mode. */
+  compare: publicProcedure
+    .use(perSessionLimit(MY_ORDERS_LIMIT))
+    .query(({ ctx }) => recentOrderViews(ctx.sessionId)),
+
+  /** This session's orders, newest first, a page at a time, as summaries (statuses only). */
   mine: publicProcedure
     .use(perSessionLimit(MY_ORDERS_LIMIT))
     .input(myOrdersInput)
