@@ -1,6 +1,10 @@
 // The Rush hour lab from the developer console: a short rush started in the browser drives the shop
 // with the real load process; the live charts move (their captions say the latest figures in words),
 // the queues are tabled, and the finished run is saved and laid out in the comparison.
+import type { Locator } from "@playwright/test";
+import { MODE_COLORS } from "../app/_lib/colors";
+import { formatMs } from "../app/_lib/rush";
+import { runViewSchema } from "../server/contract";
 import { expect, screenPath, test } from "./console-fixtures";
 import { db } from "./fixtures";
 
@@ -43,4 +47,94 @@ test("a short rush from /dev: the charts move and the run is saved", async ({ pa
   const runId = (run.summary as { runId?: string } | null)?.runId;
   expect(runId).toBeTruthy();
   await prisma.order.deleteMany({ where: { customerEmail: { endsWith: `.${runId}@load.example` } } });
+});
+
+/** How many pixels of a chart's canvas are drawn in `hex` (give or take antialiasing). */
+async function pixelsIn(figure: Locator, hex: string): Promise<number> {
+  const target = [1, 3, 5].map((at) => Number.parseInt(hex.slice(at, at + 2), 16));
+  return figure.locator("canvas").evaluate((canvas: HTMLCanvasElement, rgb: number[]) => {
+    const context = canvas.getContext("2d");
+    if (!context) return 0;
+    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    let count = 0;
+    for (let at = 0; at < data.length; at += 4) {
+      const near = rgb.every((value, channel) => Math.abs((data[at + channel] ?? 0) - value) <= 6);
+      if (near && (data[at + 3] ?? 0) > 200) count++;
+    }
+    return count;
+  }, target);
+}
+
+test("a burst (the Backlog experiment): every chart drawn, exact figures, words that match the charts", async ({
+  page,
+  devTools,
+}) => {
+  test.setTimeout(180_000);
+  void devTools; // puts the knobs back afterwards
+  const prisma = await db();
+  const before = new Date();
+  await page.goto("/dev/rush");
+  await page.getByRole("button", { name: "Run “Backlog”" }).click();
+  const finished = page.getByRole("region", { name: /^Last run: Burst, 1 consumer per queue/ });
+  await expect(finished).toContainText("Finished after", { timeout: 150_000 });
+
+  const saved = await prisma.loadRun.findFirstOrThrow({
+    where: { experiment: "backlog", startedAt: { gte: before } },
+    orderBy: { startedAt: "desc" },
+  });
+  const run = runViewSchema.parse({
+    ...saved,
+    startedAt: saved.startedAt.toISOString(),
+    endedAt: saved.endedAt.toISOString(),
+  });
+  const placed = run.summary?.placed ?? 0;
+  expect(placed).toBeGreaterThan(0);
+
+  // The answers all came within a second or two: a point each, drawn, in async's colour, not an empty chart.
+  const answer = finished.getByRole("figure", { name: /Time to answer a checkout/ });
+  await expect(answer).toContainText(`exact, from ${placed.toLocaleString("en")} orders`);
+  expect(await pixelsIn(answer, MODE_COLORS.async)).toBeGreaterThan(20);
+  const catalog = finished.getByRole("figure", { name: /catalog \(product\.list\) latency/ });
+  expect(await pixelsIn(catalog, MODE_COLORS.async)).toBeGreaterThan(20);
+
+  // Hovering the second the answers came in shows that second's exact figures, as saved.
+  const index = run.samples.findIndex((sample) => sample.measured?.answerMs);
+  const second = run.samples[index]?.measured?.answerMs;
+  if (!second) throw new Error("no second with answers");
+  const ts = run.samples.map((sample) => sample.t);
+  const [first, last] = [ts[0] ?? 0, ts.at(-1) ?? 1];
+  const plot = answer.locator(".u-over");
+  const box = await plot.boundingBox();
+  if (!box) throw new Error("no plot");
+  const span = last === first ? 2 : last - first;
+  const left = last === first ? 1 : (ts[index] ?? 0) - first;
+  await plot.hover({ position: { x: (left / span) * box.width, y: box.height / 2 } });
+  const tip = answer.locator("[data-chart-tip]");
+  await expect(tip).toBeVisible();
+  await expect(tip).toContainText(`p50 ${formatMs(second.p50)}`);
+  await expect(tip).toContainText(`p99 ${formatMs(second.p99)}`);
+  await page.screenshot({ path: screenPath("rush-burst-1280"), fullPage: true });
+
+  // One consumer per queue: jobs waited. The words say so even after the backlog has drained.
+  const words = finished.locator("[data-run-words]");
+  await expect(words).not.toContainText(/no backlog/i);
+  await expect(words).toContainText(
+    /The backlog peaked at [\d,]+ jobs waiting at \d+ s and was gone at \d+ s/,
+  );
+
+  // Whole-run figures in the comparison are the load process's own, over every order.
+  const comparison = page.getByRole("region", { name: "Runs side by side" });
+  await expect(comparison.getByRole("row", { name: /^Time to answer, p95 of every order/ })).toContainText(
+    formatMs(run.summary?.answerMs.p95 ?? -1),
+  );
+  const compared = comparison.getByRole("figure", { name: /Time to answer, p95 of each second/ });
+  expect(await pixelsIn(compared, MODE_COLORS.async)).toBeGreaterThan(20);
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(answer).toBeVisible();
+  await page.screenshot({ path: screenPath("rush-burst-390"), fullPage: true });
+
+  await prisma.order.deleteMany({
+    where: { customerEmail: { endsWith: `.${run.summary?.runId}@load.example` } },
+  });
 });

@@ -218,7 +218,7 @@ function Backlog({ run }: { run: RunView }) {
   const story = backlogStory(run.samples);
   const slots = slotStory(run.samples);
   return (
-    <div className={styles.backlog}>
+    <div className={styles.backlog} data-run-words>
       {slots && <p>{slots}</p>}
       {waiting ? (
         <ul aria-label="Backlog and when it drains">

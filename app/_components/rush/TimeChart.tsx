@@ -149,7 +149,7 @@ function Chart({ title, x, lines, format, floor = 0, whole = false, note }: Prop
       </figcaption>
       <div ref={frameRef} className={styles.frame}>
         <div ref={canvasRef} aria-hidden="true" />
-        <div ref={tipRef} className={styles.tip} aria-hidden="true" hidden />
+        <div ref={tipRef} className={styles.tip} data-chart-tip aria-hidden="true" hidden />
       </div>
     </figure>
   );
