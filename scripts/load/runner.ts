@@ -39,8 +39,10 @@ import { CookieJar, callProcedure, keepAliveAgent, type Reply, RequestFailed } f
 const REQUEST_TIMEOUT_MS = 120_000;
 /** After the duration, answers still on their way get this long before they are abandoned. */
 const STOP_GRACE_MS = 30_000;
-/** After the last answer, orders not done yet get this long to settle before they count as unsettled. */
-const SETTLE_WAIT_MS = 15_000;
+/** After the last answer, orders not done yet get this long to settle before they count as unsettled:
+ * a burst's backlog can take a minute or two to drain, and its time to done is what the run is for. An
+ * order parked in the dead-letter set is not waited for (nothing moves until a person acts). */
+const SETTLE_WAIT_MS = 120_000;
 /** Without --watch, at most this many unsettled orders are polled (order.byId) for their time to done:
  * every order of the Rush hour lab's experiments. */
 const DONE_SAMPLE = 1000;
@@ -593,10 +595,12 @@ class Run {
             signal: stopped,
           }).catch(() => null);
           const order = reply && orderAnswer.safeParse(json(reply));
-          const done = order?.success === true && this.recordDone(order.data.result.data, tracked.clicked);
-          // Not done yet: to the back of the line, so one parked order does not hold up the rest.
+          const view = order?.success === true ? order.data.result.data : null;
+          const done = view !== null && this.recordDone(view, tracked.clicked);
           this.polled.delete(orderId);
-          if (!done) this.polled.set(orderId, tracked);
+          if (view && !done && isParked(view)) this.unsettled++;
+          // Not done yet: to the back of the line, so one slow order does not hold up the rest.
+          else if (!done) this.polled.set(orderId, tracked);
         }),
       );
       if (this.polled.size === 0 && this.arrivals.signal.aborted && this.inFlight.size === 0) break;

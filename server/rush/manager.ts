@@ -42,8 +42,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const LOAD_SCRIPT = path.join(ROOT, "scripts/load.ts");
 const LOCK_TTL_MS = 15_000;
 const KILL_AFTER_MS = 10_000;
-/** A load process still running this long after its own duration is stopped. */
-const OVERRUN_MS = 60_000;
+/** A load process still running this long after its own duration is stopped (it follows its orders
+ * to done for up to two minutes after the last answer, scripts/load/runner.ts). */
+const OVERRUN_MS = 180_000;
 const SHUTDOWN_WAIT_MS = 15_000;
 /** Renew or release the lock only while it is still ours (it may have expired and been taken). */
 const RENEW_IF_OURS = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) end return 0`;

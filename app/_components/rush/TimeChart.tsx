@@ -89,8 +89,9 @@ function Chart({ title, x, lines, format, floor = 0, whole = false, note }: Prop
             width: line.width ?? 2,
             dash: line.dash,
             spanGaps: true,
+            // Points only where the filter says (a short series); none on a long line.
             points: {
-              show: true,
+              show: false,
               size: 7,
               fill: line.color,
               filter: (u: uPlot, seriesIndex: number) => {
