@@ -77,6 +77,12 @@ function Comparison({ runIds }: { runIds: string[] }) {
   const runs = compared.data;
   // One colour per mode; runs of one mode (an experiment's 1, 4, 16 consumers) as its shades.
   const colors = runColors(runs.map((run) => run.settings.load.mode));
+  // The same experiment twice has the same labels: the clock tells them apart.
+  const names = runs.map((run) =>
+    runs.filter((other) => other.label === run.label).length > 1
+      ? `${run.label} · ${formatClock(run.startedAt)}`
+      : run.label,
+  );
   const chart = (
     title: string,
     pick: (sample: RushSample) => number | null,
@@ -89,7 +95,7 @@ function Comparison({ runIds }: { runIds: string[] }) {
         x={x}
         format={format}
         lines={runs.map((run, index) => ({
-          label: run.label,
+          label: names[index] ?? run.label,
           color: colors[index] ?? "#5f646b",
           values: values[index] ?? [],
         }))}
