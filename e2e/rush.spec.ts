@@ -1,10 +1,11 @@
 // The Rush hour lab from the developer console: a short rush started in the browser drives the shop
 // with the real load process; the live charts move (their captions say the latest figures in words),
 // the queues are tabled, and the finished run is saved and laid out in the comparison.
+import { randomUUID } from "node:crypto";
 import type { Locator } from "@playwright/test";
 import { MODE_COLORS, modeShades } from "../app/_lib/colors";
 import { formatMs } from "../app/_lib/rush";
-import { runViewSchema } from "../server/contract";
+import { DEFAULT_SHOP_CAPACITY, loadSettingsSchema, runViewSchema } from "../server/contract";
 import { expect, screenPath, test } from "./console-fixtures";
 import { db } from "./fixtures";
 
@@ -142,4 +143,59 @@ test("a burst (the Backlog experiment): every chart drawn, exact figures, words 
   await prisma.order.deleteMany({
     where: { customerEmail: { endsWith: `.${run.summary?.runId}@load.example` } },
   });
+});
+
+test("a run whose answers all came in one second is drawn as a point, with its value on hover", async ({
+  page,
+}) => {
+  // A saved run as a fast burst leaves it: one second with answers, the rest without.
+  const prisma = await db();
+  const id = randomUUID();
+  const plan = loadSettingsSchema.parse({ request: { burst: 40 }, target: "http://127.0.0.1:3000" });
+  const second = { count: 40, p50: 38.2, p95: 71.6, p99: 88.4 };
+  const samples = [1, 2, 3, 4, 5].map((t) => ({
+    t,
+    checkoutsPerSecond: t === 2 ? 40 : 0,
+    refusedPerSecond: 0,
+    measured: { answerMs: t === 2 ? second : null, doneMs: null, catalogMs: null },
+    answerMs: t === 2 ? { p50: second.p50, p95: second.p95, p99: second.p99 } : null,
+    doneMs: null,
+    catalogMs: null,
+    requestsInFlight: 0,
+    requestSlotsInUse: 0,
+    requestSlotLimit: 0,
+    requestsWaitingForSlot: 0,
+    queues: {},
+  }));
+  const startedAt = new Date();
+  await prisma.loadRun.create({
+    data: {
+      id,
+      label: "Async: one second of answers",
+      experiment: `one-second-${id.slice(0, 8)}`,
+      status: "finished",
+      settings: { load: plan, shop: DEFAULT_SHOP_CAPACITY, workerProcesses: 1 },
+      samples,
+      problem: null,
+      startedAt,
+      endedAt: new Date(startedAt.getTime() + 5_000),
+    },
+  });
+  try {
+    await page.goto("/dev/rush");
+    const comparison = page.getByRole("region", { name: "Runs side by side" });
+    const chart = comparison.getByRole("figure", { name: /Time to answer, p95/ });
+    await expect(chart).toBeVisible();
+    await expect.poll(() => pixelsIn(chart, MODE_COLORS.async)).toBeGreaterThan(20);
+    const plot = chart.locator(".u-over");
+    const box = await plot.boundingBox();
+    if (!box) throw new Error("no plot");
+    await plot.hover({ position: { x: box.width / 4, y: box.height / 2 } }); // second 2 of 1–5
+    await expect(chart.locator("[data-chart-tip]")).toContainText(
+      `Async: one second of answers ${formatMs(second.p95)}`,
+    );
+    await page.screenshot({ path: screenPath("rush-one-second"), fullPage: true });
+  } finally {
+    await prisma.loadRun.delete({ where: { id } });
+  }
 });
