@@ -152,6 +152,13 @@ describe("the words above the charts", () => {
     expect(slotStory([slots(1, 4, 0)])).toBe(
       "Request slots: 4 of 16 in use, 0 requests waiting for one. No request had to wait for a slot (at most 4 in use).",
     );
+    // Once the run is over: how busy the slots got, not a "now" that has passed.
+    expect(
+      slotStory([slots(1, 9, 0), slots(2, 16, 14), sample(3, {}, { requestSlotLimit: 16 })], false),
+    ).toBe("Request slots: 16, at most 16 in use at once. At most 14 waited for a slot, at 2 s.");
+    expect(slotStory([slots(1, 4, 0)], false)).toBe(
+      "Request slots: 16, at most 4 in use at once. No request had to wait for a slot.",
+    );
     expect(slotStory([sample(1)])).toBeNull();
     expect(runFigures(run([slots(1, 16, 14), slots(2, 16, 3)])).peakSlotWaiting).toBe(14);
   });

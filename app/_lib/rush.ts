@@ -189,16 +189,19 @@ export function backlogStory(samples: readonly RushSample[]): string | null {
   );
 }
 
-/** The web tier's request slots in words (null: no limit was set during the run). */
-export function slotStory(samples: readonly RushSample[]): string | null {
+/** The web tier's request slots in words (null: no limit was set during the run): while the run goes,
+ * how many are in use and how many requests wait now; afterwards, how busy they got. */
+export function slotStory(samples: readonly RushSample[], live = true): string | null {
   const last = samples.at(-1);
   const limit = Math.max(0, ...samples.map((sample) => sample.requestSlotLimit));
   if (!last || limit === 0) return null;
   const peakWaiting = peakOf(samples, (sample) => sample.requestsWaitingForSlot);
   const busiest = peakOf(samples, (sample) => sample.requestSlotsInUse);
-  const now =
-    `Request slots: ${formatCount(last.requestSlotsInUse)} of ${formatCount(last.requestSlotLimit)} in use, ` +
-    `${formatCount(last.requestsWaitingForSlot)} ${last.requestsWaitingForSlot === 1 ? "request" : "requests"} waiting for one.`;
+  const now = live
+    ? `Request slots: ${formatCount(last.requestSlotsInUse)} of ${formatCount(last.requestSlotLimit)} in use, ` +
+      `${formatCount(last.requestsWaitingForSlot)} ${last.requestsWaitingForSlot === 1 ? "request" : "requests"} waiting for one.`
+    : `Request slots: ${formatCount(limit)}, at most ${formatCount(busiest?.value ?? 0)} in use at once.`;
+  if (!live && !peakWaiting) return `${now} No request had to wait for a slot.`;
   if (!peakWaiting) {
     return `${now} No request had to wait for a slot${busiest ? ` (at most ${formatCount(busiest.value)} in use)` : ""}.`;
   }

@@ -206,6 +206,7 @@ function timingNote(run: RunView, figure: Timing, estimated: boolean): string {
   }
   const counted = run.samples.reduce((sum, sample) => sum + (sample.measured?.[figure]?.count ?? 0), 0);
   const what = figure === "catalogMs" ? "calls" : "orders";
+  if (counted === 0) return "exact: none yet";
   return `exact, from ${formatCount(counted)} ${counted === 1 ? what.slice(0, -1) : what}`;
 }
 
@@ -216,7 +217,7 @@ function Backlog({ run }: { run: RunView }) {
   const estimates = drainEstimates(run.samples);
   const waiting = estimates.some((estimate) => estimate.waiting > 0);
   const story = backlogStory(run.samples);
-  const slots = slotStory(run.samples);
+  const slots = slotStory(run.samples, run.status === "running");
   return (
     <div className={styles.backlog} data-run-words>
       {slots && <p>{slots}</p>}
