@@ -62,19 +62,19 @@ test.describe("the sync ⇄ async toggle", () => {
     await expect(progress).toContainText("Placing your order…");
     await expect(progress).toContainText("Sync checkout");
     const steps = progress.getByRole("list", { name: "Checkout steps" });
-    await expect(steps.getByRole("listitem", { name: "Receipt email" })).toHaveAttribute(
-      "data-status",
-      "running",
-    );
-    // One after another: fraud screening already done, analytics not started yet.
-    await expect(steps.getByRole("listitem", { name: "Fraud screening" })).toHaveAttribute(
-      "data-status",
-      "succeeded",
-    );
-    await expect(steps.getByRole("listitem", { name: "Analytics" })).toHaveAttribute(
-      "data-status",
-      "pending",
-    );
+    // One after another: while the receipt is being sent, fraud screening is done and analytics has not
+    // started. Read as one snapshot of the list, so the email finishing between two reads cannot race it.
+    const statuses = () =>
+      steps
+        .getByRole("listitem")
+        .evaluateAll((items) =>
+          Object.fromEntries(
+            items.map((item) => [item.getAttribute("aria-label"), item.getAttribute("data-status")]),
+          ),
+        );
+    await expect
+      .poll(statuses)
+      .toMatchObject({ "Receipt email": "running", "Fraud screening": "succeeded", Analytics: "pending" });
     await expect(page).toHaveURL(/\/checkout$/);
     await page.screenshot({ path: screenPath("sync-mid-wait"), fullPage: true });
 

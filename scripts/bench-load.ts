@@ -6,7 +6,14 @@
 //   npm run bench:load                                   # every scenario, 3 runs of 15 s, medians
 //   npm run bench:load -- --scenarios 1-async,32-async --runs 1 --duration 5 --no-build
 //   npm run bench:load -- --scenarios 1-async --runs 1 --statements     # + where Postgres spends its time
+//   npm run bench:load -- --json        # + one JSON object (every scenario's medians, the ratios) as the last line
 //
+// Every target is a ratio of two figures from the same run (RATIOS below: async CPU ÷ sync CPU, async
+// p50 ÷ the catalog read's p50 beside it, ...), which no machine can move. Beside the shoppers, one
+// closed-loop catalog reader (`product.list`) measures the cheapest read the same server answers, in
+// the same window. "done/s" counts orders whose side effects all finished inside the window; the drain
+// rate (orders still moving at the window's end ÷ the time they took) is judged against its bound,
+// what the consumers and providers allow (Little's law).
 // Each scenario: warm-up, drain (no backlog leaks in), then `--duration` s measured. Orders/s counts
 // answers inside the window; latencies cover every order started in it. CPU, statements and
 // transactions per order cover [window start, all its orders completed], so async includes the
@@ -27,8 +34,22 @@ import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { z } from "zod";
-import type { CheckoutMode, OrderStatus, SettingsPatch } from "../server/contract";
-import { queueName, SERVICE_NAMES, SIDE_EFFECT_STEPS, serviceSettingsSchema } from "../server/contract";
+import { loadConfig } from "../server/config";
+import type {
+  CheckoutMode,
+  OrderStatus,
+  ServiceName,
+  SettingsPatch,
+  SideEffectStep,
+} from "../server/contract";
+import {
+  PLANNED_SIDE_EFFECTS,
+  queueName,
+  SERVICE_NAMES,
+  SIDE_EFFECT_STEPS,
+  STEPS,
+  serviceSettingsSchema,
+} from "../server/contract";
 import { CookieJar, callProcedure, keepAliveAgent, type Reply } from "./load/http";
 import { PrivatePostgres, runQuietly } from "./private-postgres";
 
@@ -40,6 +61,8 @@ const FINAL_STATUSES: OrderStatus[] = ["completed", "cancelled", "failed"];
 /** An idle backend may hold its transaction counts up to 10 s before publishing them to
  * pg_stat_database (PostgreSQL 15's PGSTAT_IDLE_INTERVAL), so counters are read after this. */
 const STATS_SETTLE_MS = 10_500;
+/** Jobs a worker runs at once per queue when the consumers knob does not say (the server's default). */
+const WORKER_CONCURRENCY_DEFAULT = loadConfig(process.env).WORKER_CONCURRENCY;
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" })) || 100;
 
 /** `consumers`: jobs the worker runs at once per queue (the /dev knob); without it, WORKER_CONCURRENCY
@@ -70,13 +93,14 @@ const optionsSchema = z
     warmup: z.coerce.number().min(0).max(60),
     "no-build": z.boolean(),
     statements: z.boolean(),
+    json: z.boolean(),
   })
   .refine((o) => o.duration + o.warmup <= MAX_SCENARIO_S - 60, {
     message: `--duration + --warmup must leave a minute of the ${MAX_SCENARIO_S} s scenario cap for drains`,
   });
 
 function parseOptions(): z.infer<typeof optionsSchema> {
-  const usage = `usage: npm run bench:load -- [--scenarios ${scenarioNames.join(",")}] [--runs 3] [--duration 15] [--warmup 3] [--no-build] [--statements]`;
+  const usage = `usage: npm run bench:load -- [--scenarios ${scenarioNames.join(",")}] [--runs 3] [--duration 15] [--warmup 3] [--no-build] [--statements] [--json]`;
   try {
     const { values } = parseArgs({
       options: {
@@ -86,6 +110,7 @@ function parseOptions(): z.infer<typeof optionsSchema> {
         warmup: { type: "string", default: "3" },
         "no-build": { type: "boolean", default: false },
         statements: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
       },
     });
     const parsed = optionsSchema.safeParse(values);
@@ -290,6 +315,9 @@ function knobs(slow: boolean, mode: CheckoutMode, consumers: number | null): Set
 
 const KEYS = [
   "ordersPerS",
+  "completedPerS",
+  "catalogP50",
+  "catalogPerS",
   "p50",
   "p90",
   "p99",
@@ -298,6 +326,8 @@ const KEYS = [
   "sql",
   "xacts",
   "drainS",
+  "drainPerS",
+  "drainBoundPerS",
   "peakQueue",
   "client",
   "referenceBefore",
@@ -425,6 +455,40 @@ async function queueDepth(redis: Redis): Promise<number> {
 
 const live = { phase: "", orders: 0, errors: 0, queue: 0, peakQueue: 0 };
 
+/** One closed-loop catalog reader (`product.list`) beside the shoppers, until `end`: the cheapest read
+ * the same server answers, measured in the same window, is what the checkout's figures are judged by. */
+async function readCatalog(bench: Bench, end: number): Promise<number[]> {
+  const latencies: number[] = [];
+  while (performance.now() < end && !cleaning) {
+    const start = performance.now();
+    const reply = await call(bench.port, "product.list").catch(() => null);
+    if (reply?.status === 200 && performance.now() <= end) latencies.push(performance.now() - start);
+    if (!reply) await sleep(50);
+  }
+  return latencies;
+}
+
+/** What the consumers and providers allow, in orders per second (Little's law): per queue, the jobs
+ * in flight (consumers, capped by the provider's capacity) over how long each takes; an order needs
+ * one job of every planned queue, so the slowest queue bounds it. Null when the providers are instant
+ * (no bound worth the name). */
+function drainBound(knobs: SettingsPatch): number | null {
+  const consumersOf = (step: SideEffectStep) => knobs.shop?.consumers?.[step] ?? WORKER_CONCURRENCY_DEFAULT;
+  const latencyOf = (service: ServiceName) => (knobs.services?.[service]?.latencyMs ?? 0) / 1000;
+  const capacityOf = (service: ServiceName) =>
+    knobs.services?.[service]?.capacity ?? Number.POSITIVE_INFINITY;
+  const rates = PLANNED_SIDE_EFFECTS.map((step) => {
+    // A fulfillment captures (payment) then ships: one job holds a consumer for both calls.
+    const own = STEPS[step].service;
+    const services: ServiceName[] = step === "fulfillment" ? ["payment", "shipping"] : own ? [own] : [];
+    const seconds = services.reduce((sum, service) => sum + latencyOf(service), 0);
+    const inFlight = Math.min(consumersOf(step), ...services.map(capacityOf));
+    return seconds > 0 ? inFlight / seconds : Number.POSITIVE_INFINITY;
+  });
+  const bound = Math.min(...rates);
+  return Number.isFinite(bound) ? bound : null;
+}
+
 async function drive(bench: Bench, jars: CookieJar[], mode: CheckoutMode, seconds: number) {
   const samples: { start: number; end: number; status: string }[] = [];
   const end = performance.now() + seconds * 1000;
@@ -451,7 +515,8 @@ async function runScenario(bench: Bench, name: ScenarioName, label: string): Pro
     SCENARIOS[name];
   const { shoppers, mode, slow } = scenario;
   const deadline = Date.now() + MAX_SCENARIO_S * 1000 - 2 * STATS_SETTLE_MS;
-  const set = await call(bench.port, "dev.updateSettings", knobs(slow, mode, scenario.consumers ?? null));
+  const settings = knobs(slow, mode, scenario.consumers ?? null);
+  const set = await call(bench.port, "dev.updateSettings", settings);
   if (set.status !== 200) throw new Error(`dev.updateSettings answered ${set.status}: ${set.body}`);
   const jars = Array.from({ length: shoppers }, () => new CookieJar());
   Object.assign(live, { phase: "warm-up", orders: 0, errors: 0, queue: 0, peakQueue: 0 });
@@ -484,7 +549,17 @@ async function runScenario(bench: Bench, name: ScenarioName, label: string): Pro
     const clientBefore = process.cpuUsage();
     const since = new Date();
     Object.assign(live, { phase: "measure", orders: 0, errors: 0 });
-    const load = await drive(bench, jars, mode, options.duration);
+    const [load, catalog] = await Promise.all([
+      drive(bench, jars, mode, options.duration),
+      readCatalog(bench, performance.now() + options.duration * 1000),
+    ]);
+    const windowEnd = new Date();
+    const { n: backlog } = await query(
+      bench,
+      `SELECT count(*)::int AS n FROM "Order"
+       WHERE status <> ALL($1::text[]) AND "createdAt" >= ($2::timestamptz AT TIME ZONE 'UTC')`,
+      [FINAL_STATUSES, since.toISOString()],
+    );
     live.phase = "drain";
     const drained = await waitDrained(bench, since, deadline);
     const drainedAt = performance.now();
@@ -493,6 +568,12 @@ async function runScenario(bench: Bench, name: ScenarioName, label: string): Pro
     const referenceAfter = referenceMs();
     live.phase = "settle";
     await sleep(STATS_SETTLE_MS);
+    const { n: completedInWindow } = await query(
+      bench,
+      `SELECT count(*)::int AS n FROM "Order" WHERE status = 'completed'
+       AND "createdAt" >= ($1::timestamptz AT TIME ZONE 'UTC') AND "settledAt" <= ($2::timestamptz AT TIME ZONE 'UTC')`,
+      [since.toISOString(), windowEnd.toISOString()],
+    );
     const sqlAfter = await sqlCounters(bench);
     const shapesAfter = shapesBefore ? await shapeTimes(bench) : null;
 
@@ -508,16 +589,25 @@ async function runScenario(bench: Bench, name: ScenarioName, label: string): Pro
     const errors = new Map<string, number>();
     for (const { status } of load.samples)
       if (status !== "200") errors.set(status, (errors.get(status) ?? 0) + 1);
+    const catalogSorted = [...catalog].sort((a, b) => a - b);
+    const drainS = drained ? (drainedAt - load.stoppedAt) / 1000 : Number.NaN;
     const figures: Figures = {
       ordersPerS: ok.filter((sample) => sample.end <= load.end).length / options.duration,
+      completedPerS: Number(completedInWindow) / options.duration,
+      catalogP50: catalogSorted[Math.floor(catalogSorted.length / 2)] ?? Number.NaN,
+      catalogPerS: catalog.length / options.duration,
       p50: pct(0.5),
       p90: pct(0.9),
       p99: pct(0.99),
       ...cpu,
       total: GROUPS.reduce((sum, g) => sum + cpu[g], 0),
-      sql: perOrder(sqlAfter.statements - sqlBefore.statements),
-      xacts: perOrder(sqlAfter.xacts - sqlBefore.xacts),
-      drainS: drained ? (drainedAt - load.stoppedAt) / 1000 : Number.NaN,
+      // The catalog reader's reads are one statement (and transaction) each: not the order path's.
+      sql: perOrder(sqlAfter.statements - sqlBefore.statements - catalog.length),
+      xacts: perOrder(sqlAfter.xacts - sqlBefore.xacts - catalog.length),
+      drainS,
+      // Orders still moving when the window closed, over how long they took to finish.
+      drainPerS: drainS > 0 ? Number(backlog) / drainS : Number.NaN,
+      drainBoundPerS: drainBound(settings) ?? Number.NaN,
       peakQueue: live.peakQueue,
       client: perOrder((client.user + client.system) / 1000),
       referenceBefore,
@@ -536,6 +626,7 @@ async function runScenario(bench: Bench, name: ScenarioName, label: string): Pro
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
 const COLUMNS: [string, (f: Figures) => string][] = [
   ["orders/s", (f) => fixed(f.ordersPerS, f.ordersPerS < 100 ? 1 : 0)],
+  ["done/s", (f) => fixed(f.completedPerS, f.completedPerS < 100 ? 1 : 0)],
   ["p50 ms", (f) => fixed(f.p50, 1)],
   ["p90 ms", (f) => fixed(f.p90, 1)],
   ["p99 ms", (f) => fixed(f.p99, 1)],
@@ -544,9 +635,19 @@ const COLUMNS: [string, (f: Figures) => string][] = [
   ["SQL/order", (f) => fixed(f.sql, 1)],
   ["xact/order", (f) => fixed(f.xacts, 2)],
   ["drain s", (f) => (Number.isFinite(f.drainS) ? f.drainS.toFixed(1) : "timeout")],
+  [
+    "drain/s of bound",
+    (f) =>
+      Number.isFinite(f.drainBoundPerS) ? `${fixed(f.drainPerS, 0)}/${fixed(f.drainBoundPerS, 0)}` : "—",
+  ],
+  ["catalog p50 ms", (f) => fixed(f.catalogP50, 1)],
+  ["catalog/s", (f) => fixed(f.catalogPerS, 0)],
   ["peak queue", (f) => fixed(f.peakQueue, 0)],
   ["reference ms", (f) => fixed((f.referenceBefore + f.referenceAfter) / 2, 0)],
 ];
+
+/** The columns before the errors: throughput and latency. */
+const HEADLINE = 5;
 
 function median(values: number[]): number {
   const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
@@ -567,9 +668,9 @@ function summaryRow(name: ScenarioName, results: Result[]): string[] {
     name,
     `${SCENARIOS[name].shoppers}`,
     SCENARIOS[name].mode,
-    ...cells.slice(0, 4),
+    ...cells.slice(0, HEADLINE),
     errorCell,
-    ...cells.slice(4),
+    ...cells.slice(HEADLINE),
   ];
 }
 
@@ -718,9 +819,103 @@ function gitCommit(): string {
   }
 }
 
+/** The load targets, each a ratio of two figures from the same run (issue 7's decision: no machine
+ * moves them), with the scenarios it reads. */
+const RATIOS = {
+  cpuAsyncOverSync: {
+    what: "machine CPU per async order ÷ per sync order, 1 shopper",
+    target: { atMost: 1.1 },
+    of: (m: Medians) => (m["1-async"]?.total ?? Number.NaN) / (m["1-sync"]?.total ?? Number.NaN),
+  },
+  p50OverCatalog: {
+    what: "async p50 to answer ÷ catalog p50 beside it, 1 shopper",
+    target: { atMost: 3 },
+    of: (m: Medians) => (m["1-async"]?.p50 ?? Number.NaN) / (m["1-async"]?.catalogP50 ?? Number.NaN),
+  },
+  throughputOverCatalog: {
+    what: "async orders/s ÷ catalog reads/s beside them, 32 shoppers",
+    target: { atLeast: 0.4 },
+    of: (m: Medians) =>
+      (m["32-async"]?.ordersPerS ?? Number.NaN) / (m["32-async"]?.catalogPerS ?? Number.NaN),
+  },
+  drainOverBound: {
+    what: "drain rate ÷ its bound (consumers ÷ latency), 100 shoppers slow",
+    target: { atLeast: 0.9 },
+    of: (m: Medians) =>
+      (m["100-async-slow"]?.drainPerS ?? Number.NaN) / (m["100-async-slow"]?.drainBoundPerS ?? Number.NaN),
+  },
+  completedAsyncOverSync: {
+    what: "completed orders/s async ÷ sync, 100 shoppers slow",
+    target: { atLeast: 2.5 },
+    of: (m: Medians) =>
+      (m["100-async-slow"]?.completedPerS ?? Number.NaN) / (m["100-sync-slow"]?.completedPerS ?? Number.NaN),
+  },
+} satisfies Record<
+  string,
+  { what: string; target: { atMost: number } | { atLeast: number }; of: (m: Medians) => number }
+>;
+type Medians = Partial<Record<ScenarioName, Figures>>;
+
+function medians(results: Map<ScenarioName, Result[]>): Medians {
+  return Object.fromEntries(
+    [...results].map(([name, runs]) => [
+      name,
+      Object.fromEntries(KEYS.map((key) => [key, median(runs.map((r) => r.figures[key]))])) as Figures,
+    ]),
+  );
+}
+
+/** Each ratio this run can compute (its scenarios were run), its target, and whether it is met. */
+function ratios(m: Medians) {
+  return Object.fromEntries(
+    Object.entries(RATIOS).flatMap(([name, ratio]) => {
+      const value = ratio.of(m);
+      if (!Number.isFinite(value)) return [];
+      const met = "atMost" in ratio.target ? value <= ratio.target.atMost : value >= ratio.target.atLeast;
+      return [[name, { value: Number(value.toFixed(3)), target: ratio.target, met, what: ratio.what }]];
+    }),
+  );
+}
+
+/** The machine's line (`--json`): every scenario's medians and the ratios, as one JSON object. */
+function jsonLine(results: Map<ScenarioName, Result[]>): string {
+  const round = (value: number) => (Number.isFinite(value) ? Number(value.toFixed(3)) : null);
+  const m = medians(results);
+  const scenarios = Object.fromEntries(
+    Object.entries(m).map(([name, f]) => [
+      name,
+      {
+        ordersPerS: round(f.ordersPerS),
+        completedPerS: round(f.completedPerS),
+        p50Ms: round(f.p50),
+        p99Ms: round(f.p99),
+        catalogP50Ms: round(f.catalogP50),
+        catalogPerS: round(f.catalogPerS),
+        cpuMsPerOrder: {
+          web: round(f.web),
+          worker: round(f.worker),
+          postgres: round(f.postgres),
+          redis: round(f.redis),
+          total: round(f.total),
+        },
+        sqlPerOrder: round(f.sql),
+        drainS: round(f.drainS),
+        drainPerS: round(f.drainPerS),
+        drainBoundPerS: round(f.drainBoundPerS),
+      },
+    ]),
+  );
+  const found = ratios(m);
+  return JSON.stringify({
+    commit: gitCommit(),
+    scenarios,
+    ratios: Object.fromEntries(Object.entries(found).map(([name, ratio]) => [name, ratio.value])),
+  });
+}
+
 function report(results: Map<ScenarioName, Result[]>, conditions: string): void {
-  const headers = ["scenario", "shoppers", "mode", ...COLUMNS.slice(0, 4).map(([h]) => h), "errors"];
-  headers.push(...COLUMNS.slice(4).map(([h]) => h));
+  const headers = ["scenario", "shoppers", "mode", ...COLUMNS.slice(0, HEADLINE).map(([h]) => h), "errors"];
+  headers.push(...COLUMNS.slice(HEADLINE).map(([h]) => h));
   const table = [...results].map(([name, runs]) => summaryRow(name, runs));
   const widths = headers.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? "").length)));
   const text = (cells: string[]) =>
@@ -730,6 +925,16 @@ function report(results: Map<ScenarioName, Result[]>, conditions: string): void 
     ([name, list]) => `${name}: ${list.map((r) => compact(r.figures)).join(" · ")}`,
   );
   console.info(`\n${text(headers)}\n${table.map(text).join("\n")}\n\nruns:\n${runs.join("\n")}`);
+  const found = Object.entries(ratios(medians(results)));
+  if (found.length > 0) {
+    console.info("\nratios (medians of the runs; each a ratio of two figures from this run):");
+    for (const [name, ratio] of found) {
+      const target = "atMost" in ratio.target ? `≤ ${ratio.target.atMost}` : `≥ ${ratio.target.atLeast}`;
+      console.info(
+        `  ${name.padEnd(24)} ${ratio.value.toFixed(2).padStart(6)}  target ${target.padEnd(6)} ${ratio.met ? "met" : "NOT MET"}  (${ratio.what})`,
+      );
+    }
+  }
   console.info(
     `\n<!-- markdown -->\n\n${conditions}\n\n${md(headers)}\n${md(headers.map((_, i) => (i < 3 ? "---" : "--:")))}\n` +
       `${table.map(md).join("\n")}\n\n${runs.map((line) => `- ${line}`).join("\n")}`,
@@ -760,6 +965,8 @@ async function main(): Promise<void> {
     }
   }
   report(results, conditions);
+  // Last line of stdout, for machines.
+  if (options.json) console.info(jsonLine(results));
 }
 
 main()

@@ -4,6 +4,7 @@
 // on stderr and exit code 2. Ctrl+C or SIGTERM stops every process (exit 0); so does losing nginx, every
 // web process or every worker process (exit 1). With --check it only checks, and starts nothing.
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import {
   type ClusterPlan,
   checkPorts,
@@ -20,7 +21,9 @@ const USAGE = `usage: npm run cluster -- [--web N] [--workers M] [--port P] [--h
   --web N      web processes (default ${DEFAULT_WEB}, at most ${MAX_PROCESSES}), on ports P+1 … P+N of 127.0.0.1
   --workers M  worker processes (default ${DEFAULT_WORKERS}, at most ${MAX_PROCESSES}), metrics on free ports
   --port P     where nginx listens, the shop's address (default $PORT, 3000)
-  --host H     nginx's address (default $HOST, 127.0.0.1); off loopback, set DEV_TOOLS_KEY or DEV_TOOLS=off
+  --host H     nginx's address (default $HOST, 127.0.0.1)
+  Without DEV_TOOLS_KEY (and with DEV_TOOLS=on) a fresh key is made for the run and printed: behind nginx
+  no request counts as this machine's, so the developer tools need one.
   --check      check the flags and ports, start nothing`;
 
 function oneLine(error: unknown): string {
@@ -32,7 +35,7 @@ function refuse(message: string): never {
   process.exit(2);
 }
 
-async function planFromFlags(): Promise<{ plan: ClusterPlan; checkOnly: boolean }> {
+async function planFromFlags(): Promise<{ plan: ClusterPlan; checkOnly: boolean; generatedKey: boolean }> {
   // The environment is read where the whole project reads it; a bad value there is bad input too.
   const { config, exposureProblem, loadConfig } = await import("../server/config").catch((error: unknown) =>
     refuse(oneLine(error)),
@@ -51,13 +54,17 @@ async function planFromFlags(): Promise<{ plan: ClusterPlan; checkOnly: boolean 
     if (error instanceof PlanError) refuse(`${error.message} (--help lists the flags)`);
     throw error;
   }
+  // Every request reaches the web processes through nginx, so none counts as this machine's: without a
+  // key the developer tools could not be used at all. A fresh key, printed once, is the easy way in.
+  const generatedKey = config.DEV_TOOLS === "on" && !config.DEV_TOOLS_KEY;
+  if (generatedKey) process.env.DEV_TOOLS_KEY = randomBytes(18).toString("base64url");
   // What every web process would say at its start, said once before any of them starts.
   const problem = exposureProblem(loadConfig(webEnv(plan, process.env)));
   if (problem) refuse(`--host ${plan.host}: ${problem}`);
-  return { plan, checkOnly };
+  return { plan, checkOnly, generatedKey };
 }
 
-const { plan, checkOnly } = await planFromFlags();
+const { plan, checkOnly, generatedKey } = await planFromFlags();
 const ports = webPorts(plan);
 const shape = `${plan.web} web (ports ${ports[0]}–${ports.at(-1)}), ${plan.workers} worker(s), nginx on ${plan.host}:${plan.port}`;
 if (checkOnly) {
@@ -95,6 +102,11 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 try {
   const cluster = await starting;
+  if (generatedKey) {
+    console.info(
+      `cluster: developer tools key for this run: ${process.env.DEV_TOOLS_KEY} (enter it once in /dev; set DEV_TOOLS_KEY to choose one)`,
+    );
+  }
   console.info(`cluster: ready at ${cluster.url} (Ctrl+C stops every process)`);
   const reason = await cluster.stopped;
   console.error(`cluster: ${reason}; every process stopped`);

@@ -6,6 +6,7 @@
 import {
   CHECKOUT_MODES,
   describeIssues,
+  isLoopback,
   type LoadEvent,
   loadSettingsSchema,
   MAX_BURST,
@@ -29,7 +30,8 @@ const USAGE = `usage: npm run load -- [--shoppers N] [--pause 1s] [--duration 30
   --fraud P%: that share of the orders come from a fraudster (screening rejects them; compensation runs)
   --restock: tops each product up to ${RUSH_STOCK.toLocaleString("en")} in stock first, as the Rush hour lab does (developer tools);
              without it, a run that finds nothing in stock stops at once and says so
-  --dev-key (or DEV_TOOLS_KEY): unlocks a shop's locked developer tools, for --preset, --restock and queue depth`;
+  --dev-key (or DEV_TOOLS_KEY): unlocks a shop's locked developer tools, for --preset, --restock and queue depth;
+    the environment's DEV_TOOLS_KEY is only ever sent to a target on this machine`;
 
 /** An error's message on one line (node's and the config's span several). */
 function oneLine(error: unknown): string {
@@ -60,12 +62,17 @@ async function settingsFromFlags() {
     target: settings.target ?? `http://127.0.0.1:${config.PORT}`,
   });
   if (!parsed.success) refuse(describeIssues(parsed.error));
-  return {
-    plan: parsed.data,
-    json: commandLine.json,
-    restock: commandLine.restock,
-    devKey: commandLine.devKey ?? config.DEV_TOOLS_KEY,
-  };
+  const plan = parsed.data;
+  // The environment's key is this machine's secret: it goes to a shop on this machine only. Another
+  // machine gets a key only when the command line names one (--dev-key), and only if the run needs it.
+  const nearby = isLoopback(new URL(plan.target).hostname);
+  const devKey =
+    commandLine.devKey !== undefined
+      ? { key: commandLine.devKey }
+      : nearby || !config.DEV_TOOLS_KEY
+        ? { key: config.DEV_TOOLS_KEY }
+        : { key: undefined, withheld: "the environment's DEV_TOOLS_KEY is not sent to another machine" };
+  return { plan, json: commandLine.json, restock: commandLine.restock, devKey };
 }
 
 const { plan, json, restock, devKey } = await settingsFromFlags();

@@ -1,5 +1,6 @@
 // The only reader of process.env. Every setting has a local default so `npm run shop` works on a
 // fresh machine; a bad value stops the process at start with a message naming the variable.
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { isLoopback } from "./contract/hosts";
 
@@ -30,6 +31,9 @@ export const CHECKOUT_WIND_DOWN_MS = 5_000;
  * happen once: idempotency keys). */
 export const SHUTDOWN_GRACE_MS = 30_000;
 
+/** Keys that have been printed in this project's documentation: never a secret. */
+export const EXAMPLE_DEV_TOOLS_KEYS: readonly string[] = ["a-long-secret-you-tell-your-colleagues"];
+
 const configSchema = z.object({
   DATABASE_URL: z.url().default("postgresql://postgres@127.0.0.1:5432/storefront"),
   REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
@@ -48,7 +52,23 @@ const configSchema = z.object({
    * httpOnly cookie). Required when the shop is reachable from other machines. */
   DEV_TOOLS_KEY: z.preprocess(
     (value) => (value === "" ? undefined : value),
-    z.string().min(16, "use at least 16 characters").optional(),
+    z
+      .string()
+      .min(16, "use at least 16 characters")
+      .refine(
+        (key) => !EXAMPLE_DEV_TOOLS_KEYS.includes(key),
+        "that is the README's example, which everyone can read: choose a secret of your own (openssl rand -base64 24)",
+      )
+      .optional(),
+  ),
+  /** Developer tools cookies issued before this moment (ISO 8601) are refused: set it to now and restart
+   * to lock out every browser (a lost laptop's too) without changing DEV_TOOLS_KEY. */
+  DEV_TOOLS_NOT_BEFORE: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.iso
+      .datetime({ offset: true, error: "use an ISO 8601 time, such as 2026-12-07T10:00:00Z" })
+      .transform((text) => new Date(text))
+      .optional(),
   ),
   /** Other origins whose pages may call the API and open sockets, besides the shop's own. */
   ALLOWED_ORIGINS: originList.default([]),
@@ -71,6 +91,10 @@ const configSchema = z.object({
   /** Jobs one worker process runs at once, per side-effect queue. Side effects mostly wait on their
    * provider, so this is how many provider calls are in flight: see the README's "Keeping up". */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+  /** replayable (default): a worker's commits do not wait for the write-ahead log's flush, since every
+   * change it makes is made again if a crash loses it (see commitReplayably in server/db.ts); durable:
+   * every commit waits, as the web process's always do (to measure what the flush costs). */
+  WORKER_COMMITS: z.enum(["replayable", "durable"]).default("replayable"),
   /** Prometheus metrics at GET /metrics, on the web port and on each worker's own port.
    * follow-dev-tools (default): on exactly when DEV_TOOLS is. Whatever this says, a scrape from another
    * machine must carry DEV_TOOLS_KEY (`Authorization: Bearer …`); without a key only this machine may
@@ -96,6 +120,10 @@ const configSchema = z.object({
    * CHECKOUT_DEADLINE_MS + CHECKOUT_WIND_DOWN_MS, which the process checks at start. A chaos soak with
    * fast knobs may use seconds (with a deadline of seconds too). */
   SWEEPER_GRACE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
+  /** For the chaos soak only: a share of the checkout confirmations whose answer is lost after their
+   * commit, as a Postgres crash at that instant would lose it (server/faults.ts), so a soak reaches that
+   * path on purpose. 0 (default): none. */
+  CHAOS_LOST_ANSWERS: z.coerce.number().min(0).max(1).default(0),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   /** The least severe log lines written (pino's levels); `silent` writes none. */
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -123,22 +151,28 @@ const checkedConfigSchema = configSchema.superRefine((settings, context) => {
 
 export type Config = z.infer<typeof configSchema>;
 
-/** Whether other machines can reach the web process: it listens beyond loopback, or a proxy serves it. */
-export function reachableFromNetwork(settings: Config): boolean {
-  return !isLoopback(settings.HOST) || settings.TRUST_PROXY === "on";
+/** Why other machines may reach the web process, judged from its settings alone; null: only this
+ * machine can. Listening beyond loopback, being told a proxy serves it, or being told that pages of a
+ * non-loopback origin call it (which only a proxy or a forwarded port can make happen). */
+export function networkExposure(settings: Config): string | null {
+  if (!isLoopback(settings.HOST)) return `HOST=${settings.HOST}`;
+  if (settings.TRUST_PROXY === "on") return "TRUST_PROXY=on (served through a proxy)";
+  const remote = settings.ALLOWED_ORIGINS.filter((origin) => !isLoopback(new URL(origin).hostname));
+  return remote.length > 0 ? `ALLOWED_ORIGINS=${remote.join(",")} (served to other machines)` : null;
 }
 
 /** Why the web process must not start with these settings, or null. The developer tools read every
  * shopper's orders and switch the shop's dependencies off, so the network never gets them unlocked. */
 export function exposureProblem(settings: Config): string | null {
-  if (settings.DEV_TOOLS !== "on" || settings.DEV_TOOLS_KEY || !reachableFromNetwork(settings)) return null;
-  const where =
-    settings.TRUST_PROXY === "on" ? "TRUST_PROXY=on (served through a proxy)" : `HOST=${settings.HOST}`;
+  if (settings.DEV_TOOLS !== "on" || settings.DEV_TOOLS_KEY) return null;
+  const where = networkExposure(settings);
+  if (!where) return null;
   return (
     `Refusing to start: ${where} makes the shop reachable from other machines, and the developer tools ` +
     "(every customer's orders and email, the fault knobs, the queues) would be open to all of them. " +
-    "Set DEV_TOOLS_KEY to a secret of 16+ characters (entered once in /dev), or DEV_TOOLS=off, " +
-    "or listen on 127.0.0.1."
+    `Set DEV_TOOLS_KEY to a secret of 16+ characters, entered once in /dev (a fresh one: ` +
+    `DEV_TOOLS_KEY=${randomBytes(18).toString("base64url")}), or DEV_TOOLS=off, or listen on 127.0.0.1 ` +
+    "with no proxy in front."
   );
 }
 

@@ -19,7 +19,26 @@ pool.on("error", errorReporter("database pool"));
 // A new connection after connections were lost or refused: Postgres is back (logged once).
 pool.on("connect", () => databaseOutage.back());
 
-// prisma.$disconnect() ends the pool too: one call closes the database of a process.
+/** Whether this process's commits are replayable (see commitReplayably). */
+let replayable = false;
+
+/**
+ * From now on this process's commits do not wait for the write-ahead log's flush (synchronous_commit
+ * off): for the worker, whose every change is replayable. A step's change lost in a crash is a step not
+ * recorded: the job's retry, the reconciler or the sweeper does it again, and the providers' idempotency
+ * keys keep its effect once. Nothing survives whose cause was lost: the log is replayed in commit order,
+ * so a crash loses the latest commits only, and the one hand-off to something Postgres does not roll back
+ * (the relay's claim of outbox rows, before their jobs go to Redis) commits durably (`sqlDurably`),
+ * which flushes every commit before it too. The web process keeps every commit durable: its answers are
+ * what shoppers are told. Call before the process's first statement.
+ */
+export function commitReplayably(): void {
+  replayable = true;
+  // A startup option of every connection the pool opens from now on (it opens them on demand).
+  pool.options.options = "-c synchronous_commit=off";
+}
+
+// prisma.$disconnect() ends the pool too (closeDatabase also ends the durable connection, if any).
 export const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
 
 export type Db = typeof prisma;
@@ -50,6 +69,32 @@ export async function sql<Row>(statement: Prisma.Sql): Promise<Row[]> {
   }
   const result = await pool.query({ name, text, values, types });
   return result.rows as Row[];
+}
+
+/** A connection of its own for `sqlDurably` in a process whose commits are replayable, opened on first
+ * use: its commits wait for the flush as every connection's do by default. */
+let durablePool: pg.Pool | null = null;
+
+/** Like `sql`, but committed durably even in a process whose commits are replayable: the WAL is flushed
+ * (this commit and every one before it) before it returns. In any other process it is `sql`. */
+export async function sqlDurably<Row>(statement: Prisma.Sql): Promise<Row[]> {
+  if (!replayable) return sql<Row>(statement);
+  if (!durablePool) {
+    durablePool = new pg.Pool({
+      connectionString: config.DATABASE_URL,
+      max: 1,
+      connectionTimeoutMillis: 10_000,
+    });
+    durablePool.on("error", errorReporter("database pool (durable)"));
+  }
+  const result = await durablePool.query({ text: statement.text, values: statement.values, types });
+  return result.rows as Row[];
+}
+
+/** Closes the process's connections: the pool (through Prisma) and the durable one, if opened. */
+export async function closeDatabase(): Promise<void> {
+  await prisma.$disconnect();
+  await durablePool?.end();
 }
 
 /** A Date as the UTC wall-clock value Prisma keeps in `timestamp` columns. */

@@ -1,13 +1,63 @@
 // What a request says about where it comes from, checked before any handler runs: did the browser use
 // HTTPS, what is the shop's own origin as that browser sees it, does a write come from one of the shop's
-// own pages (or an allowed origin), and does the Host header name this shop at all.
+// own pages (or an allowed origin), does the Host header name this shop at all, and the one answer to
+// "is this request from this machine?" that the developer tools and /metrics both go by.
 import type { IncomingHttpHeaders } from "node:http";
-import { config, isLoopback, reachableFromNetwork } from "./config";
+import { config, isLoopback } from "./config";
 
 /** Just what these checks read, so HTTP requests and socket.io handshakes both fit. */
 export interface RequestFacts {
   headers: IncomingHttpHeaders;
-  socket: object;
+  socket: { remoteAddress?: string };
+}
+
+/** The peer address without the IPv4-in-IPv6 wrapping Node gives it on a dual-stack socket. */
+export function peerAddress(req: RequestFacts): string {
+  return (req.socket.remoteAddress ?? "").replace(/^::ffff:/i, "");
+}
+
+/** Headers that only a proxy adds (RFC 7239 `Forwarded`, the de-facto `X-Forwarded-*` and `X-Real-IP`,
+ * and HTTP's own `Via`): whoever sent the request to the proxy may be anywhere. */
+export function cameThroughProxy(req: RequestFacts): boolean {
+  return Object.keys(req.headers).some(
+    (name) =>
+      name === "forwarded" || name === "via" || name === "x-real-ip" || name.startsWith("x-forwarded-"),
+  );
+}
+
+/** Who is asking, for limits per client: behind a trusted proxy, the address the proxy saw (the last
+ * `X-Forwarded-For` entry, the one it added; earlier ones are the client's say-so), else the peer. */
+export function clientAddress(req: RequestFacts): string {
+  if (config.TRUST_PROXY === "on") {
+    const header = req.headers["x-forwarded-for"];
+    const last = (Array.isArray(header) ? header.join(",") : (header ?? "")).split(",").at(-1)?.trim();
+    if (last) return last.replace(/^::ffff:/i, "");
+  }
+  return peerAddress(req);
+}
+
+function hostNameOf(req: RequestFacts): string | null {
+  const host = firstValue(req.headers.host);
+  if (!host) return null;
+  try {
+    return new URL(`http://${host}`).hostname;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether a request comes from this machine: a loopback peer, addressed to a loopback name (not a page
+ * of another site whose name was pointed at 127.0.0.1), and not relayed by a proxy. A proxy on this
+ * machine makes every peer look local, so behind one (TRUST_PROXY=on, or a request carrying a proxy's
+ * headers) nothing is. The developer tools without a key and /metrics without a key are for exactly
+ * these requests. A proxy that adds none of those headers cannot be told apart: see the README's
+ * "Running it on a network".
+ */
+export function fromThisMachine(req: RequestFacts): boolean {
+  if (config.TRUST_PROXY === "on" || cameThroughProxy(req)) return false;
+  const host = hostNameOf(req);
+  return isLoopback(peerAddress(req)) && host !== null && isLoopback(host);
 }
 
 function firstValue(value: string | string[] | undefined): string | undefined {
@@ -62,13 +112,8 @@ export function crossSiteReason(req: RequestFacts): string | null {
  * another site whose name was pointed at 127.0.0.1 (DNS rebinding) would otherwise count as same-origin.
  */
 export function hostAllowed(req: RequestFacts): boolean {
-  const host = firstValue(req.headers.host);
-  if (!host || reachableFromNetwork(config)) return true;
-  let name: string;
-  try {
-    name = new URL(`http://${host}`).hostname;
-  } catch {
-    return false;
-  }
+  if (!req.headers.host || !isLoopback(config.HOST) || config.TRUST_PROXY === "on") return true;
+  const name = hostNameOf(req);
+  if (name === null) return false;
   return isLoopback(name) || config.ALLOWED_ORIGINS.some((origin) => new URL(origin).hostname === name);
 }

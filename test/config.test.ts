@@ -36,6 +36,32 @@ describe("config", () => {
     expect(exposureProblem(loadConfig({ HOST: "0.0.0.0", DEV_TOOLS: "off" }))).toBeNull();
   });
 
+  it("counts itself reachable when pages of another machine's origin may call it: that takes a proxy", () => {
+    const proxied = exposureProblem(loadConfig({ ALLOWED_ORIGINS: "http://203.0.113.5:8080" }));
+    expect(proxied).toMatch(/Refusing to start: ALLOWED_ORIGINS=http:\/\/203\.0\.113\.5:8080/);
+    // The refusal hands over a fresh key, which is one the shop accepts.
+    const offered = /DEV_TOOLS_KEY=(\S+)\)/.exec(proxied ?? "")?.[1] ?? "";
+    expect(loadConfig({ DEV_TOOLS_KEY: offered }).DEV_TOOLS_KEY).toBe(offered);
+    expect(
+      exposureProblem(loadConfig({ ALLOWED_ORIGINS: "http://203.0.113.5:8080", DEV_TOOLS_KEY: offered })),
+    ).toBeNull();
+    // A dev server on this machine (another port) is not the network.
+    expect(
+      exposureProblem(loadConfig({ ALLOWED_ORIGINS: "http://localhost:5173,http://127.0.0.1:8080" })),
+    ).toBeNull();
+  });
+
+  it("refuses the README's example as a key, and reads DEV_TOOLS_NOT_BEFORE as a time", () => {
+    expect(() => loadConfig({ DEV_TOOLS_KEY: "a-long-secret-you-tell-your-colleagues" })).toThrow(
+      /DEV_TOOLS_KEY: that is the README's example/,
+    );
+    expect(loadConfig({ DEV_TOOLS_NOT_BEFORE: "2026-12-07T10:00:00Z" }).DEV_TOOLS_NOT_BEFORE).toEqual(
+      new Date("2026-12-07T10:00:00Z"),
+    );
+    expect(loadConfig({}).DEV_TOOLS_NOT_BEFORE).toBeUndefined();
+    expect(() => loadConfig({ DEV_TOOLS_NOT_BEFORE: "yesterday" })).toThrow(/DEV_TOOLS_NOT_BEFORE/);
+  });
+
   it("rejects a key too short to be a secret, and origins that are not http(s) origins", () => {
     expect(() => loadConfig({ DEV_TOOLS_KEY: "letmein" })).toThrow(
       /DEV_TOOLS_KEY: use at least 16 characters/,
@@ -98,9 +124,15 @@ describe("config", () => {
     }
   });
 
-  it("the web process exits at once with that message instead of listening", async () => {
+  it.each([
+    [{ HOST: "0.0.0.0" }, /Refusing to start: HOST=0\.0\.0\.0/],
+    [
+      { ALLOWED_ORIGINS: "http://203.0.113.5:8080" },
+      /Refusing to start: ALLOWED_ORIGINS=http:\/\/203\.0\.113\.5/,
+    ],
+  ])("the web process exits at once with that message instead of listening (%o)", async (env, message) => {
     const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
-      env: { ...process.env, HOST: "0.0.0.0", PORT: "0", DEV_TOOLS: "on", DEV_TOOLS_KEY: "" },
+      env: { ...process.env, PORT: "0", DEV_TOOLS: "on", DEV_TOOLS_KEY: "", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -113,7 +145,7 @@ describe("config", () => {
     const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
     try {
       const { code } = await exitOf(child);
-      expect(output).toMatch(/Refusing to start: HOST=0\.0\.0\.0/);
+      expect(output).toMatch(message);
       expect(code).toBe(1);
     } finally {
       clearTimeout(timer);

@@ -5,7 +5,6 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { afterAll, beforeAll } from "vitest";
-import { config } from "../server/config";
 import { DEFAULT_SHOP_CAPACITY, type PlaceOrderInput, PRESETS, type Settings } from "../server/contract";
 import { prisma } from "../server/db";
 import { isJobsBoardPath, serveJobsBoard } from "../server/devtools/jobs-board";
@@ -194,7 +193,6 @@ export function serveApi(): { url: () => string } {
  * first, the request slots, then the API, /metrics and bull-board under /dev/jobs (a plain 404 stands in
  * for Next's page), and socket.io when asked. `url()` is the server's origin. */
 export function serveWebRoutes({ port = 0, realtime = false } = {}): { url: () => string } {
-  const proxied = config.TRUST_PROXY === "on";
   startMetrics("web");
   readQueueJobsWith(queueJobCounts);
   const handleApi = createHTTPHandler(apiHandlerOptions);
@@ -209,7 +207,7 @@ export function serveWebRoutes({ port = 0, realtime = false } = {}): { url: () =
     if (admission === "gone") return;
     if (path.startsWith(API_BASE_PATH)) return handleApi(req, res);
     if (admission === "busy") return void res.writeHead(503).end("Busy");
-    if (isMetricsPath(path)) return void serveMetrics(req, res, { proxied });
+    if (isMetricsPath(path)) return void serveMetrics(req, res);
     if (isJobsBoardPath(path)) return serveJobsBoard(req, res, () => res.writeHead(404).end("Not found"));
     res.writeHead(404).end("Not found");
   });

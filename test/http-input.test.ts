@@ -146,6 +146,41 @@ describe("order.place over HTTP", () => {
     expect((await fetch(`${api.url()}/order.byId?input=${input}`)).status).toBe(400);
   });
 
+  it("answers 400 for ill-formed UTF-16 (a lone surrogate) in any text field, and writes nothing", async () => {
+    const product = await createProduct({ stock: 5 });
+    const ordersBefore = await prisma.order.count();
+    const lone: [string, unknown][] = [
+      ["items.0.productId", { ...orderInput(product.id), items: [{ productId: "\ud800", quantity: 1 }] }],
+      [
+        "customer.name",
+        { ...orderInput(product.id), customer: { name: "Ada \udc00", email: "ada@example.com" } },
+      ],
+      [
+        "customer.email",
+        { ...orderInput(product.id), customer: { name: "Ada", email: "a\ud83d@example.com" } },
+      ],
+    ];
+    for (const [field, body] of lone) {
+      // JSON.stringify escapes a lone surrogate as \udXXX, which is exactly what an attacker would send.
+      const { status, error } = await place(JSON.stringify(body));
+      expect(status, field).toBe(400);
+      expect(error?.message, field).toMatch(/not well-formed text/);
+      expect(error?.message.toLowerCase(), field).toContain(field.toLowerCase());
+    }
+    expect(await prisma.order.count()).toBe(ordersBefore);
+    expect(await stockOf(product.id)).toBe(5);
+    // A well-formed pair (an emoji) is text like any other.
+    const emoji = {
+      ...orderInput(product.id),
+      customer: { name: "Ada \ud83d\ude00", email: "ada@example.com" },
+    };
+    expect((await place(JSON.stringify(emoji))).status).toBe(200);
+    // Queries too, and fields whose own rule would not look at the characters (a saved run's id).
+    const input = encodeURIComponent(JSON.stringify({ runIds: ["run-\udfff"] }));
+    const compare = await fetch(`${api.url()}/dev.rush.compare?input=${input}`);
+    expect(compare.status).toBe(400);
+  });
+
   it("answers 400 for a body that is not JSON", async () => {
     const ordersBefore = await prisma.order.count();
     const { status, error } = await place("{ this is not json");

@@ -12,6 +12,7 @@ import {
   authorizationsSettled,
   checkAll,
   completedOrdersInLedger,
+  ledgersFollowStateMachines,
   noEffectTwice,
   type OrderFacts,
   ordersSettled,
@@ -42,10 +43,12 @@ function order(facts: Partial<OrderFacts> = {}): OrderFacts {
   };
 }
 
+/** The order's ledger, in the order given (a millisecond apart). */
 function calls(orderId: string, operations: string[]): Snapshot["calls"] {
-  return operations.map((operation) => {
+  return operations.map((operation, index) => {
     const [service = "", name = ""] = operation.split(".");
-    return { service, operation: name, idempotencyKey: orderId, orderId };
+    const createdAt = new Date(NOW.getTime() - 10_000 + index);
+    return { service, operation: name, idempotencyKey: orderId, orderId, createdAt };
   });
 }
 
@@ -91,7 +94,13 @@ describe("the rules", () => {
       ...calls(whole.id, FULL_LEDGER),
       ...calls(noShipment.id, ["payment.authorize", "payment.capture", "email.send"]),
       ...calls(twice.id, FULL_LEDGER),
-      { service: "payment", operation: "capture", idempotencyKey: `${twice.id}:again`, orderId: twice.id },
+      {
+        service: "payment",
+        operation: "capture",
+        idempotencyKey: `${twice.id}:again`,
+        orderId: twice.id,
+        createdAt: NOW,
+      },
     ];
     const facts = snapshot({ orders: [whole, noShipment, twice], calls: ledger });
     expect(completedOrdersInLedger(facts).examples).toEqual([
@@ -106,6 +115,7 @@ describe("the rules", () => {
       service: "email",
       operation: "send",
       idempotencyKey: `${corrected.id}:cancellation`,
+      createdAt: NOW,
     };
     const withCorrection = snapshot({
       orders: [corrected],
@@ -197,6 +207,61 @@ describe("the rules", () => {
       });
     expect(stockConserved(facts(8))).toMatchObject({ checked: 1, violations: 0 });
     expect(stockConserved(facts(9)).examples).toEqual(["p1: stock 9, expected 8"]);
+  });
+
+  it("counts a unit shipped on an undone order as gone unless its shipment was cancelled", () => {
+    const undone = { ...ALL_SUCCEEDED, inventory: "compensated", payment: "compensated" };
+    const shippedAnyway = order({ status: "failed", steps: undone });
+    const shipmentCancelled = order({ status: "failed", steps: undone });
+    const facts = (current: number) =>
+      snapshot({
+        orders: [shippedAnyway, shipmentCancelled],
+        calls: [
+          ...calls(shippedAnyway.id, [
+            "payment.authorize",
+            "payment.capture",
+            "payment.refund",
+            "shipping.ship",
+          ]),
+          ...calls(shipmentCancelled.id, [
+            "payment.authorize",
+            "payment.capture",
+            "shipping.ship",
+            "shipping.cancel",
+          ]),
+        ],
+        stock: { p1: current },
+        baseline: { source: "test", stock: { p1: 10 } },
+      });
+    // Both orders' steps say the stock went back; one order's two units are on a lorry.
+    expect(stockConserved(facts(8))).toMatchObject({ violations: 0 });
+    expect(stockConserved(facts(10)).examples).toEqual(["p1: stock 10, expected 8"]);
+  });
+
+  it("replays every authorization and shipment through its provider's state machine", () => {
+    const fine = order({ status: "failed" });
+    const voidedAfterCapture = order({ status: "failed" });
+    const shippedAfterCancel = order({ status: "failed" });
+    const result = ledgersFollowStateMachines(
+      snapshot({
+        calls: [
+          ...calls(fine.id, [
+            "payment.authorize",
+            "payment.capture",
+            "shipping.ship",
+            "shipping.cancel",
+            "payment.refund",
+          ]),
+          ...calls(voidedAfterCapture.id, ["payment.authorize", "payment.capture", "payment.void"]),
+          ...calls(shippedAfterCancel.id, ["payment.authorize", "shipping.cancel", "shipping.ship"]),
+        ],
+      }),
+    );
+    expect(result).toMatchObject({ checked: 5, violations: 2 });
+    expect(result.examples).toEqual([
+      `${voidedAfterCapture.id.slice(0, 8)} payment: void when captured (authorize → capture → void)`,
+      `${shippedAfterCancel.id.slice(0, 8)} shipping: ship when cancelled (cancel → ship)`,
+    ]);
   });
 
   it("skips what it cannot know, and says why", () => {

@@ -9,6 +9,7 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readFlags } from "../scripts/load/flags";
@@ -54,6 +55,10 @@ const server = createServer((req, res) => {
 const realtime = attachRealtime(server);
 const worker = startWorkerProcess();
 let target = "";
+/** This machine's address on a network, if it has one (IPv4, for a plain URL). */
+const networkAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((address) => address && !address.internal && address.family === "IPv4")?.address;
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -371,6 +376,49 @@ describe("npm run load", () => {
     }
   });
 
+  it.skipIf(!networkAddress)(
+    "never sends the environment's key to another machine; a key given with --dev-key goes there when needed",
+    async () => {
+      // The same shop reached through this machine's network address: a target off this machine.
+      const remoteRequests: string[] = [];
+      const remote = createServer((req, res) => {
+        remoteRequests.push(req.url ?? "");
+        handleApi(req, res);
+      });
+      await new Promise<void>((resolve) => remote.listen(0, "0.0.0.0", resolve));
+      const away = `http://${networkAddress}:${(remote.address() as AddressInfo).port}`;
+      const unlocks = () => remoteRequests.filter((url) => url.includes("dev.unlock"));
+      try {
+        await createProduct({ stock: 100 });
+        // DEV_TOOLS_KEY is in this process's environment, which the load process inherits.
+        const plain = await runLoad(["--burst", "1", "--target", away, "--allow-remote", "--json"]);
+        expect(plain.stderr).toBe("");
+        expect(plain.code).toBe(0);
+        expect(summaryOf(eventsOf(plain.stdout)).placed).toBe(1);
+        expect(unlocks()).toEqual([]);
+
+        const preset = await runLoad([
+          ...["--burst", "1", "--preset", "realistic", "--target", away, "--allow-remote"],
+        ]);
+        expect(preset.code).toBe(1);
+        expect(preset.stderr).toMatch(
+          /--preset needs the developer tools: they are locked, and the environment's DEV_TOOLS_KEY is not sent to another machine: pass --dev-key/,
+        );
+        expect(unlocks()).toEqual([]);
+
+        const given = await runLoad([
+          ...["--burst", "1", "--preset", "realistic", "--dev-key", DEV_TOOLS_KEY],
+          ...["--target", away, "--allow-remote", "--json"],
+        ]);
+        expect(given.code).toBe(0);
+        expect(unlocks()).toHaveLength(1);
+      } finally {
+        await makeServicesFast();
+        await new Promise((resolve) => remote.close(resolve));
+      }
+    },
+  );
+
   it("turns settings into flags and back without losing anything (what the /dev panel spawns)", () => {
     const common = { durationMs: 90_000, target, allowRemote: false, fraudShare: 0 };
     const plans: LoadPlan[] = [
@@ -394,5 +442,34 @@ describe("npm run load", () => {
     for (const plan of plans) {
       expect(loadSettingsSchema.parse(readFlags(loadFlags(plan)).settings)).toEqual(plan);
     }
+  });
+
+  it("accepts from the /dev panel exactly the numbers its command line accepts (one schema)", () => {
+    const requests = [
+      { rate: 1e-9 },
+      { rate: 0.0000001 },
+      { rate: 0.01 },
+      { rate: 0.1 },
+      { rate: 1 / 3 },
+      { rate: 500 },
+      { shoppers: 1e21 },
+      { burst: 12 },
+      { fraud: 1e-7 },
+      { fraud: 12.5 },
+      { pause: 1500, shoppers: 3 },
+      { duration: 2_500 },
+    ];
+    for (const request of requests) {
+      const fromPanel = loadSettingsSchema.safeParse({ request, target });
+      if (!fromPanel.success) continue;
+      // What the panel spawns: the plan's flags, read back by the command line.
+      const fromFlags = loadSettingsSchema.safeParse(readFlags(loadFlags(fromPanel.data)).settings);
+      expect(fromFlags.success, JSON.stringify(request)).toBe(true);
+      expect(fromFlags.data, JSON.stringify(request)).toEqual(fromPanel.data);
+    }
+    const refused = (request: object) => !loadSettingsSchema.safeParse({ request, target }).success;
+    expect(refused({ rate: 1e-9 }), "1e-9/s").toBe(true);
+    expect(refused({ rate: 0.01 }), "0.01/s: one order in 100 s").toBe(true);
+    expect(refused({ rate: 0.1 }), "0.1/s").toBe(false);
   });
 });

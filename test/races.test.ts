@@ -2,6 +2,7 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { prisma } from "../server/db";
 import { discardDeadLetter } from "../server/devtools/queues";
 import { updateSettings } from "../server/downstream/settings";
+import { onFaultPoint } from "../server/faults";
 import { compensate } from "../server/orders/compensate";
 import { sweepAbandonedCheckouts } from "../server/orders/sweeper";
 import { sideEffectQueue } from "../server/queues";
@@ -40,27 +41,41 @@ describe("races", () => {
   });
 
   it("a checkout the sweeper gave up on cannot come back as placed", async () => {
-    await updateSettings({ services: { payment: { latencyMs: 1000 } } });
     const product = await createProduct({ stock: 5 });
     const input = orderInput(product.id, { items: [{ productId: product.id, quantity: 2 }] });
-    const placing = callerFor()
-      .order.place(input)
-      .catch((error: unknown) => error);
-    // The checkout hangs on the gateway long past the sweeper's grace period (its clock moved back).
-    await orderIdOf(input.idempotencyKey);
-    await prisma.order.update({
-      where: { idempotencyKey: input.idempotencyKey },
-      data: { createdAt: new Date(Date.now() - 3_600_000) },
+    // The checkout hangs on the gateway (held at the provider) long past the sweeper's grace period.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
     });
-    expect(await sweepAbandonedCheckouts()).toBeGreaterThanOrEqual(1);
-    expect(await placing).toMatchObject({
-      code: "BAD_GATEWAY",
-      message: expect.stringContaining("took too long"),
-    });
+    const removeHook = onFaultPoint("provider:answering", ({ service, operation }) =>
+      service === "payment" && operation === "authorize" ? held : undefined,
+    );
+    try {
+      const placing = callerFor()
+        .order.place(input)
+        .catch((error: unknown) => error);
+      await orderIdOf(input.idempotencyKey);
+      await prisma.order.update({
+        where: { idempotencyKey: input.idempotencyKey },
+        data: { createdAt: new Date(Date.now() - 3_600_000) },
+      });
+      expect(await sweepAbandonedCheckouts()).toBeGreaterThanOrEqual(1);
+      // The gateway answers at last: the sweeper's void came first, so the authorization is refused.
+      release();
+      expect(await placing).toMatchObject({
+        code: "BAD_GATEWAY",
+        message: expect.stringContaining("took too long"),
+      });
+    } finally {
+      removeHook();
+    }
     const order = await prisma.order.findUniqueOrThrow({ where: { idempotencyKey: input.idempotencyKey } });
     expect(order.status).toBe("failed");
     expect(await stockOf(product.id)).toBe(5);
     expect(await prisma.outboxMessage.count({ where: { orderId: order.id } })).toBe(0);
+    expect(await downstreamCalls("payment", "authorize", order.id)).toBe(0);
+    expect(await downstreamCalls("payment", "void", order.id)).toBe(1);
   });
 
   it("a synchronous checkout cut off while running its side effects is swept", async () => {
@@ -84,7 +99,7 @@ describe("races", () => {
 
 /** As a web process that died while its synchronous checkout was sending the receipt would have left
  * the order: placed, never answered, the email running, analytics and fulfillment not started (their
- * providers never heard of them). */
+ * providers, ledgers and state machines alike, never heard of them). */
 async function cutOffWhileEmailing(orderId: string): Promise<void> {
   await prisma.order.update({
     where: { id: orderId },
@@ -112,6 +127,12 @@ async function cutOffWhileEmailing(orderId: string): Promise<void> {
       ],
     },
   });
+  // The gateway holds the authorization only; the carrier never heard of the order.
+  await prisma.providerState.update({
+    where: { service_subject: { service: "payment", subject: orderId } },
+    data: { state: "authorized" },
+  });
+  await prisma.providerState.deleteMany({ where: { service: "shipping", subject: orderId } });
 }
 
 describe("a side effect cut off with its checkout", () => {

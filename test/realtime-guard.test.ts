@@ -111,6 +111,14 @@ describe("order:watch", () => {
     expect(socket.connected).toBe(true);
   });
 
+  it("answers ill-formed UTF-16 (a lone surrogate) as bad input, like the API", async () => {
+    const socket = client({ session: randomUUID() });
+    const answer = await watch(socket, { idempotencyKey: "abcdefgh\ud800" });
+    expect(answer).toMatchObject({ ok: false, code: "BAD_REQUEST" });
+    expect(answer.ok ? "" : answer.error).toMatch(/idempotencyKey is not well-formed text/i);
+    expect(socket.connected).toBe(true);
+  });
+
   it("by idempotency key joins nothing unless this session's checkout with that key has started", async () => {
     const session = randomUUID();
     const socket = client({ session });

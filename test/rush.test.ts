@@ -119,6 +119,15 @@ describe("a run started from the console", () => {
       code: "BAD_REQUEST",
     });
     await expect(dev.start({ load: { duration: 3_600_000 } })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    // What the load process would refuse on its command line is refused here, before the restock.
+    const shelf = await createProduct({ stock: 3 });
+    for (const rate of [1e-9, 0.0000001, 0.01]) {
+      await expect(dev.start({ load: { rate } }), `rate ${rate}`).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+      });
+    }
+    await expect(dev.start({ load: { fraud: 1e-7 } })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    expect((await prisma.product.findUniqueOrThrow({ where: { id: shelf.id } })).stock).toBe(3);
     expect(rushState().run?.id).toBe(before);
     expect(await dev.stop()).toEqual({ stopped: false });
   });

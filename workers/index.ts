@@ -5,7 +5,7 @@
 // web process can find and sum every worker's numbers.
 import { setTimeout as sleep } from "node:timers/promises";
 import { config, metricsEnabled, SHUTDOWN_GRACE_MS } from "../server/config";
-import { prisma } from "../server/db";
+import { closeDatabase, commitReplayably } from "../server/db";
 import { log, messageOf, nameProcess, noteOutage } from "../server/log";
 import { startMetrics } from "../server/metrics/registry";
 import { MetricsPortInUse, type MetricsServer, startMetricsServer } from "../server/metrics/serve";
@@ -18,6 +18,8 @@ import { closeRedis, redis, unavailable } from "../server/redis";
 import { startSideEffectWorkers } from "./side-effects";
 
 nameProcess("worker");
+// Every change a worker makes can be made again: its commits need not wait for the disk (see server/db.ts).
+if (config.WORKER_COMMITS === "replayable") commitReplayably();
 let metricsServer: MetricsServer | null = null;
 if (metricsEnabled(config)) {
   startMetrics("worker");
@@ -66,7 +68,7 @@ async function shutdown(signal: string) {
     await presence.stop();
     await metricsServer?.close();
     await closeQueues();
-    await Promise.allSettled([prisma.$disconnect(), closeRedis()]);
+    await Promise.allSettled([closeDatabase(), closeRedis()]);
   })();
   // Closing the consumers and queues talks to Redis: while it is away that would wait for its return,
   // and a job in flight could not be marked done anyway. Go now; BullMQ redelivers what was running.

@@ -131,7 +131,9 @@ async function recordFailedJob(
     { orderId: payload.data?.orderId, jobId: job.id, step, attempt: job.attemptsMade, error: reason },
     `${step}: dead letter, waiting for a person to retry it in /dev`,
   );
-  if (payload.success) await recordDeadLetter(payload.data.orderId, step, reason);
+  // The job's own failure time: a person may have retried it already, and that attempt is running.
+  const failedAt = job.finishedOn ? new Date(job.finishedOn) : undefined;
+  if (payload.success) await recordDeadLetter(payload.data.orderId, step, reason, failedAt);
 }
 
 /** What the waterfall needs to split this attempt's wait: a first delivery was queued from when it was

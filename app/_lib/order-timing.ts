@@ -12,6 +12,7 @@ import {
   ORDER_STATUSES,
   type OrderStatus,
   type OrderStepView,
+  type OrderSummary,
   type OrderView,
   PLANNED_SIDE_EFFECTS,
   type SideEffectStep,
@@ -44,7 +45,7 @@ export interface Answer {
 
 /** When the Purchase request answered, on the order's own clock (null: it has not answered yet). A
  * failed checkout answers with an error once it has been compensated, which is when it settled. */
-export function answerOf(order: OrderView): Answer | null {
+export function answerOf(order: OrderSummary): Answer | null {
   if (order.confirmedAt) return { ms: msBetween(order.createdAt, order.confirmedAt), outcome: "confirmed" };
   if (order.status === "failed" && order.settledAt) {
     return { ms: msBetween(order.createdAt, order.settledAt), outcome: "refused" };
@@ -53,7 +54,7 @@ export function answerOf(order: OrderView): Answer | null {
 }
 
 /** How long the shopper waited for a confirmed order (null: not confirmed, or not yet). */
-export function timeToAnswer(order: OrderView): number | null {
+export function timeToAnswer(order: OrderSummary): number | null {
   const answer = answerOf(order);
   return answer?.outcome === "confirmed" ? answer.ms : null;
 }
@@ -61,14 +62,14 @@ export function timeToAnswer(order: OrderView): number | null {
 /** How long until nothing was left to do: the last step finished *and* the shopper had the answer
  * (null: not there yet). A sync checkout settles with its last step and answers a moment later, after
  * recording the answer or voiding the payment, so done is whichever came last: never before the answer. */
-export function timeToDone(order: OrderView): number | null {
+export function timeToDone(order: OrderSummary): number | null {
   if (!order.settledAt) return null;
   const settled = msBetween(order.createdAt, order.settledAt);
   return Math.max(settled, answerOf(order)?.ms ?? settled);
 }
 
 /** A step still at work: its bar grows until "now". */
-export function stepInFlight(step: OrderStepView): boolean {
+export function stepInFlight(step: Pick<OrderStepView, "status">): boolean {
   return step.status === "running" || step.status === "retrying";
 }
 
@@ -78,7 +79,7 @@ const FINAL_STATUSES: readonly OrderStatus[] = ["completed", "cancelled", "faile
  * is at work, or the order has not settled and is not parked. An order that needs attention is
  * parked: its failed step waits in the dead-letter set for a person, and nothing moves until then.
  * An undone order still moves while a compensation waits for its turn. */
-export function isMoving(order: OrderView): boolean {
+export function isMoving(order: OrderSummary): boolean {
   if (order.steps.some(stepInFlight)) return true;
   if (order.settledAt !== null) return false;
   if (FINAL_STATUSES.includes(order.status)) {
@@ -88,12 +89,12 @@ export function isMoving(order: OrderView): boolean {
 }
 
 /** How long the order has been under way at `now`: the clock shown while it is not done yet. */
-export function timeSoFar(order: OrderView, now: number): number {
+export function timeSoFar(order: OrderSummary, now: number): number {
   return Math.max(0, msBetween(order.createdAt, now));
 }
 
 /** Parked in the dead-letter set: not done, and not moving until someone retries the step. */
-export function isParked(order: OrderView): boolean {
+export function isParked(order: OrderSummary): boolean {
   return order.status === "needs_attention" && !isMoving(order);
 }
 
@@ -122,7 +123,7 @@ export interface ModeSummary {
 }
 
 /** One summary per checkout mode that has orders, in the contract's order of modes. */
-export function summarizeModes(orders: readonly OrderView[]): ModeSummary[] {
+export function summarizeModes(orders: readonly OrderSummary[]): ModeSummary[] {
   return CHECKOUT_MODES.flatMap((mode) => {
     const ofMode = orders.filter((order) => order.mode === mode);
     if (ofMode.length === 0) return [];

@@ -1,4 +1,5 @@
-// The ids of this browser session's recent orders (order.mine): the only orders whose pages open here.
+// The ids of this browser session's recent orders (order.mine's newest page): the only orders whose
+// pages open here.
 // Developer pages that list every session's orders (mailbox, dead letters) link just these.
 "use client";
 
@@ -10,9 +11,9 @@ const REFRESH_MS = 5000;
 export function useMyOrderIds(): ReadonlySet<string> {
   const trpc = useTRPC();
   const mine = useQuery({
-    ...trpc.order.mine.queryOptions(),
+    ...trpc.order.mine.queryOptions({}),
     refetchInterval: REFRESH_MS,
-    select: (orders) => new Set(orders.map((order) => order.id)),
+    select: (page) => new Set(page.orders.map((order) => order.id)),
   });
   return mine.data ?? EMPTY;
 }

@@ -19,6 +19,28 @@ export interface NginxSite {
   webPorts: number[];
 }
 
+/**
+ * What one client address may hold and ask of the shop through nginx, so that one client cannot take
+ * every connection or request from the others. A browser opens at most six connections per host plus a
+ * WebSocket per tab, and a page asks a few dozen things when it loads, then about one a second; an office
+ * behind one NAT address is several such browsers. Over a limit nginx answers 429 with Retry-After.
+ * Connections count while a request on them is being answered (a WebSocket, for as long as it is open);
+ * an idle connection does not count, so it is closed soon instead (IDLE_TIMEOUT_S).
+ * This machine's own 127.0.0.1 and ::1 are not limited: the load generator (`npm run load` against the
+ * cluster) runs there, and a TLS terminator on this machine in front of nginx would make every client
+ * look like it, so per-address limits belong in that proxy then (see the README).
+ * @see https://nginx.org/en/docs/http/ngx_http_limit_conn_module.html
+ */
+export const CLIENT_LIMITS = {
+  connections: 64,
+  requestsPerSecond: 50,
+  /** Requests over the rate a client may send at once before it is refused (a page load's assets). */
+  burst: 200,
+} as const;
+/** A client that sends no complete request header (or body, or keeps a connection idle) this long is
+ * cut off: a socket held open without a request costs nginx a connection, and no limit counts it. */
+const IDLE_TIMEOUT_S = 10;
+
 /** `[::1]` for an IPv6 address, as nginx's `listen` wants it. */
 function listenAddress(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
@@ -46,6 +68,27 @@ http {
   uwsgi_temp_path ${inDir("temp/uwsgi")};
   scgi_temp_path ${inDir("temp/scgi")};
 
+  # Limits per client address (CLIENT_LIMITS in scripts/cluster/nginx.ts); an empty key is not counted,
+  # which is how this machine's own address is left out.
+  geo $storefront_limited {
+    default 1;
+    127.0.0.1 0;
+    ::1 0;
+  }
+  map $storefront_limited $storefront_client {
+    0 "";
+    1 $binary_remote_addr;
+  }
+  limit_conn_zone $storefront_client zone=storefront_connections:10m;
+  limit_req_zone $storefront_client zone=storefront_requests:10m rate=${CLIENT_LIMITS.requestsPerSecond}r/s;
+  limit_conn_status 429;
+  limit_req_status 429;
+  client_header_timeout ${IDLE_TIMEOUT_S}s;
+  client_body_timeout ${IDLE_TIMEOUT_S}s;
+  # The second figure is sent as "Keep-Alive: timeout=…": clients (Node's http.Agent, browsers) drop an
+  # idle connection before nginx closes it, instead of sending a request into a closing socket.
+  keepalive_timeout ${IDLE_TIMEOUT_S}s ${IDLE_TIMEOUT_S - 2}s;
+
   # A WebSocket handshake asks to upgrade the connection; every other request closes its connection
   # to the web process when answered.
   map $http_upgrade $connection_upgrade {
@@ -63,6 +106,15 @@ ${servers}
     listen ${listenAddress(site.host, site.port)};
     # The shop's own limit (100 KB per request) answers in words; this one only stops the absurd.
     client_max_body_size 1m;
+    limit_conn storefront_connections ${CLIENT_LIMITS.connections};
+    limit_req zone=storefront_requests burst=${CLIENT_LIMITS.burst} nodelay;
+    error_page 429 @too_many;
+
+    location @too_many {
+      default_type text/plain;
+      add_header Retry-After 1 always;
+      return 429 "Too many requests or connections from your address at once. Please try again in a moment.\n";
+    }
 
     location / {
       proxy_pass http://storefront_web;

@@ -2,7 +2,14 @@
 // (read by ./read.ts), so each can be tested on hand-made data. Every check answers how many things it
 // looked at, which of them break the rule (a few as examples), and how many are still moving: an order
 // or outbox row younger than the bound may legitimately be on its way.
-import { SETTLED_STEP_STATUSES, SIDE_EFFECT_STEPS, type StepStatus, UNDO_OWED } from "../../server/contract";
+import {
+  SETTLED_STEP_STATUSES,
+  type ServiceName,
+  SIDE_EFFECT_STEPS,
+  type StepStatus,
+  UNDO_OWED,
+} from "../../server/contract";
+import { MACHINES, next } from "../../server/downstream/machines";
 
 export interface OrderFacts {
   id: string;
@@ -22,6 +29,9 @@ export interface LedgerCall {
   operation: string;
   idempotencyKey: string;
   orderId: string;
+  /** When the provider recorded it (the clock after its state's lock: the ledger's order is the
+   * order the provider did things in). */
+  createdAt: Date;
 }
 
 export interface OutboxFacts {
@@ -272,14 +282,18 @@ export function authorizationsSettled(snapshot: Snapshot, movingMs: number): Inv
 }
 
 /** Stock conservation per product: baseline − sold + returned = current, where every order took its
- * items at checkout and a compensated one gave them back. Products without a baseline are not
- * counted (their number is in the result's examples when there are any). */
+ * items at checkout and a compensated one gave them back, unless they shipped and the shipment was
+ * never cancelled: a unit on a lorry is not on the shelf, whatever the order's steps say. Products
+ * without a baseline are not counted (their number is in the result's examples when there are any). */
 export function stockConserved(snapshot: Snapshot): InvariantResult {
   const tally = new Tally("stock: initial − sold + returned = current");
   const expected = new Map<string, number>();
+  const ledger = ledgerByOrder(snapshot.calls);
   for (const [productId, stock] of Object.entries(snapshot.baseline.stock)) expected.set(productId, stock);
   for (const order of snapshot.orders) {
-    const returned = order.steps.inventory === "compensated";
+    const count = (operation: string) => ledger.get(order.id)?.get(operation) ?? 0;
+    const gone = count("shipping.ship") > count("shipping.cancel");
+    const returned = order.steps.inventory === "compensated" && !gone;
     for (const item of order.items) {
       const before = expected.get(item.productId);
       if (before === undefined) continue;
@@ -294,6 +308,36 @@ export function stockConserved(snapshot: Snapshot): InvariantResult {
   }
   if (tally.checked === 0)
     return skipped(tally.result().name, `no product has a ${snapshot.baseline.source}`);
+  return tally.result();
+}
+
+/** Per subject (an authorization, a shipment), the provider's ledger in the order the provider did
+ * things follows its state machine (server/downstream/machines.ts): no capture after a void, no void
+ * after a capture, no shipment after its cancellation, no effect after the undo that took it back.
+ * The simulation refuses such calls; this catches a provider, or a ledger, that did not. */
+export function ledgersFollowStateMachines(snapshot: Snapshot): InvariantResult {
+  const tally = new Tally("provider ledgers follow their state machines");
+  const subjects = new Map<string, LedgerCall[]>();
+  for (const call of snapshot.calls) {
+    if (!(call.service in MACHINES)) continue;
+    const key = `${call.service} ${call.idempotencyKey}`;
+    subjects.set(key, [...(subjects.get(key) ?? []), call]);
+  }
+  for (const calls of subjects.values()) {
+    tally.checked++;
+    let state: string | null = null;
+    for (const call of [...calls].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())) {
+      const moved = next(call.service as ServiceName, call.operation, state);
+      if ("refused" in moved) {
+        const path = calls.map((c) => c.operation).join(" → ");
+        tally.violation(
+          `${short(call.orderId)} ${call.service}: ${call.operation} when ${moved.refused} (${path})`,
+        );
+        break;
+      }
+      state = moved.to;
+    }
+  }
   return tally.result();
 }
 
@@ -341,6 +385,7 @@ export function checkAll(snapshot: Snapshot, movingMs: number): InvariantResult[
     undoneOrdersCompensated(snapshot, movingMs),
     authorizationsSettled(snapshot, movingMs),
     stockConserved(snapshot),
+    ledgersFollowStateMachines(snapshot),
     outboxDispatched(snapshot, movingMs),
     jobsHaveOrders(snapshot),
     // The issue's "every page-visible version = the database's" needs what the pages saw: the load

@@ -45,7 +45,8 @@ export async function readSnapshot(options: ReadOptions): Promise<Snapshot> {
       FROM "Order" o`);
     const { rows: calls } = await client.query<Snapshot["calls"][number]>(
       `SELECT "service", "operation", "idempotencyKey",
-        coalesce("result" ->> 'orderId', split_part("idempotencyKey", ':', 1)) AS "orderId"
+        coalesce("result" ->> 'orderId', split_part("idempotencyKey", ':', 1)) AS "orderId",
+        "createdAt" AT TIME ZONE 'UTC' AS "createdAt"
       FROM "DownstreamCall"`,
     );
     const { rows: outbox } = await client.query<Snapshot["outbox"][number]>(

@@ -145,8 +145,9 @@ type OrderSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export interface RunOptions {
   runId: string;
-  /** The developer tools key, for a shop that has one (DEV_TOOLS_KEY). */
-  devKey?: string;
+  /** The developer tools key, for a shop that has one, if it may be sent to this target; `withheld`
+   * says why one was not given (the environment's key and a target on another machine). */
+  devKey: { key: string | undefined; withheld?: string };
   /** Aborted when the run must stop now (Ctrl+C, SIGTERM): no new checkouts, answers not awaited. */
   stop: AbortSignal;
   emit: (event: LoadEvent) => void;
@@ -205,7 +206,11 @@ interface DevTools {
 
 /** Checks the shop answers at all, then whether its developer tools can be used (unlocking them with
  * the key, as a browser does in /dev). Queue depth and presets need them; the checkouts do not. */
-async function openDevTools(target: string, agent: http.Agent, key: string | undefined): Promise<DevTools> {
+async function openDevTools(
+  target: string,
+  agent: http.Agent,
+  { key, withheld }: RunOptions["devKey"],
+): Promise<DevTools> {
   const jar = new CookieJar();
   const ask = (procedure: string, kind: "query" | "mutation", input?: unknown) =>
     callProcedure(target, procedure, { agent, kind, input, jar, timeoutMs: 10_000 }).catch(
@@ -230,7 +235,10 @@ async function openDevTools(target: string, agent: http.Agent, key: string | und
   }
   if (state.data.result.data.access !== "locked") return { usable: true, why: "", jar, inStock };
   if (!key) {
-    return { usable: false, why: "they are locked: pass --dev-key or set DEV_TOOLS_KEY", jar, inStock };
+    const why = withheld
+      ? `they are locked, and ${withheld}: pass --dev-key to send a key there`
+      : "they are locked: pass --dev-key or set DEV_TOOLS_KEY";
+    return { usable: false, why, jar, inStock };
   }
   const unlocked = await ask("dev.unlock", "mutation", { key });
   if (unlocked.status !== 200) {

@@ -10,8 +10,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { config } from "../config";
 import {
   AppError,
+  BROKE_OFF_AFTER_CONFIRM,
   type CheckoutMode,
   FIRST_SIDE_EFFECTS,
+  LIVE_ORDER_STATUSES,
   MODES,
   type OrderView,
   type PlaceOrderInput,
@@ -20,9 +22,11 @@ import {
 } from "../contract";
 import { getSettings } from "../downstream/settings";
 import { callDownstream, DownstreamError } from "../downstream/simulate";
+import { faultPoint } from "../faults";
 import { log, messageOf, unreachableStore } from "../log";
 import { changeOrder } from "../orders/change";
 import { compensate, leaveUndoOwed } from "../orders/compensate";
+import { findOrderView } from "../orders/view";
 import { InlineStepFailure, runCompensationsInline, runSideEffectsInline } from "./inline";
 import { replay } from "./replay";
 import { reserve } from "./reserve";
@@ -43,10 +47,11 @@ export async function placeOrder(input: PlaceOrderInput, sessionId: string): Pro
     return placed;
   } catch (error) {
     if (error instanceof AppError) throw error;
-    // Anything unplanned after the stock was taken (Postgres gone, a bug): undo it now, not when the
-    // sweeper comes by; the shopper is answered (by the API's edge: a 503 for a database restart). If
-    // the undo fails as well, the sweeper (or, for the providers' part, the reconciler) still will.
-    await undoBrokenCheckout(pending.id, error);
+    // Anything unplanned after the stock was taken (Postgres gone, a bug): undo what this checkout
+    // owns now, not when the sweeper comes by; the shopper is answered (by the API's edge: a 503 for a
+    // database restart). If the undo fails as well, the sweeper (or, for the providers' part, the
+    // reconciler) still will.
+    await undoBrokenCheckout(pending.id, mode, error);
     throw error;
   }
 }
@@ -57,17 +62,26 @@ const UNDO_RETRY_MIN_MS = 250;
 const UNDO_RETRY_MAX_MS = 5_000;
 const UNDO_RETRY_FOR_MS = 120_000;
 
-/** Compensates a checkout that broke off. Tried once before the answer; when Postgres is what broke it
- * (a restart cuts the connection), tried again in the background until Postgres is back. */
-async function undoBrokenCheckout(orderId: string, cause: unknown): Promise<void> {
+/** Compensates what a checkout that broke off owns. Tried once before the answer; when Postgres is what
+ * broke it (a restart cuts the connection), tried again in the background until Postgres is back.
+ * A queued mode's checkout owns its order only until the confirmation commits: once it has (the answer
+ * may be what was lost), the order stands, its side effects run, and a retry with the same key is
+ * answered with it. An inline mode's checkout runs the side effects itself, and has stopped them. */
+async function undoBrokenCheckout(orderId: string, mode: CheckoutMode, cause: unknown): Promise<void> {
   const orderLog = log.child({ orderId });
   orderLog.warn({ error: messageOf(cause) }, "checkout broke off; compensating");
+  const owned = MODES[mode].waitsForSideEffects ? undefined : (["pending"] as const);
   const undo = async () => {
-    // A synchronous order's receipt may have gone out: its correction is due as well.
-    if (
-      await compensate(orderId, { status: "failed", reason: "The checkout broke off. Nothing was charged." })
-    )
+    const reason = "The checkout broke off. Nothing was charged.";
+    if (await compensate(orderId, { status: "failed", reason }, {}, owned)) {
+      // A synchronous order's receipt may have gone out: its correction is due as well.
       await runCompensationsInline(orderId);
+    } else if (
+      owned &&
+      LIVE_ORDER_STATUSES.includes((await findOrderView({ id: orderId }))?.status ?? "pending")
+    ) {
+      orderLog.warn(BROKE_OFF_AFTER_CONFIRM);
+    }
   };
   try {
     await undo();
@@ -114,15 +128,8 @@ async function confirm(pending: OrderView, mode: CheckoutMode, deadline: AbortSi
     outbox: waitsForSideEffects ? [] : FIRST_SIDE_EFFECTS,
     confirmedAt: waitsForSideEffects ? undefined : confirmedAt,
   });
-  if (!placed) {
-    throw new AppError(
-      "DEPENDENCY_FAILED",
-      "The checkout took too long and was cancelled. Nothing was charged.",
-      {
-        orderId: pending.id,
-      },
-    );
-  }
+  if (placed) await faultPoint("checkout:confirmed", { orderId: placed.id });
+  if (!placed) throw tookTooLong(pending.id);
   if (!waitsForSideEffects) return placed;
 
   try {
@@ -145,9 +152,21 @@ async function confirm(pending: OrderView, mode: CheckoutMode, deadline: AbortSi
       step: error.step,
     });
   }
+  await faultPoint("checkout:answering", { orderId: pending.id });
   const answered = await changeOrder(pending.id, { confirmedAt: new Date() });
   if (!answered) throw new AppError("NOT_FOUND", "Order not found");
   return answered;
+}
+
+/** The sweeper gave up on this checkout (see server/orders/sweeper.ts) and has compensated it. */
+function tookTooLong(orderId: string): AppError {
+  return new AppError(
+    "DEPENDENCY_FAILED",
+    "The checkout took too long and was cancelled. Nothing was charged.",
+    {
+      orderId,
+    },
+  );
 }
 
 function hashRequest(input: PlaceOrderInput, mode: CheckoutMode): string {
@@ -186,6 +205,8 @@ function paymentError(error: unknown, orderId: string): AppError {
   if (error instanceof DownstreamError && error.kind === "error") {
     return new AppError("PAYMENT_DECLINED", "Your payment was declined. Nothing was charged.", { orderId });
   }
+  // The sweeper gave up on this checkout while the gateway was answering, and voided it first.
+  if (error instanceof DownstreamError && error.kind === "refused") return tookTooLong(orderId);
   const reason = error instanceof Error ? error.message : "unknown error";
   return new AppError(
     "DEPENDENCY_FAILED",

@@ -3,7 +3,7 @@
 // work the repeat waits a little, then says so: it never answers with an order that is not placed.
 import { setTimeout as sleep } from "node:timers/promises";
 import { config } from "../config";
-import { AppError, type OrderStatus, type OrderView, UNDONE_ORDER_STATUSES } from "../contract";
+import { AppError, type OrderStatus, type OrderView } from "../contract";
 import { findOrder, type OrderRecord, toOrderView } from "../orders/view";
 
 const REPLAY_POLL_MS = 50;
@@ -35,9 +35,15 @@ export async function replay(
   }
 }
 
-/** The first request has answered the shopper: confirmed, or failed. */
+/** Statuses a checkout still at work holds its order in (a synchronous one stays placed while it runs
+ * the side effects). */
+const CHECKING_OUT: readonly OrderStatus[] = ["pending", "placed"];
+
+/** The first request has answered the shopper (confirmed), or the order has an outcome whatever
+ * became of that answer: completed, cancelled or failed. A synchronous checkout whose last write was
+ * lost leaves a completed order never marked answered; it is still the answer. */
 function answered(order: OrderRecord): boolean {
-  return order.confirmedAt !== null || UNDONE_ORDER_STATUSES.includes(order.status as OrderStatus);
+  return order.confirmedAt !== null || !CHECKING_OUT.includes(order.status as OrderStatus);
 }
 
 function answerOf(order: OrderRecord): OrderView {

@@ -34,7 +34,7 @@ export class AppError extends Error {
     readonly code: AppErrorCode,
     message: string,
     /** Safe, structured facts for the client, e.g. the order that failed. */
-    readonly details: { orderId?: string; productId?: string; step?: string } = {},
+    readonly details: { orderId?: string; productId?: string; step?: string; retryAfterS?: number } = {},
   ) {
     super(message);
     this.name = "AppError";

@@ -4,10 +4,13 @@
 import { z } from "zod";
 import type { AppErrorCode } from "./errors";
 import { type OrderView, orderIdInput, placeOrderInput } from "./orders";
+import { wellFormed } from "./text";
 
-export const watchOrderInput = z.union(
-  [orderIdInput.strict(), z.object({ idempotencyKey: placeOrderInput.shape.idempotencyKey }).strict()],
-  { error: "send { orderId } or { idempotencyKey } and nothing else" },
+export const watchOrderInput = wellFormed(
+  z.union(
+    [orderIdInput.strict(), z.object({ idempotencyKey: placeOrderInput.shape.idempotencyKey }).strict()],
+    { error: "send { orderId } or { idempotencyKey } and nothing else" },
+  ),
 );
 export type WatchOrderInput = z.infer<typeof watchOrderInput>;
 

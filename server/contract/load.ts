@@ -12,6 +12,8 @@ export const MAX_DURATION_MS = 10 * 60_000;
 export const MAX_PAUSE_MS = 60_000;
 export const MAX_BURST = 5000;
 export const MAX_RATE_PER_S = 500;
+/** One order every ten seconds: anything slower would leave a run of at most 10 minutes almost empty. */
+export const MIN_RATE_PER_S = 0.1;
 /** An open loop never has more checkouts in flight than this; an arrival beyond it is dropped (and
  * counted), like a visitor who gives up at the door. */
 export const MAX_RATE_IN_FLIGHT = MAX_SHOPPERS;
@@ -22,18 +24,15 @@ const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000 } as const;
 const DURATION_TEXT = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
 
 /** A number from the panel, or its text from the command line ("-3" included, so it can be refused
- * for what it is). */
+ * for what it is). A number is checked as the text it becomes on the command line the panel spawns, so
+ * the panel accepts exactly what the load process will: 1e-9 is no more a rate here than "1e-9/s" is. */
 function numeric(name: string, text: RegExp, hint: string) {
-  return z.union(
-    [
-      z.number(),
-      z
-        .string()
-        .trim()
-        .regex(text)
-        .transform((value) => Number.parseFloat(value)),
-    ],
-    { error: `${name} takes ${hint}` },
+  return z.union([z.number().transform(String), z.string()], { error: `${name} takes ${hint}` }).pipe(
+    z
+      .string()
+      .trim()
+      .regex(text, `${name} takes ${hint}`)
+      .transform((value) => Number.parseFloat(value)),
   );
 }
 
@@ -77,7 +76,7 @@ export function durationFlag(ms: number): string {
 const rate = numeric("rate", /^-?\d+(\.\d+)?(\/s)?$/, "orders per second, such as 20/s").pipe(
   z
     .number()
-    .positive("rate must be more than 0/s")
+    .min(MIN_RATE_PER_S, `rate must be at least ${MIN_RATE_PER_S}/s`)
     .max(MAX_RATE_PER_S, `rate can be at most ${MAX_RATE_PER_S}/s`),
 );
 

@@ -61,6 +61,12 @@ export const LIVE_ORDER_STATUSES: readonly OrderStatus[] = ["placed", "needs_att
 /** Undone by compensation (stock back, payment voided): final, nothing runs for it any more. */
 export const UNDONE_ORDER_STATUSES: readonly OrderStatus[] = ["cancelled", "failed"];
 
+/** What the web process logs when a queued checkout's answer was lost after its confirmation committed
+ * (the order stands, and its side effects run): the chaos soak counts these lines, so that a soak that
+ * never reached this path says so. */
+export const BROKE_OFF_AFTER_CONFIRM =
+  "checkout broke off after its confirmation committed: the order stands";
+
 /** Largest quantity of one product in one order: a shop limit, not a stock check. */
 export const MAX_QUANTITY = 20;
 export const MAX_LINES = 50;
@@ -173,3 +179,40 @@ export const orderView = z.object({
   settledAt: isoDate.nullable(),
 });
 export type OrderView = z.infer<typeof orderView>;
+
+/** One of this session's orders as the list (order.mine) shows it: the two clocks and each step's
+ * status, without the steps' histories (order.byId has those, for one order at a time). */
+export const orderSummaryView = orderView
+  .pick({
+    id: true,
+    status: true,
+    mode: true,
+    totalCents: true,
+    version: true,
+    createdAt: true,
+    confirmedAt: true,
+    settledAt: true,
+  })
+  .extend({ steps: z.array(orderStepView.pick({ name: true, status: true })) });
+export type OrderSummary = z.infer<typeof orderSummaryView>;
+
+/** Most orders one page of order.mine holds. */
+export const MY_ORDERS_PAGE = 50;
+
+export const myOrdersInput = z.object({
+  /** The last order of the previous page (its `nextCursor`): the page goes on from there, older. */
+  cursor: z.uuid("cursor must be an order id").optional(),
+  limit: z
+    .number()
+    .int("limit must be a whole number")
+    .min(1, "limit must be at least 1")
+    .max(MY_ORDERS_PAGE, `limit can be at most ${MY_ORDERS_PAGE}`)
+    .default(MY_ORDERS_PAGE),
+});
+
+export const myOrdersPage = z.object({
+  orders: z.array(orderSummaryView),
+  /** Where the next, older page starts; null when this page is the last. */
+  nextCursor: z.string().nullable(),
+});
+export type MyOrdersPage = z.infer<typeof myOrdersPage>;

@@ -206,11 +206,93 @@ export const SETTLED_STEP_STATUSES: readonly StepStatus[] = [
   "compensated",
 ];
 
-/** The provider-side undos of an undone order (server/orders/compensate.ts), each with what its step
- * says while the undo is owed and once the provider has answered. */
+/** The provider-side undos of an undone order (server/orders/compensate.ts): the call each makes, the
+ * step it is owed on, and what that step says while the undo is owed and once the provider has
+ * answered. The calls are keyed by the order id, as the effects they undo are. */
 export const UNDOS = {
-  void: { step: "payment", owed: "Voiding the authorization", done: "Authorization voided" },
-  refund: { step: "payment", owed: "Refunding the payment", done: "Payment refunded" },
-  cancelShipment: { step: "fulfillment", owed: "Cancelling the shipment", done: "Shipment cancelled" },
-} as const satisfies Record<string, { step: StepName; owed: string; done: string }>;
+  void: {
+    step: "payment",
+    service: "payment",
+    operation: "void",
+    owed: "Voiding the authorization",
+    done: "Authorization voided",
+  },
+  refund: {
+    step: "payment",
+    service: "payment",
+    operation: "refund",
+    owed: "Refunding the payment",
+    done: "Payment refunded",
+  },
+  cancelShipment: {
+    step: "fulfillment",
+    service: "shipping",
+    operation: "cancel",
+    owed: "Cancelling the shipment",
+    done: "Shipment cancelled",
+  },
+} as const satisfies Record<
+  string,
+  { step: StepName; service: ServiceName; operation: string; owed: string; done: string }
+>;
 export type Undo = keyof typeof UNDOS;
+
+/** How an effect is taken back: `restock` (the stock goes back in the statement that undoes the
+ * order), a provider undo (UNDOS: owed on a step, then asked of the provider), or a compensating step
+ * (a side effect of its own, queued like the others). */
+export type UndoBy = "restock" | Undo | CompensationStep;
+
+export interface Effect {
+  /** Where the effect lands, as the provider's ledger records it. */
+  service: ServiceName;
+  operation: string;
+  undo: UndoBy;
+}
+
+/**
+ * THE RULE OF COMPENSATION: every effect each step leaves behind, and the undo it is owed once its
+ * order is undone. Whatever order things happen in, an effect that may have landed on an undone order
+ * owes its undo: the statement that undoes the order makes the undo of every effect owed whose step
+ * succeeded, is running (its effect may land any moment) or whose effect the provider's ledger holds
+ * (server/orders/change.ts); a correction falls due in the statement that records a receipt or a sale
+ * on an undone order; and a provider refuses an effect that comes after its undo (see
+ * server/downstream/machines.ts). A step with a provider and no entry here cannot be undone: the
+ * undo-rule test fails for a new side effect that forgets its undo.
+ */
+export const EFFECTS = {
+  inventory: [{ service: "inventory", operation: "reserve", undo: "restock" }],
+  payment: [{ service: "payment", operation: "authorize", undo: "void" }],
+  order: [],
+  /** A verdict: nothing to take back (a rejection is what undoes the order). */
+  fraud: [],
+  email: [{ service: "email", operation: "send", undo: "cancellationEmail" }],
+  analytics: [{ service: "analytics", operation: "track", undo: "saleReversal" }],
+  /** A later effect's undo on the same step replaces an earlier one's: a captured payment is refunded,
+   * not voided. */
+  fulfillment: [
+    { service: "payment", operation: "capture", undo: "refund" },
+    { service: "shipping", operation: "ship", undo: "cancelShipment" },
+  ],
+  cancellationEmail: [],
+  saleReversal: [],
+} as const satisfies Record<StepName, readonly Effect[]>;
+
+const isProviderUndo = (undo: UndoBy): undo is Undo => undo in UNDOS;
+const isCorrection = (undo: UndoBy): undo is CompensationStep =>
+  (COMPENSATION_STEPS as readonly string[]).includes(undo);
+const effectsOf = (step: StepName): readonly Effect[] => EFFECTS[step];
+
+/** The provider undos, each with the step whose effect it undoes, in the table's order (an effect
+ * listed later on the same step wins: see EFFECTS). */
+export const PROVIDER_UNDOS: readonly { undo: Undo; by: StepName; effect: Effect }[] = STEP_NAMES.flatMap(
+  (by) =>
+    effectsOf(by).flatMap(({ undo, ...effect }) =>
+      isProviderUndo(undo) ? [{ undo, by, effect: { ...effect, undo } }] : [],
+    ),
+);
+
+/** The compensating steps, each with the step whose effect it corrects. */
+export const CORRECTIONS: readonly { name: CompensationStep; corrects: StepName }[] = STEP_NAMES.flatMap(
+  (corrects) =>
+    effectsOf(corrects).flatMap(({ undo }) => (isCorrection(undo) ? [{ name: undo, corrects }] : [])),
+);

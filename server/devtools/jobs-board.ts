@@ -16,7 +16,7 @@ import { ExpressAdapter } from "@bull-board/express";
 import express from "express";
 import { crossSiteReason } from "../edge";
 import { allSideEffectQueues } from "../queues";
-import { devToolsAccess } from "./access";
+import { devToolsAccess, lockedMessage } from "./access";
 
 export const JOBS_BOARD_PATH = "/dev/jobs";
 
@@ -86,11 +86,11 @@ function refuse(res: ServerResponse, status: number, text: string): void {
 
 /** Serves /dev/jobs…; `notFound` answers as the shop's other pages do when the tools are off. */
 export function serveJobsBoard(req: IncomingMessage, res: ServerResponse, notFound: () => void): void {
-  const access = devToolsAccess(req.headers.cookie);
+  const access = devToolsAccess(req);
   const crossSite = req.method === "GET" || req.method === "HEAD" ? null : crossSiteReason(req);
   if (access === "off") notFound();
   else if (access === "locked") {
-    refuse(res, 401, "Developer tools are locked: enter the key in the developer console (/dev).");
+    refuse(res, 401, lockedMessage());
   } else if (crossSite) refuse(res, 403, crossSite);
   else {
     res.setHeader("content-security-policy", BOARD_POLICY);

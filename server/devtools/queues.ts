@@ -1,5 +1,6 @@
 // Queue inspection for the developer console: counts per state, pausing consumers, and the
 // dead-letter set (BullMQ's failed set) with replay and discard.
+
 import {
   JOB_STATES,
   type JobState,
@@ -11,6 +12,7 @@ import {
   sideEffectJobSchema,
   stepsAfter,
 } from "../contract";
+import { faultPoint } from "../faults";
 import type { QueueJobCounts } from "../metrics/registry";
 import { providerWaitsOfAllWorkers } from "../metrics/workers";
 import { changeOrder, type StepChange } from "../orders/change";
@@ -139,16 +141,24 @@ async function markRetried(name: SideEffectStep, data: unknown): Promise<void> {
   });
 }
 
-/** Gives up on a dead letter: the job is removed and its step is marked skipped on the order. A step
+/** Gives up on a dead letter: its step is marked skipped on the order, then the job is removed. A step
  * the order cannot stand without (STEPS[name].onDiscard: an order never screened must not ship with
- * its authorization held) fails the order instead, which is undone: stock back, payment voided. */
+ * its authorization held) fails the order instead, which is undone: stock back, payment voided. The
+ * order is changed first: while the job still exists no reconciler takes the step for lost, and once
+ * the order says skipped or undone no reconciler drives it again. */
 export async function discardDeadLetter(name: SideEffectStep, jobId: string): Promise<boolean> {
   const job = await sideEffectQueue(name).getJob(jobId);
   if (!job || (await job.getState()) !== "failed") return false;
   const payload = sideEffectJobSchema.safeParse(job.data);
+  if (payload.success) {
+    await giveUpOnStep(name, payload.data.orderId);
+    await faultPoint("discard:claimed", { orderId: payload.data.orderId });
+  }
   await job.remove();
-  if (!payload.success) return true;
-  const { orderId } = payload.data;
+  return true;
+}
+
+async function giveUpOnStep(name: SideEffectStep, orderId: string): Promise<void> {
   // What waits on the discarded step will never start (fulfillment waits on fraud screening).
   const steps: Partial<Record<StepName, StepChange>> = Object.fromEntries(
     stepsAfter(name).map((next) => [
@@ -166,11 +176,10 @@ export async function discardDeadLetter(name: SideEffectStep, jobId: string): Pr
   if (STEPS[name].onDiscard === "skip") {
     // An order that is gone meanwhile is simply not changed.
     await changeOrder(orderId, { steps, settle: true });
-    return true;
+    return;
   }
-  if (!(await findOrderView({ id: orderId }))) return true;
+  if (!(await findOrderView({ id: orderId }))) return;
   const reason = `${STEPS[name].label} was given up on (discarded from the dead-letter set), and the order cannot go ahead without it. Nothing was charged.`;
   // An order undone already (the step's own verdict) only has its owed undos finished.
   await compensate(orderId, { status: "failed", reason }, steps).catch(leaveUndoOwed);
-  return true;
 }

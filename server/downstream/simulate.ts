@@ -9,17 +9,21 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Redis } from "ioredis";
 import { SERVICES, type ServiceName, type ServiceSettings } from "../contract";
 import { Prisma, sql } from "../db";
+import { faultPoint } from "../faults";
 import { waitingForProvider } from "../metrics/jobs";
 import { failFast, redis, redisKey, runScript, unavailable } from "../redis";
+import { transitionOf } from "./machines";
 import { getSettings } from "./settings";
 
 export class DownstreamError extends Error {
   constructor(
     readonly service: ServiceName,
     /** down: the outage switch; error: a failed (for payment: declined) call; deadline: cut off by
-     * the caller's deadline before the provider did anything. */
-    readonly kind: "down" | "error" | "deadline",
+     * the caller's deadline before the provider did anything; refused: the subject's state does not
+     * allow the operation (see ./machines.ts; `state` says which state refused it). */
+    readonly kind: "down" | "error" | "deadline" | "refused",
     message: string,
+    readonly state: string | null = null,
   ) {
     super(message);
     this.name = "DownstreamError";
@@ -303,17 +307,61 @@ export async function callDownstream<T extends Prisma.InputJsonValue>(
   spec: DownstreamCallSpec<T>,
 ): Promise<T> {
   await simulateCall(spec.service, spec.deadline);
+  await faultPoint("provider:answering", { service: spec.service, operation: spec.operation });
   const candidate = JSON.stringify(spec.perform());
-  // Insert, or keep the first answer: the row returned is the one the provider remembers.
-  const rows = await sql<{ result: T }>(Prisma.sql`
-    INSERT INTO "DownstreamCall" ("id", "service", "operation", "idempotencyKey", "result")
-    VALUES (${randomUUID()}, ${spec.service}, ${spec.operation}, ${spec.idempotencyKey}, ${candidate}::jsonb)
+  const transition = transitionOf(spec.service, spec.operation);
+  if (!transition) {
+    // Insert, or keep the first answer: the row returned is the one the provider remembers.
+    const rows = await sql<{ result: T }>(Prisma.sql`${recordCall(spec, candidate)} RETURNING "result"`);
+    const row = rows[0];
+    if (!row) throw new Error(`${spec.service} ledger returned no row`);
+    return row.result;
+  }
+  // The subject's state moves and the call is recorded in one statement, or neither happens. The
+  // state's row lock makes two racing calls take turns: the second sees what the first did.
+  const subject = Prisma.sql`${spec.service}, ${spec.idempotencyKey}`;
+  const fromNowhere = transition.from.includes(null);
+  const from = transition.from.filter((state) => state !== null);
+  const moved = fromNowhere
+    ? Prisma.sql`INSERT INTO "ProviderState" ("service", "subject", "state") VALUES (${subject}, ${transition.to})
+        ON CONFLICT ("service", "subject") DO UPDATE SET "state" = EXCLUDED."state"
+        WHERE "ProviderState"."state" = ANY(${from}::text[])
+        RETURNING 1`
+    : Prisma.sql`UPDATE "ProviderState" SET "state" = ${transition.to}
+        WHERE ("service", "subject") = (${subject}) AND "state" = ANY(${from}::text[])
+        RETURNING 1`;
+  const [row] = await sql<{ result: T | null; state: string | null }>(Prisma.sql`
+    WITH moved AS (${moved}),
+    recorded AS (${recordCall(spec, candidate, Prisma.sql`WHERE EXISTS (SELECT 1 FROM moved)`)} RETURNING "result")
+    SELECT (SELECT "result" FROM recorded) AS "result",
+      (SELECT "state" FROM "ProviderState" WHERE ("service", "subject") = (${subject})) AS "state"`);
+  if (row?.result) return row.result;
+  // Refused, or the same call made before (or by a racing repeat that went first): same key, same answer.
+  const [earlier] = await sql<{ result: T }>(Prisma.sql`
+    SELECT "result" FROM "DownstreamCall"
+    WHERE "service" = ${spec.service} AND "operation" = ${spec.operation} AND "idempotencyKey" = ${spec.idempotencyKey}`);
+  if (earlier) return earlier.result;
+  const state = row?.state ?? null;
+  throw new DownstreamError(
+    spec.service,
+    "refused",
+    `${SERVICES[spec.service].title} refused to ${spec.operation}: ${state ? `the ${SUBJECTS[spec.service]} was ${state}` : `it knows no such ${SUBJECTS[spec.service]}`}`,
+    state,
+  );
+}
+
+/** What each provider with a state machine calls the subject of its calls. */
+const SUBJECTS: Partial<Record<ServiceName, string>> = { payment: "payment", shipping: "shipment" };
+
+/** The ledger's INSERT of one call (keeping the first answer for a repeated key), `where` a condition on
+ * a SELECT of its values. createdAt is the clock when the row is written, after any lock was taken, so
+ * the ledger's order is the order the provider did things in. */
+function recordCall(spec: ProviderCall, candidate: string, where: Prisma.Sql = Prisma.empty): Prisma.Sql {
+  return Prisma.sql`INSERT INTO "DownstreamCall" ("id", "service", "operation", "idempotencyKey", "result", "createdAt")
+    SELECT ${randomUUID()}, ${spec.service}, ${spec.operation}, ${spec.idempotencyKey}, ${candidate}::jsonb,
+      clock_timestamp() AT TIME ZONE 'UTC' ${where}
     ON CONFLICT ("service", "operation", "idempotencyKey")
-    DO UPDATE SET "service" = EXCLUDED."service"
-    RETURNING "result"`);
-  const row = rows[0];
-  if (!row) throw new Error(`${spec.service} ledger returned no row`);
-  return row.result;
+    DO UPDATE SET "service" = EXCLUDED."service"`;
 }
 
 /** When the providers did each of these calls, if they did (a gateway's "look up by idempotency key"),

@@ -14,12 +14,8 @@ export function isMetricsPath(url: string): boolean {
 }
 
 /** Answers GET /metrics with this process's registry, as the access rule allows. */
-export async function serveMetrics(
-  req: IncomingMessage,
-  res: ServerResponse,
-  { proxied }: { proxied: boolean },
-): Promise<void> {
-  const access = metricsAccess(req, { proxied });
+export async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const access = metricsAccess(req);
   if (access !== "allowed") {
     const [status, text] =
       access === "off"

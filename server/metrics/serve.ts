@@ -21,7 +21,7 @@ export async function startMetricsServer({
   port: number;
 }): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
-    if (isMetricsPath(req.url ?? "/")) return void serveMetrics(req, res, { proxied: false });
+    if (isMetricsPath(req.url ?? "/")) return void serveMetrics(req, res);
     res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("Not found\n");
   });
   await new Promise<void>((resolve, reject) => {

@@ -10,17 +10,20 @@
 import {
   type AttemptOutcome,
   COMPENSATION_STEPS,
+  CORRECTIONS,
   LIVE_ORDER_STATUSES,
   MAX_ATTEMPT_HISTORY,
   type OrderStatus,
   type OrderView,
+  PROVIDER_UNDOS,
   QUEUED_MODES,
   type SideEffectStep,
-  STEPS,
   type StepName,
   type StepStatus,
   UNDO_OWED,
   UNDONE_ORDER_STATUSES,
+  UNDOS,
+  type Undo,
 } from "../contract";
 import { Prisma, sql, utc } from "../db";
 import { observeSettled } from "../metrics/registry";
@@ -51,7 +54,13 @@ export interface OrderChange {
   steps?: Partial<Record<StepName, StepChange>>;
   /** Apply the change only while all of these hold; otherwise nothing is written (changeOrder
    * returns null): another process moved the order on meanwhile. */
-  when?: { status?: readonly OrderStatus[]; step?: StepName; stepStatus?: readonly StepStatus[] };
+  when?: {
+    status?: readonly OrderStatus[];
+    step?: StepName;
+    stepStatus?: readonly StepStatus[];
+    /** The step's latest attempt began no later than this (a retry begun since is another attempt). */
+    attemptBegunBy?: Date;
+  };
   status?: OrderStatus;
   failureReason?: string | null;
   confirmedAt?: Date;
@@ -64,6 +73,10 @@ export interface OrderChange {
   settle?: boolean;
   /** Put the order's items back on the shelf. */
   restock?: boolean;
+  /** This change undoes the order: the undo of every provider effect that may have landed becomes
+   * owed, decided here from the locked row and the providers' ledgers (see EFFECTS in
+   * server/contract/steps.ts), not from anything read before. */
+  undo?: boolean;
 }
 
 /** Applies the change in one statement and pushes the result; null when a `when` guard failed. */
@@ -89,8 +102,6 @@ function settlingTime(change: OrderChange): Date | null {
 /** A finished step: nothing left to do for it. */
 const FINISHED: readonly StepStatus[] = ["succeeded", "skipped"];
 
-/** Compensations and the step each corrects. */
-const CORRECTIONS = COMPENSATION_STEPS.map((name) => ({ name, corrects: STEPS[name].after }));
 const CORRECTED: readonly StepName[] = CORRECTIONS.map(({ corrects }) => corrects);
 
 /** What the statement computes from the locked row, each once (materialized, so the planner cannot
@@ -114,7 +125,8 @@ function changeStatement(orderId: string, change: OrderChange, settling: Date | 
     : Object.entries(change.steps ?? {}).some(
         ([name, step]) => step?.status === "succeeded" && CORRECTED.some((corrected) => corrected === name),
       );
-  const steps = mayNeedCompensation ? withCompensations(MERGED, NEXT_STATUS) : MERGED;
+  const undone = change.undo ? withUndosOwed(MERGED, orderId) : MERGED;
+  const steps = mayNeedCompensation ? withCompensations(undone, NEXT_STATUS) : undone;
   // Written once, never moved: an order settles (completes, or is compensated) one time; an undone
   // one once its compensations are done.
   const settledAt = settling
@@ -144,6 +156,7 @@ function changeStatement(orderId: string, change: OrderChange, settling: Date | 
     WHERE o."id" = ${orderId}
       ${when.status ? Prisma.sql`AND o."status" = ANY(${[...when.status]}::text[])` : Prisma.empty}
       ${when.step && when.stepStatus ? Prisma.sql`AND o."steps" -> ${when.step}::text ->> 'status' = ANY(${[...when.stepStatus]}::text[])` : Prisma.empty}
+      ${when.step && when.attemptBegunBy ? Prisma.sql`AND coalesce((o."steps" -> ${when.step}::text -> 'attemptHistory' -> -1 ->> 'startedAt')::timestamptz <= ${when.attemptBegunBy.toISOString()}::timestamptz, true)` : Prisma.empty}
     FOR UPDATE
   ), merged AS MATERIALIZED (
     SELECT o.*, ${merged} AS "merged" FROM locked o
@@ -202,6 +215,38 @@ function mergedSteps(changes: Partial<Record<StepName, StepChange>>): Prisma.Sql
     return Prisma.sql`CASE WHEN ${current} IS NULL THEN '{}'::jsonb ELSE jsonb_build_object(${name}::text, ${next}) END`;
   });
   return merged.length ? Prisma.sql`(o."steps" || ${Prisma.join(merged, " || ")})` : Prisma.sql`o."steps"`;
+}
+
+/** A step whose effect may have landed: done, or under way (its provider may answer any moment). */
+const MAY_HAVE_LANDED: readonly StepStatus[] = ["running", "succeeded"];
+
+/** The steps with the provider undos owed that an order undone now needs, each on the step it is owed
+ * on (UNDOS): owed when the step of its effect may have done it, or the provider's ledger says it did.
+ * Of two undos owed on one step, the one of the later effect wins (a capture is refunded, not voided);
+ * the provider's state machine settles a guess the ledger could not (see finishUndos). */
+function withUndosOwed(steps: Prisma.Sql, orderId: string): Prisma.Sql {
+  const owedOn = [...new Set(PROVIDER_UNDOS.map(({ undo }) => UNDOS[undo].step))];
+  const owing = owedOn.map((step) => {
+    const current = Prisma.sql`(${steps} -> ${step}::text)`;
+    const latestFirst = PROVIDER_UNDOS.filter(({ undo }) => UNDOS[undo].step === step).reverse();
+    const cases = latestFirst.map(
+      ({
+        undo,
+        by,
+        effect,
+      }) => Prisma.sql`WHEN ${steps} -> ${by}::text ->> 'status' = ANY(${[...MAY_HAVE_LANDED]}::text[])
+        OR EXISTS (SELECT 1 FROM "DownstreamCall" d
+          WHERE (d."service", d."operation", d."idempotencyKey") = (${effect.service}, ${effect.operation}, ${orderId}))
+        THEN jsonb_build_object(${step}::text, ${current} || ${JSON.stringify(owedStep(undo))}::jsonb)`,
+    );
+    return Prisma.sql`CASE WHEN ${current} IS NULL THEN '{}'::jsonb ${Prisma.join(cases, " ")} ELSE '{}'::jsonb END`;
+  });
+  return Prisma.sql`(${steps} || ${Prisma.join(owing, " || ")})`;
+}
+
+/** A step whose provider undo is owed, as the undoing statement records it. */
+export function owedStep(undo: Undo): { status: StepStatus; detail: string; error: null } {
+  return { status: UNDO_OWED, detail: UNDOS[undo].owed, error: null };
 }
 
 /** The steps with the compensations an undone order now needs added, pending: one for each corrected

@@ -10,6 +10,7 @@
 // checkout confirming it meanwhile wins), a live one still live, placed or needing attention by now.
 import {
   LIVE_ORDER_STATUSES,
+  type OrderStatus,
   type OrderView,
   STEP_NAMES,
   type StepName,
@@ -20,10 +21,9 @@ import {
   type Undo,
 } from "../contract";
 import { Prisma, sql } from "../db";
-import { callDownstream, type DownstreamCallSpec, providerRecordedAt } from "../downstream/simulate";
+import { callDownstream, type DownstreamCallSpec, DownstreamError } from "../downstream/simulate";
 import { log, messageOf } from "../log";
-import { capture, shipment } from "../steps/fulfillment";
-import { changeOrder, type OrderChange, type StepChange } from "./change";
+import { changeOrder, type OrderChange, owedStep, type StepChange } from "./change";
 import { findOrderView } from "./view";
 
 /** Steps that have not started: they will not, now. A running one finishes and records itself. */
@@ -53,12 +53,15 @@ export function leaveUndoOwed(error: unknown): void {
 }
 
 /** Returns false when the order had already been compensated (or had moved on). `also` are step
- * changes recorded in the same statement (the step whose failure or verdict caused this). Throws
+ * changes recorded in the same statement (the step whose failure or verdict caused this). `from`: the
+ * statuses the caller may undo the order from (a broken-off checkout of a queued mode owns its order
+ * only while it is pending: once confirmed, the order stands and its side effects run). Throws
  * UndoOwedError when a provider did not undo its part: a repeat finishes it. */
 export async function compensate(
   orderId: string,
   outcome: Outcome,
   also: Partial<Record<StepName, StepChange>> = {},
+  from: readonly OrderStatus[] = UNDOABLE_FROM,
 ): Promise<boolean> {
   const order = await findOrderView({ id: orderId });
   if (!order) throw new Error(`order ${orderId} does not exist`);
@@ -67,29 +70,24 @@ export async function compensate(
     await finishUndos(order);
     return false;
   }
-  const statusOf = (name: StepName) =>
-    also[name]?.status ?? order.steps.find((step) => step.name === name)?.status;
-  // Fulfillment may have captured the payment, and booked the shipment, before the checkout broke
-  // (side by side in sync-parallel, or the shipment failing after the capture): ask the providers.
-  const { captured, shipped } = await providerRecords(orderId);
-
+  if (!from.includes(order.status)) return false;
   const now = new Date();
-  const steps: Partial<Record<StepName, StepChange>> = Object.fromEntries(
+  const skipped: Partial<Record<StepName, StepChange>> = Object.fromEntries(
     STEP_NAMES.map((name) => [name, { status: "skipped", finishedAt: now, onlyFrom: NOT_STARTED }]),
   );
-  const reserved = statusOf("inventory") === "succeeded";
-  if (reserved) steps.inventory = { status: "compensated", detail: "Stock released" };
-  if (isAuthorized(statusOf("payment"))) steps.payment = owed(captured ? "refund" : "void");
-  const changes = { ...steps, ...also };
-  // Booked is booked, whatever the caller knew of the step: the shipment's cancellation is owed.
-  if (shipped) changes.fulfillment = owed("cancelShipment");
+  const reserved = (also.inventory?.status ?? stepOf(order, "inventory")?.status) === "succeeded";
+  if (reserved) skipped.inventory = { status: "compensated", detail: "Stock released" };
+  // What the providers are owed is decided inside the claim, from the locked row and their ledgers.
   const claimed = await changeOrder(orderId, {
-    when: { status: order.status === "pending" ? ["pending"] : LIVE_ORDER_STATUSES },
+    when: {
+      status: order.status === "pending" ? ["pending"] : from.filter((status) => status !== "pending"),
+    },
     status: outcome.status,
     failureReason: outcome.reason,
     settledAt: now,
-    steps: changes,
+    steps: { ...skipped, ...also },
     restock: reserved,
+    undo: true,
   });
   // Confirmed or completed meanwhile, or claimed by another compensation, which asks the providers.
   if (!claimed) return false;
@@ -102,43 +100,52 @@ export async function compensate(
   return true;
 }
 
-/** "running": the gateway was asked and the answer never recorded (an interrupted checkout). */
-function isAuthorized(paymentStatus: StepStatus | undefined): boolean {
-  return paymentStatus === "succeeded" || paymentStatus === "running";
+/** An order may be undone while it is pending or live; a caller may own fewer of these. */
+const UNDOABLE_FROM: readonly OrderStatus[] = ["pending", ...LIVE_ORDER_STATUSES];
+
+function stepOf(order: OrderView, name: StepName) {
+  return order.steps.find((step) => step.name === name);
 }
 
-function owed(undo: Undo): StepChange {
-  return { status: UNDO_OWED, detail: UNDOS[undo].owed, error: null };
-}
-
-/** Asks the providers, in one look-up, whether they captured or shipped for this order (a gateway's
- * "look up by idempotency key"). */
-async function providerRecords(orderId: string): Promise<{ captured: boolean; shipped: boolean }> {
-  const [capturedAt, shippedAt] = await providerRecordedAt([capture(orderId), shipment(orderId)]);
-  return { captured: capturedAt !== null, shipped: shippedAt !== null };
-}
-
-/** The provider call of each undo; the order id is the key of the call it undoes as well. */
+/** The provider call of an undo; keyed by the order id, as the call it undoes is. */
 function undoCall(undo: Undo, order: OrderView): DownstreamCallSpec<Prisma.InputJsonObject> {
-  const amount = { orderId: order.id, amountCents: order.totalCents };
-  const calls = {
-    void: { service: "payment", operation: "void", perform: () => amount },
-    refund: { service: "payment", operation: "refund", perform: () => amount },
-    cancelShipment: { service: "shipping", operation: "cancel", perform: () => ({ orderId: order.id }) },
-  } as const satisfies Record<Undo, Omit<DownstreamCallSpec<Prisma.InputJsonObject>, "idempotencyKey">>;
-  return { ...calls[undo], idempotencyKey: order.id };
+  const { service, operation } = UNDOS[undo];
+  const perform = () =>
+    undo === "cancelShipment" ? { orderId: order.id } : { orderId: order.id, amountCents: order.totalCents };
+  return { service, operation, perform, idempotencyKey: order.id };
 }
 
 /** The undos the order's steps say are owed: the shipment first, then the payment. */
 function owedUndos(order: OrderView): Undo[] {
-  const step = (name: StepName) => order.steps.find((candidate) => candidate.name === name);
-  const undos: Undo[] = [];
-  if (step("fulfillment")?.status === UNDO_OWED) undos.push("cancelShipment");
-  const payment = step("payment");
-  if (payment?.status === UNDO_OWED) {
-    undos.push(payment.detail === UNDOS.refund.owed ? "refund" : "void");
+  const owedOn = (undo: Undo) => {
+    const step = stepOf(order, UNDOS[undo].step);
+    return step?.status === UNDO_OWED && step.detail === UNDOS[undo].owed;
+  };
+  return (["cancelShipment", "refund", "void"] as const).filter(owedOn);
+}
+
+/** The payment's undo its gateway state calls for: a payment captured (or refunded) is refunded, any
+ * other (authorized, voided, or never authorized: a void then refuses a late authorization) voided. */
+function paymentUndoFor(state: string | null): Undo {
+  return state === "captured" || state === "refunded" ? "refund" : "void";
+}
+
+/** Asks the provider for one undo; returns the undo that was done. When the gateway refuses the
+ * payment's undo, the state it refused from says which one it needed (a payment captured meanwhile is
+ * refunded instead of voided), and that one is asked for: the same key gives the first answer, so an
+ * undo done before is not done twice. */
+async function undoAtProvider(undo: Undo, order: OrderView): Promise<Undo> {
+  try {
+    await callDownstream(undoCall(undo, order));
+    return undo;
+  } catch (error) {
+    const refusedPayment =
+      error instanceof DownstreamError && error.kind === "refused" && UNDOS[undo].service === "payment";
+    const instead = refusedPayment ? paymentUndoFor(error.state) : undo;
+    if (instead === undo) throw error;
+    await callDownstream(undoCall(instead, order));
+    return instead;
   }
-  return undos;
 }
 
 /** Asks the providers for every undo the order owes, outside any transaction (no row lock is held
@@ -153,26 +160,25 @@ export async function finishUndos(order: OrderView): Promise<void> {
     step: UNDOS[first].step,
     stepStatus: [UNDO_OWED],
   };
+  const done: StepChange[] = [];
   try {
-    for (const undo of undos) await callDownstream(undoCall(undo, order));
+    for (const undo of undos) {
+      const did = await undoAtProvider(undo, order);
+      done.push({ status: "compensated", detail: UNDOS[did].done, error: null });
+    }
   } catch (error) {
     // Shown on the steps while owed; the failure itself is what the caller hears.
     await changeOrder(order.id, {
       when: guard,
       steps: Object.fromEntries(
-        undos.map((undo) => [UNDOS[undo].step, { ...owed(undo), error: messageOf(error) }]),
+        undos.map((undo) => [UNDOS[undo].step, { ...owedStep(undo), error: messageOf(error) }]),
       ),
     }).catch(() => null);
     throw new UndoOwedError(order.id, error);
   }
   await changeOrder(order.id, {
     when: guard,
-    steps: Object.fromEntries(
-      undos.map((undo) => [
-        UNDOS[undo].step,
-        { status: "compensated", detail: UNDOS[undo].done, error: null },
-      ]),
-    ),
+    steps: Object.fromEntries(undos.map((undo, index) => [UNDOS[undo].step, done[index]])),
     // Settles the undone order, unless a compensation of its own is still to run.
     settle: true,
   });

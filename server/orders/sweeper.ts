@@ -46,6 +46,8 @@ export async function sweepAbandonedCheckouts(olderThanMs = ABANDONED_AFTER_MS):
       order.id,
       { status: "failed", reason: "The checkout was interrupted before it finished. Nothing was charged." },
       await cutOffSteps(order),
+      // Only as found: a pending checkout that confirmed meanwhile stands (its side effects run).
+      [order.status],
     ).catch((error: unknown) => {
       // Claimed (a swept order is never undone already), the void owed: the reconciler finishes it.
       leaveUndoOwed(error);

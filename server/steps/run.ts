@@ -157,11 +157,18 @@ async function notRun(orderId: string, step: SideEffectStep): Promise<RunResult>
 }
 
 /** A job BullMQ failed without our code seeing the last attempt (a job that stalled too often, its
- * worker crashing each time): record the step as failed so the order shows it needs attention. */
-export async function recordDeadLetter(orderId: string, step: SideEffectStep, reason: string): Promise<void> {
+ * worker crashing each time): record the step as failed so the order shows it needs attention.
+ * `failedAt`, when known: when the job failed; an attempt begun since (a person's retry, already
+ * running) is not this dead letter and is left alone. */
+export async function recordDeadLetter(
+  orderId: string,
+  step: SideEffectStep,
+  reason: string,
+  failedAt?: Date,
+): Promise<void> {
   const finishedAt = new Date();
   await changeOrder(orderId, {
-    when: { step, stepStatus: UNSETTLED },
+    when: { step, stepStatus: UNSETTLED, attemptBegunBy: failedAt },
     steps: {
       [step]: {
         status: "failed",

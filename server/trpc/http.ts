@@ -25,8 +25,10 @@ export const apiHandlerOptions = {
   // The shop's own client batches a handful of calls at once; nobody needs a thousand in one request.
   maxBatchSize: MAX_BATCH_SIZE,
   responseMeta: ({ errors }: { errors: { cause?: unknown }[] }) => {
-    const waits = errors.map(
-      (error) => (error.cause instanceof AppError && RETRY_AFTER_S[error.cause.code]) || 0,
+    const waits = errors.map((error) =>
+      error.cause instanceof AppError
+        ? (error.cause.details.retryAfterS ?? RETRY_AFTER_S[error.cause.code] ?? 0)
+        : 0,
     );
     const retryAfterS = Math.max(0, ...waits);
     return retryAfterS > 0 ? { headers: { "retry-after": String(retryAfterS) } } : {};

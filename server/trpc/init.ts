@@ -6,11 +6,12 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { CreateHTTPContextOptions } from "@trpc/server/adapters/standalone";
 import { z } from "zod";
-import { AppError, type AppErrorCode, describeIssues } from "../contract";
-import { type DevToolsAccess, devToolsAccess } from "../devtools/access";
-import { crossSiteReason, isHttps } from "../edge";
+import { AppError, type AppErrorCode, describeIssues, wellFormedValue } from "../contract";
+import { type DevToolsAccess, devToolsAccess, inProcessAccess, lockedMessage } from "../devtools/access";
+import { clientAddress, crossSiteReason, isHttps } from "../edge";
 import { noteOutage, unreachableStore } from "../log";
 import { arrivalOf } from "../metrics/http";
+import { type Limit, spend } from "../rate-limit";
 import { redis, unavailable } from "../redis";
 import { wasRefused } from "../request-slots";
 import { newSession, readSession } from "../session";
@@ -22,6 +23,8 @@ export interface Context {
   ensureSession: () => string;
   /** What the caller may do with the developer tools. */
   devTools: DevToolsAccess;
+  /** Who is asking, for limits per client (an address; "in-process" without HTTP). */
+  client: string;
   /** Whether the browser reached us over HTTPS (its cookies then say `Secure`). */
   secure: boolean;
   setCookie: (cookie: string) => void;
@@ -40,7 +43,8 @@ export function contextForSession(sessionId: string | null): Context {
       current ??= newSession({ secure: false }).id;
       return current;
     },
-    devTools: devToolsAccess(undefined) === "off" ? "off" : "open",
+    devTools: inProcessAccess(),
+    client: "in-process",
     secure: false,
     setCookie: () => {},
   };
@@ -51,6 +55,18 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i;
 export function createContext({ req, res, info }: CreateHTTPContextOptions): Context {
   if (wasRefused(req)) {
     throw toTRPCError(new AppError("BUSY", "The shop is very busy right now. Please try again in a moment."));
+  }
+  // One procedure once per batch: a batch is a shortcut for the shop's own pages, not a way to ask for
+  // the same expensive answer ten times in one request.
+  const paths = info.calls.map((call) => call.path);
+  const repeated = paths.find((path, index) => paths.indexOf(path) !== index);
+  if (repeated) {
+    throw toTRPCError(
+      new AppError(
+        "BAD_REQUEST",
+        `A batch may call each procedure once; ${repeated} is in it more than once.`,
+      ),
+    );
   }
   // (A GET of a mutation is refused by tRPC itself: 405.)
   if (info.type === "mutation" && req.method === "POST") {
@@ -76,7 +92,8 @@ export function createContext({ req, res, info }: CreateHTTPContextOptions): Con
       }
       return sessionId;
     },
-    devTools: devToolsAccess(req.headers.cookie),
+    devTools: devToolsAccess(req),
+    client: clientAddress(req),
     secure,
     setCookie,
     arrivedAt: arrivalOf(req),
@@ -141,7 +158,8 @@ function outageError(error: unknown): AppError | null {
   return store === "postgres"
     ? new AppError(
         "DATABASE_UNAVAILABLE",
-        "The shop's database is restarting. Nothing was charged; please try again in a few seconds.",
+        // Not "nothing was charged": a checkout's confirmation may have committed with its answer lost.
+        "The shop's database is restarting; please try again in a few seconds. Trying a checkout again shows how it ended and never buys twice.",
       )
     : new AppError(
         "REDIS_UNAVAILABLE",
@@ -159,15 +177,30 @@ const appErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/** Ill-formed text (a lone UTF-16 surrogate) anywhere in any input is a 400, checked here once for every
+ * procedure before its own input schema runs. */
+const wellFormedInput = t.middleware(async ({ getRawInput, next }) => {
+  // A body that is not JSON is the input parser's to refuse, and a procedure without input never reads
+  // its body (an empty one included): no input to check here, then.
+  const raw = await getRawInput().catch(() => undefined);
+  const checked = wellFormedValue.safeParse(raw);
+  if (!checked.success) {
+    throw new TRPCError({
+      code: "BAD_REQUEST",
+      message: describeIssues(checked.error),
+      cause: checked.error,
+    });
+  }
+  return next();
+});
+
 const devToolsEnabled = t.middleware(({ ctx, next }) => {
   if (ctx.devTools === "off") throw new AppError("FORBIDDEN", "Developer tools are off");
   return next();
 });
 
 const devToolsUnlocked = t.middleware(({ ctx, next }) => {
-  if (ctx.devTools === "locked") {
-    throw new AppError("UNAUTHORIZED", "Developer tools are locked: enter the key in the developer console.");
-  }
+  if (ctx.devTools === "locked") throw new AppError("UNAUTHORIZED", lockedMessage());
   return next();
 });
 
@@ -184,9 +217,28 @@ const redisWrites = t.middleware(({ type, next }) => {
   return next();
 });
 
+/** A read that costs the shop more than a page view: at most `limit` calls per window per session,
+ * then 429 with Retry-After. A caller without a session has nothing to read yet, and passes. */
+export function perSessionLimit(limit: Limit) {
+  return t.middleware(async ({ ctx, path, next }) => {
+    if (ctx.sessionId) {
+      const waitMs = await spend(path, ctx.sessionId, limit);
+      if (waitMs !== null) {
+        const retryAfterS = Math.max(1, Math.ceil(waitMs / 1000));
+        throw new AppError(
+          "TOO_MANY_REQUESTS",
+          `Too many requests for ${path} from this browser: try again in ${retryAfterS} s.`,
+          { retryAfterS },
+        );
+      }
+    }
+    return next();
+  });
+}
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(appErrors);
+export const publicProcedure = t.procedure.use(appErrors).use(wellFormedInput);
 /** For the developer tools' own door (see whether they are locked, enter the key). */
 export const devDoorProcedure = publicProcedure.use(devToolsEnabled);
 export const devProcedure = devDoorProcedure.use(devToolsUnlocked).use(redisWrites);

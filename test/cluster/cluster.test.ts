@@ -135,6 +135,22 @@ describe("npm run cluster", () => {
     expect(health.headers.get("server")).toMatch(/^nginx/);
   });
 
+  it("makes and prints a developer tools key: through nginx nothing is this machine's, so the tools need it", async () => {
+    const key = run.devKey();
+    expect(key).toMatch(/^[\w-]{24}$/);
+    const jar = new CookieJar();
+    const ask = (procedure: string, kind: "query" | "mutation", input?: unknown) =>
+      callProcedure(shop, procedure, { agent: keepAliveAgent(shop, 1), kind, input, jar, timeoutMs: 10_000 });
+    expect((await ask("dev.access", "query")).body).toContain('"access":"locked"');
+    expect((await ask("dev.mailbox", "query")).status).toBe(401);
+    expect((await fetch(`${shop}/metrics`)).status).toBe(401);
+    expect((await ask("dev.unlock", "mutation", { key })).status).toBe(200);
+    expect((await ask("dev.mailbox", "query")).status).toBe(200);
+    expect((await fetch(`${shop}/metrics`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(
+      200,
+    );
+  });
+
   it("delivers every step of an order placed through web 1 to its watcher on web 2", async () => {
     const [first, second] = web;
     if (!first?.url || !second?.url) throw new Error("two web processes expected");

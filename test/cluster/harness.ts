@@ -21,6 +21,8 @@ export interface ClusterRun {
   /** Resolves with the nginx address once the cluster said it is ready; rejects if it exits first. */
   ready: Promise<string>;
   started: () => Started[];
+  /** The developer tools key the cluster made for the run and printed, if it made one. */
+  devKey: () => string | null;
   exit: Promise<{ code: number | null; signal: string | null }>;
 }
 
@@ -34,6 +36,7 @@ export function runCluster(args: string[], env: Record<string, string> = {}): Cl
   process.once("exit", () => child.kill("SIGINT"));
   const lines: string[] = [];
   const started: Started[] = [];
+  let devKey: string | null = null;
   let markReady: (url: string) => void = () => {};
   const ready = new Promise<string>((resolve) => {
     markReady = resolve;
@@ -44,6 +47,7 @@ export function runCluster(args: string[], env: Record<string, string> = {}): Cl
       const member = /^cluster: (\w+) pid (\d+)(?: on (\S+))?$/.exec(line);
       if (member?.[1] && member[2])
         started.push({ name: member[1], pid: Number(member[2]), url: member[3] ?? null });
+      devKey ??= /^cluster: developer tools key for this run: (\S+) /.exec(line)?.[1] ?? null;
       const up = /^cluster: ready at (\S+) /.exec(line);
       if (up?.[1]) markReady(up[1]);
     });
@@ -56,7 +60,7 @@ export function runCluster(args: string[], env: Record<string, string> = {}): Cl
     }),
   ]);
   readyOrNot.catch(() => {}); // a refusal is what some tests expect; they await `exit` instead
-  return { child, lines, started: () => started, exit, ready: readyOrNot };
+  return { child, lines, started: () => started, devKey: () => devKey, exit, ready: readyOrNot };
 }
 
 /** A port with `count` free ports after it (nginx's and the web processes'). */

@@ -4,7 +4,7 @@
 // async pairs are a short bar over a long one: eventual consistency.
 "use client";
 
-import type { CheckoutMode, OrderView } from "@/server/contract";
+import type { CheckoutMode, OrderSummary } from "@/server/contract";
 import { formatDuration, formatTick } from "../../_lib/format";
 import { MODES } from "../../_lib/mode";
 import {
@@ -79,7 +79,7 @@ interface Group {
   rows: Row[];
 }
 
-function orderRow(order: OrderView, now: number): Row {
+function orderRow(order: OrderSummary, now: number): Row {
   const answer = timeToAnswer(order);
   const done = timeToDone(order);
   const elapsed = done === null ? timeSoFar(order, now) : null;
@@ -118,7 +118,7 @@ function medianRow(summary: ModeSummary): Row {
   };
 }
 
-function groupsByMode(orders: readonly OrderView[], now: number): Group[] {
+function groupsByMode(orders: readonly OrderSummary[], now: number): Group[] {
   return summarizeModes(orders).map((summary) => ({
     mode: summary.mode,
     count: summary.total,
@@ -157,7 +157,7 @@ function valueText(row: Row): string {
   return row.median ? `waited ${answer} · done ${done}` : `${answer} · ${done}`;
 }
 
-export function ComparisonChart({ orders, now }: { orders: readonly OrderView[]; now: number }) {
+export function ComparisonChart({ orders, now }: { orders: readonly OrderSummary[]; now: number }) {
   const [frame, measured] = useElementWidth<HTMLDivElement>();
   const layout = layoutFor(measured ?? DEFAULT_WIDTH);
   const { plotX, plotWidth, compact } = layout;

@@ -5,7 +5,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import type { OrderView } from "@/server/contract";
+import type { OrderSummary } from "@/server/contract";
 import { formatClock } from "../../_lib/console";
 import { formatDuration, formatPrice } from "../../_lib/format";
 import { ORDER_STATUS_COUNTED } from "../../_lib/labels";
@@ -30,9 +30,10 @@ import styles from "./OrdersComparison.module.css";
 import { QueryProblem } from "./QueryProblem";
 
 const REFRESH_MS = 2000;
+const NO_ORDERS: readonly OrderSummary[] = [];
 
 /** The table's "time to answer" cell: a duration, what the answer was, or that it has not come yet. */
-function answerText(order: OrderView): string {
+function answerText(order: OrderSummary): string {
   const answer = answerOf(order);
   if (!answer) return "waiting…";
   return answer.outcome === "refused"
@@ -41,7 +42,7 @@ function answerText(order: OrderView): string {
 }
 
 /** The table's "time to done" cell: a duration, a running clock, or parked in the dead-letter set. */
-function doneText(order: OrderView, now: number): string {
+function doneText(order: OrderSummary, now: number): string {
   const done = timeToDone(order);
   if (done !== null) return formatDuration(done);
   if (isParked(order)) return "parked: a step needs a retry";
@@ -54,7 +55,7 @@ function leftOutText(summary: ModeSummary): string {
   return summary.leftOut.map(({ status, count }) => `${count} ${ORDER_STATUS_COUNTED[status]}`).join(", ");
 }
 
-function ModeMedians({ orders }: { orders: readonly OrderView[] }) {
+function ModeMedians({ orders }: { orders: readonly OrderSummary[] }) {
   return (
     <div>
       <p className={`hint ${styles.cmpMediansNote}`}>
@@ -100,8 +101,8 @@ function ModeMedians({ orders }: { orders: readonly OrderView[] }) {
 
 export function OrdersComparison() {
   const trpc = useTRPC();
-  const mine = useQuery({ ...trpc.order.mine.queryOptions(), refetchInterval: REFRESH_MS });
-  const orders = mine.data ?? [];
+  const mine = useQuery({ ...trpc.order.mine.queryOptions({}), refetchInterval: REFRESH_MS });
+  const orders = mine.data?.orders ?? NO_ORDERS;
   const now = useNow(orders.some(isMoving));
 
   return (

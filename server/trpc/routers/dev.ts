@@ -2,6 +2,7 @@
 // Switched off with DEV_TOOLS=off (every procedure then answers FORBIDDEN); with DEV_TOOLS_KEY set,
 // locked (UNAUTHORIZED) until this browser has entered the key through `unlock`.
 import { z } from "zod";
+import { config } from "../../config";
 import {
   AppError,
   deadLetterRefInput,
@@ -11,7 +12,7 @@ import {
   queueRefInput,
   settingsPatchSchema,
 } from "../../contract";
-import { unlockCookie } from "../../devtools/access";
+import { lockedMessage, unlockCookie } from "../../devtools/access";
 import { mailbox } from "../../devtools/mailbox";
 import {
   deadLetters,
@@ -20,6 +21,7 @@ import {
   retryDeadLetters,
   setPaused,
 } from "../../devtools/queues";
+import { tryUnlock, unlockSucceeded } from "../../devtools/unlock-guard";
 import { getSettings, replaceSettings, updateSettings } from "../../downstream/settings";
 import { devDoorProcedure, devProcedure, router } from "../init";
 import { rushRouter } from "./rush";
@@ -27,10 +29,21 @@ import { rushRouter } from "./rush";
 export const devRouter = router({
   /** Whether this browser may use the tools ("open": no key needed; "locked": enter it). */
   access: devDoorProcedure.query(({ ctx }) => ({ access: ctx.devTools })),
-  unlock: devDoorProcedure.input(devToolsKeyInput).mutation(({ input, ctx }) => {
+  unlock: devDoorProcedure.input(devToolsKeyInput).mutation(async ({ input, ctx }) => {
     if (ctx.devTools === "open") return { access: ctx.devTools };
+    if (!config.DEV_TOOLS_KEY) throw new AppError("UNAUTHORIZED", lockedMessage());
+    const waitMs = await tryUnlock(ctx.client);
+    if (waitMs !== null) {
+      const retryAfterS = Math.ceil(waitMs / 1000);
+      throw new AppError(
+        "TOO_MANY_REQUESTS",
+        `Too many wrong keys from this address: try again in ${retryAfterS} s.`,
+        { retryAfterS },
+      );
+    }
     const cookie = unlockCookie(input.key, { secure: ctx.secure });
     if (!cookie) throw new AppError("UNAUTHORIZED", "That is not the developer tools key.");
+    await unlockSucceeded(ctx.client);
     ctx.setCookie(cookie);
     return { access: "unlocked" as const };
   }),

@@ -1,12 +1,15 @@
 import { performance } from "node:perf_hooks";
 import { admitted } from "../../checkout/admission";
 import { placeOrder } from "../../checkout/place";
-import { AppError, orderIdInput, placeOrderInput } from "../../contract";
-import { prisma } from "../../db";
+import { AppError, myOrdersInput, orderIdInput, placeOrderInput } from "../../contract";
 import { getSettings } from "../../downstream/settings";
 import { timedCheckout } from "../../metrics/checkout";
-import { findOrder, orderViewSelect, toOrderView } from "../../orders/view";
-import { publicProcedure, router } from "../init";
+import { ordersOfSession } from "../../orders/summaries";
+import { findOrder, toOrderView } from "../../orders/view";
+import { perSessionLimit, publicProcedure, router } from "../init";
+
+/** The comparison page asks every 2 s and every page of the shop every 5 s, in every open tab. */
+export const MY_ORDERS_LIMIT = { max: 30, windowMs: 10_000 };
 
 export const orderRouter = router({
   place: publicProcedure.input(placeOrderInput).mutation(async ({ input, ctx }) => {
@@ -25,18 +28,12 @@ export const orderRouter = router({
     return toOrderView(order);
   }),
 
-  /** This session's recent orders, newest first: the comparison view's data. */
-  mine: publicProcedure.query(async ({ ctx }) => {
-    if (!ctx.sessionId) return [];
-    const orders = await prisma.order.findMany({
-      where: { sessionId: ctx.sessionId },
-      orderBy: { createdAt: "desc" },
-      take: RECENT_ORDERS,
-      select: orderViewSelect,
-      relationLoadStrategy: "join",
-    });
-    return orders.map(toOrderView);
-  }),
+  /** This session's orders, newest first, a page at a time, as summaries: the comparison view's data. */
+  mine: publicProcedure
+    .use(perSessionLimit(MY_ORDERS_LIMIT))
+    .input(myOrdersInput)
+    .query(async ({ input, ctx }) => {
+      if (!ctx.sessionId) return { orders: [], nextCursor: null };
+      return ordersOfSession(ctx.sessionId, input);
+    }),
 });
-
-const RECENT_ORDERS = 50;
