@@ -5,6 +5,7 @@ import type { Metadata } from "next";
 import type { ReactNode } from "react";
 import { SiteFooter } from "./_components/SiteFooter";
 import { SiteHeader } from "./_components/SiteHeader";
+import { MODE_COLOR_VARIABLES } from "./_lib/colors";
 import { Providers } from "./providers";
 
 // Every page is rendered per request: its scripts carry the nonce of that response's Content Security
@@ -19,7 +20,8 @@ export const metadata: Metadata = {
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
-      <body>
+      {/* One colour per checkout mode for every stylesheet, from the module the charts read too. */}
+      <body style={MODE_COLOR_VARIABLES}>
         <Providers>
           <a className="skip-link" href="#main">
             Skip to content

@@ -11,6 +11,9 @@ test("a paused email queue holds receipts until it is resumed", async ({ page, c
   await emailQueue.getByRole("button", { name: "Pause email queue" }).click();
   await expect(emailQueue).toContainText("consumers offline — messages can wait");
   const waitingBefore = Number(await emailQueue.locator('[data-state="waiting"]').textContent());
+  // Completed jobs are what BullMQ keeps (a retention cap), not a total: the table says so.
+  await expect(page.getByRole("columnheader", { name: "Completed, kept" })).toBeVisible();
+  await expect(emailQueue.locator('[data-state="completed"]')).toHaveText(/^[\d,]+ kept( \(the cap\))?$/);
 
   const shopper = await context.newPage();
   const emails = [shop.email("paused-first"), shop.email("paused-second")];

@@ -14,20 +14,23 @@ import {
   MAX_RATE_PER_S,
   MAX_SHOPPERS,
   PRESETS,
+  RUSH_STOCK,
 } from "../server/contract";
 import { type CommandLine, readFlags } from "./load/flags";
 import { describePlan, progressLine, summaryTable } from "./load/report";
-import { LoadStartError, newRunId, runLoad } from "./load/runner";
+import { LoadStartError, newRunId, restockAdvice, runLoad } from "./load/runner";
 
 const USAGE = `usage: npm run load -- [--shoppers N] [--pause 1s] [--duration 30s] [--mode ${CHECKOUT_MODES.join("|")}]
                      [--rate N/s | --burst N] [--preset ${Object.keys(PRESETS).join("|")}] [--watch]
-                     [--fraud 10%] [--target URL] [--allow-remote] [--dev-key KEY] [--json]
+                     [--fraud 10%] [--restock] [--target URL] [--allow-remote] [--dev-key KEY] [--json]
   closed loop (default): each shopper lists products, places an order, pauses, again (at most ${MAX_SHOPPERS})
   --rate N/s: new shoppers arrive at a fixed rate whatever the answers (at most ${MAX_RATE_PER_S}/s)
   --burst N: N orders at once, then their answers awaited up to --duration (at most ${MAX_BURST})
   --duration: at most ${MAX_DURATION_MS / 60_000} min; --target: default http://127.0.0.1:$PORT, this machine only unless --allow-remote
   --fraud P%: that share of the orders come from a fraudster (screening rejects them; compensation runs)
-  --dev-key (or DEV_TOOLS_KEY): unlocks a shop's locked developer tools, for --preset and queue depth;
+  --restock: tops each product up to ${RUSH_STOCK.toLocaleString("en")} in stock first, as the Rush hour lab does (developer tools);
+             without it, a run that finds nothing in stock stops at once and says so
+  --dev-key (or DEV_TOOLS_KEY): unlocks a shop's locked developer tools, for --preset, --restock and queue depth;
     the environment's DEV_TOOLS_KEY is only ever sent to a target on this machine`;
 
 /** An error's message on one line (node's and the config's span several). */
@@ -69,10 +72,10 @@ async function settingsFromFlags() {
       : nearby || !config.DEV_TOOLS_KEY
         ? { key: config.DEV_TOOLS_KEY }
         : { key: undefined, withheld: "the environment's DEV_TOOLS_KEY is not sent to another machine" };
-  return { plan, json: commandLine.json, devKey };
+  return { plan, json: commandLine.json, restock: commandLine.restock, devKey };
 }
 
-const { plan, json, devKey } = await settingsFromFlags();
+const { plan, json, restock, devKey } = await settingsFromFlags();
 const runId = newRunId();
 const stop = new AbortController();
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -89,6 +92,7 @@ function show(event: LoadEvent): void {
     process.stdout.write(`${JSON.stringify(event)}\n`);
     return;
   }
+  if (event.type === "measured") return;
   if (event.type === "started") console.info(describePlan(event.runId, event.settings));
   else if (event.type === "progress") {
     const line = progressLine(event);
@@ -100,8 +104,13 @@ function show(event: LoadEvent): void {
 }
 
 try {
-  await runLoad(plan, { runId, devKey, stop: stop.signal, emit: show });
+  const summary = await runLoad(plan, { runId, devKey, restock, stop: stop.signal, emit: show });
   await new Promise((resolve) => process.stdout.write("", resolve));
+  if (summary.stoppedBy === "out-of-stock") {
+    // The shelves ran empty mid-run: the figures above stop there; what to do is the last line.
+    console.error(`load: stopped: ${restockAdvice(plan.target)}`);
+    process.exit(1);
+  }
   process.exit(0);
 } catch (error) {
   const message =

@@ -3,6 +3,7 @@
 import { Queue } from "bullmq";
 import { config } from "./config";
 import {
+  COMPLETED_KEPT,
   QUEUE_ATTEMPTS,
   QUEUE_BACKOFF_MS,
   queueName,
@@ -26,7 +27,7 @@ export function sideEffectQueue(step: SideEffectStep): SideEffectQueue {
       defaultJobOptions: {
         attempts: QUEUE_ATTEMPTS,
         backoff: { type: "exponential", delay: QUEUE_BACKOFF_MS },
-        removeOnComplete: { age: 24 * 3600, count: 5000 },
+        removeOnComplete: { age: COMPLETED_KEPT.ageSeconds, count: COMPLETED_KEPT.count },
         // Failed jobs stay: the failed set is our dead-letter set.
         removeOnFail: false,
       },

@@ -62,7 +62,10 @@ export async function admitRequest(
   const left = new AbortController();
   const leave = () => left.abort();
   res.once("close", leave);
-  const admitted = await requestSlots.acquire(left.signal);
+  const acquiring = requestSlots.acquire(left.signal);
+  metrics.requestSlotsWaiting.set(requestSlots.waiting);
+  const admitted = await acquiring;
+  metrics.requestSlotsWaiting.set(requestSlots.waiting);
   res.off("close", leave);
   if (left.signal.aborted || res.closed) {
     if (admitted) requestSlots.release();

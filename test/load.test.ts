@@ -23,6 +23,8 @@ import {
   loadSettingsSchema,
   MAX_SHOPPERS,
   ORDER_STATUSES,
+  percentile,
+  RUSH_STOCK,
   UNDONE_ORDER_STATUSES,
 } from "../server/contract";
 
@@ -299,6 +301,79 @@ describe("npm run load", () => {
     const allowed = await runLoad(["--burst", "1", "--target", remote, "--allow-remote"]);
     expect(allowed.code).toBe(1);
     expect(allowed.stderr).toMatch(/cannot reach the shop at http:\/\/shop\.example\.invalid/);
+  });
+
+  it("reports every figure it took, and its progress line says the orders per second it saw", async () => {
+    await createProduct({ stock: 10_000 });
+    const run = await runLoad([
+      ...["--shoppers", "3", "--pause", "100ms", "--duration", "3s", "--json"],
+      ...["--target", target],
+    ]);
+    expect(run.code).toBe(0);
+    const events = eventsOf(run.stdout);
+    const summary = summaryOf(events);
+    const measured = events.flatMap((event) => (event.type === "measured" ? [event] : []));
+    const answers = measured.flatMap((event) => event.answers);
+    const done = measured.flatMap((event) => event.done);
+    // Every placed order's time to answer, each catalog call, and the time to done of each order followed.
+    expect(answers).toHaveLength(summary.placed);
+    expect(measured.flatMap((event) => event.catalog)).toHaveLength(summary.catalogMs.calls);
+    expect(done).toHaveLength(summary.doneMs.measured);
+    // The summary's percentiles are figures of those lists (nearest rank), not bucket edges.
+    const sorted = answers.map((answer) => answer.ms).sort((a, b) => a - b);
+    expect(summary.answerMs.p50).toBe(percentile(sorted, 0.5));
+    // Time to done counts from the click, like the answer: never below the lowest answer.
+    expect(Math.min(...done.map((figure) => figure.ms))).toBeGreaterThanOrEqual(sorted[0] ?? 0);
+    // orders/s is placed ÷ the progress line's own window, to a tenth.
+    const progress = events.flatMap((event) => (event.type === "progress" ? [event] : []));
+    expect(progress.length).toBeGreaterThan(0);
+    progress.forEach((line, index) => {
+      const before = progress[index - 1] ?? { elapsedMs: 0, placed: 0 };
+      const seconds = (line.elapsedMs - before.elapsedMs) / 1000;
+      expect(Math.abs(line.ordersPerSecond * seconds - (line.placed - before.placed))).toBeLessThan(
+        0.1 * seconds + 0.01,
+      );
+    });
+  });
+
+  it("on empty shelves stops at once and says how to restock, instead of measuring refusals", async () => {
+    const shelves = await prisma.product.findMany({ select: { id: true, stock: true } });
+    await prisma.product.updateMany({ data: { stock: 0 } });
+    try {
+      // Nothing in stock at the start: not one checkout.
+      const from = requests.length;
+      const empty = await runLoad(["--shoppers", "2", "--duration", "5s", "--json", "--target", target]);
+      expect(empty.code).toBe(1);
+      expect(empty.stderr).toMatch(
+        /nothing in stock at http:\/\/127\.0\.0\.1:\d+.*--restock.*db:seed -- --restock/,
+      );
+      expect(requests.slice(from).filter((url) => url.includes("order.place"))).toEqual([]);
+
+      // Three left: the run sells them and stops as soon as a shopper finds the shelves empty.
+      await createProduct({ stock: 3 });
+      const soldOut = await runLoad([
+        ...["--shoppers", "2", "--pause", "0ms", "--duration", "60s", "--json"],
+        ...["--target", target],
+      ]);
+      expect(soldOut.code).toBe(1);
+      expect(soldOut.stderr).toMatch(/stopped: nothing in stock.*--restock/);
+      const summary = summaryOf(eventsOf(soldOut.stdout));
+      expect(summary.stoppedBy).toBe("out-of-stock");
+      expect(summary.placed).toBe(3);
+      // At most one refusal per shopper (the one that found the shelves empty), not a run of them.
+      expect(summary.errors.NOTHING_IN_STOCK ?? 0).toBeLessThanOrEqual(2);
+
+      // --restock tops every product up first, through the developer tools, and the run goes.
+      const restocked = await runLoad([
+        ...["--burst", "3", "--duration", "20s", "--restock", "--json"],
+        ...["--target", target],
+      ]);
+      expect(restocked.code).toBe(0);
+      expect(summaryOf(eventsOf(restocked.stdout))).toMatchObject({ stoppedBy: "burst-answered", placed: 3 });
+      expect(await prisma.product.count({ where: { stock: { lt: RUSH_STOCK - 3 } } })).toBe(0);
+    } finally {
+      for (const { id, stock } of shelves) await prisma.product.update({ where: { id }, data: { stock } });
+    }
   });
 
   it.skipIf(!networkAddress)(

@@ -1,10 +1,21 @@
 // The Rush hour lab's arithmetic (app/_lib/rush.ts), alone: the backlog's drain rate and ETA, runs
 // laid on one time axis, and a run's headline figures from its samples.
 import { describe, expect, it } from "vitest";
-import { alignRuns, drainEstimates, runFigures } from "../app/_lib/rush";
+import { MODE_COLORS, modeShades, runColors } from "../app/_lib/colors";
+import {
+  alignRuns,
+  backlogStory,
+  drainEstimates,
+  runFigures,
+  slotStory,
+  timingLines,
+} from "../app/_lib/rush";
+import { doneFromClick } from "../scripts/load/runner";
 import {
   DEFAULT_SHOP_CAPACITY,
+  type LoadSummaryEvent,
   loadSettingsSchema,
+  type OrderView,
   QUEUE_JOB_STATES,
   type QueueJobState,
   type RunView,
@@ -14,6 +25,7 @@ import {
   totalBacklog,
 } from "../server/contract";
 import { mergeFamilies, parsePrometheusText } from "../server/metrics/text";
+import { exactQuantiles, Measurements } from "../server/rush/measured";
 import { describeSecond } from "../server/rush/sample";
 
 type Queues = Partial<
@@ -25,11 +37,14 @@ function sample(t: number, queues: Queues = {}, rest: Partial<RushSample> = {}):
     t,
     checkoutsPerSecond: 0,
     refusedPerSecond: 0,
+    measured: null,
     answerMs: null,
     doneMs: null,
     catalogMs: null,
     requestsInFlight: 0,
     requestSlotsInUse: 0,
+    requestSlotLimit: 0,
+    requestsWaitingForSlot: 0,
     queues: Object.fromEntries(
       SIDE_EFFECT_STEPS.map((step) => {
         const { donePerSecond = 0, ...jobs } = queues[step] ?? {};
@@ -66,15 +81,86 @@ describe("drainEstimates", () => {
         fraud: { donePerSecond: 50 },
       }),
     );
-    expect(drainEstimates(samples)).toEqual([{ step: "email", backlog: 42, perSecond: 6, seconds: 7 }]);
+    expect(drainEstimates(samples)).toEqual([
+      { step: "email", waiting: 40, running: 2, toCome: 0, from: [], perSecond: 6, seconds: 7 },
+    ]);
   });
 
-  it("has no ETA while nothing drains, and nothing to say without a backlog", () => {
+  it("counts the jobs upstream will still make: each fraud job left makes a fulfillment job", () => {
+    // The issue's numbers: fulfillment 25 waiting at 5.8/s said "≈ 4.31 s" with 86 fraud jobs to go.
+    const last = sample(5, {
+      fraud: { waiting: 80, running: 6, donePerSecond: 10 },
+      fulfillment: { waiting: 25, donePerSecond: 5.8 },
+    });
+    const [fraud, fulfillment] = drainEstimates([last]);
+    expect(fraud).toMatchObject({ step: "fraud", waiting: 80, running: 6, toCome: 0, seconds: 8.6 });
+    expect(fulfillment).toMatchObject({ step: "fulfillment", waiting: 25, toCome: 86, from: ["fraud"] });
+    expect(fulfillment?.seconds).toBeCloseTo((25 + 86) / 5.8, 6);
+    // Nothing waits in fulfillment yet, but fraud's jobs will come: it is listed, and it cannot be
+    // done before fraud screening is.
+    const early = drainEstimates([
+      sample(1, { fraud: { waiting: 50, donePerSecond: 5 }, fulfillment: { donePerSecond: 100 } }),
+    ]);
+    expect(early.find((estimate) => estimate.step === "fulfillment")).toMatchObject({
+      waiting: 0,
+      toCome: 50,
+      seconds: 10,
+    });
+  });
+
+  it("has no ETA while nothing drains, and nothing to say without work left", () => {
     expect(drainEstimates([sample(1, { email: { waiting: 5 } })])).toEqual([
-      { step: "email", backlog: 5, perSecond: 0, seconds: null },
+      { step: "email", waiting: 5, running: 0, toCome: 0, from: [], perSecond: 0, seconds: null },
     ]);
     expect(drainEstimates([sample(1)])).toEqual([]);
     expect(drainEstimates([])).toEqual([]);
+  });
+});
+
+describe("the words above the charts", () => {
+  it("never says 'No backlog' about a run whose chart peaked at 45 jobs waiting", () => {
+    const samples = [
+      sample(1, { email: { waiting: 10 } }),
+      sample(2, { email: { waiting: 45, running: 8 } }),
+      sample(3, { email: { waiting: 0, running: 3 } }),
+      sample(4),
+    ];
+    const story = backlogStory(samples);
+    expect(story).not.toMatch(/no backlog/i);
+    expect(story).toBe("No job waits now. The backlog peaked at 45 jobs waiting at 2 s and was gone at 3 s.");
+    expect(backlogStory(samples.slice(0, 3))).toBe(
+      "No job waits now (3 running). The backlog peaked at 45 jobs waiting at 2 s and was gone at 3 s.",
+    );
+  });
+
+  it("calls running jobs work, not a backlog", () => {
+    const busy = [sample(1, { email: { running: 79 } }), sample(2, { email: { running: 40 } })];
+    expect(backlogStory(busy)).toBe(
+      "No backlog: no job had to wait during this run. No job waits now (40 running).",
+    );
+    expect(runFigures(run(busy)).peakWaiting).toBe(0);
+    // While jobs wait, the queues are listed one by one (drainEstimates) instead of a story.
+    expect(backlogStory([sample(1, { email: { waiting: 1 } })])).toBeNull();
+  });
+
+  it("counts requests waiting for a slot against the slot limit", () => {
+    const slots = (t: number, inUse: number, waiting: number) =>
+      sample(t, {}, { requestSlotLimit: 16, requestSlotsInUse: inUse, requestsWaitingForSlot: waiting });
+    expect(slotStory([slots(1, 9, 0), slots(2, 16, 14), slots(3, 16, 3)])).toBe(
+      "Request slots: 16 of 16 in use, 3 requests waiting for one. At most 14 waited for a slot, at 2 s.",
+    );
+    expect(slotStory([slots(1, 4, 0)])).toBe(
+      "Request slots: 4 of 16 in use, 0 requests waiting for one. No request had to wait for a slot (at most 4 in use).",
+    );
+    // Once the run is over: how busy the slots got, not a "now" that has passed.
+    expect(
+      slotStory([slots(1, 9, 0), slots(2, 16, 14), sample(3, {}, { requestSlotLimit: 16 })], false),
+    ).toBe("Request slots: 16, at most 16 in use at once. At most 14 waited for a slot, at 2 s.");
+    expect(slotStory([slots(1, 4, 0)], false)).toBe(
+      "Request slots: 16, at most 4 in use at once. No request had to wait for a slot.",
+    );
+    expect(slotStory([sample(1)])).toBeNull();
+    expect(runFigures(run([slots(1, 16, 14), slots(2, 16, 3)])).peakSlotWaiting).toBe(14);
   });
 });
 
@@ -110,13 +196,40 @@ describe("runFigures", () => {
       sample(5),
     ];
     const figures = runFigures(run(samples));
-    expect(figures.answered).toBe(150);
+    expect(figures.placed).toBe(150);
     expect(figures.perSecond).toBe(30);
-    expect(figures.worstAnswerP95).toBe(12);
-    expect(figures.worstDoneP95).toBeNull();
-    expect(figures.peakBacklog).toBe(30);
+    // No summary (the load process died): no whole-run timing is made up from buckets.
+    expect(figures.answerP95).toBeNull();
+    expect(figures.doneP95).toBeNull();
+    expect(figures.peakWaiting).toBe(30);
     expect(figures.drainedAfterS).toBe(4);
     expect(samples.map(totalBacklog)).toEqual([10, 30, 6, 0, 0]);
+  });
+
+  it("takes whole-run timings from the load process's summary: exact over every order", () => {
+    const summary: LoadSummaryEvent = {
+      type: "summary",
+      runId: "r1",
+      stoppedBy: "burst-answered",
+      elapsedMs: 900,
+      sent: 3,
+      answered: 3,
+      placed: 3,
+      errors: {},
+      abandoned: 0,
+      dropped: 0,
+      retries: { busy: 0, stillProcessing: 0 },
+      ordersPerSecond: 3.3,
+      answerMs: { p50: 41.2, p95: 97.5, p99: 97.5 },
+      doneMs: { p50: 812.4, p95: 1933.1, p99: 1933.1, measured: 3, unsettled: 0 },
+      catalogMs: { p50: 3.1, p95: 7.9, p99: 7.9, calls: 3 },
+      peakQueueDepth: null,
+    };
+    const figures = runFigures({
+      ...run([sample(1, {}, { answerMs: { p50: 50, p95: 100, p99: 100 } })]),
+      summary,
+    });
+    expect(figures).toMatchObject({ placed: 3, answerP95: 97.5, doneP95: 1933.1, catalogP95: 7.9 });
   });
 
   it("says the backlog never drained when it did not", () => {
@@ -155,5 +268,102 @@ describe("describeSecond (server/rush/sample.ts)", () => {
     expect(describeSecond(first, workerMissing, 0).checkoutsPerSecond).toBe(10);
     expect(describeSecond(workerMissing, workerBack, 0).checkoutsPerSecond).toBe(10);
     expect(describeSecond(first, workerBack, 0)).toMatchObject({ t: 2, checkoutsPerSecond: 10 });
+  });
+});
+
+describe("exact figures (server/rush/measured.ts)", () => {
+  it("takes percentiles by nearest rank over every figure: one of the figures, never an interpolation", () => {
+    const values = Array.from({ length: 100 }, (_, index) => index + 1).reverse();
+    expect(exactQuantiles(values)).toEqual({ count: 100, p50: 50, p95: 95, p99: 99 });
+    // Bucket edges of 1–2.5 s gave "a flat 1.75 s"; these are the orders' own times.
+    expect(exactQuantiles([1210.4, 1388.2, 2044.9])).toEqual({
+      count: 3,
+      p50: 1388.2,
+      p95: 2044.9,
+      p99: 2044.9,
+    });
+    expect(exactQuantiles([])).toBeNull();
+  });
+
+  it("lays each figure into the sampler's second it was taken in, late ones too", () => {
+    // The load process started 250 ms after the sampler's first scrape.
+    const measured = new Measurements(250);
+    measured.add({
+      type: "measured",
+      answers: [
+        { at: 100, ms: 40 },
+        { at: 700, ms: 60 },
+        { at: 900, ms: 500 },
+      ],
+      done: [],
+      catalog: [{ at: 1200, ms: 3 }],
+    });
+    const seconds = [{ t: 1 }, { t: 2 }];
+    expect(measured.bySecond(seconds)).toEqual([
+      { answerMs: { count: 2, p50: 40, p95: 60, p99: 60 }, doneMs: null, catalogMs: null },
+      {
+        answerMs: { count: 1, p50: 500, p95: 500, p99: 500 },
+        doneMs: null,
+        catalogMs: { count: 1, p50: 3, p95: 3, p99: 3 },
+      },
+    ]);
+    // A time to done known later (polled) lands in the second the order was done, not when it was heard of.
+    measured.add({ type: "measured", answers: [], done: [{ at: 600, ms: 1200 }], catalog: [] });
+    expect(measured.bySecond(seconds)[0]?.doneMs).toEqual({ count: 1, p50: 1200, p95: 1200, p99: 1200 });
+    // After the last sample: waits for the next one.
+    measured.add({ type: "measured", answers: [{ at: 5_000, ms: 9 }], done: [], catalog: [] });
+    expect(measured.bySecond(seconds).map((second) => second.answerMs?.count)).toEqual([2, 1]);
+  });
+
+  it("measures time to done from the click, so a sync order is never done before it answered", () => {
+    const order = (createdAt: string, confirmedAt: string, settledAt: string | null) =>
+      ({ createdAt, confirmedAt, settledAt, status: "completed" }) as unknown as OrderView;
+    // Sync: the shopper waited 3.4 s (2 s of it for a request slot); the order's own clock says 1.4 s.
+    const sync = order("2026-12-01T10:00:00.000Z", "2026-12-01T10:00:01.400Z", "2026-12-01T10:00:01.390Z");
+    expect(doneFromClick(sync, 3400)).toBe(3400);
+    // Async: answered in 80 ms, done 2.5 s after the order was confirmed.
+    const async = order("2026-12-01T10:00:00.000Z", "2026-12-01T10:00:00.050Z", "2026-12-01T10:00:02.550Z");
+    expect(doneFromClick(async, 80)).toBe(80 + 2500);
+    expect(doneFromClick(order("2026-12-01T10:00:00.000Z", "2026-12-01T10:00:00.050Z", null), 80)).toBeNull();
+  });
+
+  it("draws exact lines when the lab measured, and labels bucket estimates as such", () => {
+    const measuredSample = sample(
+      1,
+      {},
+      {
+        answerMs: { p50: 1750, p95: 2425, p99: 2485 },
+        measured: { answerMs: { count: 4, p50: 1210, p95: 2044, p99: 2044 }, doneMs: null, catalogMs: null },
+      },
+    );
+    const exact = timingLines(run([measuredSample]), "answerMs", ["p50", "p95"]);
+    expect(exact.map((line) => [line.label, line.estimate, line.values])).toEqual([
+      ["p50", false, [1210]],
+      ["p95", false, [2044]],
+    ]);
+    // A run saved before the lab kept its figures: the buckets, said to be buckets.
+    const old = timingLines(
+      run([sample(1, {}, { answerMs: { p50: 1750, p95: 2425, p99: 2485 } })]),
+      "answerMs",
+      ["p50"],
+    );
+    expect(old).toEqual([{ label: "≈ p50 (from buckets)", quantile: "p50", estimate: true, values: [1750] }]);
+  });
+});
+
+describe("colours (app/_lib/colors.ts)", () => {
+  it("gives each mode one colour, and runs of one mode shades of it, light to dark", () => {
+    expect(runColors(["sync", "async"])).toEqual([MODE_COLORS.sync, MODE_COLORS.async]);
+    const consumers = runColors(["async", "async", "async"]);
+    expect(consumers).toEqual(modeShades("async", 3));
+    expect(new Set(consumers).size).toBe(3);
+    const lightness = (hex: string) =>
+      [1, 3, 5].reduce((sum, at) => sum + Number.parseInt(hex.slice(at, at + 2), 16), 0);
+    expect(consumers.map(lightness)).toEqual([...consumers.map(lightness)].sort((a, b) => b - a));
+    expect(runColors(["async", "sync", "async"])).toEqual([
+      modeShades("async", 2)[0],
+      MODE_COLORS.sync,
+      modeShades("async", 2)[1],
+    ]);
   });
 });

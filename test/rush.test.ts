@@ -79,6 +79,29 @@ describe("a run started from the console", () => {
     expect((await dev.runs()).map((listed) => listed.id)).toContain(run.id);
   });
 
+  it("takes each second's percentiles from the orders it placed: every one counted, exact", async () => {
+    await dev.start({ load: { burst: 12, duration: 20_000, mode: "async" } });
+    const run = await ended();
+    expect(run.status).toBe("finished");
+    const placed = run.summary?.placed ?? 0;
+    expect(placed).toBe(12);
+    const seconds = run.samples.flatMap((sample) => (sample.measured ? [sample.measured] : []));
+    expect(seconds).toHaveLength(run.samples.length);
+    const count = (pick: (second: (typeof seconds)[number]) => { count: number } | null) =>
+      seconds.reduce((sum, second) => sum + (pick(second)?.count ?? 0), 0);
+    // Every placed order's answer and every catalog call fell into one of the run's seconds; so did
+    // the time to done of every order the load process followed (all of a burst this size).
+    expect(count((second) => second.answerMs)).toBe(placed);
+    expect(count((second) => second.catalogMs)).toBe(run.summary?.catalogMs.calls);
+    expect(count((second) => second.doneMs)).toBe(run.summary?.doneMs.measured);
+    expect(run.summary?.doneMs.measured).toBe(placed);
+    // Where all answers fell into one second, its median is the run's (nearest rank, same figures).
+    const answered = seconds.filter((second) => second.answerMs !== null);
+    if (answered.length === 1) expect(answered[0]?.answerMs?.p50).toBe(run.summary?.answerMs.p50);
+    // Saved as it was shown.
+    expect((await dev.compare({ runIds: [run.id] }))[0]?.samples).toEqual(run.samples);
+  });
+
   it("stops a run on request and saves it as stopped", async () => {
     await dev.start({ load: { shoppers: 2, pause: 200, duration: 60_000 } });
     await expect.poll(() => rushState().run?.samples.length ?? 0, { timeout: 10_000 }).toBeGreaterThan(1);

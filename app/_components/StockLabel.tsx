@@ -3,7 +3,7 @@ import styles from "./StockLabel.module.css";
 export function stockText(stock: number): string {
   if (stock <= 0) return "Sold out";
   if (stock <= 5) return `Only ${stock} left`;
-  return `${stock} in stock`;
+  return `${stock.toLocaleString("en")} in stock`;
 }
 
 export function StockLabel({ stock }: { stock: number }) {

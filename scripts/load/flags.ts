@@ -16,6 +16,7 @@ const FLAGS = {
   target: { type: "string" },
   "allow-remote": { type: "boolean" },
   "dev-key": { type: "string" },
+  restock: { type: "boolean" },
   json: { type: "boolean" },
   help: { type: "boolean" },
 } as const;
@@ -24,6 +25,8 @@ export interface CommandLine {
   /** Unchecked: everything but the target's default, as typed. */
   settings: { request: Record<keyof LoadRequest, unknown>; target: string | undefined; allowRemote: unknown };
   devKey: string | undefined;
+  /** Top the catalog up before the run (not a setting of the run: the panel restocks by itself). */
+  restock: boolean;
   json: boolean;
   help: boolean;
 }
@@ -48,6 +51,7 @@ export function readFlags(args: string[]): CommandLine {
       allowRemote: values["allow-remote"],
     },
     devKey: values["dev-key"],
+    restock: values.restock === true,
     json: values.json === true,
     help: values.help === true,
   };

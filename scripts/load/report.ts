@@ -24,7 +24,7 @@ export function describePlan(runId: string, plan: LoadPlan): string {
 export function progressLine(event: LoadProgressEvent): string {
   return (
     `${(event.elapsedMs / 1000).toFixed(0).padStart(4)} s  ${event.answered} answered  ` +
-    `${event.ordersPerSecond} orders/s  p50 ${ms(event.answerMs.p50)}  ${event.errors} errors  ` +
+    `${event.ordersPerSecond.toFixed(1)} orders/s  p50 ${ms(event.answerMs.p50)}  ${event.errors} errors  ` +
     `${event.inFlight} in flight  queue ${orNa(event.queueDepth)}`
   );
 }

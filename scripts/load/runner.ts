@@ -13,7 +13,7 @@ import type http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { io, type Socket } from "socket.io-client";
 import { z } from "zod";
-import { isParked, timeToDone } from "../../app/_lib/order-timing";
+import { answerOf, isParked, timeToDone } from "../../app/_lib/order-timing";
 import {
   APP_ERROR_CODES,
   type ClientToServerEvents,
@@ -21,12 +21,15 @@ import {
   JOB_STATES,
   type LoadErrorKind,
   type LoadEvent,
+  type LoadMeasuredEvent,
   type LoadPlan,
   type LoadSummaryEvent,
   MAX_RATE_IN_FLIGHT,
   MAX_SHOPPERS,
   type OrderView,
   orderView,
+  percentile,
+  RUSH_STOCK,
   type ServerToClientEvents,
   type WatchAck,
 } from "../../server/contract";
@@ -36,11 +39,16 @@ import { CookieJar, callProcedure, keepAliveAgent, type Reply, RequestFailed } f
 const REQUEST_TIMEOUT_MS = 120_000;
 /** After the duration, answers still on their way get this long before they are abandoned. */
 const STOP_GRACE_MS = 30_000;
-/** After the last answer, orders not done yet get this long to settle before they count as unsettled. */
-const SETTLE_WAIT_MS = 15_000;
-/** Without --watch, at most this many unsettled orders are polled (order.byId) for their time to done. */
-const DONE_SAMPLE = 200;
+/** After the last answer, orders not done yet get this long to settle before they count as unsettled:
+ * a burst's backlog can take a minute or two to drain, and its time to done is what the run is for. An
+ * order parked in the dead-letter set is not waited for (nothing moves until a person acts). */
+const SETTLE_WAIT_MS = 120_000;
+/** Without --watch, at most this many unsettled orders are polled (order.byId) for their time to done:
+ * every order of the Rush hour lab's experiments. */
+const DONE_SAMPLE = 1000;
 const POLL_EVERY_MS = 500;
+/** Orders polled at once in each round. */
+const POLL_BATCH = 25;
 /** One shopper's patience with "busy, try again" for one checkout. */
 const MAX_BUSY_RETRIES = 10;
 const WATCH_ACK_TIMEOUT_MS = 5000;
@@ -69,10 +77,25 @@ export function isFraudster(n: number, share: number): boolean {
   return Math.floor(n * share) > Math.floor((n - 1) * share);
 }
 
-/** Percentiles by nearest rank (null when there is nothing to rank). */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? null;
+/** What to tell a person whose shop has nothing left to sell. */
+export function restockAdvice(target: string): string {
+  return (
+    `nothing in stock at ${target}: every product is sold out, so a run would only measure refusals. ` +
+    `Add --restock to top each product up to ${RUSH_STOCK.toLocaleString("en")} first (needs the developer ` +
+    `tools), or run "npm run db:seed -- --restock" against the shop's database.`
+  );
+}
+
+/** A figure to 0.1 ms. */
+const tenth = (ms: number) => Math.round(ms * 10) / 10;
+
+/** Time to done from the click: what the shopper waited (their clock, slot waits and retries in it)
+ * plus how long the order went on after its answer (the order's own clock), so never below the time
+ * to answer, in sync (done when answered) as in async. Null while the order is not done. */
+export function doneFromClick(order: OrderView, answerMs: number): number | null {
+  const done = timeToDone(order);
+  if (done === null) return null;
+  return answerMs + Math.max(0, done - (answerOf(order)?.ms ?? done));
 }
 
 function percentiles(values: readonly number[]) {
@@ -128,6 +151,8 @@ export interface RunOptions {
   /** Aborted when the run must stop now (Ctrl+C, SIGTERM): no new checkouts, answers not awaited. */
   stop: AbortSignal;
   emit: (event: LoadEvent) => void;
+  /** Top every product up to RUSH_STOCK before the first checkout (through the developer tools). */
+  restock?: boolean;
 }
 
 /** Runs the plan to its end (or until `stop`), emitting `started`, `progress` every second and the
@@ -139,6 +164,19 @@ export async function runLoad(plan: LoadPlan, options: RunOptions): Promise<Load
   const agent = keepAliveAgent(target, sockets);
   try {
     const dev = await openDevTools(target, agent, options.devKey);
+    if (options.restock) {
+      if (!dev.usable) throw new LoadStartError(`--restock needs the developer tools: ${dev.why}`);
+      const restocked = await callProcedure(target, "dev.rush.restock", {
+        agent,
+        kind: "mutation",
+        jar: dev.jar,
+      });
+      if (restocked.status !== 200) {
+        throw new LoadStartError(`restocking failed: ${errorMessage(restocked)}`);
+      }
+    } else if (!dev.inStock) {
+      throw new LoadStartError(restockAdvice(target));
+    }
     if (plan.preset) {
       if (!dev.usable) throw new LoadStartError(`--preset needs the developer tools: ${dev.why}`);
       const applied = await callProcedure(target, "dev.applyPreset", {
@@ -162,6 +200,8 @@ interface DevTools {
   /** Why not, when not usable. */
   why: string;
   jar: CookieJar;
+  /** The catalog had something in stock when the run began. */
+  inStock: boolean;
 }
 
 /** Checks the shop answers at all, then whether its developer tools can be used (unlocking them with
@@ -179,9 +219,11 @@ async function openDevTools(
       },
     );
   const catalog = await ask("product.list", "query");
-  if (catalog.status !== 200 || !productsAnswer.safeParse(json(catalog)).success) {
+  const products = productsAnswer.safeParse(json(catalog));
+  if (catalog.status !== 200 || !products.success) {
     throw new LoadStartError(`${target} answered ${catalog.status} to product.list: is it the storefront?`);
   }
+  const inStock = products.data.result.data.some((product) => product.stock > 0);
   const access = await ask("dev.access", "query");
   const state = accessAnswer.safeParse(json(access));
   if (!state.success) {
@@ -189,20 +231,20 @@ async function openDevTools(
       access.status === 403
         ? "they are off on the target (DEV_TOOLS=off)"
         : `dev.access answered ${access.status}: ${errorMessage(access)}`;
-    return { usable: false, why, jar };
+    return { usable: false, why, jar, inStock };
   }
-  if (state.data.result.data.access !== "locked") return { usable: true, why: "", jar };
+  if (state.data.result.data.access !== "locked") return { usable: true, why: "", jar, inStock };
   if (!key) {
     const why = withheld
       ? `they are locked, and ${withheld}: pass --dev-key to send a key there`
       : "they are locked: pass --dev-key or set DEV_TOOLS_KEY";
-    return { usable: false, why, jar };
+    return { usable: false, why, jar, inStock };
   }
   const unlocked = await ask("dev.unlock", "mutation", { key });
   if (unlocked.status !== 200) {
     throw new LoadStartError(`the developer tools refused the key: ${errorMessage(unlocked)}`);
   }
-  return { usable: true, why: "", jar };
+  return { usable: true, why: "", jar, inStock };
 }
 
 /** Latencies since the start, and since the last progress line. */
@@ -218,6 +260,12 @@ class Timings {
     this.window = [];
     return window;
   }
+}
+
+/** When a placed order's shopper pressed Purchase (performance.now()), and how long the answer took. */
+interface Clicked {
+  pressedAt: number;
+  answerMs: number;
 }
 
 /** How a checkout attempt ended, as far as its shopper waits: `done` settles once the order is done
@@ -246,8 +294,15 @@ class Run {
   private readonly retries = { busy: 0, stillProcessing: 0 };
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly tracking = new Set<Promise<unknown>>();
-  /** Orders polled for their time to done (without --watch). */
-  private readonly polled = new Map<string, CookieJar>();
+  /** Orders polled for their time to done (without --watch), with when their shopper clicked. */
+  private readonly polled = new Map<string, { jar: CookieJar; clicked: Clicked }>();
+  /** Figures taken since the last `measured` event. */
+  private measured: Omit<LoadMeasuredEvent, "type"> = { answers: [], done: [], catalog: [] };
+  /** performance.now() at the start: every `at` counts from here. */
+  private startedAt = 0;
+  private lastProgressAt = 0;
+  /** The catalog showed nothing in stock: the run stops rather than measure refusals. */
+  private outOfStock = false;
   private sampled = 0;
   private unsettled = 0;
   private sent = 0;
@@ -286,6 +341,8 @@ class Run {
     stop.addEventListener("abort", onStop, { once: true });
     this.options.emit({ type: "started", runId, settings: plan, startedAt: new Date().toISOString() });
     const startedAt = performance.now();
+    this.startedAt = startedAt;
+    this.lastProgressAt = startedAt;
     const elapsed = () => performance.now() - startedAt;
     let lastAnswerAt = startedAt;
     const ticker = setInterval(() => this.progress(elapsed()), PROGRESS_EVERY_MS);
@@ -307,6 +364,7 @@ class Run {
       lastAnswerAt = performance.now();
       if (!stop.aborted) await waitAtMost(Promise.all([poller, ...this.tracking]), SETTLE_WAIT_MS, stop);
       if (stop.aborted) stoppedBy = "signal";
+      else if (this.outOfStock) stoppedBy = "out-of-stock";
     } finally {
       this.tracked.abort();
       clearInterval(ticker);
@@ -339,6 +397,7 @@ class Run {
       catalogMs: { ...percentiles(this.catalog.all), calls: this.catalog.all.length },
       peakQueueDepth: this.peakQueueDepth,
     };
+    this.emitMeasured();
     this.options.emit(summary);
     return summary;
   }
@@ -404,10 +463,17 @@ class Run {
       const list = await call("product.list", "query");
       const products = productsAnswer.safeParse(json(list));
       if (list.status !== 200 || !products.success) return this.failed("CATALOG_FAILED");
-      this.catalog.add(performance.now() - listedAt);
+      const listedMs = performance.now() - listedAt;
+      this.catalog.add(listedMs);
+      this.measured.catalog.push({ at: tenth(listedAt + listedMs - this.startedAt), ms: tenth(listedMs) });
       const inStock = products.data.result.data.filter((product) => product.stock > 0);
       const product = inStock[Math.floor(Math.random() * inStock.length)];
-      if (!product) return this.failed("NOTHING_IN_STOCK");
+      if (!product) {
+        // Sold out: every checkout from here on would be a refusal. Stop the arrivals now.
+        this.outOfStock = true;
+        this.arrivals.abort();
+        return this.failed("NOTHING_IN_STOCK");
+      }
 
       const input = {
         items: [{ productId: product.id, quantity: 1 }],
@@ -420,10 +486,15 @@ class Run {
         const reply = await call("order.place", "mutation", input);
         const order = orderAnswer.safeParse(json(reply));
         if (reply.status === 200 && order.success) {
+          const answerMs = performance.now() - pressedAt;
           this.placed++;
           this.placedInWindow++;
-          this.answers.add(performance.now() - pressedAt);
-          return { done: this.track(order.data.result.data, jar) };
+          this.answers.add(answerMs);
+          this.measured.answers.push({
+            at: tenth(pressedAt + answerMs - this.startedAt),
+            ms: tenth(answerMs),
+          });
+          return { done: this.track(order.data.result.data, jar, { pressedAt, answerMs }) };
         }
         const kind = errorKind(reply);
         if (kind === "BUSY" && busy < MAX_BUSY_RETRIES) {
@@ -454,17 +525,11 @@ class Run {
   }
 
   /** Time to done: at once if the answer was already done (sync), else by watching or polling. */
-  private track(order: OrderView, jar: CookieJar): Promise<void> {
-    const doneMs = timeToDone(order);
-    if (doneMs !== null) {
-      this.done.push(doneMs);
-      return Promise.resolve();
-    }
+  private track(order: OrderView, jar: CookieJar, clicked: Clicked): Promise<void> {
+    if (this.recordDone(order, clicked)) return Promise.resolve();
     if (this.plan.watch) {
       const watching = this.watch(order, jar).then((final) => {
-        const ms = final && timeToDone(final);
-        if (ms === null || ms === undefined) this.unsettled++;
-        else this.done.push(ms);
+        if (!final || !this.recordDone(final, clicked)) this.unsettled++;
       });
       this.tracking.add(watching);
       void watching.finally(() => this.tracking.delete(watching));
@@ -472,9 +537,18 @@ class Run {
     }
     if (this.sampled < DONE_SAMPLE) {
       this.sampled++;
-      this.polled.set(order.id, jar);
+      this.polled.set(order.id, { jar, clicked });
     }
     return Promise.resolve();
+  }
+
+  /** Records the order's time to done from the click, if it is done (false: not yet). */
+  private recordDone(order: OrderView, clicked: Clicked): boolean {
+    const ms = doneFromClick(order, clicked.answerMs);
+    if (ms === null) return false;
+    this.done.push(ms);
+    this.measured.done.push({ at: tenth(clicked.pressedAt + ms - this.startedAt), ms: tenth(ms) });
+    return true;
   }
 
   /** Like the order page: a connection of its own with the visitor's cookie, `order:watch` by id, and
@@ -517,22 +591,26 @@ class Run {
   private async poll(): Promise<void> {
     const stopped = this.tracked.signal;
     while (!stopped.aborted) {
-      for (const [orderId, jar] of [...this.polled].slice(0, 20)) {
-        const reply = await callProcedure(this.plan.target, "order.byId", {
-          agent: this.agent,
-          kind: "query",
-          input: { orderId },
-          jar,
-          timeoutMs: 10_000,
-          signal: stopped,
-        }).catch(() => null);
-        const order = reply && orderAnswer.safeParse(json(reply));
-        const doneMs = order?.success ? timeToDone(order.data.result.data) : null;
-        // Not done yet: to the back of the line, so one parked order does not hold up the rest.
-        this.polled.delete(orderId);
-        if (doneMs === null) this.polled.set(orderId, jar);
-        else this.done.push(doneMs);
-      }
+      const batch = [...this.polled].slice(0, POLL_BATCH);
+      await Promise.all(
+        batch.map(async ([orderId, tracked]) => {
+          const reply = await callProcedure(this.plan.target, "order.byId", {
+            agent: this.agent,
+            kind: "query",
+            input: { orderId },
+            jar: tracked.jar,
+            timeoutMs: 10_000,
+            signal: stopped,
+          }).catch(() => null);
+          const order = reply && orderAnswer.safeParse(json(reply));
+          const view = order?.success === true ? order.data.result.data : null;
+          const done = view !== null && this.recordDone(view, tracked.clicked);
+          this.polled.delete(orderId);
+          if (view && !done && isParked(view)) this.unsettled++;
+          // Not done yet: to the back of the line, so one slow order does not hold up the rest.
+          else if (!done) this.polled.set(orderId, tracked);
+        }),
+      );
       if (this.polled.size === 0 && this.arrivals.signal.aborted && this.inFlight.size === 0) break;
       await sleep(POLL_EVERY_MS, null, { signal: stopped }).catch(() => null);
     }
@@ -559,15 +637,27 @@ class Run {
     this.peakQueueDepth = Math.max(this.peakQueueDepth ?? 0, this.queueDepth);
   }
 
+  /** The figures taken since the last call, if any. */
+  private emitMeasured(): void {
+    const { answers, done, catalog } = this.measured;
+    if (answers.length + done.length + catalog.length === 0) return;
+    this.options.emit({ type: "measured", answers, done, catalog });
+    this.measured = { answers: [], done: [], catalog: [] };
+  }
+
   private progress(elapsedMs: number): void {
+    this.emitMeasured();
     const errors = [...this.errors.values()].reduce((sum, n) => sum + n, 0);
+    const now = performance.now();
+    const windowS = Math.max(0.001, (now - this.lastProgressAt) / 1000);
+    this.lastProgressAt = now;
     this.options.emit({
       type: "progress",
       elapsedMs: Math.round(elapsedMs),
       answered: this.placed + errors,
       placed: this.placed,
       errors,
-      ordersPerSecond: Math.round((this.placedInWindow * 1000) / PROGRESS_EVERY_MS),
+      ordersPerSecond: Math.round((this.placedInWindow / windowS) * 10) / 10,
       inFlight: this.inFlight.size,
       answerMs: percentiles(this.answers.takeWindow()),
       catalogMs: percentiles(this.catalog.takeWindow()),

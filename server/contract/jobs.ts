@@ -21,6 +21,10 @@ export const QUEUE_BACKOFF_MS = 1000;
 export const INLINE_ATTEMPTS = 2;
 export const INLINE_BACKOFF_MS = 150;
 
+/** How many completed jobs BullMQ keeps per queue, and for how long: a retention cap, not a total
+ * (the queue panel says "kept"). */
+export const COMPLETED_KEPT = { count: 5000, ageSeconds: 24 * 3600 } as const;
+
 export const JOB_STATES = ["waiting", "active", "delayed", "completed", "failed"] as const;
 export type JobState = (typeof JOB_STATES)[number];
 

@@ -240,7 +240,7 @@ export const loadProgressEventSchema = z.object({
   answered: z.number().int(),
   placed: z.number().int(),
   errors: z.number().int(),
-  /** Orders placed in the last second. */
+  /** Orders placed per second since the last progress line (its real length, not a nominal second). */
   ordersPerSecond: z.number(),
   inFlight: z.number().int(),
   answerMs: percentiles,
@@ -248,10 +248,27 @@ export const loadProgressEventSchema = z.object({
   queueDepth,
 });
 
+/** Every second (and once more before the summary): each figure the load process took since the last
+ * one, so whoever spawned it computes exact percentiles over any window it likes (the Rush hour lab:
+ * its seconds). `at`: when the figure was taken, in ms since the run started. Time to answer: from the
+ * click (Purchase) to the answer of a placed order. Time to done: from the click until the order was
+ * done, known for the orders the run follows (all with --watch or in sync, else a sample), sent once
+ * known, so often seconds after its `at`. Catalog: one product.list call. */
+export const loadMeasuredEventSchema = z.object({
+  type: z.literal("measured"),
+  answers: z.array(z.object({ at: ms, ms })),
+  done: z.array(z.object({ at: ms, ms })),
+  catalog: z.array(z.object({ at: ms, ms })),
+});
+
+/** Why a run ended: its duration; a burst all answered or out of time; a signal; or the shelves were
+ * empty (nothing left to buy: the run stops rather than measure refusals). */
+export const LOAD_STOPS = ["duration", "burst-answered", "burst-timeout", "signal", "out-of-stock"] as const;
+
 export const loadSummaryEventSchema = z.object({
   type: z.literal("summary"),
   runId: z.string(),
-  stoppedBy: z.enum(["duration", "burst-answered", "burst-timeout", "signal"]),
+  stoppedBy: z.enum(LOAD_STOPS),
   /** From the first checkout to the last answer (or the stop). */
   elapsedMs: ms,
   /** Checkout attempts begun. sent = answered + abandoned. */
@@ -269,7 +286,7 @@ export const loadSummaryEventSchema = z.object({
   ordersPerSecond: z.number(),
   /** Time to answer of placed orders, from the first try (retries included). */
   answerMs: percentiles,
-  /** Time to done of placed orders (the order's own clock, as the order page shows it): every watched
+  /** Time to done of placed orders, from the click like the answer (so never below it): every watched
    * order, or a sample polled with `order.byId`; `unsettled` were not done when the run stopped. */
   doneMs: percentiles.extend({ measured: z.number().int(), unsettled: z.number().int() }),
   catalogMs: percentiles.extend({ calls: z.number().int() }),
@@ -279,9 +296,18 @@ export const loadSummaryEventSchema = z.object({
 export const loadEventSchema = z.discriminatedUnion("type", [
   loadStartedEventSchema,
   loadProgressEventSchema,
+  loadMeasuredEventSchema,
   loadSummaryEventSchema,
 ]);
 export type LoadEvent = z.infer<typeof loadEventSchema>;
 export type LoadStartedEvent = z.infer<typeof loadStartedEventSchema>;
 export type LoadProgressEvent = z.infer<typeof loadProgressEventSchema>;
+export type LoadMeasuredEvent = z.infer<typeof loadMeasuredEventSchema>;
 export type LoadSummaryEvent = z.infer<typeof loadSummaryEventSchema>;
+
+/** The p-th percentile of sorted values by nearest rank (null when there is nothing to rank): always
+ * one of the values, never an interpolation. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? null;
+}

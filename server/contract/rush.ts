@@ -16,6 +16,27 @@ import { SIDE_EFFECT_STEPS, type SideEffectStep, sideEffectStepSchema } from "./
 
 const quantiles = z.object({ p50: z.number(), p95: z.number(), p99: z.number() }).nullable();
 
+/** Percentiles of every figure of one kind the lab took in a second (nearest rank: exact), and how
+ * many figures that was. */
+const exactQuantiles = z.object({
+  count: z.number().int(),
+  p50: z.number(),
+  p95: z.number(),
+  p99: z.number(),
+});
+export type ExactQuantiles = z.infer<typeof exactQuantiles>;
+
+/** One second as the load process saw it, order by order (server/rush/measured.ts). */
+const measuredSecond = z.object({
+  /** Time to answer of the orders answered in this second, from the click. */
+  answerMs: exactQuantiles.nullable(),
+  /** Time to done, from the click, of the orders done in this second (those the run followed). */
+  doneMs: exactQuantiles.nullable(),
+  /** The catalog calls (product.list) that ended in this second. */
+  catalogMs: exactQuantiles.nullable(),
+});
+export type MeasuredSecond = z.infer<typeof measuredSecond>;
+
 const queueSample = z.object({
   /** Jobs by state, as the storefront_queue_jobs gauge counts them. */
   jobs: z.record(queueJobStateSchema, z.number()),
@@ -29,14 +50,20 @@ export const rushSampleSchema = z.object({
   t: z.number(),
   checkoutsPerSecond: z.number(),
   refusedPerSecond: z.number(),
-  /** Time to answer a checkout (ms). */
+  /** Exact figures from the orders the lab placed (null: a run saved before the lab kept them). The
+   * three below are estimates from the shop's histogram buckets, drawn only where these are missing. */
+  measured: measuredSecond.nullable().default(null),
+  /** Time to answer a checkout (ms), estimated from the histogram's buckets. */
   answerMs: quantiles,
-  /** Time to done: order placed → last side effect finished (ms); eventual-consistency lag. */
+  /** Time to done: order placed → last side effect finished (ms), estimated from buckets. */
   doneMs: quantiles,
-  /** Time to answer product.list, measured beside the checkouts (ms). */
+  /** Time to answer product.list (ms), estimated from buckets. */
   catalogMs: quantiles,
   requestsInFlight: z.number(),
   requestSlotsInUse: z.number(),
+  /** The request-slot pool's size (0: no limit), and requests waiting in line for a slot. */
+  requestSlotLimit: z.number().default(0),
+  requestsWaitingForSlot: z.number().default(0),
   // Partial: a queue added since a run was saved is missing from its samples.
   queues: z.partialRecord(sideEffectStepSchema, queueSample),
 });
@@ -180,6 +207,24 @@ export const experimentNameSchema = z.enum(Object.keys(EXPERIMENTS) as [Experime
 
 /** Stock every product is topped up to before a run (a rush would empty the shelves in seconds). */
 export const RUSH_STOCK = 5_000;
+
+/** Jobs that wait (a backlog is jobs waiting, not jobs at work): in line for a consumer, for a free
+ * call of their provider, or for their retry. */
+export const WAITING_STATES = [
+  "waiting",
+  "waiting_for_provider",
+  "delayed",
+] as const satisfies readonly (typeof BACKLOG_STATES)[number][];
+
+/** Jobs of a queue that wait at a sample (running ones aside). */
+export function waitingOf(sample: RushSample, step: SideEffectStep): number {
+  const jobs = sample.queues[step]?.jobs;
+  return jobs ? WAITING_STATES.reduce((sum, state) => sum + jobs[state], 0) : 0;
+}
+
+export function totalWaiting(sample: RushSample): number {
+  return SIDE_EFFECT_STEPS.reduce((sum, step) => sum + waitingOf(sample, step), 0);
+}
 
 /** Jobs of a queue not done yet at a sample: waiting, running, waiting for the provider or a retry. */
 export function backlogOf(sample: RushSample, step: SideEffectStep): number {

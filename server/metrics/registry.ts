@@ -29,6 +29,7 @@ export const METRIC_NAMES = {
   apiRequest: "storefront_api_request_seconds",
   requestSlotsInUse: "storefront_request_slots_in_use",
   requestSlotsLimit: "storefront_request_slots_limit",
+  requestSlotsWaiting: "storefront_request_slots_waiting",
   requestsRefused: "storefront_requests_refused_total",
 } as const;
 
@@ -141,6 +142,11 @@ const requestSlotsLimit = new Gauge({
   help: "Size of the web tier's request-slot pool; 0 means no limit",
   registers: [],
 });
+const requestSlotsWaiting = new Gauge({
+  name: METRIC_NAMES.requestSlotsWaiting,
+  help: "Requests waiting in line for a request slot (the pool is full)",
+  registers: [],
+});
 const requestsRefused = new Counter({
   name: METRIC_NAMES.requestsRefused,
   help: "Requests the web tier turned away before handling them, by reason",
@@ -162,6 +168,7 @@ export const metrics = {
   apiRequest,
   requestSlotsInUse,
   requestSlotsLimit,
+  requestSlotsWaiting,
   requestsRefused,
 };
 
@@ -200,6 +207,7 @@ const EXPORTED: Record<ProcessRole, Metric[]> = {
     apiRequest,
     requestSlotsInUse,
     requestSlotsLimit,
+    requestSlotsWaiting,
     requestsRefused,
   ],
   worker: [orderDone, orders, stepDuration, stepRetries, deadLetters, queueWait],

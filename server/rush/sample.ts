@@ -16,7 +16,8 @@ import {
 export class Sampler {
   private constructor(
     private previous: MergedMetrics,
-    private readonly startedAt: number,
+    /** When the first scrape was taken (ms since the epoch): a sample's `t` counts from here. */
+    readonly startedAt: number,
   ) {}
 
   static async start(): Promise<Sampler> {
@@ -66,8 +67,12 @@ export function describeSecond(before: MergedMetrics, after: MergedMetrics, star
     answerMs: quantilesMs(observed(METRIC_NAMES.checkoutAnswer, { outcome: "placed" })),
     doneMs: quantilesMs(observed(METRIC_NAMES.orderDone)),
     catalogMs: quantilesMs(observed(METRIC_NAMES.apiRequest, { procedure: "product.list" })),
+    // Filled in by the lab from the load process's own figures (server/rush/measured.ts).
+    measured: null,
     requestsInFlight: gauge(METRIC_NAMES.httpInFlight),
     requestSlotsInUse: gauge(METRIC_NAMES.requestSlotsInUse),
+    requestSlotLimit: gauge(METRIC_NAMES.requestSlotsLimit),
+    requestsWaitingForSlot: gauge(METRIC_NAMES.requestSlotsWaiting),
     queues: Object.fromEntries(
       SIDE_EFFECT_STEPS.map((step) => [
         step,

@@ -5,6 +5,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import {
+  COMPLETED_KEPT,
   QUEUE_JOB_STATE_LABELS,
   QUEUE_JOB_STATES,
   type QueueJobState,
@@ -29,14 +30,14 @@ const COLUMNS: readonly Column[] = [
   "failed",
 ];
 
-const COLUMN_LABELS: Record<Column, string> = { ...QUEUE_JOB_STATE_LABELS, completed: "Completed" };
+const COLUMN_LABELS: Record<Column, string> = { ...QUEUE_JOB_STATE_LABELS, completed: "Completed, kept" };
 
 const COLUMN_HINTS: Record<Column, string> = {
   waiting: "queued, not picked up by a consumer yet",
   running: "picked up and running its step now",
   waiting_for_provider: "picked up, waiting for a free slot of its provider (the capacity knob)",
   delayed: "waiting out a retry backoff",
-  completed: "done (kept for a day)",
+  completed: `done: the newest ${COMPLETED_KEPT.count.toLocaleString("en")} of the last day are kept, older ones removed (not a total)`,
   failed: "out of retries: the dead-letter set",
 };
 
@@ -44,6 +45,12 @@ function countOf(queue: QueueSummary, column: Column): number {
   if (column === "running") return queue.active.running;
   if (column === "waiting_for_provider") return queue.active.waitingForProvider;
   return queue.counts[column];
+}
+
+/** Completed jobs are what BullMQ keeps: at its cap, the count says so rather than pass for a total. */
+function keptText(count: number): string {
+  const kept = count.toLocaleString("en");
+  return count >= COMPLETED_KEPT.count ? `${kept} kept (the cap)` : `${kept} kept`;
 }
 
 /** Work not finished yet: what a paused or slow consumer lets pile up. */
@@ -192,7 +199,9 @@ export function QueuesPanel() {
                     data-state={column}
                     data-zero={countOf(queue, column) === 0 || undefined}
                   >
-                    {countOf(queue, column)}
+                    {column === "completed"
+                      ? keptText(countOf(queue, column))
+                      : countOf(queue, column).toLocaleString("en")}
                   </td>
                 ))}
                 <td data-label="Consumers" className={frame.stackWide}>

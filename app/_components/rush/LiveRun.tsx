@@ -11,21 +11,25 @@ import {
   type RushSample,
   SIDE_EFFECT_STEPS,
 } from "@/server/contract";
+import { LIMIT_COLOR, MODE_COLORS, REFUSED_COLOR, shade } from "../../_lib/colors";
 import {
+  backlogStory,
   drainEstimates,
   formatCount,
   formatMs,
   formatRate,
   jobsIn,
-  QUANTILE_COLORS,
   QUEUE_COLORS,
+  type Quantile,
+  quantileStyle,
   queueLabel,
   STATE_COLORS,
+  slotStory,
+  type Timing,
+  timingLines,
 } from "../../_lib/rush";
 import styles from "./Rush.module.css";
-import { TimeChart } from "./TimeChart";
-
-type Quantile = keyof typeof QUANTILE_COLORS;
+import { type ChartLine, TimeChart } from "./TimeChart";
 
 interface Props {
   run: RunView;
@@ -36,21 +40,43 @@ interface Props {
 
 export function LiveRun({ run, step, draining }: Props) {
   const samples = run.samples;
+  const mode = run.settings.load.mode;
   const x = samples.map((sample) => sample.t);
   const last = samples.at(-1);
   const lineOf = (
     label: string,
     color: string,
     pick: (sample: RushSample) => number | null,
-    dashed = false,
-  ) => ({
-    label,
-    color,
-    values: samples.map(pick),
-    dashed,
-  });
-  const quantileLines = (pick: (sample: RushSample) => RushSample["answerMs"], keys: Quantile[]) =>
-    keys.map((key) => lineOf(key, QUANTILE_COLORS[key], (sample) => pick(sample)?.[key] ?? null));
+    dash?: number[],
+  ): ChartLine => ({ label, color, values: samples.map(pick), dash });
+  const timing = (title: string, figure: Timing, quantiles: Quantile[]) => {
+    const lines = timingLines(run, figure, quantiles);
+    return (
+      <TimeChart
+        title={title}
+        note={timingNote(
+          run,
+          figure,
+          lines.some((line) => line.estimate),
+        )}
+        x={x}
+        format={formatMs}
+        lines={lines.map((line) => {
+          const style = quantileStyle(mode, line.quantile);
+          return line.estimate
+            ? {
+                label: line.label,
+                color: shade(style.color, 0.2),
+                values: line.values,
+                dash: [2, 4],
+                width: 1,
+              }
+            : { label: line.label, values: line.values, ...style };
+        })}
+      />
+    );
+  };
+  const slotLimit = samples.some((sample) => sample.requestSlotLimit > 0);
 
   return (
     <section className={`card ${styles.section}`} aria-labelledby="live-title">
@@ -75,22 +101,12 @@ export function LiveRun({ run, step, draining }: Props) {
           x={x}
           format={formatRate}
           lines={[
-            lineOf("answered", QUANTILE_COLORS.p50, (s) => s.checkoutsPerSecond),
-            lineOf("turned away (busy)", QUANTILE_COLORS.p99, (s) => s.refusedPerSecond, true),
+            lineOf("placed", MODE_COLORS[mode], (s) => s.checkoutsPerSecond),
+            lineOf("turned away (busy)", REFUSED_COLOR, (s) => s.refusedPerSecond, [6, 4]),
           ]}
         />
-        <TimeChart
-          title="Time to answer a checkout"
-          x={x}
-          format={formatMs}
-          lines={quantileLines((s) => s.answerMs, ["p50", "p95", "p99"])}
-        />
-        <TimeChart
-          title="Time to done (eventual-consistency lag)"
-          x={x}
-          format={formatMs}
-          lines={quantileLines((s) => s.doneMs, ["p50", "p95"])}
-        />
+        {timing("Time to answer a checkout", "answerMs", ["p50", "p95", "p99"])}
+        {timing("Time to done, from the click (eventual-consistency lag)", "doneMs", ["p50", "p95"])}
         <TimeChart
           title="Jobs not done yet, per queue"
           x={x}
@@ -110,21 +126,27 @@ export function LiveRun({ run, step, draining }: Props) {
           )}
         />
         <TimeChart
-          title="Web tier: requests in flight and request slots in use"
+          title="Web tier: requests in flight, request slots"
           x={x}
           whole
           format={formatCount}
           lines={[
-            lineOf("in flight", QUANTILE_COLORS.p50, (s) => s.requestsInFlight),
-            lineOf("slots in use", QUANTILE_COLORS.p95, (s) => s.requestSlotsInUse, true),
+            lineOf("in flight", MODE_COLORS[mode], (s) => s.requestsInFlight),
+            lineOf("slots in use", shade(MODE_COLORS[mode], 0.35), (s) => s.requestSlotsInUse, [6, 4]),
+            ...(slotLimit
+              ? [
+                  lineOf(
+                    "slot limit",
+                    LIMIT_COLOR,
+                    (s) => (s.requestSlotLimit > 0 ? s.requestSlotLimit : null),
+                    [2, 3],
+                  ),
+                  lineOf("waiting for a slot", REFUSED_COLOR, (s) => s.requestsWaitingForSlot),
+                ]
+              : []),
           ]}
         />
-        <TimeChart
-          title="Browsing beside it: catalog (product.list) latency"
-          x={x}
-          format={formatMs}
-          lines={quantileLines((s) => s.catalogMs, ["p50", "p95"])}
-        />
+        {timing("Browsing beside it: catalog (product.list) latency", "catalogMs", ["p50", "p95"])}
       </div>
       {last && (
         <table className={styles.queueTable}>
@@ -175,21 +197,46 @@ function statusLine(run: RunView, step: Props["step"], draining: boolean): strin
   }
 }
 
-/** "email: 42 waiting ÷ 6/s ≈ 7 s", for each queue with work left. */
+/** What a timing chart's figures are, in a few words. */
+function timingNote(run: RunView, figure: Timing, estimated: boolean): string {
+  const summary = run.summary;
+  if (!run.samples.some((sample) => sample.measured !== null)) return "≈ from the shop's histogram buckets";
+  if (figure === "doneMs" && summary && estimated) {
+    return `exact for the ${formatCount(summary.doneMs.measured)} of ${formatCount(summary.placed)} orders followed; ≈ for all (from buckets)`;
+  }
+  const counted = run.samples.reduce((sum, sample) => sum + (sample.measured?.[figure]?.count ?? 0), 0);
+  const what = figure === "catalogMs" ? "calls" : "orders";
+  if (counted === 0) return "exact: none yet";
+  return `exact, from ${formatCount(counted)} ${counted === 1 ? what.slice(0, -1) : what}`;
+}
+
+/** The words above the charts, from the same samples: per queue, what waits and when it will be done
+ * (counting the jobs upstream queues will still make); else how high the backlog rose and when it was
+ * gone; and the web tier's request slots when they are limited. */
 function Backlog({ run }: { run: RunView }) {
   const estimates = drainEstimates(run.samples);
-  if (estimates.length === 0) {
-    return <p className={styles.backlog}>No backlog: every queue is keeping up.</p>;
-  }
+  const waiting = estimates.some((estimate) => estimate.waiting > 0);
+  const story = backlogStory(run.samples);
+  const slots = slotStory(run.samples, run.status === "running");
   return (
-    <ul className={styles.backlog} aria-label="Backlog and when it drains">
-      {estimates.map((estimate) => (
-        <li key={estimate.step}>
-          <strong>{queueLabel(estimate.step)}</strong>: {formatCount(estimate.backlog)} waiting ÷{" "}
-          {formatRate(estimate.perSecond)}{" "}
-          {estimate.seconds === null ? "(not draining yet)" : `≈ ${formatMs(estimate.seconds * 1000)}`}
-        </li>
-      ))}
-    </ul>
+    <div className={styles.backlog} data-run-words>
+      {slots && <p>{slots}</p>}
+      {waiting ? (
+        <ul aria-label="Backlog and when it drains">
+          {estimates.map((estimate) => (
+            <li key={estimate.step}>
+              <strong>{queueLabel(estimate.step)}</strong>: {formatCount(estimate.waiting)} waiting
+              {estimate.running > 0 && `, ${formatCount(estimate.running)} running`}
+              {estimate.toCome > 0 &&
+                ` + ${formatCount(estimate.toCome)} still to come from ${estimate.from.map(queueLabel).join(", ").toLowerCase()}`}{" "}
+              ÷ {formatRate(estimate.perSecond)}{" "}
+              {estimate.seconds === null ? "(not draining yet)" : `≈ ${formatMs(estimate.seconds * 1000)}`}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        story && <p>{story}</p>
+      )}
+    </div>
   );
 }
