@@ -271,7 +271,8 @@ describe("npm run load", () => {
     }
     expect(requests.length).toBe(before);
     expect(await prisma.order.count()).toBe(orders);
-  });
+    // Nine load processes, started one after another (each starts tsx: 1–4 s on a busy 2-core machine).
+  }, 90_000);
 
   it("says why when a preset needs locked developer tools, and places no order", async () => {
     const orders = await prisma.order.count();
