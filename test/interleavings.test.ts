@@ -106,11 +106,13 @@ describe("a queued checkout whose answer was lost after its confirmation committ
 });
 
 describe("an order undone while its fulfillment is at a provider", () => {
-  it("ship in flight: the shipment is stopped, the capture refunded, the stock back", async () => {
+  /** Places an async order, holds its fulfillment's `operation` at the provider, undoes the order
+   * meanwhile, lets the call go on, and returns the order and the stock once everything has finished. */
+  async function undoneWhileHeld(service: string, operation: string) {
     const product = await createProduct({ stock: 5 });
     const gate = latch();
-    atFaultPoint("provider:answering", ({ service, operation }) =>
-      service === "shipping" && operation === "ship" ? gate.hold() : undefined,
+    atFaultPoint("provider:answering", (call) =>
+      call.service === service && call.operation === operation ? gate.hold() : undefined,
     );
     const placed = await callerFor().order.place(orderInput(product.id));
     await gate.reached;
@@ -118,36 +120,26 @@ describe("an order undone while its fulfillment is at a provider", () => {
     gate.open();
     await fulfillmentJobFinished(placed.id);
     const order = await waitForOrder(readOrder(placed.id), (current) => current.settledAt !== null);
+    return { order, ledger: await ledger(placed.id), stock: await stockOf(product.id) };
+  }
+
+  it("ship in flight: the shipment is stopped, the capture refunded, the stock back", async () => {
+    const { order, ledger, stock } = await undoneWhileHeld("shipping", "ship");
     expect(order.status).toBe("failed");
     // The carrier refused the shipment its cancellation had stopped; the capture was refunded.
-    expect(await ledger(placed.id)).toEqual([
-      "payment.authorize",
-      "payment.capture",
-      "shipping.cancel",
-      "payment.refund",
-    ]);
+    expect(ledger).toEqual(["payment.authorize", "payment.capture", "shipping.cancel", "payment.refund"]);
     expect(stepOf(order, "payment")).toMatchObject({ status: "compensated", detail: "Payment refunded" });
     expect(stepOf(order, "fulfillment").status).toBe("compensated");
-    expect(await stockOf(product.id)).toBe(5);
+    expect(stock).toBe(5);
   });
 
   it("capture in flight: the void lands first, the capture is refused, nothing ships", async () => {
-    const product = await createProduct({ stock: 5 });
-    const gate = latch();
-    atFaultPoint("provider:answering", ({ service, operation }) =>
-      service === "payment" && operation === "capture" ? gate.hold() : undefined,
-    );
-    const placed = await callerFor().order.place(orderInput(product.id));
-    await gate.reached;
-    expect(await compensate(placed.id, { status: "failed", reason: "Undone by a test" })).toBe(true);
-    gate.open();
-    await fulfillmentJobFinished(placed.id);
-    const order = await waitForOrder(readOrder(placed.id), (current) => current.settledAt !== null);
+    const { order, ledger, stock } = await undoneWhileHeld("payment", "capture");
     expect(order.status).toBe("failed");
     // Owed as a refund (the capture might land), done as the void the gateway's state called for.
-    expect(await ledger(placed.id)).toEqual(["payment.authorize", "shipping.cancel", "payment.void"]);
+    expect(ledger).toEqual(["payment.authorize", "shipping.cancel", "payment.void"]);
     expect(stepOf(order, "payment")).toMatchObject({ status: "compensated", detail: "Authorization voided" });
-    expect(await stockOf(product.id)).toBe(5);
+    expect(stock).toBe(5);
   });
 });
 
