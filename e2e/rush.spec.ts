@@ -27,7 +27,7 @@ test("a short rush from /dev: the charts move and the run is saved", async ({ pa
   const live = page.getByRole("region", { name: /^Running now/ });
   await expect(live).toBeVisible();
   // The chart of placed orders says its latest value in words: it moves above zero while the rush runs.
-  const placed = live.getByRole("figure", { name: /Orders placed per second/ });
+  const placed = live.getByRole("figure", { name: /Orders placed and done per second/ });
   await expect(placed).toContainText(/Latest: placed [1-9]/, { timeout: 20_000 });
   await expect(live.getByRole("figure", { name: /Time to answer a checkout/ })).toContainText(/p50 \d/);
   await expect(live.getByRole("row", { name: /Receipt email/ })).toBeVisible();

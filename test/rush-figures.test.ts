@@ -5,14 +5,22 @@ import { MODE_COLORS, modeShades, runColors } from "../app/_lib/colors";
 import {
   alignRuns,
   backlogStory,
+  drainBounds,
+  drainBoundWords,
   drainEstimates,
+  orderRates,
+  orderRatesWords,
+  providersOf,
   runFigures,
   slotStory,
   timingLines,
 } from "../app/_lib/rush";
-import { doneFromClick } from "../scripts/load/runner";
+import { ordersPerSecondLine } from "../scripts/load/report";
+import { doneFromClick, perSecond } from "../scripts/load/runner";
 import {
+  consumersForAll,
   DEFAULT_SHOP_CAPACITY,
+  healthyService,
   type LoadSummaryEvent,
   loadSettingsSchema,
   type OrderView,
@@ -20,6 +28,7 @@ import {
   type QueueJobState,
   type RunView,
   type RushSample,
+  type Settings,
   SIDE_EFFECT_STEPS,
   type SideEffectStep,
   totalBacklog,
@@ -36,6 +45,7 @@ function sample(t: number, queues: Queues = {}, rest: Partial<RushSample> = {}):
   return {
     t,
     checkoutsPerSecond: 0,
+    ordersDonePerSecond: null,
     refusedPerSecond: 0,
     measured: null,
     answerMs: null,
@@ -64,7 +74,13 @@ function run(samples: RushSample[], label = "run"): RunView {
     label,
     experiment: null,
     status: "finished",
-    settings: { load: BURST_PLAN, shop: DEFAULT_SHOP_CAPACITY, workerProcesses: 1 },
+    settings: {
+      load: BURST_PLAN,
+      shop: DEFAULT_SHOP_CAPACITY,
+      workerProcesses: 1,
+      services: null,
+      workerConcurrency: null,
+    },
     samples,
     summary: null,
     problem: null,
@@ -164,6 +180,118 @@ describe("the words above the charts", () => {
   });
 });
 
+describe("accepted against completed", () => {
+  const SERVICES: Settings["services"] = {
+    inventory: healthyService(5, 1),
+    payment: healthyService(20, 5),
+    fraud: healthyService(100, 20),
+    email: healthyService(500, 30, 8),
+    analytics: healthyService(50, 10),
+    shipping: healthyService(150, 30),
+  };
+  const async = (samples: RushSample[], consumers: number | null, workerConcurrency = 12): RunView => {
+    const view = run(samples);
+    return {
+      ...view,
+      settings: {
+        ...view.settings,
+        load: { ...view.settings.load, mode: "async" },
+        shop: { requestSlots: 0, consumers: consumersForAll(consumers) },
+        workerProcesses: 2,
+        services: SERVICES,
+        workerConcurrency,
+      },
+    };
+  };
+
+  it("knows which providers a queue's job calls, one after the other", () => {
+    expect(providersOf("fulfillment")).toEqual(["payment", "shipping"]);
+    expect(providersOf("email")).toEqual(["email"]);
+    expect(providersOf("fraud")).toEqual(["fraud"]);
+    expect(providersOf("cancellationEmail")).toEqual(["email"]);
+  });
+
+  it("holds each backlogged queue's drain rate against consumers ÷ latency, capped by the provider", () => {
+    // WORKER_CONCURRENCY 12 × 2 workers = 24 consumers; analytics had no backlog, so it has no line.
+    const samples = [
+      sample(1, { email: { waiting: 90, donePerSecond: 20 }, analytics: { donePerSecond: 50 } }),
+      ...[2, 3, 4, 5, 6].map((t) => sample(t, { email: { waiting: 80, donePerSecond: 15 } })),
+      sample(7, { email: { donePerSecond: 3 }, fulfillment: { waiting: 5, donePerSecond: 11 } }),
+    ];
+    const bounds = drainBounds(async(samples, null));
+    expect(bounds.map((bound) => bound.step)).toEqual(["email", "fulfillment"]);
+    const [email, fulfillment] = bounds;
+    if (!email || !fulfillment) throw new Error("missing queues");
+    // The email provider serves 8 calls at once: 24 consumers cannot have more than 8 in flight.
+    // Over the last five seconds jobs waited (the first second's 20/s is older than that).
+    expect(email).toMatchObject({ perSecond: 15, consumers: 24, inFlight: 8, cappedBy: "email" });
+    expect(email.boundPerSecond).toBeCloseTo(16);
+    expect(drainBoundWords(email)).toBe(
+      "Receipt email: 15/s of 16/s possible with 8 calls at once (the email provider's limit; 24 consumers) at 500 ms",
+    );
+    // Fulfillment captures the payment, then ships: 20 + 150 ms a job, 24 in flight.
+    expect(fulfillment.boundPerSecond).toBeCloseTo(24 / 0.17);
+    expect(drainBoundWords(fulfillment)).toBe(
+      "Fulfillment: 11/s of 141/s possible with 24 consumers at 170 ms (payment 20 ms + shipping 150 ms)",
+    );
+  });
+
+  it("reads the issue's example the way it is written", () => {
+    const samples = [sample(1, { email: { waiting: 100, donePerSecond: 41 } })];
+    const services = { ...SERVICES, email: healthyService(500, 30, 50) };
+    const view = async(samples, 12);
+    const [email] = drainBounds({ ...view, settings: { ...view.settings, services } });
+    if (!email) throw new Error("no email line");
+    expect(drainBoundWords(email)).toBe("Receipt email: 41/s of 48/s possible with 24 consumers at 500 ms");
+  });
+
+  it("has no bound for a sync run, nor for a run saved before the lab kept the providers' knobs", () => {
+    const samples = [sample(1, { email: { waiting: 10, donePerSecond: 4 } })];
+    const view = async(samples, 1);
+    expect(drainBounds({ ...view, settings: { ...view.settings, load: BURST_PLAN } })).toHaveLength(1);
+    const sync = { ...view, settings: { ...view.settings, load: { ...BURST_PLAN, mode: "sync" as const } } };
+    expect(drainBounds(sync)).toEqual([]);
+    expect(drainBounds({ ...view, settings: { ...view.settings, services: null } })).toEqual([]);
+  });
+
+  it("sets orders done beside orders placed over the same seconds, so a backlog is not throughput", () => {
+    const rates = (placed: number, done: number) => ({
+      checkoutsPerSecond: placed,
+      ordersDonePerSecond: done,
+    });
+    const samples = [
+      sample(1, {}, rates(0, 0)),
+      sample(2, {}, rates(75, 4)),
+      sample(3, {}, rates(75, 6)),
+      sample(4, {}, rates(0, 6)),
+      sample(5, {}, rates(0, 6)),
+      sample(6, {}, rates(0, 0)),
+    ];
+    expect(orderRates(samples, false)).toEqual({ placed: 75, done: 5, from: 1, to: 3, lastDoneAt: 5 });
+    expect(orderRatesWords(samples, false)).toBe(
+      "Orders while they came in (1–3 s): 75/s placed, 5.0/s done (every side effect finished). The last order was done at 5 s.",
+    );
+    expect(orderRatesWords(samples, true)).toBe(
+      "Orders, last 5 s: 30/s placed, 4.4/s done (every side effect finished): orders not done yet pile up.",
+    );
+    // A run saved before the lab counted orders done says nothing rather than "0/s done".
+    expect(orderRatesWords([sample(1, {}, { checkoutsPerSecond: 5 })], false)).toBeNull();
+  });
+
+  it("puts done per second beside placed per second in the load command's summary", () => {
+    expect(perSecond(150, 2_000)).toBe(75);
+    expect(perSecond(7, 2_000)).toBe(3.5);
+    expect(perSecond(3, 0)).toBe(0);
+    const summary = { ordersPerSecond: 75, donePerSecond: 3.5, elapsedMs: 2_000 } as const;
+    expect(ordersPerSecondLine(summary)).toBe(
+      "75 placed · 3.5 done (every side effect finished) in the same 2.0 s",
+    );
+    expect(ordersPerSecondLine({ ...summary, donePerSecond: null })).toBe(
+      "75 placed · done n/a (not every order was followed: add --watch) in the same 2.0 s",
+    );
+  });
+});
+
 describe("alignRuns", () => {
   it("puts runs of different lengths on one axis, with gaps where a run has no sample", () => {
     const short = run([sample(1, {}, { checkoutsPerSecond: 5 }), sample(2, {}, { checkoutsPerSecond: 6 })]);
@@ -220,6 +348,7 @@ describe("runFigures", () => {
       dropped: 0,
       retries: { busy: 0, stillProcessing: 0 },
       ordersPerSecond: 3.3,
+      donePerSecond: 1.1,
       answerMs: { p50: 41.2, p95: 97.5, p99: 97.5 },
       doneMs: { p50: 812.4, p95: 1933.1, p99: 1933.1, measured: 3, unsettled: 0 },
       catalogMs: { p50: 3.1, p95: 7.9, p99: 7.9, calls: 3 },
@@ -229,7 +358,13 @@ describe("runFigures", () => {
       ...run([sample(1, {}, { answerMs: { p50: 50, p95: 100, p99: 100 } })]),
       summary,
     });
-    expect(figures).toMatchObject({ placed: 3, answerP95: 97.5, doneP95: 1933.1, catalogP95: 7.9 });
+    expect(figures).toMatchObject({
+      placed: 3,
+      donePerSecond: 1.1,
+      answerP95: 97.5,
+      doneP95: 1933.1,
+      catalogP95: 7.9,
+    });
   });
 
   it("says the backlog never drained when it did not", () => {
@@ -268,6 +403,34 @@ describe("describeSecond (server/rush/sample.ts)", () => {
     expect(describeSecond(first, workerMissing, 0).checkoutsPerSecond).toBe(10);
     expect(describeSecond(workerMissing, workerBack, 0).checkoutsPerSecond).toBe(10);
     expect(describeSecond(first, workerBack, 0)).toMatchObject({ t: 2, checkoutsPerSecond: 10 });
+  });
+
+  it("counts orders done per second from the time-to-done histogram, every process summed", () => {
+    const done = (count: number) =>
+      parsePrometheusText(
+        [
+          "# HELP storefront_order_done_seconds t",
+          "# TYPE storefront_order_done_seconds histogram",
+          `storefront_order_done_seconds_bucket{le="+Inf",mode="async",status="completed"} ${count}`,
+          `storefront_order_done_seconds_count{mode="async",status="completed"} ${count}`,
+          `storefront_order_done_seconds_bucket{le="+Inf",mode="async",status="cancelled"} 1`,
+          `storefront_order_done_seconds_count{mode="async",status="cancelled"} 1`,
+          "",
+        ].join("\n"),
+      );
+    const at = (ms: number, web: number, worker: number) => {
+      const perProcess = [
+        { source: "web", families: done(web) },
+        { source: "worker", families: done(worker) },
+      ];
+      return {
+        at: ms,
+        perProcess,
+        families: mergeFamilies(perProcess.map((p) => p.families)),
+        processes: [],
+      };
+    };
+    expect(describeSecond(at(0, 3, 10), at(2_000, 5, 24), 0).ordersDonePerSecond).toBe(8);
   });
 });
 

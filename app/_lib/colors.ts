@@ -19,6 +19,8 @@ export const MODE_COLOR_VARIABLES = Object.fromEntries(
 
 /** Something that went wrong (requests turned away): the same red everywhere, never a mode's colour. */
 export const REFUSED_COLOR = "#b3261e";
+/** Orders done (every side effect finished) beside orders placed: never a mode's colour. */
+export const DONE_COLOR = "#6a4c9c";
 /** A limit drawn as a line (the request slots): quiet grey. */
 export const LIMIT_COLOR = "#5f646b";
 

@@ -6,9 +6,12 @@ import {
   type BACKLOG_STATES,
   backlogOf,
   type CheckoutMode,
+  EFFECTS,
   type QueueJobState,
   type RunView,
   type RushSample,
+  SERVICES,
+  type ServiceName,
   SIDE_EFFECT_STEPS,
   type SideEffectStep,
   STEPS,
@@ -160,6 +163,114 @@ export function drainEstimates(samples: readonly RushSample[]): DrainEstimate[] 
   return SIDE_EFFECT_STEPS.map(estimate).filter((queue) => queue.waiting + queue.running + queue.toCome > 0);
 }
 
+/** The providers a queue's job calls, one after the other (fulfillment: payment's capture, then the
+ * shipment), from the step's own service and the effects it leaves. */
+export function providersOf(step: SideEffectStep): ServiceName[] {
+  const own: ServiceName | null = STEPS[step].service;
+  const services: ServiceName[] = EFFECTS[step].map((effect) => effect.service);
+  return [...new Set(own === null ? services : [...services, own])];
+}
+
+export interface DrainBound {
+  step: SideEffectStep;
+  /** Jobs finished per second over the last seconds (up to RATE_WINDOW) it had jobs waiting: when
+   * its consumers had work enough to reach the bound. */
+  perSecond: number;
+  /** Consumers of the queue over every worker process (its knob, else WORKER_CONCURRENCY). */
+  consumers: number;
+  /** Calls in flight at most: the consumers, or fewer if a provider's capacity caps them. */
+  inFlight: number;
+  /** The provider whose capacity caps the calls in flight (null: the consumers do). */
+  cappedBy: ServiceName | null;
+  /** One job's provider calls, one after the other, at their latency knobs. */
+  calls: { service: ServiceName; latencyMs: number }[];
+  latencyMs: number;
+  /** What the consumers and the providers allow (Little's law): in flight ÷ latency; null when the
+   * providers answer at once (no bound from latency). */
+  boundPerSecond: number | null;
+}
+
+/** Per queue that had jobs waiting during an async run: its drain rate against what its consumers and
+ * providers allow. Empty for a sync run (the side effects ran in the requests, not from queues) and
+ * for a run saved before the lab kept the providers' knobs. */
+export function drainBounds(run: RunView): DrainBound[] {
+  const { services, workerConcurrency, shop, workerProcesses, load } = run.settings;
+  if (load.mode !== "async" || services === null) return [];
+  return SIDE_EFFECT_STEPS.flatMap((step) => {
+    const backlogged = run.samples.filter((sample) => waitingOf(sample, step) > 0).slice(-RATE_WINDOW);
+    const perProcess = shop.consumers[step] ?? workerConcurrency;
+    if (backlogged.length === 0 || perProcess === null) return [];
+    const perSecond =
+      backlogged.reduce((sum, sample) => sum + (sample.queues[step]?.donePerSecond ?? 0), 0) /
+      backlogged.length;
+    const calls = providersOf(step).map((service) => ({ service, latencyMs: services[service].latencyMs }));
+    const consumers = perProcess * workerProcesses;
+    const tightest = calls
+      .map(({ service }) => ({ service, capacity: services[service].capacity }))
+      .sort((a, b) => a.capacity - b.capacity)[0];
+    const cappedBy = tightest && tightest.capacity < consumers ? tightest.service : null;
+    const inFlight = cappedBy && tightest ? tightest.capacity : consumers;
+    const latencyMs = calls.reduce((sum, call) => sum + call.latencyMs, 0);
+    const boundPerSecond = latencyMs > 0 ? inFlight / (latencyMs / 1000) : null;
+    return [{ step, perSecond, consumers, inFlight, cappedBy, calls, latencyMs, boundPerSecond }];
+  });
+}
+
+/** A queue's drain against its bound in words: "Receipt email: 41/s of 48/s possible with 24
+ * consumers at 500 ms". */
+export function drainBoundWords(bound: DrainBound): string {
+  const consumers = `${formatCount(bound.consumers)} ${bound.consumers === 1 ? "consumer" : "consumers"}`;
+  const inFlight = bound.cappedBy
+    ? `${formatCount(bound.inFlight)} calls at once (the ${SERVICES[bound.cappedBy].title.toLowerCase()}'s limit; ${consumers})`
+    : consumers;
+  const latency =
+    bound.calls.length > 1
+      ? `${formatMs(bound.latencyMs)} (${bound.calls.map((call) => `${SERVICES[call.service].label.toLowerCase()} ${formatMs(call.latencyMs)}`).join(" + ")})`
+      : formatMs(bound.latencyMs);
+  const name = queueLabel(bound.step);
+  if (bound.boundPerSecond === null) {
+    return `${name}: ${formatRate(bound.perSecond)} with ${inFlight}; its providers answer at once, so no bound from latency`;
+  }
+  return `${name}: ${formatRate(bound.perSecond)} of ${formatRate(bound.boundPerSecond)} possible with ${inFlight} at ${latency}`;
+}
+
+/** Orders placed and done per second over the same seconds: the last RATE_WINDOW while a run goes,
+ * else the seconds orders came in. Null for a run saved before the lab counted orders done. */
+export function orderRates(
+  samples: readonly RushSample[],
+  live: boolean,
+): { placed: number; done: number; from: number; to: number; lastDoneAt: number | null } | null {
+  if (!samples.some((sample) => sample.ordersDonePerSecond !== null)) return null;
+  const start = live
+    ? Math.max(0, samples.length - RATE_WINDOW)
+    : samples.findIndex((sample) => sample.checkoutsPerSecond > 0);
+  const end = live ? samples.length : samples.findLastIndex((sample) => sample.checkoutsPerSecond > 0) + 1;
+  const window = start < 0 ? [] : samples.slice(start, end);
+  if (window.length === 0) return null;
+  const mean = (pick: (sample: RushSample) => number) =>
+    window.reduce((sum, sample) => sum + pick(sample), 0) / window.length;
+  const lastDone = samples.findLast((sample) => (sample.ordersDonePerSecond ?? 0) > 0);
+  return {
+    placed: mean((sample) => sample.checkoutsPerSecond),
+    done: mean((sample) => sample.ordersDonePerSecond ?? 0),
+    from: samples[start - 1]?.t ?? 0,
+    to: window.at(-1)?.t ?? 0,
+    lastDoneAt: lastDone?.t ?? null,
+  };
+}
+
+/** Orders placed against orders done, in words, so a growing backlog is not read as throughput. */
+export function orderRatesWords(samples: readonly RushSample[], live: boolean): string | null {
+  const rates = orderRates(samples, live);
+  if (!rates) return null;
+  const figures = `${formatRate(rates.placed)} placed, ${formatRate(rates.done)} done (every side effect finished)`;
+  const behind = rates.done < rates.placed ? ": orders not done yet pile up" : "";
+  if (live) return `Orders, last ${Math.round(rates.to - rates.from)} s: ${figures}${behind}.`;
+  const last =
+    rates.lastDoneAt === null ? "" : ` The last order was done at ${Math.round(rates.lastDoneAt)} s.`;
+  return `Orders while they came in (${Math.round(rates.from)}–${Math.round(rates.to)} s): ${figures}.${last}`;
+}
+
 /** The highest value of a figure over the samples, and when (null: none). */
 export function peakOf(
   samples: readonly RushSample[],
@@ -270,6 +381,8 @@ export function runFigures(run: RunView) {
     placed: summary?.placed ?? answered,
     // The load process's own rate (placed ÷ its time): a run's length also covers the backlog's drain.
     perSecond: summary?.ordersPerSecond ?? (duration > 0 ? answered / duration : 0),
+    /** Orders done per second over the same window, as the load process counted them (null: unknown). */
+    donePerSecond: summary?.donePerSecond ?? null,
     refused,
     answerP95: summary?.answerMs.p95 ?? null,
     doneP95: summary?.doneMs.p95 ?? null,

@@ -37,7 +37,7 @@ export function summaryTable(summary: LoadSummaryEvent): string {
       `${summary.runId} (stopped by ${summary.stoppedBy} after ${(summary.elapsedMs / 1000).toFixed(1)} s)`,
     ],
     ["orders placed", `${summary.placed} of ${summary.answered} answered (${summary.sent} sent)`],
-    ["orders/s", `${summary.ordersPerSecond}`],
+    ["orders/s", ordersPerSecondLine(summary)],
     [
       "time to answer",
       `p50 ${ms(summary.answerMs.p50)} · p95 ${ms(summary.answerMs.p95)} · p99 ${ms(summary.answerMs.p99)}`,
@@ -62,4 +62,16 @@ export function summaryTable(summary: LoadSummaryEvent): string {
   if (summary.dropped > 0) rows.push(["dropped", `${summary.dropped} arrivals (too many in flight)`]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n");
+}
+
+/** Orders placed and done per second over the same window, so a growing backlog is not read as
+ * throughput: "26.6 placed · 7.5 done (every side effect finished) in the same 20.0 s". */
+export function ordersPerSecondLine(
+  summary: Pick<LoadSummaryEvent, "ordersPerSecond" | "donePerSecond" | "elapsedMs">,
+): string {
+  const done =
+    summary.donePerSecond === null
+      ? "done n/a (not every order was followed: add --watch)"
+      : `${summary.donePerSecond} done (every side effect finished)`;
+  return `${summary.ordersPerSecond} placed · ${done} in the same ${(summary.elapsedMs / 1000).toFixed(1)} s`;
 }

@@ -98,6 +98,11 @@ export function doneFromClick(order: OrderView, answerMs: number): number | null
   return answerMs + Math.max(0, done - (answerOf(order)?.ms ?? done));
 }
 
+/** A count over a window as a rate per second, to a tenth. */
+export function perSecond(count: number, windowMs: number): number {
+  return windowMs > 0 ? Math.round((count / windowMs) * 10_000) / 10 : 0;
+}
+
 function percentiles(values: readonly number[]) {
   const sorted = [...values].sort((a, b) => a - b);
   const round = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
@@ -290,6 +295,10 @@ class Run {
   private readonly answers = new Timings();
   private readonly catalog = new Timings();
   private readonly done: number[] = [];
+  /** When each followed order was done, in ms since the start. */
+  private readonly doneAt: number[] = [];
+  /** Placed orders not followed to done (past DONE_SAMPLE, without --watch). */
+  private notFollowed = 0;
   private readonly errors = new Map<LoadErrorKind, number>();
   private readonly retries = { busy: 0, stillProcessing: 0 };
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -387,7 +396,9 @@ class Run {
       abandoned: this.abandoned,
       dropped: this.dropped,
       retries: { ...this.retries },
-      ordersPerSecond: loadMs > 0 ? Math.round((this.placed / loadMs) * 10_000) / 10 : 0,
+      ordersPerSecond: perSecond(this.placed, loadMs),
+      donePerSecond:
+        this.notFollowed > 0 ? null : perSecond(this.doneAt.filter((at) => at <= loadMs).length, loadMs),
       answerMs: percentiles(this.answers.all),
       doneMs: {
         ...percentiles(this.done),
@@ -538,7 +549,7 @@ class Run {
     if (this.sampled < DONE_SAMPLE) {
       this.sampled++;
       this.polled.set(order.id, { jar, clicked });
-    }
+    } else this.notFollowed++;
     return Promise.resolve();
   }
 
@@ -546,8 +557,10 @@ class Run {
   private recordDone(order: OrderView, clicked: Clicked): boolean {
     const ms = doneFromClick(order, clicked.answerMs);
     if (ms === null) return false;
+    const at = clicked.pressedAt + ms - this.startedAt;
     this.done.push(ms);
-    this.measured.done.push({ at: tenth(clicked.pressedAt + ms - this.startedAt), ms: tenth(ms) });
+    this.doneAt.push(at);
+    this.measured.done.push({ at: tenth(at), ms: tenth(ms) });
     return true;
   }
 

@@ -283,7 +283,12 @@ export const loadSummaryEventSchema = z.object({
   dropped: z.number().int(),
   /** Repeats with the same idempotency key: after 503 BUSY (Retry-After) or 409 STILL_PROCESSING. */
   retries: z.object({ busy: z.number().int(), stillProcessing: z.number().int() }),
+  /** Orders placed per second, from the first checkout to the last answer. */
   ordersPerSecond: z.number(),
+  /** Orders done (every side effect finished) inside that same window, per second: below
+   * ordersPerSecond, orders not done yet piled up. Null when the run did not follow every order it
+   * placed (past the sample it polls, without --watch), or a summary from before it was counted. */
+  donePerSecond: z.number().nullable().default(null),
   /** Time to answer of placed orders, from the first try (retries included). */
   answerMs: percentiles,
   /** Time to done of placed orders, from the click like the answer (so never below it): every watched

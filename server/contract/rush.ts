@@ -11,7 +11,13 @@ import {
   loadSummaryEventSchema,
 } from "./load";
 import { MODES } from "./orders";
-import { healthyService, type Settings, type ShopCapacity, shopCapacitySchema } from "./services";
+import {
+  healthyService,
+  type Settings,
+  type ShopCapacity,
+  settingsSchema,
+  shopCapacitySchema,
+} from "./services";
 import { SIDE_EFFECT_STEPS, type SideEffectStep, sideEffectStepSchema } from "./steps";
 
 const quantiles = z.object({ p50: z.number(), p95: z.number(), p99: z.number() }).nullable();
@@ -49,6 +55,9 @@ export const rushSampleSchema = z.object({
   /** Seconds since the run started. */
   t: z.number(),
   checkoutsPerSecond: z.number(),
+  /** Orders done per second: settled, every side effect finished (the shop's time-to-done histogram
+   * counts each once). Null: a run saved before the lab counted them. */
+  ordersDonePerSecond: z.number().nullable().default(null),
   refusedPerSecond: z.number(),
   /** Exact figures from the orders the lab placed (null: a run saved before the lab kept them). The
    * three below are estimates from the shop's histogram buckets, drawn only where these are missing. */
@@ -79,6 +88,10 @@ export const runSettingsSchema = z.object({
   shop: shopCapacitySchema,
   /** Worker processes alive when the run started (each runs `consumers` jobs per queue). */
   workerProcesses: z.number().int(),
+  /** The providers' knobs when the run started, and WORKER_CONCURRENCY (a queue's consumers when its
+   * knob is unset): what the drain rate is held against. Null: a run saved before the lab kept them. */
+  services: settingsSchema.shape.services.nullable().default(null),
+  workerConcurrency: z.number().int().nullable().default(null),
 });
 export type RunSettings = z.infer<typeof runSettingsSchema>;
 

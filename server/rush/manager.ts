@@ -231,7 +231,14 @@ async function runOnce(
     label: planned.label,
     experiment,
     status: "running",
-    settings: { load: planned.load, shop: settings.shop, workerProcesses: await workerProcesses() },
+    settings: {
+      load: planned.load,
+      shop: settings.shop,
+      workerProcesses: await workerProcesses(),
+      services: settings.services,
+      // The web process's own; the worker processes of one deployment share its environment.
+      workerConcurrency: config.WORKER_CONCURRENCY,
+    },
     samples: [],
     summary: null,
     problem: null,

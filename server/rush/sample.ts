@@ -60,6 +60,8 @@ export function describeSecond(before: MergedMetrics, after: MergedMetrics, star
   return {
     t: (after.at - startedAt) / 1000,
     checkoutsPerSecond: observed(METRIC_NAMES.checkoutAnswer, { outcome: "placed" }).count / seconds,
+    // Each order is observed once, when it settles: every side effect finished.
+    ordersDonePerSecond: observed(METRIC_NAMES.orderDone).count / seconds,
     refusedPerSecond:
       (observed(METRIC_NAMES.checkoutAnswer, { outcome: "refused" }).count +
         increase(METRIC_NAMES.requestsRefused)) /

@@ -11,14 +11,17 @@ import {
   type RushSample,
   SIDE_EFFECT_STEPS,
 } from "@/server/contract";
-import { LIMIT_COLOR, MODE_COLORS, REFUSED_COLOR, shade } from "../../_lib/colors";
+import { DONE_COLOR, LIMIT_COLOR, MODE_COLORS, REFUSED_COLOR, shade } from "../../_lib/colors";
 import {
   backlogStory,
+  drainBounds,
+  drainBoundWords,
   drainEstimates,
   formatCount,
   formatMs,
   formatRate,
   jobsIn,
+  orderRatesWords,
   QUEUE_COLORS,
   type Quantile,
   quantileStyle,
@@ -97,11 +100,13 @@ export function LiveRun({ run, step, draining }: Props) {
       <Backlog run={run} />
       <div className={styles.charts}>
         <TimeChart
-          title="Orders placed per second"
+          title="Orders placed and done per second"
+          note="done: every side effect finished"
           x={x}
           format={formatRate}
           lines={[
             lineOf("placed", MODE_COLORS[mode], (s) => s.checkoutsPerSecond),
+            lineOf("done", DONE_COLOR, (s) => s.ordersDonePerSecond),
             lineOf("turned away (busy)", REFUSED_COLOR, (s) => s.refusedPerSecond, [6, 4]),
           ]}
         />
@@ -217,9 +222,13 @@ function Backlog({ run }: { run: RunView }) {
   const estimates = drainEstimates(run.samples);
   const waiting = estimates.some((estimate) => estimate.waiting > 0);
   const story = backlogStory(run.samples);
-  const slots = slotStory(run.samples, run.status === "running");
+  const live = run.status === "running";
+  const slots = slotStory(run.samples, live);
+  const orders = orderRatesWords(run.samples, live);
+  const bounds = drainBounds(run);
   return (
     <div className={styles.backlog} data-run-words>
+      {orders && <p>{orders}</p>}
       {slots && <p>{slots}</p>}
       {waiting ? (
         <ul aria-label="Backlog and when it drains">
@@ -236,6 +245,19 @@ function Backlog({ run }: { run: RunView }) {
         </ul>
       ) : (
         story && <p>{story}</p>
+      )}
+      {bounds.length > 0 && (
+        <>
+          <p>
+            Drain rate against its bound{live ? "" : ", over the last seconds jobs waited"} (consumers ÷
+            latency, by Little&apos;s law):
+          </p>
+          <ul aria-label="Drain rate against its bound">
+            {bounds.map((bound) => (
+              <li key={bound.step}>{drainBoundWords(bound)}</li>
+            ))}
+          </ul>
+        </>
       )}
     </div>
   );

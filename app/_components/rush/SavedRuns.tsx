@@ -156,6 +156,7 @@ const FIGURE_ROWS: [string, (figures: Figures) => string][] = [
   ["Request slots", (f) => (f.requestSlots === 0 ? "no limit" : formatCount(f.requestSlots))],
   ["Orders placed", (f) => formatCount(f.placed)],
   ["Orders placed per second, while the load ran", (f) => formatRate(f.perSecond)],
+  ["Orders done per second, in the same seconds", (f) => dash(f.donePerSecond, formatRate)],
   ["Requests turned away (busy)", (f) => formatCount(f.refused)],
   ["Most requests waiting for a slot", (f) => formatCount(f.peakSlotWaiting)],
   ["Time to answer, p95 of every order", (f) => dash(f.answerP95, formatMs)],
