@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { Locator } from "@playwright/test";
 import { MODE_COLORS, modeShades } from "../app/_lib/colors";
-import { formatMs } from "../app/_lib/rush";
+import { drainBounds, drainBoundWords, formatMs, orderRatesWords } from "../app/_lib/rush";
 import { DEFAULT_SHOP_CAPACITY, loadSettingsSchema, runViewSchema } from "../server/contract";
 import { expect, screenPath, test } from "./console-fixtures";
 import { db } from "./fixtures";
@@ -78,6 +78,16 @@ test("a burst (the Backlog experiment): every chart drawn, exact figures, words 
   const before = new Date();
   await page.goto("/dev/rush");
   await page.getByRole("button", { name: "Run “Backlog”" }).click();
+  // While the burst's jobs wait, each queue's drain is held against what one consumer allows (email at
+  // 150 ms a call), and orders done stand beside orders placed: a backlog is not throughput.
+  const running = page.getByRole("region", { name: /^Running now: Burst, 1 consumer per queue/ });
+  await expect(running.getByRole("list", { name: "Drain rate against its bound" })).toContainText(
+    /Receipt email: [\d.]+\/s of [\d.]+\/s possible with \d+ consumers? at 150 ms/,
+    { timeout: 60_000 },
+  );
+  await expect(running.locator("[data-run-words]")).toContainText(
+    /Orders, last \d+ s: [\d.]+\/s placed, [\d.]+\/s done/,
+  );
   const finished = page.getByRole("region", { name: /^Last run: Burst, 1 consumer per queue/ });
   await expect(finished).toContainText("Finished after", { timeout: 150_000 });
 
@@ -124,6 +134,24 @@ test("a burst (the Backlog experiment): every chart drawn, exact figures, words 
   await expect(words).toContainText(
     /The backlog peaked at [\d,]+ jobs waiting at \d+ s and was gone at \d+ s/,
   );
+
+  // The same words, worked out from the saved run by the helpers the page uses: the bound is one
+  // consumer per worker process ÷ the email provider's 150 ms.
+  const email = drainBounds(run).find((bound) => bound.step === "email");
+  if (!email) throw new Error("no drain line for the email queue");
+  expect(email.consumers).toBe(run.settings.workerProcesses);
+  expect(email.boundPerSecond).toBeCloseTo(run.settings.workerProcesses / 0.15);
+  await expect(words.getByRole("list", { name: "Drain rate against its bound" })).toContainText(
+    drainBoundWords(email),
+  );
+  await expect(words).toContainText(orderRatesWords(run.samples, false) ?? "no order rates");
+  await expect(
+    finished.getByRole("figure", { name: /Orders placed and done per second/ }).getByText(/^Latest:/),
+  ).toContainText(/placed [\d.]+\/s.*done [\d.]+\/s/);
+  // The load process counted orders done in the window it counted orders placed (a subset of them).
+  const donePerSecond = run.summary?.donePerSecond ?? null;
+  expect(donePerSecond).not.toBeNull();
+  expect(donePerSecond ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(run.summary?.ordersPerSecond ?? 0);
 
   // Whole-run figures in the comparison are the load process's own, over every order.
   const comparison = page.getByRole("region", { name: "Runs side by side" });
