@@ -252,7 +252,7 @@ function Backlog({ run }: { run: RunView }) {
             Drain rate against its bound{live ? "" : ", over the last seconds jobs waited"} (consumers ÷
             latency, by Little&apos;s law):
           </p>
-          <ul aria-label="Drain rate against its bound">
+          <ul className={styles.bounds} aria-label="Drain rate against its bound">
             {bounds.map((bound) => (
               <li key={bound.step}>{drainBoundWords(bound)}</li>
             ))}
