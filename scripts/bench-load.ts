@@ -40,14 +40,13 @@ import type {
   OrderStatus,
   ServiceName,
   SettingsPatch,
-  SideEffectStep,
 } from "../server/contract";
 import {
   PLANNED_SIDE_EFFECTS,
+  queueBound,
   queueName,
   SERVICE_NAMES,
   SIDE_EFFECT_STEPS,
-  STEPS,
   serviceSettingsSchema,
 } from "../server/contract";
 import { CookieJar, callProcedure, keepAliveAgent, type Reply } from "./load/http";
@@ -468,24 +467,22 @@ async function readCatalog(bench: Bench, end: number): Promise<number[]> {
   return latencies;
 }
 
-/** What the consumers and providers allow, in orders per second (Little's law): per queue, the jobs
- * in flight (consumers, capped by the provider's capacity) over how long each takes; an order needs
- * one job of every planned queue, so the slowest queue bounds it. Null when the providers are instant
- * (no bound worth the name). */
+/** What the consumers and providers allow, in orders per second: an order needs one job of every
+ * planned queue, so the slowest queue's bound (server/contract/drain.ts) bounds it. Null when the
+ * providers are instant (no bound worth the name). */
 function drainBound(knobs: SettingsPatch): number | null {
-  const consumersOf = (step: SideEffectStep) => knobs.shop?.consumers?.[step] ?? WORKER_CONCURRENCY_DEFAULT;
-  const latencyOf = (service: ServiceName) => (knobs.services?.[service]?.latencyMs ?? 0) / 1000;
-  const capacityOf = (service: ServiceName) =>
-    knobs.services?.[service]?.capacity ?? Number.POSITIVE_INFINITY;
-  const rates = PLANNED_SIDE_EFFECTS.map((step) => {
-    // A fulfillment captures (payment) then ships: one job holds a consumer for both calls.
-    const own = STEPS[step].service;
-    const services: ServiceName[] = step === "fulfillment" ? ["payment", "shipping"] : own ? [own] : [];
-    const seconds = services.reduce((sum, service) => sum + latencyOf(service), 0);
-    const inFlight = Math.min(consumersOf(step), ...services.map(capacityOf));
-    return seconds > 0 ? inFlight / seconds : Number.POSITIVE_INFINITY;
-  });
-  const bound = Math.min(...rates);
+  const services = Object.fromEntries(
+    SERVICE_NAMES.map((name) => [
+      name,
+      { latencyMs: knobs.services?.[name]?.latencyMs ?? 0, capacity: knobs.services?.[name]?.capacity ?? 1 },
+    ]),
+  ) as Record<ServiceName, { latencyMs: number; capacity: number }>;
+  const bounds = PLANNED_SIDE_EFFECTS.map(
+    (step) =>
+      queueBound(step, services, knobs.shop?.consumers?.[step] ?? WORKER_CONCURRENCY_DEFAULT)
+        .boundPerSecond ?? Number.POSITIVE_INFINITY,
+  );
+  const bound = Math.min(...bounds);
   return Number.isFinite(bound) ? bound : null;
 }
 

@@ -6,12 +6,12 @@ import {
   type BACKLOG_STATES,
   backlogOf,
   type CheckoutMode,
-  EFFECTS,
+  type QueueBound,
   type QueueJobState,
+  queueBound,
   type RunView,
   type RushSample,
   SERVICES,
-  type ServiceName,
   SIDE_EFFECT_STEPS,
   type SideEffectStep,
   STEPS,
@@ -163,31 +163,13 @@ export function drainEstimates(samples: readonly RushSample[]): DrainEstimate[] 
   return SIDE_EFFECT_STEPS.map(estimate).filter((queue) => queue.waiting + queue.running + queue.toCome > 0);
 }
 
-/** The providers a queue's job calls, one after the other (fulfillment: payment's capture, then the
- * shipment), from the step's own service and the effects it leaves. */
-export function providersOf(step: SideEffectStep): ServiceName[] {
-  const own: ServiceName | null = STEPS[step].service;
-  const services: ServiceName[] = EFFECTS[step].map((effect) => effect.service);
-  return [...new Set(own === null ? services : [...services, own])];
-}
-
-export interface DrainBound {
+export interface DrainBound extends QueueBound {
   step: SideEffectStep;
   /** Jobs finished per second over the last seconds (up to RATE_WINDOW) it had jobs waiting: when
    * its consumers had work enough to reach the bound. */
   perSecond: number;
   /** Consumers of the queue over every worker process (its knob, else WORKER_CONCURRENCY). */
   consumers: number;
-  /** Calls in flight at most: the consumers, or fewer if a provider's capacity caps them. */
-  inFlight: number;
-  /** The provider whose capacity caps the calls in flight (null: the consumers do). */
-  cappedBy: ServiceName | null;
-  /** One job's provider calls, one after the other, at their latency knobs. */
-  calls: { service: ServiceName; latencyMs: number }[];
-  latencyMs: number;
-  /** What the consumers and the providers allow (Little's law): in flight ÷ latency; null when the
-   * providers answer at once (no bound from latency). */
-  boundPerSecond: number | null;
 }
 
 /** Per queue that had jobs waiting during an async run: its drain rate against what its consumers and
@@ -203,16 +185,8 @@ export function drainBounds(run: RunView): DrainBound[] {
     const perSecond =
       backlogged.reduce((sum, sample) => sum + (sample.queues[step]?.donePerSecond ?? 0), 0) /
       backlogged.length;
-    const calls = providersOf(step).map((service) => ({ service, latencyMs: services[service].latencyMs }));
     const consumers = perProcess * workerProcesses;
-    const tightest = calls
-      .map(({ service }) => ({ service, capacity: services[service].capacity }))
-      .sort((a, b) => a.capacity - b.capacity)[0];
-    const cappedBy = tightest && tightest.capacity < consumers ? tightest.service : null;
-    const inFlight = cappedBy && tightest ? tightest.capacity : consumers;
-    const latencyMs = calls.reduce((sum, call) => sum + call.latencyMs, 0);
-    const boundPerSecond = latencyMs > 0 ? inFlight / (latencyMs / 1000) : null;
-    return [{ step, perSecond, consumers, inFlight, cappedBy, calls, latencyMs, boundPerSecond }];
+    return [{ step, perSecond, consumers, ...queueBound(step, services, consumers) }];
   });
 }
 

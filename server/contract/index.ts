@@ -1,6 +1,7 @@
 // The one contract shared by API, workers and UI. Browser-safe: zod and types only.
 export * from "./conditions";
 export * from "./devtools";
+export * from "./drain";
 export * from "./errors";
 export * from "./events";
 export * from "./hosts";
