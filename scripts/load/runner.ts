@@ -52,6 +52,8 @@ const POLL_BATCH = 25;
 /** One shopper's patience with "busy, try again" for one checkout. */
 const MAX_BUSY_RETRIES = 10;
 const WATCH_ACK_TIMEOUT_MS = 5000;
+/** How often a watcher asks for its order's snapshot again, in case a push was lost. */
+const WATCH_RECHECK_MS = 5000;
 const PROGRESS_EVERY_MS = 1000;
 
 /** Could not start: the target does not answer, or the developer tools a setting needs are off. */
@@ -578,6 +580,7 @@ class Run {
     let latest = order;
     return new Promise<OrderView | null>((resolve) => {
       const finish = (final: OrderView | null) => {
+        clearInterval(recheck);
         stopped.removeEventListener("abort", onStop);
         socket.disconnect();
         resolve(final);
@@ -589,14 +592,17 @@ class Run {
         if (parsed.success && isNewer(parsed.data, latest)) latest = parsed.data;
         if (latest.settledAt !== null || isParked(latest)) finish(latest);
       };
-      socket.on("order:updated", apply);
-      socket.on("connect", () => {
+      const ask = () =>
         socket
           .timeout(WATCH_ACK_TIMEOUT_MS)
           .emit("order:watch", { orderId: order.id }, (error: Error | null, ack: WatchAck) => {
             if (!error && ack.ok) apply(ack.order);
           });
-      });
+      socket.on("order:updated", apply);
+      socket.on("connect", ask);
+      // A push lost on the way (Redis restarting under the socket.io adapter) is never sent again: the
+      // watch's snapshot is asked for again now and then, as a page asks again on reconnect.
+      const recheck = setInterval(() => socket.connected && ask(), WATCH_RECHECK_MS);
     });
   }
 
