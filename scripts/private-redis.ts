@@ -27,10 +27,12 @@ export function redisServerAvailable(): boolean {
 export class PrivateRedis {
   private child: ChildProcess | null = null;
 
-  /** `appendOnlyDir`: keep an append-only file there (created if missing); none: nothing on disk. */
+  /** `appendOnlyDir`: keep an append-only file there (created if missing); none: nothing on disk.
+   * `extraArgs`: more of redis-server's options (a cluster node's, see scripts/private-redis-cluster.ts). */
   constructor(
     readonly port: number,
     private readonly appendOnlyDir: string | null = null,
+    private readonly extraArgs: string[] = [],
   ) {}
 
   get running(): boolean {
@@ -58,6 +60,7 @@ export class PrivateRedis {
         ...persistence,
         "--maxmemory-policy",
         "noeviction",
+        ...this.extraArgs,
       ],
       { stdio: "ignore" },
     );

@@ -32,7 +32,12 @@ export const SHUTDOWN_GRACE_MS = 30_000;
 
 const configSchema = z.object({
   DATABASE_URL: z.url().default("postgresql://postgres@127.0.0.1:5432/storefront"),
-  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  /** One Redis (`redis://` or `rediss://`), or a Redis Cluster: `redis+cluster://host1:7000,host2:7001`
+   * (`rediss+cluster://` for TLS; `user:password@` before the first node). See redisTarget(). */
+  REDIS_URL: z.string().optional(),
+  /** A Redis Cluster's nodes without credentials, `host1:7000,host2:7001` (any few of them: the client
+   * learns the rest): the same as REDIS_URL=redis+cluster://…, for deployments that list nodes apart. */
+  REDIS_CLUSTER_NODES: z.string().optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** The address the web process listens on. Loopback by default: only this machine can reach it.
    * `0.0.0.0` (or `::`) opens it to the network, which requires DEV_TOOLS_KEY or DEV_TOOLS=off. */
@@ -104,6 +109,98 @@ const configSchema = z.object({
   LOG_FORMAT: z.enum(["json", "pretty"]).optional(),
 });
 
+export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+
+/** A Redis Cluster node. */
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
+/** Where Redis is: one server (or a failover pair behind one address), or a Redis Cluster, given by a
+ * few of its nodes. */
+export type RedisTarget =
+  | { kind: "single"; url: string }
+  | { kind: "cluster"; nodes: RedisNode[]; tls: boolean; username?: string; password?: string };
+
+const CLUSTER_URL = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?#]*)\/?$/i;
+
+/** `host:port,host:port` as nodes; throws in words on anything else. */
+function clusterNodes(list: string): RedisNode[] {
+  const items = list.split(",").map((item) => item.trim());
+  if (items.length === 0 || items.some((item) => item === "")) {
+    throw new Error(
+      "name the cluster's nodes as host:port, comma-separated (e.g. 127.0.0.1:7000,127.0.0.1:7001)",
+    );
+  }
+  return items.map((item) => {
+    let url: URL;
+    try {
+      url = new URL(`redis://${item}`);
+    } catch {
+      throw new Error(`"${item}" is not host:port`);
+    }
+    if (url.pathname !== "" || url.username || url.password || !url.port) {
+      throw new Error(`"${item}" is not host:port (a cluster node needs its port)`);
+    }
+    return { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port) };
+  });
+}
+
+/** A bad REDIS_URL or REDIS_CLUSTER_NODES, in words. */
+export class RedisTargetError extends Error {
+  constructor(
+    readonly variable: "REDIS_URL" | "REDIS_CLUSTER_NODES",
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = "RedisTargetError";
+  }
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Reads REDIS_URL / REDIS_CLUSTER_NODES; throws a RedisTargetError on a bad value. */
+export function redisTarget(url: string | undefined, nodes: string | undefined): RedisTarget {
+  if (nodes !== undefined && nodes !== "") {
+    if (url) {
+      throw new RedisTargetError(
+        "REDIS_CLUSTER_NODES",
+        "REDIS_URL is set too: set one of them (REDIS_URL=redis+cluster://user:password@host:port,… carries credentials)",
+      );
+    }
+    try {
+      return { kind: "cluster", nodes: clusterNodes(nodes), tls: false };
+    } catch (error) {
+      throw new RedisTargetError("REDIS_CLUSTER_NODES", messageOf(error));
+    }
+  }
+  const text = url || DEFAULT_REDIS_URL;
+  const cluster = CLUSTER_URL.exec(text);
+  if (cluster) {
+    const [, scheme = "redis", credentials = "", list = ""] = cluster;
+    const [username = "", password = ""] = credentials.split(":").map(decodeURIComponent);
+    try {
+      return {
+        kind: "cluster",
+        nodes: clusterNodes(list),
+        tls: scheme.toLowerCase() === "rediss",
+        ...(username ? { username } : {}),
+        ...(password ? { password } : {}),
+      };
+    } catch (error) {
+      throw new RedisTargetError("REDIS_URL", messageOf(error));
+    }
+  }
+  if (!z.url({ protocol: /^rediss?$/ }).safeParse(text).success) {
+    throw new RedisTargetError(
+      "REDIS_URL",
+      `"${text}" is neither redis://host:port (one Redis) nor redis+cluster://host:port,host:port (a Redis Cluster)`,
+    );
+  }
+  return { kind: "single", url: text };
+}
+
 /** The settings, and what they must satisfy together. */
 const checkedConfigSchema = configSchema.superRefine((settings, context) => {
   const slowest = settings.CHECKOUT_DEADLINE_MS + CHECKOUT_WIND_DOWN_MS;
@@ -121,7 +218,29 @@ const checkedConfigSchema = configSchema.superRefine((settings, context) => {
   }
 });
 
-export type Config = z.infer<typeof configSchema>;
+/** The settings, with REDIS_URL filled in (the default, or the cluster REDIS_CLUSTER_NODES names) and
+ * read into `redis`. */
+const resolvedConfigSchema = checkedConfigSchema.transform((settings, context) => {
+  try {
+    const redis = redisTarget(settings.REDIS_URL, settings.REDIS_CLUSTER_NODES);
+    const url =
+      redis.kind === "single"
+        ? redis.url
+        : (settings.REDIS_URL ??
+          `redis+cluster://${redis.nodes.map(({ host, port }) => `${host}:${port}`).join(",")}`);
+    return { ...settings, REDIS_URL: url, redis };
+  } catch (error) {
+    if (!(error instanceof RedisTargetError)) throw error;
+    context.addIssue({
+      code: "custom",
+      path: [error.variable],
+      message: error.message.slice(error.variable.length + 2),
+    });
+    return z.NEVER;
+  }
+});
+
+export type Config = z.output<typeof resolvedConfigSchema>;
 
 /** Whether other machines can reach the web process: it listens beyond loopback, or a proxy serves it. */
 export function reachableFromNetwork(settings: Config): boolean {
@@ -148,7 +267,7 @@ export function metricsEnabled(settings: Config): boolean {
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = checkedConfigSchema.safeParse(env);
+  const parsed = resolvedConfigSchema.safeParse(env);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
   throw new Error(`Invalid environment:\n${problems.join("\n")}`);
