@@ -76,6 +76,10 @@ const configSchema = z.object({
   /** Jobs one worker process runs at once, per side-effect queue. Side effects mostly wait on their
    * provider, so this is how many provider calls are in flight: see the README's "Keeping up". */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+  /** replayable (default): a worker's commits do not wait for the write-ahead log's flush, since every
+   * change it makes is made again if a crash loses it (see commitReplayably in server/db.ts); durable:
+   * every commit waits, as the web process's always do (to measure what the flush costs). */
+  WORKER_COMMITS: z.enum(["replayable", "durable"]).default("replayable"),
   /** Prometheus metrics at GET /metrics, on the web port and on each worker's own port.
    * follow-dev-tools (default): on exactly when DEV_TOOLS is. Whatever this says, a scrape from another
    * machine must carry DEV_TOOLS_KEY (`Authorization: Bearer …`); without a key only this machine may
@@ -101,6 +105,10 @@ const configSchema = z.object({
    * CHECKOUT_DEADLINE_MS + CHECKOUT_WIND_DOWN_MS, which the process checks at start. A chaos soak with
    * fast knobs may use seconds (with a deadline of seconds too). */
   SWEEPER_GRACE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
+  /** For the chaos soak only: a share of the checkout confirmations whose answer is lost after their
+   * commit, as a Postgres crash at that instant would lose it (server/faults.ts), so a soak reaches that
+   * path on purpose. 0 (default): none. */
+  CHAOS_LOST_ANSWERS: z.coerce.number().min(0).max(1).default(0),
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   /** The least severe log lines written (pino's levels); `silent` writes none. */
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -16,8 +16,29 @@ export const pool = new pg.Pool({
 // An idle connection that Postgres closes (a restart) is dropped from the pool, which opens new ones on
 // demand; without a listener its error event would end the process instead.
 pool.on("error", errorReporter("database pool"));
-// A new connection after connections were lost or refused: Postgres is back (logged once).
-pool.on("connect", () => databaseOutage.back());
+// A new connection after connections were lost or refused: Postgres is back (logged once). In a process
+// whose commits are replayable, the connection's first statement says so (it runs before any other).
+pool.on("connect", (client) => {
+  databaseOutage.back();
+  if (replayable) client.query("SET synchronous_commit = off").catch(() => {});
+});
+
+/** Whether this process's commits are replayable (see commitReplayably). */
+let replayable = false;
+
+/**
+ * From now on this process's commits do not wait for the write-ahead log's flush (synchronous_commit
+ * off): for the worker, whose every change is replayable. A step's change lost in a crash is a step not
+ * recorded: the job's retry, the reconciler or the sweeper does it again, and the providers' idempotency
+ * keys keep its effect once. Nothing survives whose cause was lost: the log is replayed in commit order,
+ * so a crash loses the latest commits only, and the one hand-off to something Postgres does not roll back
+ * (the relay's claim of outbox rows, before their jobs go to Redis) commits durably (`sqlDurably`),
+ * which flushes every commit before it too. The web process keeps every commit durable: its answers are
+ * what shoppers are told. Call before the process's first statement.
+ */
+export function commitReplayably(): void {
+  replayable = true;
+}
 
 // prisma.$disconnect() ends the pool too: one call closes the database of a process.
 export const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
@@ -50,6 +71,24 @@ export async function sql<Row>(statement: Prisma.Sql): Promise<Row[]> {
   }
   const result = await pool.query({ name, text, values, types });
   return result.rows as Row[];
+}
+
+/** Like `sql`, but committed durably even in a process whose commits are replayable: the WAL is flushed
+ * (this commit and every one before it) before it returns. In any other process it is `sql`. */
+export async function sqlDurably<Row>(statement: Prisma.Sql): Promise<Row[]> {
+  if (!replayable) return sql<Row>(statement);
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN; SET LOCAL synchronous_commit = on");
+    const result = await client.query({ text: statement.text, values: statement.values, types });
+    await client.query("COMMIT");
+    return result.rows as Row[];
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /** A Date as the UTC wall-clock value Prisma keeps in `timestamp` columns. */

@@ -36,3 +36,12 @@ export function onFaultPoint<Name extends FaultPoint>(name: Name, hook: Hook<Nam
     hooks.delete(name);
   };
 }
+
+/** The chaos soak's own fault (CHAOS_LOST_ANSWERS, server/config.ts): loses the answer of this share of
+ * checkout confirmations after their commit, exactly as a connection cut at that instant does. */
+export function loseConfirmationAnswers(share: number): void {
+  if (share <= 0) return;
+  onFaultPoint("checkout:confirmed", () => {
+    if (Math.random() < share) throw new Error("Connection terminated unexpectedly (CHAOS_LOST_ANSWERS)");
+  });
+}

@@ -14,6 +14,7 @@ import { prisma } from "./db";
 import { isJobsBoardPath, serveJobsBoard } from "./devtools/jobs-board";
 import { queueJobCounts } from "./devtools/queues";
 import { hostAllowed, isHttps } from "./edge";
+import { loseConfirmationAnswers } from "./faults";
 import { setPageSecurityHeaders, setSecurityHeaders } from "./headers";
 import { log, nameProcess } from "./log";
 import { apiProcedures, isMetricsPath, serveMetrics, trackRequest } from "./metrics/http";
@@ -27,6 +28,7 @@ import { API_BASE_PATH, apiHandlerOptions } from "./trpc/http";
 import { appRouter } from "./trpc/root";
 
 nameProcess("web");
+loseConfirmationAnswers(config.CHAOS_LOST_ANSWERS);
 const refusal = exposureProblem(config);
 if (refusal) {
   log.fatal(refusal);

@@ -5,7 +5,7 @@
 // web process can find and sum every worker's numbers.
 import { setTimeout as sleep } from "node:timers/promises";
 import { config, metricsEnabled, SHUTDOWN_GRACE_MS } from "../server/config";
-import { prisma } from "../server/db";
+import { commitReplayably, prisma } from "../server/db";
 import { log, messageOf, nameProcess, noteOutage } from "../server/log";
 import { startMetrics } from "../server/metrics/registry";
 import { MetricsPortInUse, type MetricsServer, startMetricsServer } from "../server/metrics/serve";
@@ -18,6 +18,8 @@ import { closeRedis, redis, unavailable } from "../server/redis";
 import { startSideEffectWorkers } from "./side-effects";
 
 nameProcess("worker");
+// Every change a worker makes can be made again: its commits need not wait for the disk (see server/db.ts).
+if (config.WORKER_COMMITS === "replayable") commitReplayably();
 let metricsServer: MetricsServer | null = null;
 if (metricsEnabled(config)) {
   startMetrics("worker");

@@ -4,7 +4,7 @@
 import pg from "pg";
 import { config } from "../config";
 import { SIDE_EFFECT_STEPS } from "../contract";
-import { Prisma, sql, utc } from "../db";
+import { Prisma, sql, sqlDurably, utc } from "../db";
 import { errorReporter, log } from "../log";
 import { sideEffectQueue } from "../queues";
 import { OUTBOX_CHANNEL } from "./write";
@@ -18,7 +18,9 @@ const relayLog = log.child({ component: "outbox relay" });
  * refuses, the rows are handed back for the next run; if this process dies in between, the reconciler
  * finds the dispatched steps with no job behind them and hands them back (server/outbox/reconcile.ts). */
 export async function relayOnce(): Promise<number> {
-  const rows = await sql<{ id: string; orderId: string; step: string }>(Prisma.sql`
+  // Durably, whatever the process's commits: the jobs go where Postgres cannot take them back, so the
+  // rows (and the step changes that wrote them) must survive any crash first (see commitReplayably).
+  const rows = await sqlDurably<{ id: string; orderId: string; step: string }>(Prisma.sql`
     UPDATE "OutboxMessage" SET "dispatchedAt" = ${utc(new Date())}
     WHERE "id" IN (SELECT "id" FROM "OutboxMessage" WHERE "dispatchedAt" IS NULL
       ORDER BY "createdAt" LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)

@@ -56,7 +56,8 @@ it("holds every invariant after a minute of faults under mixed-mode load", { tim
   expect(output).toMatch(/load started through nginx/);
   for (const fault of FAULTS) expect(output).toMatch(new RegExp(`\\d+\\.\\d s\\s+${fault}\\s`));
   expect(output.match(/\d+\.\d s\s+crash Postgres\s/g)).toHaveLength(3);
-  expect(output).toMatch(/checkouts broken off after their confirmation committed: \d+/);
+  // Answers lost after the commit (2 % on purpose, and the crashes): each order stood.
+  expect(output).toMatch(/checkouts broken off after their confirmation committed: [1-9]\d*/);
   expect(output).toMatch(/invariants: 9 of 9 held/);
   expect(output).not.toContain("VIOLATED");
   expect(output).toContain("chaos: every invariant held");
