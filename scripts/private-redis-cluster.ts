@@ -27,6 +27,8 @@ export interface ClusterNode {
   primaryId: string | null;
   /** Whether the others count it as failing (`fail` or `fail?`). */
   failing: boolean;
+  /** The hash slots a primary serves, as [first, last] ranges. */
+  slots: [number, number][];
 }
 
 export interface Failover {
@@ -85,7 +87,7 @@ export function parseClusterNodes(text: string): ClusterNode[] {
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line) => {
-      const [id = "", address = "", flags = "", primary = "-"] = line.split(" ");
+      const [id = "", address = "", flags = "", primary = "-", , , , , ...ranges] = line.split(" ");
       const port = Number(address.split("@")[0]?.split(":").at(-1));
       const flagList = flags.split(",");
       return {
@@ -94,6 +96,13 @@ export function parseClusterNodes(text: string): ClusterNode[] {
         role: flagList.includes("master") ? "primary" : "replica",
         primaryId: primary === "-" ? null : primary,
         failing: flagList.includes("fail") || flagList.includes("fail?"),
+        // "0-5460" or "5461"; "[slot-<-id]" marks a slot being migrated, not served.
+        slots: ranges
+          .filter((range) => /^\d+(-\d+)?$/.test(range))
+          .map((range) => {
+            const [first, last = first] = range.split("-").map(Number);
+            return [first ?? 0, last ?? 0] as [number, number];
+          }),
       } satisfies ClusterNode;
     });
 }
@@ -138,33 +147,43 @@ export class PrivateRedisCluster {
 
   private node(port: number): PrivateRedis {
     const nodeTimeout = this.options.nodeTimeoutMs ?? DEFAULT_NODE_TIMEOUT_MS;
-    return new PrivateRedis(port, path.join(this.dir, String(port)), [
-      "--cluster-enabled",
-      "yes",
-      // Written in the node's own directory (--dir): its identity and view of the cluster, kept over a
-      // restart, so a killed node comes back as itself (and learns it is a replica now).
-      "--cluster-config-file",
-      `nodes-${port}.conf`,
-      "--cluster-node-timeout",
-      String(nodeTimeout),
-      // Slots of live primaries keep answering while another primary fails over (Redis' default refuses
-      // every command cluster-wide until the failover is done).
-      "--cluster-require-full-coverage",
-      "no",
-      // A replica may take over however long ago it last heard its primary (a local cluster under load).
-      "--cluster-replica-validity-factor",
-      "0",
-    ]);
+    return new PrivateRedis(
+      port,
+      path.join(this.dir, String(port)),
+      [
+        "--cluster-enabled",
+        "yes",
+        // Written in the node's own directory (--dir): its identity and view of the cluster, kept over a
+        // restart, so a killed node comes back as itself (and learns it is a replica now).
+        "--cluster-config-file",
+        `nodes-${port}.conf`,
+        "--cluster-node-timeout",
+        String(nodeTimeout),
+        // Slots of live primaries keep answering while another primary fails over (Redis' default refuses
+        // every command cluster-wide until the failover is done).
+        "--cluster-require-full-coverage",
+        "no",
+        // A replica may take over however long ago it last heard its primary (a local cluster under load).
+        "--cluster-replica-validity-factor",
+        "0",
+      ],
+      true,
+    );
+  }
+
+  /** A command's answer from the first live node that gives one. */
+  private async askLive(...args: string[]): Promise<string> {
+    for (const port of this.ports) {
+      if (!this.servers.get(port)?.running) continue;
+      const answer = await ask(port, ...args);
+      if (answer !== null) return answer;
+    }
+    throw new Error("no node of the Redis Cluster answers");
   }
 
   /** The cluster as a live node sees it. */
   async topology(): Promise<ClusterNode[]> {
-    for (const port of this.ports) {
-      if (!this.servers.get(port)?.running) continue;
-      const text = await ask(port, "CLUSTER", "NODES");
-      if (text) return parseClusterNodes(text);
-    }
-    throw new Error("no node of the Redis Cluster answers");
+    return parseClusterNodes(await this.askLive("CLUSTER", "NODES"));
   }
 
   /** Until every node of `ports` says the cluster is ok with every slot served, sees no node failing,
@@ -196,15 +215,29 @@ export class PrivateRedisCluster {
     );
   }
 
-  /** SIGKILLs a primary (the `which`th of those alive, in port order) and waits until its replica has
-   * taken over and every slot is served again. The killed node stays down until restart(). */
-  async killPrimary(which = 0): Promise<Failover> {
-    const before = await this.topology();
-    const primaries = before
+  /** The live primaries, in port order. */
+  async primaries(): Promise<ClusterNode[]> {
+    return (await this.topology())
       .filter((node) => node.role === "primary" && !node.failing && this.servers.get(node.port)?.running)
       .sort((a, b) => a.port - b.port);
-    const victim = primaries[which % primaries.length];
-    if (!victim) throw new Error("no live primary to kill");
+  }
+
+  /** The port of the primary that holds `key` (its hash slot). */
+  async primaryOf(key: string): Promise<number> {
+    const slot = Number(await this.askLive("CLUSTER", "KEYSLOT", key));
+    const owner = (await this.primaries()).find((node) =>
+      node.slots.some(([first, last]) => slot >= first && slot <= last),
+    );
+    if (!owner) throw new Error(`no live primary serves the slot of ${key}`);
+    return owner.port;
+  }
+
+  /** SIGKILLs the primary on `port` and waits until its replica has taken over and every slot is served
+   * again. The killed node stays down until restart(). */
+  async killPrimary(port: number): Promise<Failover> {
+    const before = await this.topology();
+    const victim = before.find((node) => node.port === port && node.role === "primary");
+    if (!victim) throw new Error(`${port} is no live primary`);
     const replicas = before.filter((node) => node.primaryId === victim.id).map((node) => node.port);
     const started = performance.now();
     await this.servers.get(victim.port)?.kill();

@@ -28,11 +28,14 @@ export class PrivateRedis {
   private child: ChildProcess | null = null;
 
   /** `appendOnlyDir`: keep an append-only file there (created if missing); none: nothing on disk.
-   * `extraArgs`: more of redis-server's options (a cluster node's, see scripts/private-redis-cluster.ts). */
+   * `extraArgs`: more of redis-server's options (a cluster node's, see scripts/private-redis-cluster.ts).
+   * `ownGroup`: in a process group of its own, so a Ctrl+C at the terminal reaches only its owner, which
+   * stops it after the processes that use it. */
   constructor(
     readonly port: number,
     private readonly appendOnlyDir: string | null = null,
     private readonly extraArgs: string[] = [],
+    private readonly ownGroup = false,
   ) {}
 
   get running(): boolean {
@@ -62,7 +65,7 @@ export class PrivateRedis {
         "noeviction",
         ...this.extraArgs,
       ],
-      { stdio: "ignore" },
+      { stdio: "ignore", detached: this.ownGroup },
     );
     const child = this.child;
     // Never outlive the process that started it, even when its cleanup is skipped.

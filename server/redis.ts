@@ -6,9 +6,10 @@
 // script must touch keys of one hash slot: their names carry a hash tag (`{…}`, see queuePrefix and
 // the capacity keys in downstream/simulate.ts); a plain Redis reads the same names.
 import { createHash } from "node:crypto";
-import { Cluster, Redis, type RedisOptions } from "ioredis";
+import type { Cluster, Redis, RedisOptions } from "ioredis";
 import { config } from "./config";
-import { log, redisOutage } from "./log";
+import { log, messageOf, redisOutage } from "./log";
+import { type ClusterTarget, clientFor, queuePrefixFor } from "./redis-target";
 
 /** A connection to one Redis or to a Redis Cluster: for the commands this project sends, the same. */
 export type RedisClient = Redis | Cluster;
@@ -54,14 +55,8 @@ const clusterLog = log.child({ component: "redis-cluster" });
  * the topology and goes on with the new primary. A subscriber ("sub") keeps one connection per primary
  * for sharded pub/sub (SSUBSCRIBE), moved over when slots move; plain SUBSCRIBE uses one node, whose
  * messages the cluster bus brings from every node. */
-function createCluster(role: Role, target: Extract<typeof config.redis, { kind: "cluster" }>): Cluster {
-  const cluster = new Cluster(target.nodes, {
-    redisOptions: {
-      ...roleOptions[role],
-      ...(target.username ? { username: target.username } : {}),
-      ...(target.password ? { password: target.password } : {}),
-      ...(target.tls ? { tls: {} } : {}),
-    },
+function createCluster(role: Role, target: ClusterTarget): Cluster {
+  const cluster = clientFor(target, roleOptions[role], {
     shardedSubscribers: role === "sub",
     // A failover takes the cluster's node timeout plus an election: keep a command that meets it
     // retrying that long rather than fail at once (MOVED and TRYAGAIN are followed as they come).
@@ -79,19 +74,18 @@ function createCluster(role: Role, target: Extract<typeof config.redis, { kind: 
   cluster.on("node error", (error: unknown, key: string) => {
     if (failing.has(key)) return;
     failing.add(key);
-    clusterLog.warn(
-      { node: key, error: error instanceof Error ? error.message : String(error) },
-      "Redis Cluster node unreachable",
-    );
+    clusterLog.warn({ node: key, error: messageOf(error) }, "Redis Cluster node unreachable");
   });
   cluster.on("refresh", () => {
     for (const key of failing) {
-      if (cluster.nodes("master").some((node) => `${node.options.host}:${node.options.port}` === key))
-        continue;
+      const node = cluster.nodes("all").find(({ options }) => `${options.host}:${options.port}` === key);
+      if (node && node.status !== "ready") continue;
       failing.delete(key);
       clusterLog.info(
         { node: key },
-        "Redis Cluster: node no longer serves slots (its replica took over), or is back",
+        node
+          ? "Redis Cluster node answers again"
+          : "Redis Cluster node left the topology (a replica serves its slots)",
       );
     }
   });
@@ -104,7 +98,7 @@ export function createRedis(role: Role): RedisClient {
   const connection =
     target.kind === "cluster"
       ? createCluster(role, target)
-      : new Redis(target.url, { ...roleOptions[role], lazyConnect: false });
+      : clientFor(target, { ...roleOptions[role], lazyConnect: false });
   // An unhandled 'error' event would crash the process during an outage; ioredis reconnects itself
   // and reports every attempt: the process logs the outage once, with the first error.
   connection.on("error", (error) => {
@@ -149,12 +143,9 @@ export async function closeRedis(): Promise<void> {
   await Promise.all(open.map((connection) => connection.quit().catch(() => connection.disconnect())));
 }
 
-/** BullMQ's key prefix for one queue. Its Lua scripts touch many keys of a queue at once, so on a Redis
- * Cluster every key of a queue must live in one hash slot: the prefix carries a hash tag, one per
- * queue (`{storefront-email}:email:wait`), which spreads the queues over the primaries. On one Redis the
- * plain prefix, as always (`storefront:email:wait`). */
+/** BullMQ's key prefix for one queue (hash-tagged on a Redis Cluster: see queuePrefixFor). */
 export function queuePrefix(queue: string): string {
-  return config.redis.kind === "cluster" ? `{${config.REDIS_PREFIX}-${queue}}` : config.REDIS_PREFIX;
+  return queuePrefixFor(config.redis, config.REDIS_PREFIX, queue);
 }
 
 /** A Redis key in this deployment's namespace. */
