@@ -129,6 +129,6 @@ export function clientFor(
  * Cluster every key of a queue must live in one hash slot: the prefix carries a hash tag, one per
  * queue (`{storefront-email}:email:wait`), which spreads the queues over the primaries. On one Redis the
  * plain prefix, as always (`storefront:email:wait`). */
-export function queuePrefixFor(target: RedisTarget, prefix: string, queue: string): string {
+export function queuePrefixFor(target: Pick<RedisTarget, "kind">, prefix: string, queue: string): string {
   return target.kind === "cluster" ? `{${prefix}-${queue}}` : prefix;
 }
