@@ -34,6 +34,7 @@ import {
   type SettingsPatch,
   type SideEffectStep,
 } from "../server/contract";
+import { queuePrefixFor } from "../server/redis-target";
 import {
   DEFAULT_CLUSTER_FAULTS,
   DEFAULT_FAULTS,
@@ -180,6 +181,11 @@ const SHOPPERS: Record<CheckoutMode, number> = { async: 4, sync: 2, "sync-parall
 const FRAUD_SHARE = "10%";
 /** The share of confirmations whose answer the web processes lose after the commit (CHAOS_LOST_ANSWERS). */
 const LOST_ANSWERS = 0.02;
+/** The soak's Redis namespace. */
+const CHAOS_PREFIX = "storefront-chaos";
+/** redis-primary-lose: the queue whose primary dies, and how long it acknowledges writes alone first. */
+const LOSSY_QUEUE: SideEffectStep = "fraud";
+const UNREPLICATED_MS = 500;
 /** The queue the schedule pauses. */
 const PAUSED_QUEUE: SideEffectStep = "email";
 /** Far more than a soak sells: stock never runs out, so every shopper keeps buying. */
@@ -415,7 +421,7 @@ async function main(): Promise<number> {
       ...SOAK_TIMING,
       DATABASE_URL: databaseUrl,
       REDIS_URL: (cluster ?? oneRedis()).url,
-      REDIS_PREFIX: "storefront-chaos",
+      REDIS_PREFIX: CHAOS_PREFIX,
       NODE_ENV: "production",
       // The services' logs go to files the soak reads (a worker is ready when it says so): JSON, info.
       LOG_LEVEL: "info",
@@ -484,6 +490,24 @@ async function main(): Promise<number> {
         `nginx, 2 web, 2 workers ready in ${elapsed(startedAt)}`,
     );
 
+    const oneCluster = () => {
+      if (!cluster) throw new Error("this fault needs --redis-cluster");
+      return cluster;
+    };
+    /** SIGKILLs a primary (after `unreplicatedMs` of writes its replica never got, if any), waits for its
+     * replica to take over, starts it again as a replica. */
+    const killPrimary = async (port: number, unreplicatedMs: number) => {
+      const failover = await oneCluster().killPrimary(port, { unreplicatedMs });
+      const back = Date.now();
+      await oneCluster().restart(failover.killed);
+      // Writes the dead primary had not passed on are gone: the knobs may be among them.
+      await applyKnobs();
+      return (
+        (unreplicatedMs > 0 ? `${unreplicatedMs} ms of writes its replica never got, ` : "") +
+        `SIGKILL ${failover.killed}, replica ${failover.promoted} took over in ${(failover.ms / 1000).toFixed(1)} s; ` +
+        `back as a replica after ${elapsed(back)}; knobs set again`
+      );
+    };
     const restart = async (service: Service | undefined) => {
       if (!service) throw new Error("no such process");
       await service.crash();
@@ -523,20 +547,19 @@ async function main(): Promise<number> {
       "redis-primary-kill": (target) => ({
         name: "kill a Redis Cluster primary",
         run: async () => {
-          if (!cluster) throw new Error("redis-primary-kill needs --redis-cluster");
           // The primaries change with every failover: take the target-th of those alive now.
-          const primaries = await cluster.primaries();
+          const primaries = await oneCluster().primaries();
           const victim = primaries[(target - 1) % primaries.length];
           if (!victim) throw new Error("no live primary");
-          const failover = await cluster.killPrimary(victim.port);
-          const back = Date.now();
-          await cluster.restart(failover.killed);
-          // Writes the dead primary had not yet passed on are gone: the knobs may be among them.
-          await applyKnobs();
-          return (
-            `SIGKILL ${failover.killed}, replica ${failover.promoted} took over in ${(failover.ms / 1000).toFixed(1)} s; ` +
-            `back as a replica after ${elapsed(back)}; knobs set again`
-          );
+          return killPrimary(victim.port, 0);
+        },
+      }),
+      "redis-primary-lose": () => ({
+        name: `lose writes of the ${LOSSY_QUEUE} queue's primary`,
+        run: async () => {
+          // Every order's first side effect: its jobs are the ones lost.
+          const key = `${queuePrefixFor({ kind: "cluster" }, CHAOS_PREFIX, LOSSY_QUEUE)}:${LOSSY_QUEUE}:wait`;
+          return killPrimary(await oneCluster().primaryOf(key), UNREPLICATED_MS);
         },
       }),
       "pg-crash": () => ({

@@ -233,14 +233,25 @@ export class PrivateRedisCluster {
   }
 
   /** SIGKILLs the primary on `port` and waits until its replica has taken over and every slot is served
-   * again. The killed node stays down until restart(). */
-  async killPrimary(port: number): Promise<Failover> {
+   * again. The killed node stays down until restart(). With `unreplicatedMs`, the primary first goes on
+   * alone for that long: its replicas are frozen (SIGSTOP) and their links closed, so every write it
+   * acknowledges meanwhile never reaches them, and is lost when it dies, as asynchronous replication
+   * allows (a replica that lags when its primary crashes). */
+  async killPrimary(port: number, { unreplicatedMs = 0 } = {}): Promise<Failover> {
     const before = await this.topology();
     const victim = before.find((node) => node.port === port && node.role === "primary");
     if (!victim) throw new Error(`${port} is no live primary`);
     const replicas = before.filter((node) => node.primaryId === victim.id).map((node) => node.port);
+    const frozen = unreplicatedMs > 0 ? replicas.map((replica) => this.servers.get(replica)) : [];
+    for (const replica of frozen) replica?.signal("SIGSTOP");
+    if (unreplicatedMs > 0) {
+      // The primary drops the links with what it had not sent yet; a frozen replica cannot ask again.
+      await ask(victim.port, "CLIENT", "KILL", "TYPE", "replica");
+      await sleep(unreplicatedMs);
+    }
     const started = performance.now();
     await this.servers.get(victim.port)?.kill();
+    for (const replica of frozen) replica?.signal("SIGCONT");
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
       const now = await this.topology().catch(() => []);

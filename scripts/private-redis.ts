@@ -77,6 +77,11 @@ export class PrivateRedis {
     }
   }
 
+  /** Sends a signal to the server (SIGSTOP / SIGCONT freeze and thaw it). */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
+  }
+
   /** Like a crash: no goodbye to connected clients (an append-only file keeps all but its last second). */
   async kill(): Promise<void> {
     const child = this.child;

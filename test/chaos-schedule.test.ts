@@ -34,6 +34,7 @@ describe("--faults", () => {
     expect(redisShapeProblem(faultsSchema.parse("redis-lose=1,pg-crash=1"), true)).toMatch(
       /redis-lose kill the one Redis; on a Redis Cluster use redis-primary-kill/,
     );
+    expect(redisShapeProblem(faultsSchema.parse("redis-primary-lose=1"), false)).toMatch(/--redis-cluster/);
     expect(redisShapeProblem(faultsSchema.parse("redis-kill=0"), true)).toBeNull();
   });
 });

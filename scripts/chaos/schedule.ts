@@ -13,6 +13,8 @@ export const FAULT_KINDS = {
   "pg-crash": "crash Postgres (pg_ctl stop -m immediate), start it again (recovery from the WAL)",
   "redis-primary-kill":
     "SIGKILL a primary of the Redis Cluster (--redis-cluster); its replica takes over; start it again as a replica",
+  "redis-primary-lose":
+    "the same, after the primary acknowledged writes for 0.5 s its frozen replica never got: they are lost",
 } as const;
 export type FaultKind = keyof typeof FAULT_KINDS;
 const FAULT_NAMES = Object.keys(FAULT_KINDS) as [FaultKind, ...FaultKind[]];
@@ -21,11 +23,11 @@ const FAULT_NAMES = Object.keys(FAULT_KINDS) as [FaultKind, ...FaultKind[]];
 export const DEFAULT_FAULTS = "worker-kill=2,web-kill=2,queue-pause=1,redis-kill=1,pg-crash=1,redis-lose=1";
 /** The same on a Redis Cluster (`--redis-cluster`): a primary killed instead of the one Redis. */
 export const DEFAULT_CLUSTER_FAULTS =
-  "worker-kill=2,web-kill=2,queue-pause=1,pg-crash=1,redis-primary-kill=2";
+  "worker-kill=2,web-kill=2,queue-pause=1,pg-crash=1,redis-primary-kill=2,redis-primary-lose=1";
 
-/** Faults that need one Redis, and the one that needs a Redis Cluster. */
+/** Faults that need one Redis, and those that need a Redis Cluster. */
 const SINGLE_REDIS_FAULTS: FaultKind[] = ["redis-kill", "redis-lose"];
-const CLUSTER_FAULTS: FaultKind[] = ["redis-primary-kill"];
+const CLUSTER_FAULTS: FaultKind[] = ["redis-primary-kill", "redis-primary-lose"];
 
 /** Why these faults cannot be injected on this shape of Redis, or null. */
 export function redisShapeProblem(
@@ -37,7 +39,7 @@ export function redisShapeProblem(
   if (misplaced.length === 0) return null;
   return redisCluster
     ? `--faults: ${misplaced.join(", ")} kill the one Redis; on a Redis Cluster use redis-primary-kill`
-    : `--faults: ${misplaced.join(", ")} needs a Redis Cluster: add --redis-cluster`;
+    : `--faults: ${misplaced.join(", ")} need a Redis Cluster: add --redis-cluster`;
 }
 
 /** More of one kind than this is no soak, but a siege. */
