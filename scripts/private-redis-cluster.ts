@@ -236,8 +236,11 @@ export class PrivateRedisCluster {
    * again. The killed node stays down until restart(). With `unreplicatedMs`, the primary first goes on
    * alone for that long: its replicas are frozen (SIGSTOP) and their links closed, so every write it
    * acknowledges meanwhile never reaches them, and is lost when it dies, as asynchronous replication
-   * allows (a replica that lags when its primary crashes). */
-  async killPrimary(port: number, { unreplicatedMs = 0 } = {}): Promise<Failover> {
+   * allows (a replica that lags when its primary crashes); `meanwhile` runs in that time. */
+  async killPrimary(
+    port: number,
+    { unreplicatedMs = 0, meanwhile }: { unreplicatedMs?: number; meanwhile?: () => Promise<unknown> } = {},
+  ): Promise<Failover> {
     const before = await this.topology();
     const victim = before.find((node) => node.port === port && node.role === "primary");
     if (!victim) throw new Error(`${port} is no live primary`);
@@ -247,7 +250,7 @@ export class PrivateRedisCluster {
     if (unreplicatedMs > 0) {
       // The primary drops the links with what it had not sent yet; a frozen replica cannot ask again.
       await ask(victim.port, "CLIENT", "KILL", "TYPE", "replica");
-      await sleep(unreplicatedMs);
+      await Promise.all([sleep(unreplicatedMs), meanwhile?.()]);
     }
     const started = performance.now();
     await this.servers.get(victim.port)?.kill();
