@@ -7,6 +7,7 @@
 //   npm run bench:load -- --scenarios 1-async,32-async --runs 1 --duration 5 --no-build
 //   npm run bench:load -- --scenarios 1-async --runs 1 --statements     # + where Postgres spends its time
 //   npm run bench:load -- --json        # + one JSON object (every scenario's medians, the ratios) as the last line
+//   npm run bench:load -- --scenarios 32-async --redis-cluster   # on a local Redis Cluster (3 + 3 nodes)
 //
 // Every target is a ratio of two figures from the same run (RATIOS below: async CPU ÷ sync CPU, async
 // p50 ÷ the catalog read's p50 beside it, ...), which no machine can move. Beside the shoppers, one
@@ -31,16 +32,10 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Redis } from "ioredis";
 import pg from "pg";
 import { z } from "zod";
 import { loadConfig } from "../server/config";
-import type {
-  CheckoutMode,
-  OrderStatus,
-  ServiceName,
-  SettingsPatch,
-} from "../server/contract";
+import type { CheckoutMode, OrderStatus, ServiceName, SettingsPatch } from "../server/contract";
 import {
   PLANNED_SIDE_EFFECTS,
   queueBound,
@@ -49,8 +44,10 @@ import {
   SIDE_EFFECT_STEPS,
   serviceSettingsSchema,
 } from "../server/contract";
+import { clientFor, queuePrefixFor, redisTarget } from "../server/redis-target";
 import { CookieJar, callProcedure, keepAliveAgent, type Reply } from "./load/http";
 import { PrivatePostgres, runQuietly } from "./private-postgres";
+import { PrivateRedisCluster } from "./private-redis-cluster";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MAX_SHOPPERS = 500;
@@ -93,13 +90,14 @@ const optionsSchema = z
     "no-build": z.boolean(),
     statements: z.boolean(),
     json: z.boolean(),
+    "redis-cluster": z.boolean(),
   })
   .refine((o) => o.duration + o.warmup <= MAX_SCENARIO_S - 60, {
     message: `--duration + --warmup must leave a minute of the ${MAX_SCENARIO_S} s scenario cap for drains`,
   });
 
 function parseOptions(): z.infer<typeof optionsSchema> {
-  const usage = `usage: npm run bench:load -- [--scenarios ${scenarioNames.join(",")}] [--runs 3] [--duration 15] [--warmup 3] [--no-build] [--statements] [--json]`;
+  const usage = `usage: npm run bench:load -- [--scenarios ${scenarioNames.join(",")}] [--runs 3] [--duration 15] [--warmup 3] [--no-build] [--statements] [--json] [--redis-cluster]`;
   try {
     const { values } = parseArgs({
       options: {
@@ -110,6 +108,7 @@ function parseOptions(): z.infer<typeof optionsSchema> {
         "no-build": { type: "boolean", default: false },
         statements: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
+        "redis-cluster": { type: "boolean", default: false },
       },
     });
     const parsed = optionsSchema.safeParse(values);
@@ -207,6 +206,9 @@ function procTable(): Map<number, Proc> {
   return table;
 }
 
+/** With --redis-cluster: the cluster's other nodes, whose CPU counts as Redis' beside roots.redis. */
+const moreRedisRoots: number[] = [];
+
 function cpuMs(roots: Record<Group, number>): Record<Group, number> {
   const table = procTable();
   const tree = (root: number): number =>
@@ -218,7 +220,7 @@ function cpuMs(roots: Record<Group, number>): Record<Group, number> {
     web: measure(roots.web),
     worker: measure(roots.worker),
     postgres: measure(roots.postgres),
-    redis: measure(roots.redis),
+    redis: [roots.redis, ...moreRedisRoots].reduce((sum, root) => sum + measure(root), 0),
   };
 }
 
@@ -228,6 +230,8 @@ interface Infra {
   databaseUrl: string;
   redisUrl: string;
   label: string;
+  /** Every Redis process (a cluster's nodes); without it, the one INFO names. */
+  redisPids?: () => Promise<number[]>;
 }
 
 async function privateInfra(dir: string): Promise<Infra> {
@@ -247,6 +251,17 @@ async function privateInfra(dir: string): Promise<Infra> {
   cleanups.push(() => postgres.stop());
   await postgres.create();
 
+  if (options["redis-cluster"]) {
+    const cluster = new PrivateRedisCluster(path.join(dir, "redis-cluster"));
+    cleanups.push(() => cluster.stop());
+    await cluster.start();
+    return {
+      databaseUrl: postgres.url("storefront_bench_load"),
+      redisUrl: cluster.url,
+      label: `private PostgreSQL cluster (port ${pgPort}) and a Redis Cluster of 3 primaries + 3 replicas (ports ${cluster.ports.join(", ")}, append-only) in ${dir}`,
+      redisPids: () => cluster.pids(),
+    };
+  }
   const redisPort = await freePort();
   const log = fs.openSync(path.join(dir, "redis.log"), "a");
   const redisArgs = ["--port", `${redisPort}`, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
@@ -345,7 +360,7 @@ interface Bench {
   products: string[];
   pids: Record<Group, number>;
   db: pg.Client;
-  redis: Redis;
+  redis: ReturnType<typeof clientFor>;
   statements: boolean;
   assertRunning: () => void;
 }
@@ -442,14 +457,18 @@ async function waitDrained(bench: Bench, since: Date, deadline: number): Promise
   }
 }
 
-async function queueDepth(redis: Redis): Promise<number> {
-  const pipeline = redis.pipeline();
-  for (const step of SIDE_EFFECT_STEPS) {
-    const key = `${PREFIX}:${queueName(step)}`;
-    pipeline.llen(`${key}:wait`).zcard(`${key}:prioritized`).zcard(`${key}:delayed`);
-  }
-  const replies = (await pipeline.exec()) ?? [];
-  return replies.reduce((sum, [, value]) => sum + (typeof value === "number" ? value : 0), 0);
+/** One pipeline per queue: on a Redis Cluster a pipeline must stay in one slot, as a queue's keys do. */
+async function queueDepth(redis: Bench["redis"]): Promise<number> {
+  const target = { kind: redis.isCluster ? "cluster" : "single" } as const;
+  const replies = await Promise.all(
+    SIDE_EFFECT_STEPS.map((step) => {
+      const key = `${queuePrefixFor(target, PREFIX, queueName(step))}:${queueName(step)}`;
+      return redis.pipeline().llen(`${key}:wait`).zcard(`${key}:prioritized`).zcard(`${key}:delayed`).exec();
+    }),
+  );
+  return replies
+    .flatMap((reply) => reply ?? [])
+    .reduce((sum, [, value]) => sum + (typeof value === "number" ? value : 0), 0);
 }
 
 const live = { phase: "", orders: 0, errors: 0, queue: 0, peakQueue: 0 };
@@ -710,7 +729,7 @@ async function startStack(): Promise<{ bench: Bench; about: string }> {
     // The shop being measured may run beside one that holds the default metrics port.
     WORKER_METRICS_PORT: "0",
   };
-  const redis = new Redis(infra.redisUrl).on("error", () => {});
+  const redis = clientFor(redisTarget(infra.redisUrl, undefined), {}).on("error", () => {});
   cleanups.push(async () => {
     const keys = infra.label.startsWith("FALLBACK") ? await redis.keys(`${PREFIX}:*`) : [];
     if (keys.length > 0) await redis.unlink(...keys);
@@ -751,6 +770,11 @@ async function startStack(): Promise<{ bench: Bench; about: string }> {
     postgres: procTable().get(rows[0]?.pid ?? 0)?.ppid ?? 0,
     redis: Number(redisInfo.match(/process_id:(\d+)/)?.[1] ?? 0),
   };
+  if (infra.redisPids) {
+    const [first = 0, ...others] = await infra.redisPids();
+    pids.redis = first;
+    moreRedisRoots.push(...others);
+  }
   let products: string[] = [];
   for (const started = Date.now(); products.length === 0; await sleep(250)) {
     if (server.exitCode !== null || Date.now() - started > 180_000) {

@@ -30,10 +30,20 @@ import {
   type CheckoutMode,
   type LoadSummaryEvent,
   loadEventSchema,
+  REDROVE_SIDE_EFFECT,
   type SettingsPatch,
   type SideEffectStep,
 } from "../server/contract";
-import { DEFAULT_FAULTS, FAULT_KINDS, faultsSchema, type PlannedFault, planFaults } from "./chaos/schedule";
+import { queuePrefixFor } from "../server/redis-target";
+import {
+  DEFAULT_CLUSTER_FAULTS,
+  DEFAULT_FAULTS,
+  FAULT_KINDS,
+  faultsSchema,
+  type PlannedFault,
+  planFaults,
+  redisShapeProblem,
+} from "./chaos/schedule";
 import { nginxArgs, writeNginxConfig } from "./cluster/nginx";
 import { readCommandLine, refuseAs } from "./command-line";
 import { writeBaseline } from "./invariants/read";
@@ -41,15 +51,18 @@ import { callProcedure, keepAliveAgent } from "./load/http";
 import { migrate } from "./migrate";
 import { PrivatePostgres, runQuietly } from "./private-postgres";
 import { freePort, PrivateRedis, redisServerAvailable } from "./private-redis";
+import { PrivateRedisCluster } from "./private-redis-cluster";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MAX_MINUTES = 10;
 /** Shorter than this leaves no room between the faults for the shop to recover. */
 const MIN_SECONDS = 30;
 
-const USAGE = `usage: npm run chaos -- (--minutes N | --seconds N) [--faults KIND=COUNT,...] [--seed N] [--settle SECONDS] [--keep]
+const USAGE = `usage: npm run chaos -- (--minutes N | --seconds N) [--redis-cluster] [--faults KIND=COUNT,...] [--seed N] [--settle SECONDS] [--keep]
   --minutes N: load and faults for N minutes (at most ${MAX_MINUTES}); --seconds N: the same in seconds (at least ${MIN_SECONDS})
-  --faults: how many of each fault, e.g. pg-crash=6,redis-kill=2,worker-kill=3,web-kill=2 (default ${DEFAULT_FAULTS})
+  --redis-cluster: a Redis Cluster of 3 primaries and 3 replicas instead of one redis-server
+  --faults: how many of each fault, e.g. pg-crash=6,redis-kill=2,worker-kill=3,web-kill=2 (default ${DEFAULT_FAULTS};
+      with --redis-cluster ${DEFAULT_CLUSTER_FAULTS})
 ${Object.entries(FAULT_KINDS)
   .map(([kind, what]) => `      ${kind.padEnd(12)} ${what}`)
   .join("\n")}
@@ -77,7 +90,8 @@ const flagsSchema = z
       .min(10, "--settle must be at least 10")
       .max(600, "--settle can be at most 600")
       .default(60),
-    faults: faultsSchema.default(() => faultsSchema.parse(DEFAULT_FAULTS)),
+    faults: faultsSchema.optional(),
+    "redis-cluster": z.boolean().default(false),
     seed: z.coerce
       .number({ error: "--seed takes a whole number" })
       .int("--seed takes a whole number")
@@ -106,6 +120,7 @@ function readFlags() {
       faults: { type: "string" },
       seed: { type: "string" },
       keep: { type: "boolean" },
+      "redis-cluster": { type: "boolean" },
       help: { type: "boolean" },
     },
     flagsSchema,
@@ -116,7 +131,11 @@ function readFlags() {
   }
   if (!PrivatePostgres.available()) refuse("PostgreSQL's server binaries (initdb, pg_ctl) are not installed");
   if (!redisServerAvailable()) refuse("redis-server is not installed");
-  const { minutes, seconds, settle, keep, faults } = flags;
+  const { minutes, seconds, settle, keep } = flags;
+  const redisCluster = flags["redis-cluster"];
+  const faults = flags.faults ?? faultsSchema.parse(redisCluster ? DEFAULT_CLUSTER_FAULTS : DEFAULT_FAULTS);
+  const shapeProblem = redisShapeProblem(faults, redisCluster);
+  if (shapeProblem) refuse(shapeProblem);
   const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 32);
   const nginxPath = findNginx();
   return {
@@ -126,6 +145,7 @@ function readFlags() {
     faults,
     seed,
     nginxPath,
+    redisCluster,
   };
 }
 
@@ -161,6 +181,11 @@ const SHOPPERS: Record<CheckoutMode, number> = { async: 4, sync: 2, "sync-parall
 const FRAUD_SHARE = "10%";
 /** The share of confirmations whose answer the web processes lose after the commit (CHAOS_LOST_ANSWERS). */
 const LOST_ANSWERS = 0.05;
+/** The soak's Redis namespace. */
+const CHAOS_PREFIX = "storefront-chaos";
+/** redis-primary-lose: the queue whose primary dies, and how long it acknowledges writes alone first. */
+const LOSSY_QUEUE: SideEffectStep = "fraud";
+const UNREPLICATED_MS = 500;
 /** The queue the schedule pauses. */
 const PAUSED_QUEUE: SideEffectStep = "email";
 /** Far more than a soak sells: stock never runs out, so every shopper keeps buying. */
@@ -357,7 +382,7 @@ interface Injected {
 }
 
 async function main(): Promise<number> {
-  const { loadMs, settleS, keep, faults: faultCounts, seed, nginxPath } = readFlags();
+  const { loadMs, settleS, keep, faults: faultCounts, seed, nginxPath, redisCluster } = readFlags();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
       if (stop.signal.aborted) return say("still stopping everything, please wait");
@@ -371,7 +396,13 @@ async function main(): Promise<number> {
   const logs = path.join(dir, "logs");
   fs.mkdirSync(logs);
   const postgres = new PrivatePostgres(dir, await freePort());
-  const redisServer = new PrivateRedis(await freePort(), path.join(dir, "redis"));
+  // One redis-server with its append-only file, or a Redis Cluster (every node with its own).
+  const cluster = redisCluster ? new PrivateRedisCluster(path.join(dir, "redis-cluster")) : null;
+  const redisServer = cluster ? null : new PrivateRedis(await freePort(), path.join(dir, "redis"));
+  const oneRedis = () => {
+    if (!redisServer) throw new Error("this fault needs the one redis-server (no --redis-cluster)");
+    return redisServer;
+  };
   const services: Service[] = [];
   const loads: ChildProcess[] = [];
   let code = 1;
@@ -383,14 +414,14 @@ async function main(): Promise<number> {
   try {
     const startedAt = Date.now();
     await postgres.create();
-    await redisServer.start();
+    await (cluster ?? oneRedis()).start();
     const databaseUrl = postgres.url("storefront");
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...SOAK_TIMING,
       DATABASE_URL: databaseUrl,
-      REDIS_URL: redisServer.url,
-      REDIS_PREFIX: "storefront-chaos",
+      REDIS_URL: (cluster ?? oneRedis()).url,
+      REDIS_PREFIX: CHAOS_PREFIX,
       NODE_ENV: "production",
       // The services' logs go to files the soak reads (a worker is ready when it says so): JSON, info.
       LOG_LEVEL: "info",
@@ -454,8 +485,29 @@ async function main(): Promise<number> {
     );
     services.push(nginx);
     await nginx.start();
-    say(`private Postgres, Redis (append-only), nginx, 2 web, 2 workers ready in ${elapsed(startedAt)}`);
+    say(
+      `private Postgres, ${cluster ? "Redis Cluster (3 primaries, 3 replicas, append-only)" : "Redis (append-only)"}, ` +
+        `nginx, 2 web, 2 workers ready in ${elapsed(startedAt)}`,
+    );
 
+    const oneCluster = () => {
+      if (!cluster) throw new Error("this fault needs --redis-cluster");
+      return cluster;
+    };
+    /** SIGKILLs a primary (after `unreplicatedMs` of writes its replica never got, if any), waits for its
+     * replica to take over, starts it again as a replica. */
+    const killPrimary = async (port: number, unreplicatedMs: number, meanwhile?: () => Promise<unknown>) => {
+      const failover = await oneCluster().killPrimary(port, { unreplicatedMs, meanwhile });
+      const back = Date.now();
+      await oneCluster().restart(failover.killed);
+      // Writes the dead primary had not passed on are gone: the knobs may be among them.
+      await applyKnobs();
+      return (
+        (unreplicatedMs > 0 ? `${unreplicatedMs} ms of writes its replica never got, ` : "") +
+        `SIGKILL ${failover.killed}, replica ${failover.promoted} took over in ${(failover.ms / 1000).toFixed(1)} s; ` +
+        `back as a replica after ${elapsed(back)}; knobs set again`
+      );
+    };
     const restart = async (service: Service | undefined) => {
       if (!service) throw new Error("no such process");
       await service.crash();
@@ -486,10 +538,35 @@ async function main(): Promise<number> {
       "redis-kill": () => ({
         name: "restart Redis, keeping its AOF",
         run: async () => {
-          await redisServer.kill();
+          await oneRedis().kill();
           const back = Date.now();
-          await redisServer.start();
+          await oneRedis().start();
           return `SIGKILL, restarted from its append-only file in ${elapsed(back)}`;
+        },
+      }),
+      "redis-primary-kill": (target) => ({
+        name: "kill a Redis Cluster primary",
+        run: async () => {
+          // The primaries change with every failover: take the target-th of those alive now.
+          const primaries = await oneCluster().primaries();
+          const victim = primaries[(target - 1) % primaries.length];
+          if (!victim) throw new Error("no live primary");
+          return killPrimary(victim.port, 0);
+        },
+      }),
+      "redis-primary-lose": () => ({
+        name: `lose writes of the ${LOSSY_QUEUE} queue's primary`,
+        run: async () => {
+          // Every order's first side effect. With fast providers its jobs run at once (a lost record of a
+          // job that ran is healed by the step's claim, not by a re-drive); paused for the window, the
+          // jobs it takes wait there, as a backlog does in a rush, and are lost with the primary (so is
+          // the pause itself; the resume after it is for a pause that survived).
+          const key = `${queuePrefixFor({ kind: "cluster" }, CHAOS_PREFIX, LOSSY_QUEUE)}:${LOSSY_QUEUE}:wait`;
+          const outcome = await killPrimary(await oneCluster().primaryOf(key), UNREPLICATED_MS, () =>
+            devCall(adminPort(), "dev.pauseQueue", { queue: LOSSY_QUEUE }),
+          );
+          await devCall(adminPort(), "dev.resumeQueue", { queue: LOSSY_QUEUE });
+          return `${outcome}; the ${LOSSY_QUEUE} queue paused during those writes`;
         },
       }),
       "pg-crash": () => ({
@@ -503,10 +580,10 @@ async function main(): Promise<number> {
       "redis-lose": () => ({
         name: "restart Redis, losing everything",
         run: async () => {
-          await redisServer.kill();
-          redisServer.forget();
+          await oneRedis().kill();
+          oneRedis().forget();
           const back = Date.now();
-          await redisServer.start();
+          await oneRedis().start();
           // The knobs lived in Redis as well: the soak's are set again (the shop's defaults are slower).
           await applyKnobs();
           return `SIGKILL, append-only file deleted, empty again in ${elapsed(back)}; knobs set again`;
@@ -558,6 +635,7 @@ async function main(): Promise<number> {
     const died = services.filter((service) => !service.alive);
     for (const service of died)
       console.info(`DIED: ${service.name} exited on its own during the soak (see ${service.log})`);
+    printRedrives(workers.map((worker) => worker.log));
     code = await runChecker(env, baseline, settleS, stop.signal);
     stop.signal.throwIfAborted();
     const answersKept = await printOrders(databaseUrl, loadEnded);
@@ -581,7 +659,7 @@ async function main(): Promise<number> {
       }
     }
     await Promise.allSettled(services.map((service) => service.stop()));
-    await Promise.allSettled([redisServer.kill(), postgres.stop()]);
+    await Promise.allSettled([cluster?.stop(), redisServer?.kill(), postgres.stop()]);
     if (code === 0 && !keep) fs.rmSync(dir, { recursive: true, force: true });
     else say(`kept ${dir} (logs in ${logs})`);
   }
@@ -640,6 +718,20 @@ function printBrokenOff(webLogs: string[]): void {
     count > 0
       ? `checkouts broken off after their confirmation committed: ${count} (${LOST_ANSWERS * 100} % of answers lost on purpose, and crashes; each order stood, the invariants below judge them)`
       : "checkouts broken off after their confirmation committed: 0 (this soak never reached that path)",
+  );
+}
+
+/** How many side effects the workers' reconcilers re-drove (their job lost with Redis' data, or ended
+ * without finishing the step), over every worker process: each one's log says so, one line a re-drive. */
+function printRedrives(workerLogs: string[]): void {
+  const lines = workerLogs
+    .filter((file) => fs.existsSync(file))
+    .flatMap((file) => fs.readFileSync(file, "utf8").split("\n"))
+    .filter((line) => line.includes(REDROVE_SIDE_EFFECT));
+  const lost = lines.filter((line) => line.includes('"was":"unknown"')).length;
+  console.info(
+    `side effects the reconciler re-drove: ${lines.length} (${lost} whose job Redis had lost, ` +
+      `${lines.length - lost} whose job ended without finishing the step); each still ran once (the invariants below)`,
   );
 }
 

@@ -27,10 +27,15 @@ export function redisServerAvailable(): boolean {
 export class PrivateRedis {
   private child: ChildProcess | null = null;
 
-  /** `appendOnlyDir`: keep an append-only file there (created if missing); none: nothing on disk. */
+  /** `appendOnlyDir`: keep an append-only file there (created if missing); none: nothing on disk.
+   * `extraArgs`: more of redis-server's options (a cluster node's, see scripts/private-redis-cluster.ts).
+   * `ownGroup`: in a process group of its own, so a Ctrl+C at the terminal reaches only its owner, which
+   * stops it after the processes that use it. */
   constructor(
     readonly port: number,
     private readonly appendOnlyDir: string | null = null,
+    private readonly extraArgs: string[] = [],
+    private readonly ownGroup = false,
   ) {}
 
   get running(): boolean {
@@ -58,8 +63,9 @@ export class PrivateRedis {
         ...persistence,
         "--maxmemory-policy",
         "noeviction",
+        ...this.extraArgs,
       ],
-      { stdio: "ignore" },
+      { stdio: "ignore", detached: this.ownGroup },
     );
     const child = this.child;
     // Never outlive the process that started it, even when its cleanup is skipped.
@@ -69,6 +75,11 @@ export class PrivateRedis {
       if (Date.now() > deadline) throw new Error(`redis-server did not start on ${this.port}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  }
+
+  /** Sends a signal to the server (SIGSTOP / SIGCONT freeze and thaw it). */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
   }
 
   /** Like a crash: no goodbye to connected clients (an append-only file keeps all but its last second). */

@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { isLoopback } from "./contract/hosts";
+import { RedisTargetError, redisTarget } from "./redis-target";
 
 export { isLoopback };
 
@@ -36,7 +37,12 @@ export const EXAMPLE_DEV_TOOLS_KEYS: readonly string[] = ["a-long-secret-you-tel
 
 const configSchema = z.object({
   DATABASE_URL: z.url().default("postgresql://postgres@127.0.0.1:5432/storefront"),
-  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  /** One Redis (`redis://` or `rediss://`), or a Redis Cluster: `redis+cluster://host1:7000,host2:7001`
+   * (`rediss+cluster://` for TLS; `user:password@` before the first node). See redisTarget(). */
+  REDIS_URL: z.string().optional(),
+  /** A Redis Cluster's nodes without credentials, `host1:7000,host2:7001` (any few of them: the client
+   * learns the rest): the same as REDIS_URL=redis+cluster://…, for deployments that list nodes apart. */
+  REDIS_CLUSTER_NODES: z.string().optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** The address the web process listens on. Loopback by default: only this machine can reach it.
    * `0.0.0.0` (or `::`) opens it to the network, which requires DEV_TOOLS_KEY or DEV_TOOLS=off. */
@@ -149,7 +155,29 @@ const checkedConfigSchema = configSchema.superRefine((settings, context) => {
   }
 });
 
-export type Config = z.infer<typeof configSchema>;
+/** The settings, with REDIS_URL filled in (the default, or the cluster REDIS_CLUSTER_NODES names) and
+ * read into `redis`. */
+const resolvedConfigSchema = checkedConfigSchema.transform((settings, context) => {
+  try {
+    const redis = redisTarget(settings.REDIS_URL, settings.REDIS_CLUSTER_NODES);
+    const url =
+      redis.kind === "single"
+        ? redis.url
+        : (settings.REDIS_URL ??
+          `redis+cluster://${redis.nodes.map(({ host, port }) => `${host}:${port}`).join(",")}`);
+    return { ...settings, REDIS_URL: url, redis };
+  } catch (error) {
+    if (!(error instanceof RedisTargetError)) throw error;
+    context.addIssue({
+      code: "custom",
+      path: [error.variable],
+      message: error.message.slice(error.variable.length + 2),
+    });
+    return z.NEVER;
+  }
+});
+
+export type Config = z.output<typeof resolvedConfigSchema>;
 
 /** Why other machines may reach the web process, judged from its settings alone; null: only this
  * machine can. Listening beyond loopback, being told a proxy serves it, or being told that pages of a
@@ -182,7 +210,7 @@ export function metricsEnabled(settings: Config): boolean {
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = checkedConfigSchema.safeParse(env);
+  const parsed = resolvedConfigSchema.safeParse(env);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
   throw new Error(`Invalid environment:\n${problems.join("\n")}`);

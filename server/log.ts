@@ -97,6 +97,12 @@ function portOf(url: string): string {
   return parsed.port || (parsed.protocol.startsWith("redis") ? "6379" : "5432");
 }
 
+/** The ports Redis answers on: the one server's, or every Redis Cluster node's this process was given. */
+function redisPorts(): string[] {
+  const target = config.redis;
+  return target.kind === "single" ? [portOf(target.url)] : target.nodes.map(({ port }) => String(port));
+}
+
 function fieldOf(value: unknown, key: string): unknown {
   return typeof value === "object" && value !== null ? (value as Record<string, unknown>)[key] : undefined;
 }
@@ -128,7 +134,7 @@ export function unreachableStore(error: unknown): "postgres" | "redis" | null {
     if (typeof code === "string" && SOCKET_CODES.has(code)) {
       const port = String(fieldOf(link, "port") ?? "");
       if (port === portOf(config.DATABASE_URL)) return "postgres";
-      if (port === portOf(config.REDIS_URL)) return "redis";
+      if (redisPorts().includes(port)) return "redis";
     }
   }
   return null;

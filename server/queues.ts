@@ -1,7 +1,6 @@
 // The BullMQ queues, one per side effect, created on first use. Producers share the fail-fast
 // "command" connection: when Redis is down, adding a job errors at once and the outbox keeps the row.
 import { Queue } from "bullmq";
-import { config } from "./config";
 import {
   COMPLETED_KEPT,
   QUEUE_ATTEMPTS,
@@ -12,7 +11,7 @@ import {
   type SideEffectStep,
 } from "./contract";
 import { errorReporter } from "./log";
-import { redis } from "./redis";
+import { queuePrefix, redis } from "./redis";
 
 export type SideEffectQueue = Queue<SideEffectJob, void, SideEffectStep>;
 
@@ -23,7 +22,7 @@ export function sideEffectQueue(step: SideEffectStep): SideEffectQueue {
   if (!queue) {
     queue = new Queue<SideEffectJob, void, SideEffectStep>(queueName(step), {
       connection: redis("command"),
-      prefix: config.REDIS_PREFIX,
+      prefix: queuePrefix(queueName(step)),
       defaultJobOptions: {
         attempts: QUEUE_ATTEMPTS,
         backoff: { type: "exponential", delay: QUEUE_BACKOFF_MS },

@@ -8,8 +8,8 @@ import { commandsWhile } from "./monitor";
 
 process.env.REDIS_PREFIX = `storefront-test-capacity-${randomUUID().slice(0, 8)}`;
 const { updateSettings } = await import("../server/downstream/settings");
-const { simulateCall } = await import("../server/downstream/simulate");
-const { redis, redisKey } = await import("../server/redis");
+const { capacityKey, simulateCall } = await import("../server/downstream/simulate");
+const { redis } = await import("../server/redis");
 const { config } = await import("../server/config");
 const { closeConnections, makeServicesFast } = await import("./helpers");
 
@@ -18,8 +18,11 @@ afterAll(closeConnections);
 
 /** Runs `work` and counts the Redis commands sent for the service's capacity while it ran (the scripts
  * themselves, not the commands each runs inside Redis). */
-async function commandsDuring(service: string, work: () => Promise<unknown>): Promise<number> {
-  const key = redisKey("capacity", service);
+async function commandsDuring(
+  service: Parameters<typeof capacityKey>[0],
+  work: () => Promise<unknown>,
+): Promise<number> {
+  const key = capacityKey(service);
   const commands = await commandsWhile(config.REDIS_URL, redis("command"), work);
   return commands.filter(
     ([command, ...args]) => (command === "eval" || command === "evalsha") && args.includes(key),

@@ -1,7 +1,13 @@
 // The chaos soak's fault schedule (scripts/chaos/schedule.ts), a pure unit: `--faults` read strictly,
 // and the same seed giving the same schedule, so a soak that failed can be run again as it was.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_FAULTS, faultsSchema, planFaults } from "../scripts/chaos/schedule";
+import {
+  DEFAULT_CLUSTER_FAULTS,
+  DEFAULT_FAULTS,
+  faultsSchema,
+  planFaults,
+  redisShapeProblem,
+} from "../scripts/chaos/schedule";
 
 describe("--faults", () => {
   it("reads KIND=COUNT pairs", () => {
@@ -19,6 +25,17 @@ describe("--faults", () => {
     expect(issues("pg-crash=many")?.[0]).toContain("pg-crash takes a count from 0 to 20");
     expect(issues("pg-crash=21")?.[0]).toContain("pg-crash takes a count from 0 to 20");
     expect(issues("pg-crash=1,pg-crash=2")?.[0]).toContain("pg-crash is given twice");
+  });
+
+  it("fits the faults to the shape of Redis: one redis-server, or a Redis Cluster", () => {
+    expect(redisShapeProblem(faultsSchema.parse(DEFAULT_FAULTS), false)).toBeNull();
+    expect(redisShapeProblem(faultsSchema.parse(DEFAULT_CLUSTER_FAULTS), true)).toBeNull();
+    expect(redisShapeProblem(faultsSchema.parse("redis-primary-kill=1"), false)).toMatch(/--redis-cluster/);
+    expect(redisShapeProblem(faultsSchema.parse("redis-lose=1,pg-crash=1"), true)).toMatch(
+      /redis-lose kill the one Redis; on a Redis Cluster use redis-primary-kill/,
+    );
+    expect(redisShapeProblem(faultsSchema.parse("redis-primary-lose=1"), false)).toMatch(/--redis-cluster/);
+    expect(redisShapeProblem(faultsSchema.parse("redis-kill=0"), true)).toBeNull();
   });
 });
 

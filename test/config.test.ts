@@ -73,6 +73,37 @@ describe("config", () => {
     ).toEqual(["https://shop.example.invalid", "http://10.0.0.5:3000"]);
   });
 
+  it("reads a Redis Cluster from REDIS_URL or REDIS_CLUSTER_NODES, and says what is wrong with a bad one", () => {
+    expect(loadConfig({}).redis).toEqual({ kind: "single", url: "redis://127.0.0.1:6379" });
+    expect(
+      loadConfig({ REDIS_URL: "rediss+cluster://app:s%40cret@10.0.0.5:7000,10.0.0.6:7001" }).redis,
+    ).toEqual({
+      kind: "cluster",
+      nodes: [
+        { host: "10.0.0.5", port: 7000 },
+        { host: "10.0.0.6", port: 7001 },
+      ],
+      tls: true,
+      username: "app",
+      password: "s@cret",
+    });
+    const fromNodes = loadConfig({ REDIS_CLUSTER_NODES: "127.0.0.1:7000, 127.0.0.1:7001" });
+    expect(fromNodes.redis).toMatchObject({ kind: "cluster", nodes: [{ port: 7000 }, { port: 7001 }] });
+    expect(fromNodes.REDIS_URL).toBe("redis+cluster://127.0.0.1:7000,127.0.0.1:7001");
+    expect(() => loadConfig({ REDIS_URL: "redis+cluster://10.0.0.5" })).toThrow(
+      /REDIS_URL: "10.0.0.5" is not host:port \(a cluster node needs its port\)/,
+    );
+    expect(() => loadConfig({ REDIS_URL: "http://10.0.0.5:6379" })).toThrow(
+      /REDIS_URL: .* is neither redis:\/\//,
+    );
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: "10.0.0.5:7000,," })).toThrow(
+      /REDIS_CLUSTER_NODES: name the/,
+    );
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: "10.0.0.5:7000", REDIS_URL: "redis://x:6379" })).toThrow(
+      /REDIS_CLUSTER_NODES: REDIS_URL is set too/,
+    );
+  });
+
   it("reads the reconciler's interval and the sweeper's grace, and refuses values that make no sense", () => {
     expect(loadConfig({})).toMatchObject({ RECONCILE_EVERY_MS: 15_000, SWEEPER_GRACE_MS: 600_000 });
     expect(

@@ -3,7 +3,7 @@
 // is still being set up; one line of text per command needs no client library.)
 import { randomUUID } from "node:crypto";
 import net from "node:net";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../server/redis";
 
 /** `"a" "b\"c"` → ["a", "b\"c"]: the quoted arguments of one MONITOR line. */
 function argumentsOf(line: string): string[] {
@@ -17,7 +17,7 @@ function argumentsOf(line: string): string[] {
  * has seen everything before it (Redis reports a command after running it). */
 export async function commandsWhile(
   url: string,
-  client: Redis,
+  client: RedisClient,
   work: () => Promise<unknown>,
 ): Promise<string[][]> {
   const { hostname, port } = new URL(url);

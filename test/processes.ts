@@ -56,21 +56,27 @@ export async function atMost(ms: number, work: Promise<unknown>): Promise<void> 
   await Promise.race([work.then(() => {}), timeout]).finally(() => clearTimeout(timer));
 }
 
-/** A private redis-server (started) and a database of the calling file's own (the test database's
- * name + `_${name}`, migrated), with the environment pointing at both: for tests that lose Redis's
- * data, or count everything in their database. Import anything of server/ only after this. */
-export async function privateStores(name: string): Promise<PrivateRedis> {
-  const redisServer = new PrivateRedis(await freePort());
-  await redisServer.start();
+/** A database of the calling file's own (the test database's name + `_${name}`, migrated), with the
+ * environment pointing at it and at a Redis prefix of its own. Import anything of server/ only after. */
+export async function privateDatabase(name: string): Promise<void> {
   const database = new URL(
     process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_test",
   );
   database.pathname = `${database.pathname}_${name}`;
   Object.assign(process.env, {
     DATABASE_URL: database.toString(),
-    REDIS_URL: redisServer.url,
     REDIS_PREFIX: `storefront-${name.replaceAll("_", "-")}-${randomUUID().slice(0, 8)}`,
   });
   await migrate(database.toString());
+}
+
+/** A private redis-server (started) and a database of the calling file's own (privateDatabase), with
+ * the environment pointing at both: for tests that lose Redis's data, or count everything in their
+ * database. Import anything of server/ only after this. */
+export async function privateStores(name: string): Promise<PrivateRedis> {
+  const redisServer = new PrivateRedis(await freePort());
+  await redisServer.start();
+  process.env.REDIS_URL = redisServer.url;
+  await privateDatabase(name);
   return redisServer;
 }

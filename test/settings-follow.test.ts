@@ -11,7 +11,7 @@ import { commandsWhile } from "./monitor";
 
 process.env.REDIS_PREFIX = `storefront-test-settings-${randomUUID().slice(0, 8)}`;
 const { getSettings, updateSettings } = await import("../server/downstream/settings");
-const { simulateCall } = await import("../server/downstream/simulate");
+const { capacityKey, simulateCall } = await import("../server/downstream/simulate");
 const { closeRedis, redis, redisKey } = await import("../server/redis");
 const { config } = await import("../server/config");
 const { REALISTIC_SETTINGS } = await import("../server/contract");
@@ -85,12 +85,12 @@ describe("the knobs each process follows", () => {
 
   it("let a call that takes no time skip the provider's capacity (no slot taken, nothing to give back)", async () => {
     await updateSettings({ services: { email: { latencyMs: 0, jitterMs: 0, capacity: 1 } } });
-    const scripts = await commandsOn(redisKey("capacity", "email"), () =>
+    const scripts = await commandsOn(capacityKey("email"), () =>
       Promise.all(Array.from({ length: 5 }, () => simulateCall("email"))),
     );
     expect(scripts).toEqual([]);
     await updateSettings({ services: { email: { latencyMs: 50 } } });
-    const held = await commandsOn(redisKey("capacity", "email"), () => simulateCall("email"));
+    const held = await commandsOn(capacityKey("email"), () => simulateCall("email"));
     expect(held.length).toBeGreaterThanOrEqual(2);
   });
 });

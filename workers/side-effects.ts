@@ -2,7 +2,6 @@
 // backoff. A job that can never succeed (bad payload, unknown order) fails at once instead of looping.
 import { hostname } from "node:os";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import { config } from "../server/config";
 import {
   queueName,
@@ -15,7 +14,7 @@ import { getSettings } from "../server/downstream/settings";
 import { errorReporter, log, messageOf, noteOutage } from "../server/log";
 import { runAsJob } from "../server/metrics/jobs";
 import { metrics } from "../server/metrics/registry";
-import { createRedis } from "../server/redis";
+import { createRedis, queuePrefix, type RedisClient } from "../server/redis";
 import { OrderNotFoundError, recordDeadLetter, runStep } from "../server/steps/run";
 
 export type SideEffectWorker = Worker<SideEffectJob, void, SideEffectStep>;
@@ -35,7 +34,7 @@ export const WORKER_NAME = `${hostname()}-${process.pid}`;
 const KNOB_REFRESH_MS = 1_000;
 
 export function startSideEffectWorkers(): SideEffectWorkers {
-  const connections: Redis[] = [];
+  const connections: RedisClient[] = [];
   const consumers = SIDE_EFFECT_STEPS.map((step) => {
     const connection = createRedis("blocking");
     connections.push(connection);
@@ -73,7 +72,7 @@ export function startSideEffectWorkers(): SideEffectWorkers {
       },
       {
         connection,
-        prefix: config.REDIS_PREFIX,
+        prefix: queuePrefix(queueName(step)),
         name: WORKER_NAME,
         concurrency: config.WORKER_CONCURRENCY,
         lockDuration: config.WORKER_LOCK_MS,

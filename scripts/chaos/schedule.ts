@@ -11,12 +11,37 @@ export const FAULT_KINDS = {
   "redis-kill": "SIGKILL Redis, start it again from its append-only file",
   "redis-lose": "SIGKILL Redis, delete its append-only file, start it empty",
   "pg-crash": "crash Postgres (pg_ctl stop -m immediate), start it again (recovery from the WAL)",
+  "redis-primary-kill":
+    "SIGKILL a primary of the Redis Cluster (--redis-cluster); its replica takes over; start it again as a replica",
+  "redis-primary-lose":
+    "the same, after the primary acknowledged writes for 0.5 s its frozen replica never got: they are lost",
 } as const;
 export type FaultKind = keyof typeof FAULT_KINDS;
 const FAULT_NAMES = Object.keys(FAULT_KINDS) as [FaultKind, ...FaultKind[]];
 
 /** Today's schedule when none is given: each kind of fault once or twice. */
 export const DEFAULT_FAULTS = "worker-kill=2,web-kill=2,queue-pause=1,redis-kill=1,pg-crash=1,redis-lose=1";
+/** The same on a Redis Cluster (`--redis-cluster`): a primary killed instead of the one Redis. */
+export const DEFAULT_CLUSTER_FAULTS =
+  "worker-kill=2,web-kill=2,queue-pause=1,pg-crash=1,redis-primary-kill=2";
+
+/** Faults that need one Redis, and those that need a Redis Cluster. */
+const SINGLE_REDIS_FAULTS: FaultKind[] = ["redis-kill", "redis-lose"];
+const CLUSTER_FAULTS: FaultKind[] = ["redis-primary-kill", "redis-primary-lose"];
+
+/** Why these faults cannot be injected on this shape of Redis, or null. */
+export function redisShapeProblem(
+  counts: Partial<Record<FaultKind, number>>,
+  redisCluster: boolean,
+): string | null {
+  const wanted = (kinds: FaultKind[]) => kinds.filter((kind) => (counts[kind] ?? 0) > 0);
+  const misplaced = redisCluster ? wanted(SINGLE_REDIS_FAULTS) : wanted(CLUSTER_FAULTS);
+  if (misplaced.length === 0) return null;
+  return redisCluster
+    ? `--faults: ${misplaced.join(", ")} kill the one Redis; on a Redis Cluster use redis-primary-kill`
+    : `--faults: ${misplaced.join(", ")} need a Redis Cluster: add --redis-cluster`;
+}
+
 /** More of one kind than this is no soak, but a siege. */
 const MAX_PER_KIND = 20;
 

@@ -29,6 +29,8 @@ const planSchema = z
       .min(1, "--port must be between 1 and 65535")
       .max(65535, "--port must be between 1 and 65535"),
     host: z.string().min(1, "--host must name an address"),
+    /** Start a local Redis Cluster (3 primaries, 3 replicas) for this run instead of using REDIS_URL. */
+    redisCluster: z.boolean(),
   })
   .refine((plan) => plan.port + plan.web <= 65535, {
     message: "--port leaves no room for the web processes' ports after it",
@@ -38,7 +40,7 @@ const planSchema = z
 export type ClusterPlan = z.infer<typeof planSchema>;
 
 /** Where each process of a plan listens: nginx on `host:port`, web process i on 127.0.0.1:port+i. */
-export function webPorts(plan: ClusterPlan): number[] {
+export function webPorts(plan: Pick<ClusterPlan, "port" | "web">): number[] {
   return Array.from({ length: plan.web }, (_, index) => plan.port + 1 + index);
 }
 
@@ -53,6 +55,7 @@ const FLAGS = {
   host: { type: "string" },
   check: { type: "boolean" },
   help: { type: "boolean" },
+  "redis-cluster": { type: "boolean" },
 } as const;
 
 /** node's own message for an unknown flag or a flag without its value. */
@@ -76,6 +79,7 @@ export function readPlan(
     workers: values.workers ?? DEFAULT_WORKERS,
     port: values.port ?? defaults.port,
     host: values.host ?? defaults.host,
+    redisCluster: values["redis-cluster"] === true,
   });
   if (!parsed.success) throw new PlanError(describeIssues(parsed.error));
   return { plan: parsed.data, check: values.check === true, help: values.help === true };
@@ -93,7 +97,7 @@ async function portTaken(host: string, port: number): Promise<string | null> {
 }
 
 /** Throws a PlanError naming every port of the plan that cannot be had. */
-export async function checkPorts(plan: ClusterPlan): Promise<void> {
+export async function checkPorts(plan: Omit<ClusterPlan, "redisCluster">): Promise<void> {
   const wanted = [
     { who: "nginx", host: plan.host, port: plan.port },
     ...webPorts(plan).map((port, index) => ({ who: `web ${index + 1}`, host: "127.0.0.1", port })),

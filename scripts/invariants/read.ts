@@ -8,11 +8,11 @@
 // restocked; after `db:seed --restock` (or any manual change of stock) take a baseline file instead.
 import * as fs from "node:fs";
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import pg from "pg";
 import { z } from "zod";
 import { catalog } from "../../prisma/seed";
 import { JOB_STATES, SIDE_EFFECT_STEPS, sideEffectJobSchema } from "../../server/contract";
+import { clientFor, queuePrefixFor, redisTarget } from "../../server/redis-target";
 import type { JobFacts, Snapshot } from "./checks";
 
 const baselineSchema = z.record(z.string(), z.number().int());
@@ -98,13 +98,14 @@ export async function writeBaseline(databaseUrl: string, file: string): Promise<
 }
 
 /** Every side-effect job BullMQ still holds, with the order it names; a reason string when Redis does
- * not answer. */
+ * not answer. `url` may name a Redis Cluster (redis+cluster://…), as REDIS_URL may. */
 async function readJobs({ url, prefix }: { url: string; prefix: string }): Promise<JobFacts[] | string> {
-  const connection = new Redis(url, {
-    maxRetriesPerRequest: 1,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-  });
+  const target = redisTarget(url, undefined);
+  const connection = clientFor(
+    target,
+    { maxRetriesPerRequest: 1, lazyConnect: true, enableOfflineQueue: false },
+    { lazyConnect: true, enableOfflineQueue: false },
+  );
   try {
     await connection.connect();
   } catch (error) {
@@ -114,7 +115,7 @@ async function readJobs({ url, prefix }: { url: string; prefix: string }): Promi
   try {
     const found: JobFacts[] = [];
     for (const step of SIDE_EFFECT_STEPS) {
-      const queue = new Queue(step, { connection, prefix });
+      const queue = new Queue(step, { connection, prefix: queuePrefixFor(target, prefix, step) });
       try {
         for (const job of await queue.getJobs([...JOB_STATES, "prioritized", "waiting-children"])) {
           if (!job?.id) continue;

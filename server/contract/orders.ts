@@ -65,6 +65,10 @@ export const UNDONE_ORDER_STATUSES: readonly OrderStatus[] = ["cancelled", "fail
 export const BROKE_OFF_AFTER_CONFIRM =
   "checkout broke off after its confirmation committed: the order stands";
 
+/** What a worker's reconciler logs (at warn) for each side effect it hands back to the outbox because
+ * its job was lost or ended without finishing the step: the chaos soak counts these lines. */
+export const REDROVE_SIDE_EFFECT = "re-drove a side effect";
+
 /** Largest quantity of one product in one order: a shop limit, not a stock check. */
 export const MAX_QUANTITY = 20;
 export const MAX_LINES = 50;

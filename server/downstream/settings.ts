@@ -6,7 +6,6 @@
 // If Redis is unreachable, the last settings this process saw keep applying at once (no wait for a
 // reconnect): an outage of the knob store must not stop or slow a checkout. Changing them waits for
 // Redis as any other write does.
-import type { Redis } from "ioredis";
 import {
   mergeSettings,
   REALISTIC_SETTINGS,
@@ -14,14 +13,14 @@ import {
   type SettingsPatch,
   settingsSchema,
 } from "../contract";
-import { failFast, redis, redisKey, unavailable } from "../redis";
+import { failFast, type RedisClient, redis, redisKey, unavailable } from "../redis";
 
 let lastSeen: Settings = REALISTIC_SETTINGS;
 /** The stored text lastSeen was parsed from: unchanged text is not parsed again. */
 let lastText: string | null = null;
 
 /** The connection this process listens for changes on, once it has confirmed its subscription. */
-let listener: Redis | null = null;
+let listener: RedisClient | null = null;
 /** Bumped whenever the listener may have missed a message (it closed), and when it subscribes. */
 let epoch = 0;
 /** The epoch in which the subscription was last confirmed; null while it is not. */
@@ -61,9 +60,16 @@ function listen(): void {
   subscriber.on("message", (channel: string, text: string) => {
     if (channel === changesChannel()) remember(text);
   });
-  subscriber.on("close", () => {
+  const missedSome = () => {
     epoch++;
     subscribedIn = null;
+  };
+  subscriber.on("close", missedSome);
+  // On a Redis Cluster the client listens on one node; when that node leaves, it moves the subscription
+  // to another, and what was published in between is lost: subscribe again (confirming it), then read.
+  subscriber.on("-node", () => {
+    missedSome();
+    subscribe();
   });
   // ioredis subscribes again by itself after a reconnect; confirming it here tells us when.
   subscriber.on("ready", subscribe);

@@ -6,12 +6,11 @@
 // back (Redis pub/sub), not by polling.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Redis } from "ioredis";
 import { SERVICES, type ServiceName, type ServiceSettings } from "../contract";
 import { Prisma, sql } from "../db";
 import { faultPoint } from "../faults";
 import { waitingForProvider } from "../metrics/jobs";
-import { failFast, redis, redisKey, runScript, unavailable } from "../redis";
+import { failFast, type RedisClient, redis, redisKey, runScript, unavailable } from "../redis";
 import { transitionOf } from "./machines";
 import { getSettings } from "./settings";
 
@@ -84,14 +83,16 @@ interface Waiter extends Claim {
 const lines = new Map<ServiceName, Waiter[]>();
 const pumping = new Set<ServiceName>();
 const wakeups = new Map<ServiceName, Set<() => void>>();
-let listening: Redis | null = null;
+let listening: RedisClient | null = null;
 
-function capacityKey(service: ServiceName): string {
-  return redisKey("capacity", service);
+// ACQUIRE_SLOT and RELEASE_SLOT touch both keys of a service at once: on a Redis Cluster they must live
+// in one hash slot, so both carry the service's hash tag (`{capacity:payment}`), one slot per service.
+export function capacityKey(service: ServiceName): string {
+  return redisKey(`{capacity:${service}}`);
 }
 
 function wantedKey(service: ServiceName): string {
-  return redisKey("capacity-wanted", service);
+  return redisKey(`{capacity:${service}}`, "wanted");
 }
 
 function releaseChannel(): string {

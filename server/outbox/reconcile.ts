@@ -14,6 +14,7 @@ import {
   COMPENSATION_STEPS,
   LIVE_ORDER_STATUSES,
   QUEUED_MODES,
+  REDROVE_SIDE_EFFECT,
   SIDE_EFFECT_STEPS,
   type SideEffectStep,
   type StepStatus,
@@ -141,8 +142,8 @@ async function redrive(lost: (Candidate & { was: Redrive["was"] })[]): Promise<R
     reconcilerLog.warn(
       { orderId, step, jobId: id, was },
       was === "unknown"
-        ? "re-drove a side effect: its job was gone from Redis"
-        : "re-drove a side effect: its job completed without finishing the step",
+        ? `${REDROVE_SIDE_EFFECT}: its job was gone from Redis`
+        : `${REDROVE_SIDE_EFFECT}: its job completed without finishing the step`,
     );
     return { orderId, step, jobId: id, was };
   });

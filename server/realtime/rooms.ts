@@ -1,8 +1,7 @@
 // socket.io rooms and the Redis channels they travel on. Every push goes to one order's room; a page
 // that watches a checkout by its idempotency key joins the room of the order that key started.
 import { createShardedAdapter } from "@socket.io/redis-adapter";
-import type { Redis } from "ioredis";
-import { redisKey } from "../redis";
+import { type RedisClient, redisKey } from "../redis";
 
 export function orderRoom(orderId: string): string {
   return `order:${orderId}`;
@@ -23,6 +22,6 @@ export function roomChannel(room: string): string {
  * without sockets pushes through): socket.io's sharded adapter with dynamic subscriptions, so a push to
  * an order nobody watches reaches no process, and one that somebody watches reaches only the process
  * holding that connection, however many web processes there are. */
-export function roomAdapter(pub: Redis, sub: Redis) {
+export function roomAdapter(pub: RedisClient, sub: RedisClient) {
   return createShardedAdapter(pub, sub, { subscriptionMode: "dynamic", channelPrefix: socketKey() });
 }

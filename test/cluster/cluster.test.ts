@@ -3,15 +3,11 @@
 // the other; a web process SIGKILLed under a watching shopper's WebSocket is replaced, through nginx, by
 // the other one, and the shopper ends with exactly the database's order; a worker SIGKILLed mid-job
 // leaves the job to the other worker, and the receipt is still sent once; Ctrl+C stops everything.
-import { randomUUID } from "node:crypto";
-import { io as connect, type Socket } from "socket.io-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
 import { CookieJar, callProcedure, keepAliveAgent } from "../../scripts/load/http";
-import type { ClientToServerEvents, OrderView, ServerToClientEvents, WatchAck } from "../../server/contract";
 import { updateSettings } from "../../server/downstream/settings";
 import { findOrderView } from "../../server/orders/view";
 import { sideEffectQueue } from "../../server/queues";
-import { SESSION_COOKIE } from "../../server/session";
 import {
   clearStalledCheckThrottle,
   closeConnections,
@@ -19,20 +15,17 @@ import {
   downstreamCalls,
   drainBacklog,
   makeServicesFast,
-  orderInput,
   readOrder,
   stepOf,
   waitForOrder,
 } from "../helpers";
 import { acceptedOn, alive, type ClusterRun, freePortBlock, runCluster, type Started } from "./harness";
-
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+import { disconnectWatchers, place, shopper, until, watcher } from "./shoppers";
 
 let run: ClusterRun;
 let shop = "";
 let web: Started[] = [];
 let workers: Started[] = [];
-const clients: Client[] = [];
 
 beforeAll(async () => {
   await makeServicesFast();
@@ -47,82 +40,11 @@ beforeEach(() => {
   onTestFailed(() => console.info(`cluster output, last 60 lines:\n${run.lines.slice(-60).join("\n")}`));
 });
 afterAll(async () => {
-  for (const client of clients) client.disconnect();
+  disconnectWatchers();
   if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill("SIGINT");
   await run.exit;
   await closeConnections();
 });
-
-/** A shopper: a session cookie of its own, for the API and for socket.io. */
-function shopper() {
-  const session = randomUUID();
-  const jar = new CookieJar();
-  jar.keep([`${SESSION_COOKIE}=${session}`]);
-  return { jar, cookie: jar.header };
-}
-
-async function place(target: string, jar: CookieJar, productId: string): Promise<OrderView> {
-  const reply = await callProcedure(target, "order.place", {
-    agent: keepAliveAgent(target, 1),
-    kind: "mutation",
-    input: orderInput(productId),
-    jar,
-    timeoutMs: 10_000,
-  });
-  expect(reply.status, reply.body).toBe(200);
-  return (JSON.parse(reply.body) as { result: { data: OrderView } }).result.data;
-}
-
-/** A socket.io client the way the shop's pages connect (WebSocket only), that watches `orderId` again on
- * every (re)connect, keeps the newest view it saw, and records every version that reached it. */
-function watcher(target: string, cookie: string, reconnect: boolean) {
-  const socket: Client = connect(target, {
-    transports: ["websocket"],
-    extraHeaders: { cookie },
-    reconnection: reconnect,
-    reconnectionDelay: 100,
-    reconnectionDelayMax: 500,
-  });
-  clients.push(socket);
-  const seen = { latest: null as OrderView | null, versions: [] as number[], connects: 0, drops: 0 };
-  const keep = (order: OrderView) => {
-    seen.versions.push(order.version);
-    if (!seen.latest || order.version > seen.latest.version) seen.latest = order;
-  };
-  socket.on("order:updated", keep);
-  socket.on("disconnect", () => {
-    seen.drops += 1;
-  });
-  return {
-    socket,
-    seen,
-    watch(orderId: string): Promise<void> {
-      const ask = () =>
-        new Promise<void>((resolve, reject) => {
-          socket.timeout(5000).emit("order:watch", { orderId }, (error: Error | null, ack: WatchAck) => {
-            if (error) return reject(error);
-            if (!ack.ok) return reject(new Error(ack.error));
-            keep(ack.order);
-            resolve();
-          });
-        });
-      socket.on("connect", () => {
-        seen.connects += 1;
-        if (seen.connects > 1) void ask().catch(() => {});
-      });
-      if (socket.connected) return ask();
-      return new Promise<void>((resolve) => socket.once("connect", () => resolve())).then(ask);
-    },
-  };
-}
-
-async function until(what: string, holds: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!holds()) {
-    if (Date.now() > deadline) throw new Error(`still not ${what} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 const SIDE_EFFECTS = ["fraud", "email", "analytics", "fulfillment"];
 
