@@ -4,7 +4,13 @@ import { randomUUID } from "node:crypto";
 import { io as connect, type Socket } from "socket.io-client";
 import { expect } from "vitest";
 import { CookieJar, callProcedure, keepAliveAgent } from "../../scripts/load/http";
-import type { ClientToServerEvents, OrderView, ServerToClientEvents, WatchAck } from "../../server/contract";
+import {
+  type ClientToServerEvents,
+  type OrderView,
+  PLANNED_SIDE_EFFECTS,
+  type ServerToClientEvents,
+  type WatchAck,
+} from "../../server/contract";
 import { SESSION_COOKIE } from "../../server/session";
 import { orderInput } from "../helpers";
 
@@ -85,5 +91,20 @@ export async function until(what: string, holds: () => boolean, timeoutMs = 20_0
   while (!holds()) {
     if (Date.now() > deadline) throw new Error(`still not ${what} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** The watcher ended with exactly the database's order, every version after the snapshot it was
+ * answered with reached it (none skipped), and every side effect succeeded. */
+export function expectFollowedToTheEnd(
+  seen: { latest: OrderView | null; versions: number[] },
+  stored: OrderView | null,
+) {
+  expect(seen.latest).toEqual(stored);
+  const versions = [...new Set(seen.versions)].sort((a, b) => a - b);
+  const from = versions[0] ?? 0;
+  expect(versions).toEqual(Array.from({ length: (stored?.version ?? 0) - from + 1 }, (_, i) => from + i));
+  for (const step of PLANNED_SIDE_EFFECTS) {
+    expect(stored?.steps.find((candidate) => candidate.name === step)?.status).toBe("succeeded");
   }
 }
