@@ -186,6 +186,9 @@ const CHAOS_PREFIX = "storefront-chaos";
 /** redis-primary-lose: the queue whose primary dies, and how long it acknowledges writes alone first. */
 const LOSSY_QUEUE: SideEffectStep = "fraud";
 const UNREPLICATED_MS = 500;
+/** How long after its duration a load process may take to end: its answers in flight (30 s), then the
+ * orders it follows to done (at most 120 s: scripts/load/runner.ts), and some room. */
+const LOAD_END_GRACE_MS = 180_000;
 /** The queue the schedule pauses. */
 const PAUSED_QUEUE: SideEffectStep = "email";
 /** Far more than a soak sells: stock never runs out, so every shopper keeps buying. */
@@ -621,9 +624,13 @@ async function main(): Promise<number> {
 
     const loadEnded = await Promise.race([
       Promise.all(summaries.map(async ({ mode, summary }) => ({ mode, summary: await summary }))),
-      pause(Math.max(0, loadStart + loadMs - Date.now()) + 60_000).then(() => null),
+      pause(Math.max(0, loadStart + loadMs - Date.now()) + LOAD_END_GRACE_MS).then(() => null),
     ]);
-    if (!loadEnded) throw new Error("the load processes did not end within a minute of their duration");
+    if (!loadEnded) {
+      throw new Error(
+        `the load processes did not end within ${LOAD_END_GRACE_MS / 1000} s of their duration`,
+      );
+    }
     say(
       `load ended after ${elapsed(loadStart)}; checking invariants (waiting up to ${settleS} s for orders to settle)`,
     );

@@ -191,6 +191,28 @@ describe("a side effect cut off with its checkout", () => {
   });
 });
 
+describe("an undone synchronous order whose checkout broke off mid-step", () => {
+  it("is settled by the sweeper: a step cut off running is recorded as its provider has it, a correction not sent is sent", async () => {
+    const product = await createProduct({ stock: 5 });
+    const order = await callerFor().order.place(orderInput(product.id, { mode: "sync" }));
+    // As a Postgres crash between a correction's claim and its outcome leaves a failed order: its
+    // cancellation email running (claimed, never sent), the order never settled.
+    await prisma.$executeRaw`UPDATE "Order" SET "status" = 'failed', "settledAt" = NULL,
+        "createdAt" = now() - interval '1 hour',
+        "steps" = "steps" || jsonb_build_object('cancellationEmail', ("steps" -> 'email')
+          || '{"status": "running", "detail": null, "attempts": 1, "attemptHistory": []}'::jsonb)
+      WHERE "id" = ${order.id}`;
+    await prisma.downstreamCall.deleteMany({
+      where: { service: "email", idempotencyKey: `${order.id}:cancellation` },
+    });
+    await sweepAbandonedCheckouts();
+    const settled = await readOrder(order.id)();
+    expect(settled.settledAt).not.toBeNull();
+    expect(stepOf(settled, "cancellationEmail").status).toBe("succeeded");
+    expect(await downstreamCalls("email", "send", `${order.id}:cancellation`)).toBe(1);
+  });
+});
+
 describe("compensation after a capture", () => {
   it("refunds (not voids) when shipping breaks after fulfillment captured the payment", async () => {
     await updateSettings({ services: { shipping: { down: true } } });

@@ -7,12 +7,19 @@
 
 import { runCompensationsInline } from "../checkout/inline";
 import { config } from "../config";
-import { type OrderView, QUEUED_MODES, SIDE_EFFECT_STEPS, type StepName } from "../contract";
+import {
+  COMPENSATION_STEPS,
+  type OrderView,
+  QUEUED_MODES,
+  SIDE_EFFECT_STEPS,
+  type StepName,
+  UNDONE_ORDER_STATUSES,
+} from "../contract";
 import { prisma } from "../db";
 import { providerRecordedAt } from "../downstream/simulate";
 import { log } from "../log";
 import { EFFECT_CALLS } from "../steps";
-import type { StepChange } from "./change";
+import { changeOrder, type StepChange } from "./change";
 import { compensate, leaveUndoOwed } from "./compensate";
 import { orderViewSelect, toOrderView } from "./view";
 
@@ -61,7 +68,41 @@ export async function sweepAbandonedCheckouts(olderThanMs = ABANDONED_AFTER_MS):
       await runCompensationsInline(order.id);
     }
   }
+  await settleStranded(olderThanMs);
   return swept;
+}
+
+/** Undone orders of an inline mode left with a step `running` and never settled: the request running
+ * it broke off (a Postgres crash between a step's claim and its outcome) after the order was undone, or
+ * while it ran a correction. Nobody else runs an inline order's steps, so each is recorded as its
+ * provider has it: done, or not run (a correction not done is due again, and run now). */
+async function settleStranded(olderThanMs: number): Promise<void> {
+  const stranded = await prisma.order.findMany({
+    where: {
+      createdAt: { lt: new Date(Date.now() - olderThanMs) },
+      status: { in: [...UNDONE_ORDER_STATUSES] },
+      mode: { notIn: [...QUEUED_MODES] },
+      settledAt: null,
+    },
+    select: orderViewSelect,
+    relationLoadStrategy: "join",
+    take: 100,
+  });
+  for (const order of stranded.map(toOrderView)) {
+    const steps = await cutOffSteps(order);
+    for (const name of COMPENSATION_STEPS) {
+      const change = steps[name];
+      if (change?.status === "skipped") steps[name] = { ...change, status: "pending", finishedAt: null };
+    }
+    if (Object.keys(steps).length > 0) {
+      await changeOrder(order.id, { steps, settle: true });
+      log.warn(
+        { orderId: order.id, component: "sweeper" },
+        "settled an undone order whose checkout broke off",
+      );
+    }
+    await runCompensationsInline(order.id);
+  }
 }
 
 /** The side effects an abandoned checkout left `running`: nobody will finish them, so each is recorded

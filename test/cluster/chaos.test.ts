@@ -47,7 +47,7 @@ it("refuses an unknown fault before starting anything", async () => {
   expect(output).not.toContain("soak of");
 });
 
-it("holds every invariant after a minute of faults under mixed-mode load", { timeout: 240_000 }, async () => {
+it("holds every invariant after a minute of faults under mixed-mode load", { timeout: 420_000 }, async () => {
   const faults = "worker-kill=2,web-kill=2,queue-pause=1,redis-kill=1,pg-crash=3,redis-lose=1";
   const { code, output } = await chaos("--seconds", "60", "--settle", "60", "--faults", faults);
   if (code !== 0) console.error(output);
