@@ -14,9 +14,9 @@ import { apiProcedures, isMetricsPath, serveMetrics, trackRequest } from "../ser
 import { readQueueJobsWith, startMetrics } from "../server/metrics/registry";
 import { findOrderView } from "../server/orders/view";
 import { startRelay } from "../server/outbox/relay";
-import { allSideEffectQueues, closeQueues } from "../server/queues";
+import { closeQueues } from "../server/queues";
 import { attachRealtime } from "../server/realtime/server";
-import { closeRedis, redis } from "../server/redis";
+import { closeRedis } from "../server/redis";
 import { admitRequest } from "../server/request-slots";
 import { API_BASE_PATH, apiHandlerOptions } from "../server/trpc/http";
 import { contextForSession } from "../server/trpc/init";
@@ -121,35 +121,6 @@ export function withWorkers(options: { pollMs?: number } = {}): void {
     running = startWorkerSide(options);
   });
   afterAll(() => running?.stop());
-}
-
-/** Waits until no side effect is left to run: orders other test files left unprocessed would otherwise
- * queue ahead of this file's own (and be changed while it watches). Needs a worker running. */
-export async function drainBacklog(): Promise<void> {
-  await waitForOrder(
-    async () => {
-      const undispatched = await prisma.outboxMessage.count({ where: { dispatchedAt: null } });
-      const counts = await Promise.all(
-        allSideEffectQueues().map((queue) => queue.getJobCounts("waiting", "active", "delayed")),
-      );
-      const queued = counts.reduce(
-        (sum, count) => sum + (count.waiting ?? 0) + (count.active ?? 0) + (count.delayed ?? 0),
-        0,
-      );
-      return { status: `${undispatched} undispatched, ${queued} queued` };
-    },
-    (backlog) => backlog.status === "0 undispatched, 0 queued",
-    30_000,
-  );
-}
-
-/** BullMQ runs one stalled-job check per queue per interval, shared by every worker: a check sets the
- * queue's `stalled-check` key to expire after the checking worker's own stalledInterval, and all
- * other workers skip their checks while it exists. Workers of other test files run in-process with
- * the default WORKER_LOCK_MS (30 s) and leave a key that outlives them by up to 30 s, during which
- * the 3 s workers a crash test starts could not notice a stalled job at all. Start without it. */
-export async function clearStalledCheckThrottle(): Promise<void> {
-  await redis("command").del(...allSideEffectQueues().map((queue) => queue.toKey("stalled-check")));
 }
 
 /** The id of the order a checkout still running created (polled until it exists). */

@@ -24,7 +24,6 @@ import {
   callerFor,
   closeConnections,
   createProduct,
-  drainBacklog,
   makeServicesFast,
   orderInput,
   readOrder,
@@ -52,7 +51,6 @@ beforeAll(async () => {
     30_000,
   );
   workerMetricsUrl = listed.url ?? "";
-  await drainBacklog();
 }, 60_000);
 
 afterAll(async () => {

@@ -5,13 +5,13 @@
 // file's own, so the loss hurts no one else and only this file's orders are counted.
 import type { ChildProcess } from "node:child_process";
 import { afterAll, expect, it } from "vitest";
-import { atMost, exitOf, privateStores, startWorkerProcess } from "./processes";
+import { atMost, exitOf, privateRedis, startWorkerProcess } from "./processes";
 
 const ORDERS = 5;
 /** The bound: after Redis comes back empty, every order is completed within this. */
 const RECOVERY_BOUND_MS = 60_000;
 
-const redisServer = await privateStores("reconcile");
+const redisServer = await privateRedis();
 
 // Imported after the environment points at the private Redis and database.
 const { prisma } = await import("../server/db");

@@ -13,8 +13,9 @@ process.env.PORT = String(await freePort());
 const { config } = await import("../server/config");
 const { prisma } = await import("../server/db");
 const { rushState, workerProcesses } = await import("../server/rush/manager");
-const { callerFor, closeConnections, createProduct, drainBacklog, makeServicesFast, serveWebRoutes } =
-  await import("./helpers");
+const { callerFor, closeConnections, createProduct, makeServicesFast, serveWebRoutes } = await import(
+  "./helpers"
+);
 
 serveWebRoutes({ port: config.PORT, realtime: true });
 const worker = startWorkerProcess();
@@ -22,7 +23,6 @@ const dev = callerFor().dev.rush;
 
 beforeAll(async () => {
   await makeServicesFast();
-  await drainBacklog();
   await createProduct({ stock: 10_000 });
   // The worker lists itself in Redis once it is up: a run's settings count it.
   for (const deadline = Date.now() + 20_000; (await workerProcesses()) === 0; ) {

@@ -3,11 +3,11 @@
 // during an outage must not wait for that. Its jobs in flight are BullMQ's to redeliver (their locks
 // expire), and nothing of an order lives only in Redis (the outbox and the reconciler).
 import { afterAll, expect, it } from "vitest";
-import { exitOf, privateStores, startWorkerProcess } from "./processes";
+import { exitOf, privateRedis, startWorkerProcess } from "./processes";
 
 // A Redis and a database of this file's own: the worker's relay must not take other files' outbox rows
 // into a Redis that is about to die.
-const redisServer = await privateStores("shutdown");
+const redisServer = await privateRedis();
 afterAll(() => redisServer.kill());
 
 /** Less than the worker's shutdown grace (30 s): with Redis gone it does not wait for it. */
