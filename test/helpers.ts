@@ -4,8 +4,14 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { afterAll, beforeAll } from "vitest";
-import { DEFAULT_SHOP_CAPACITY, type PlaceOrderInput, PRESETS, type Settings } from "../server/contract";
+import { afterAll, beforeAll, expect, vi } from "vitest";
+import {
+  DEFAULT_SHOP_CAPACITY,
+  type PlaceOrderInput,
+  PRESETS,
+  type Settings,
+  type SideEffectStep,
+} from "../server/contract";
 import { prisma } from "../server/db";
 import { isJobsBoardPath, serveJobsBoard } from "../server/devtools/jobs-board";
 import { queueJobCounts } from "../server/devtools/queues";
@@ -14,7 +20,7 @@ import { apiProcedures, isMetricsPath, serveMetrics, trackRequest } from "../ser
 import { readQueueJobsWith, startMetrics } from "../server/metrics/registry";
 import { findOrderView } from "../server/orders/view";
 import { startRelay } from "../server/outbox/relay";
-import { closeQueues } from "../server/queues";
+import { closeQueues, sideEffectQueue } from "../server/queues";
 import { attachRealtime } from "../server/realtime/server";
 import { closeRedis } from "../server/redis";
 import { admitRequest } from "../server/request-slots";
@@ -79,22 +85,29 @@ export async function downstreamCalls(service: string, operation: string, idempo
   return prisma.downstreamCall.count({ where: { service, operation, idempotencyKey } });
 }
 
-/** Polls the order until `done` holds (the pipeline is asynchronous by design). */
+/** Polls the order until `done` holds (the pipeline is asynchronous by design); on timeout the error
+ * says where the order stood. */
 export async function waitForOrder<T extends { status: string }>(
   read: () => Promise<T>,
   done: (order: T) => boolean,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const order = await read();
-    if (done(order)) return order;
-    if (Date.now() > deadline) {
+  return vi.waitFor(
+    async () => {
+      const order = await read();
+      if (done(order)) return order;
       const steps = "steps" in order && Array.isArray(order.steps) ? JSON.stringify(order.steps) : "";
       throw new Error(`order still ${order.status} after ${timeoutMs} ms ${steps}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
+}
+
+/** Delivers a step's job again, as at-least-once delivery may (the same job under a new id), and waits
+ * until a worker has finished it: whatever it would wrongly redo has been done by then. */
+export async function deliverAgain(step: SideEffectStep, orderId: string): Promise<void> {
+  const job = await sideEffectQueue(step).add(step, { orderId, step }, { jobId: randomUUID() });
+  await expect.poll(() => job.getState(), { timeout: 20_000, interval: 50 }).toBe("completed");
 }
 
 /** The worker's part in this test process: the outbox relay (polling every `pollMs`, besides its
