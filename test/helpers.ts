@@ -157,10 +157,9 @@ export function readOrder(orderId: string, by: "id" | "idempotencyKey" = "id") {
   };
 }
 
-export function stepOf(
-  order: { steps: { name: string; status: string; attempts: number; detail: string | null }[] },
-  name: string,
-) {
+export function stepOf<
+  Step extends { name: string; status: string; attempts: number; detail: string | null },
+>(order: { steps: Step[] }, name: string): Step {
   const step = order.steps.find((candidate) => candidate.name === name);
   if (!step) throw new Error(`no ${name} step`);
   return step;
