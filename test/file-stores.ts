@@ -11,6 +11,8 @@ import pg from "pg";
 import { testDatabaseUrl, testRedisPrefix } from "./stores";
 
 const templateName = databaseName(testDatabaseUrl);
+/** The Redis the tests share, read before a test points REDIS_URL at a private one. */
+const sharedRedisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 /** Postgres truncates identifiers at 63 bytes. */
 const MAX_NAME = 63;
 
@@ -49,7 +51,7 @@ async function withMaintenance<T>(work: (client: pg.Client) => Promise<T>): Prom
 }
 
 async function withRedis<T>(work: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { lazyConnect: true });
+  const redis = new Redis(sharedRedisUrl, { lazyConnect: true });
   await redis.connect();
   try {
     return await work(redis);
