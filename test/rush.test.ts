@@ -25,10 +25,7 @@ beforeAll(async () => {
   await makeServicesFast();
   await createProduct({ stock: 10_000 });
   // The worker lists itself in Redis once it is up: a run's settings count it.
-  for (const deadline = Date.now() + 20_000; (await workerProcesses()) === 0; ) {
-    if (Date.now() > deadline) throw new Error("the worker process did not come up");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await expect.poll(workerProcesses, { timeout: 20_000, interval: 100 }).toBeGreaterThan(0);
 });
 afterAll(async () => {
   worker.kill("SIGTERM");
