@@ -11,6 +11,8 @@ const testEnv = {
   DATABASE_URL: testDatabaseUrl,
   REDIS_PREFIX: testRedisPrefix,
   NODE_ENV: "test" as const,
+  // This run, in the names of its files' stores (test/file-stores.ts).
+  TEST_RUN: process.env.TEST_RUN ?? String(process.pid),
   // Quiet: a test that reads a process's log lines asks for them itself.
   LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
 };
