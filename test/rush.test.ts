@@ -4,7 +4,7 @@
 // time; a stopped run is saved as stopped; bad settings start nothing.
 // The web routes (API, socket.io, /metrics) are served on PORT, as the web process serves them, beside
 // a real worker process.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { exitOf, freePort, startWorkerProcess } from "./processes";
 
 // A free port for PORT, before the config is read: the load process is aimed at it.
@@ -25,7 +25,10 @@ beforeAll(async () => {
   await makeServicesFast();
   await createProduct({ stock: 10_000 });
   // The worker lists itself in Redis once it is up: a run's settings count it.
-  await expect.poll(workerProcesses, { timeout: 20_000, interval: 100 }).toBeGreaterThan(0);
+  await vi.waitFor(async () => expect(await workerProcesses()).toBeGreaterThan(0), {
+    timeout: 20_000,
+    interval: 100,
+  });
 });
 afterAll(async () => {
   worker.kill("SIGTERM");
