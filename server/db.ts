@@ -27,9 +27,9 @@ let replayable = false;
  * off): for the worker, whose every change is replayable. A step's change lost in a crash is a step not
  * recorded: the job's retry, the reconciler or the sweeper does it again, and the providers' idempotency
  * keys keep its effect once. Nothing survives whose cause was lost: the log is replayed in commit order,
- * so a crash loses the latest commits only, and the one hand-off to something Postgres does not roll back
- * (the relay's claim of outbox rows, before their jobs go to Redis) commits durably (`sqlDurably`),
- * which flushes every commit before it too. The web process keeps every commit durable: its answers are
+ * so a crash loses the latest commits only, and every hand-off to something Postgres does not roll back
+ * (a change that writes outbox rows, or the relay's claim of them, before their jobs go to Redis)
+ * commits durably (`sqlDurably`), which flushes every commit before it too. The web process keeps every commit durable: its answers are
  * what shoppers are told. Call before the process's first statement.
  */
 export function commitReplayably(): void {
@@ -59,21 +59,26 @@ const types = {
  * and planned once per connection, then only bound and run (a named prepared statement). */
 const prepared = new Map<string, string>();
 
-/** Runs one statement built with Prisma.sql (values are always parameters, never spliced in). */
-export async function sql<Row>(statement: Prisma.Sql): Promise<Row[]> {
-  const { text, values } = statement;
+/** The statement as a named query (see `prepared`), its timestamps read as UTC. */
+function named({ text, values }: Prisma.Sql) {
   let name = prepared.get(text);
   if (!name) {
     name = `order_path_${prepared.size + 1}`;
     prepared.set(text, name);
   }
-  const result = await pool.query({ name, text, values, types });
+  return { name, text, values, types };
+}
+
+/** Runs one statement built with Prisma.sql (values are always parameters, never spliced in). */
+export async function sql<Row>(statement: Prisma.Sql): Promise<Row[]> {
+  const result = await pool.query(named(statement));
   return result.rows as Row[];
 }
 
-/** A connection of its own for `sqlDurably` in a process whose commits are replayable, opened on first
- * use: its commits wait for the flush as every connection's do by default. */
+/** Connections of their own for `sqlDurably` in a process whose commits are replayable, opened on first
+ * use: their commits wait for the flush as every connection's do by default. */
 let durablePool: pg.Pool | null = null;
+const DURABLE_CONNECTIONS = 4;
 
 /** Like `sql`, but committed durably even in a process whose commits are replayable: the WAL is flushed
  * (this commit and every one before it) before it returns. In any other process it is `sql`. */
@@ -82,12 +87,12 @@ export async function sqlDurably<Row>(statement: Prisma.Sql): Promise<Row[]> {
   if (!durablePool) {
     durablePool = new pg.Pool({
       connectionString: config.DATABASE_URL,
-      max: 1,
+      max: DURABLE_CONNECTIONS,
       connectionTimeoutMillis: 10_000,
     });
     durablePool.on("error", errorReporter("database pool (durable)"));
   }
-  const result = await durablePool.query({ text: statement.text, values: statement.values, types });
+  const result = await durablePool.query(named(statement));
   return result.rows as Row[];
 }
 
