@@ -96,10 +96,38 @@ export async function sqlDurably<Row>(statement: Prisma.Sql): Promise<Row[]> {
   return result.rows as Row[];
 }
 
-/** Closes the process's connections: the pool (through Prisma) and the durable one, if opened. */
+/** The simulated providers' connections, opened on first use in a process whose commits are durable
+ * (in any other, `sql`'s connections commit as these do). */
+let providerPool: pg.Pool | null = null;
+
+/**
+ * A statement of a simulated provider (its ledger: server/downstream/simulate.ts), committed without
+ * waiting for the write-ahead log's flush. The providers stand in for services outside the shop, whose
+ * disks are not the shop's cost; keeping their memory here, a crash can take back only their latest
+ * calls, never one the shop acted on: the log is replayed in commit order, and the shop acts on a
+ * provider's answer only through a later commit of its own (an order change that records it), whose
+ * flush, if it is durable, flushes the provider's row first. Until then the answer was given to no one.
+ */
+export async function sqlAtProvider<Row>(statement: Prisma.Sql): Promise<Row[]> {
+  if (replayable) return sql<Row>(statement);
+  if (!providerPool) {
+    providerPool = new pg.Pool({
+      connectionString: config.DATABASE_URL,
+      max: config.DATABASE_POOL_SIZE,
+      connectionTimeoutMillis: 10_000,
+      options: "-c synchronous_commit=off",
+    });
+    providerPool.on("error", errorReporter("database pool (providers)"));
+  }
+  const result = await providerPool.query(named(statement));
+  return result.rows as Row[];
+}
+
+/** Closes the process's connections: the pool (through Prisma) and the others, if opened. */
 export async function closeDatabase(): Promise<void> {
   await prisma.$disconnect();
   await durablePool?.end();
+  await providerPool?.end();
 }
 
 /** A Date as the UTC wall-clock value Prisma keeps in `timestamp` columns. */
