@@ -621,7 +621,7 @@ async function runScenario(bench: Bench, name: ScenarioName, label: string): Pro
     for (const { status } of load.samples)
       if (status !== "200") errors.set(status, (errors.get(status) ?? 0) + 1);
     const catalogSorted = [...catalog].sort((a, b) => a - b);
-    const drainS = drained ? (drainedAt - load.stoppedAt) / 1000 : Number.NaN;
+    const drainS = drained && shoppers > 0 ? (drainedAt - load.stoppedAt) / 1000 : Number.NaN;
     const figures: Figures = {
       ordersPerS: ok.filter((sample) => sample.end <= load.end).length / seconds,
       completedPerS: Number(completedInWindow) / seconds,
@@ -665,7 +665,7 @@ const COLUMNS: [string, (f: Figures) => string][] = [
   ["total CPU", (f) => fixed(f.total, 2)],
   ["SQL/order", (f) => fixed(f.sql, 1)],
   ["xact/order", (f) => fixed(f.xacts, 2)],
-  ["drain s", (f) => (Number.isFinite(f.drainS) ? f.drainS.toFixed(1) : "timeout")],
+  ["drain s", (f) => (Number.isFinite(f.drainS) ? f.drainS.toFixed(1) : f.ordersPerS > 0 ? "timeout" : "—")],
   [
     "drain/s of bound",
     (f) =>
