@@ -13,7 +13,8 @@ const NOT_BEFORE_MS = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
 process.env.DEV_TOOLS_NOT_BEFORE = new Date(NOT_BEFORE_MS).toISOString();
 const { closeConnections, createProduct, makeServicesFast, orderInput, serveApi, serveWebRoutes } =
   await import("./helpers");
-const { parsePrometheusText } = await import("../server/metrics/text");
+const { METRICS_JSON } = await import("../server/metrics/http");
+const { processMetricsSchema } = await import("../server/metrics/readings");
 const { DEV_TOOLS_COOKIE, devToolsToken } = await import("../server/devtools/access");
 const { UNLOCK_TRIES } = await import("../server/devtools/unlock-guard");
 const { log } = await import("../server/log");
@@ -161,9 +162,10 @@ describe("/metrics and bull-board with a key", () => {
     expect((await get("/metrics")).status).toBe(401);
     expect((await get("/metrics", { authorization: "Bearer not the key at all" })).status).toBe(401);
     expect((await get("/metrics", { authorization: `Basic ${KEY}` })).status).toBe(401);
-    const withKey = await get("/metrics", { authorization: `Bearer ${KEY}` });
+    const withKey = await get("/metrics", { authorization: `Bearer ${KEY}`, accept: METRICS_JSON });
     expect(withKey.status).toBe(200);
-    expect(parsePrometheusText(await withKey.text()).storefront_orders_total?.type).toBe("counter");
+    const metrics = processMetricsSchema.parse(await withKey.json());
+    expect(metrics.find((metric) => metric.name === "storefront_orders_total")?.type).toBe("counter");
     expect((await get("/metrics", { cookie: await unlockedCookie() })).status).toBe(200);
   });
 
