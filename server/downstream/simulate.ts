@@ -4,6 +4,11 @@
 // ledger (DownstreamCall): a repeat returns the first answer and does nothing twice, as a real
 // provider's idempotency keys promise. Callers waiting for capacity are woken when a slot is given
 // back (Redis pub/sub), not by polling.
+// The capacity slots are the project's own rather than a Redis semaphore library's (redis-semaphore's
+// callers each retry every `retryInterval` until a slot is free): here one waiter per process asks, woken
+// by a release; the capacity is a knob changed live, a raised one lets waiters in at once, a dead
+// holder's slot expires soon after its call should have ended, and with Redis away a call goes ahead
+// unguarded. How a provider's limit makes callers wait is what the shop shows, so it is spelled out.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Result } from "ioredis";
