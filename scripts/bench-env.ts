@@ -5,7 +5,7 @@ import { migrate } from "./migrate";
 
 export const benchEnv = {
   DATABASE_URL: process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_bench",
-  REDIS_PREFIX: "storefront-bench",
+  REDIS_PREFIX: process.env.BENCH_REDIS_PREFIX ?? "storefront-bench",
 };
 Object.assign(process.env, benchEnv);
 await migrate(benchEnv.DATABASE_URL);

@@ -26,12 +26,12 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import * as fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import getPort from "get-port";
 import pg from "pg";
 import { z } from "zod";
 import { loadConfig } from "../server/config";
@@ -172,16 +172,6 @@ async function stop(child: ChildProcess, graceMs: number): Promise<void> {
   await exited;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function loopback(url: string): string {
   const host = new URL(url).hostname;
   if (!["127.0.0.1", "localhost", "[::1]"].includes(host)) throw new Error(`refusing non-loopback ${host}`);
@@ -245,7 +235,7 @@ interface Infra {
 }
 
 async function privateInfra(dir: string): Promise<Infra> {
-  const pgPort = await freePort();
+  const pgPort = await getPort();
   const statements = fs.existsSync("/usr/share/postgresql/15/extension/pg_stat_statements.control");
   const postgres = new PrivatePostgres(
     dir,
@@ -272,7 +262,7 @@ async function privateInfra(dir: string): Promise<Infra> {
       redisPids: () => cluster.pids(),
     };
   }
-  const redisPort = await freePort();
+  const redisPort = await getPort();
   const log = fs.openSync(path.join(dir, "redis.log"), "a");
   const redisArgs = ["--port", `${redisPort}`, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
   const redis = spawn("redis-server", [...redisArgs, "--maxmemory-policy", "noeviction", "--dir", dir], {
@@ -768,7 +758,7 @@ async function startStack(): Promise<{ bench: Bench; about: string }> {
   );
 
   console.error("bench-load: npm start (web + worker)…");
-  const port = await freePort();
+  const port = await getPort();
   const logPath = path.join(dir, "server.log");
   const log = fs.openSync(logPath, "a");
   const server = spawn(process.execPath, ["scripts/start.mjs"], {

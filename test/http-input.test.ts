@@ -34,7 +34,9 @@ describe("order.place over HTTP", () => {
     });
     expect(response.status).toBe(200);
     const cookie = response.headers.get("set-cookie") ?? "";
-    expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=[0-9a-f-]{36}; Path=/; HttpOnly; SameSite=Lax`));
+    expect(cookie).toMatch(
+      new RegExp(`^${SESSION_COOKIE}=[0-9a-f-]{36}; Max-Age=\\d+; Path=/; HttpOnly; SameSite=Lax`),
+    );
     const { result } = (await response.json()) as { result: { data: { id: string } } };
     const session = cookie.split(";")[0] ?? "";
     const input = encodeURIComponent(JSON.stringify({ orderId: result.data.id }));

@@ -2,6 +2,7 @@
 // restarted by hand: the checkout's connection pool opens new connections, the worker process's outbox
 // relay listens for NOTIFY again, and an order placed after the restart completes. Runs on a private
 // PostgreSQL cluster and redis-server, so the restart disturbs no one else.
+
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -9,14 +10,15 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import getPort from "get-port";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { migrate } from "../scripts/migrate";
 import { PrivatePostgres } from "../scripts/private-postgres";
-import { atMost, exitOf, freePort, PrivateRedis, startWorkerProcess } from "./processes";
+import { atMost, exitOf, PrivateRedis, startWorkerProcess } from "./processes";
 
 const dir = mkdtempSync(path.join(tmpdir(), "storefront-pg-restart-"));
-const postgres = new PrivatePostgres(dir, await freePort());
-const redisServer = new PrivateRedis(await freePort());
+const postgres = new PrivatePostgres(dir, await getPort());
+const redisServer = new PrivateRedis(await getPort());
 const databaseUrl = postgres.url("storefront");
 let worker: ChildProcess | null = null;
 let helpers: typeof import("./helpers") | null = null;

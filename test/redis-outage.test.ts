@@ -4,10 +4,11 @@
 // queues and the side effects run. A change in the developer tools, which must be stored in Redis, is
 // refused at once with a 503 saying so. This file runs on a private redis-server so the outage hurts no
 // one else.
+import getPort from "get-port";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { atMost, freePort, PrivateRedis } from "./processes";
+import { atMost, PrivateRedis } from "./processes";
 
-const redisServer = new PrivateRedis(await freePort());
+const redisServer = new PrivateRedis(await getPort());
 await redisServer.start();
 process.env.REDIS_URL = redisServer.url;
 process.env.REDIS_PREFIX = "storefront-outage";
