@@ -11,7 +11,7 @@ Object.assign(process.env, benchEnv);
 await migrate(benchEnv.DATABASE_URL);
 
 const { DEFAULT_SHOP_CAPACITY, PRESETS, SERVICE_NAMES } = await import("../server/contract");
-const { prisma } = await import("../server/db");
+const { closeDatabase, prisma } = await import("../server/db");
 const { replaceSettings } = await import("../server/downstream/settings");
 const { closeRedis } = await import("../server/redis");
 
@@ -47,7 +47,7 @@ export async function prepareBench(services: typeof PRESETS.realistic.services):
 
 export async function closeBench(): Promise<void> {
   await closeRedis();
-  await prisma.$disconnect();
+  await closeDatabase();
 }
 
 export { prisma };

@@ -2,7 +2,7 @@
 // nothing. Real HTTP into the same tRPC handler the web process mounts.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { prisma } from "../server/db";
+import { closeDatabase, prisma } from "../server/db";
 import { closeRedis } from "../server/redis";
 import { SESSION_COOKIE } from "../server/session";
 import { createProduct, makeServicesFast, orderInput, serveApi, stockOf } from "./helpers";
@@ -11,7 +11,7 @@ const api = serveApi();
 beforeEach(makeServicesFast);
 afterAll(async () => {
   await closeRedis();
-  await prisma.$disconnect();
+  await closeDatabase();
 });
 
 async function place(body: string) {

@@ -14,7 +14,7 @@ process.env.REDIS_URL = redisServer.url;
 process.env.REDIS_PREFIX = "storefront-outage";
 
 // Imported after the environment points at the private Redis.
-const { prisma } = await import("../server/db");
+const { closeDatabase, prisma } = await import("../server/db");
 const { closeQueues } = await import("../server/queues");
 const { closeRedis, redis, unavailable } = await import("../server/redis");
 const {
@@ -43,7 +43,7 @@ afterAll(async () => {
     await workerSide?.stop();
     await closeQueues();
     await closeRedis();
-    await prisma.$disconnect();
+    await closeDatabase();
   };
   await atMost(30_000, close());
   await redisServer.kill();

@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Result } from "ioredis";
 import { SERVICES, type ServiceName, type ServiceSettings } from "../contract";
-import { Prisma, sql } from "../db";
+import { Prisma, sqlAtProvider } from "../db";
 import { faultPoint } from "../faults";
 import { waitingForProvider } from "../metrics/jobs";
 import { defineScript, failFast, type RedisClient, redis, redisKey, unavailable } from "../redis";
@@ -342,7 +342,9 @@ export async function callDownstream<T extends Prisma.InputJsonValue>(
   const transition = transitionOf(spec.service, spec.operation);
   if (!transition) {
     // Insert, or keep the first answer: the row returned is the one the provider remembers.
-    const rows = await sql<{ result: T }>(Prisma.sql`${recordCall(spec, candidate)} RETURNING "result"`);
+    const rows = await sqlAtProvider<{ result: T }>(
+      Prisma.sql`${recordCall(spec, candidate)} RETURNING "result"`,
+    );
     const row = rows[0];
     if (!row) throw new Error(`${spec.service} ledger returned no row`);
     return row.result;
@@ -360,14 +362,14 @@ export async function callDownstream<T extends Prisma.InputJsonValue>(
     : Prisma.sql`UPDATE "ProviderState" SET "state" = ${transition.to}
         WHERE ("service", "subject") = (${subject}) AND "state" = ANY(${from}::text[])
         RETURNING 1`;
-  const [row] = await sql<{ result: T | null; state: string | null }>(Prisma.sql`
+  const [row] = await sqlAtProvider<{ result: T | null; state: string | null }>(Prisma.sql`
     WITH moved AS (${moved}),
     recorded AS (${recordCall(spec, candidate, Prisma.sql`WHERE EXISTS (SELECT 1 FROM moved)`)} RETURNING "result")
     SELECT (SELECT "result" FROM recorded) AS "result",
       (SELECT "state" FROM "ProviderState" WHERE ("service", "subject") = (${subject})) AS "state"`);
   if (row?.result) return row.result;
   // Refused, or the same call made before (or by a racing repeat that went first): same key, same answer.
-  const [earlier] = await sql<{ result: T }>(Prisma.sql`
+  const [earlier] = await sqlAtProvider<{ result: T }>(Prisma.sql`
     SELECT "result" FROM "DownstreamCall"
     WHERE "service" = ${spec.service} AND "operation" = ${spec.operation} AND "idempotencyKey" = ${spec.idempotencyKey}`);
   if (earlier) return earlier.result;
@@ -399,7 +401,7 @@ function recordCall(spec: ProviderCall, candidate: string, where: Prisma.Sql = P
 export async function providerRecordedAt(calls: readonly ProviderCall[]): Promise<(Date | null)[]> {
   if (calls.length === 0) return [];
   const keys = calls.map((call) => Prisma.sql`(${call.service}, ${call.operation}, ${call.idempotencyKey})`);
-  const rows = await sql<ProviderCall & { createdAt: Date }>(Prisma.sql`
+  const rows = await sqlAtProvider<ProviderCall & { createdAt: Date }>(Prisma.sql`
     SELECT "service", "operation", "idempotencyKey", "createdAt" FROM "DownstreamCall"
     WHERE ("service", "operation", "idempotencyKey") IN (${Prisma.join(keys)})`);
   return calls.map(
