@@ -1,25 +1,46 @@
 // Benchmark: from a side effect finishing in the worker process to a real browser showing it.
-// Starts the built app (web + worker) on its own port, database and Redis namespace, opens each
-// order's page in Chromium and notes, with a MutationObserver, when each step's row turns
-// "succeeded"; compares that with the step's finishedAt written by the worker (same machine clock).
+// Starts the built app (web + worker) on its own free ports (the web's and the worker's metrics
+// port, so it runs beside a shop), database and Redis namespace, opens each order's page in Chromium
+// and notes, with a MutationObserver, when each step's row turns "succeeded"; compares that with the
+// step's finishedAt written by the worker (same machine clock). It gives up with a message when a
+// process it started exits, or when the whole run takes longer than --time-limit-s.
 //
 //   npm run build && npm run bench:live            # 100 orders (400 steps)
-//   npm run bench:live -- --orders 200
+//   npm run bench:live -- --orders 200 --time-limit-s 600
 import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync } from "node:fs";
 import os from "node:os";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { chromium } from "@playwright/test";
+import { type Browser, chromium } from "@playwright/test";
+import getPort from "get-port";
 
-const { values: options } = parseArgs({ options: { orders: { type: "string", default: "100" } } });
+const { values: options } = parseArgs({
+  options: {
+    orders: { type: "string", default: "100" },
+    "time-limit-s": { type: "string", default: "300" },
+  },
+});
+const orders = Number(options.orders);
+const timeLimitS = Number(options["time-limit-s"]);
+if (!Number.isInteger(orders) || orders < 1)
+  throw new Error("--orders takes a whole number of orders, 1 or more.");
+if (!(timeLimitS > 0)) throw new Error("--time-limit-s takes a number of seconds greater than 0.");
 if (!existsSync(".next/BUILD_ID")) throw new Error("No production build: run `npm run build` first.");
 
-const port = 3300;
+const port = await getPort({ host: "127.0.0.1" });
 const base = `http://127.0.0.1:${port}`;
 const { BENCH_PRODUCT, benchEnv, benchServices, closeBench, prepareBench } = await import("./bench-env");
 const { SIDE_EFFECT_STEPS } = await import("../server/contract");
 const { findOrderView } = await import("../server/orders/view");
-const env = { ...process.env, ...benchEnv, PORT: String(port), NODE_ENV: "production" as const };
+const env = {
+  ...process.env,
+  ...benchEnv,
+  PORT: String(port),
+  WORKER_METRICS_PORT: String(await getPort({ host: "127.0.0.1", exclude: [port] })),
+  NODE_ENV: "production" as const,
+};
 
 // Side effects take a few hundred ms, so their completions arrive while the page is open.
 const latencies = { fraud: 400, email: 600, analytics: 500, shipping: 300 };
@@ -49,15 +70,63 @@ const WATCH_STEP_ROWS = `(() => {
   }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-status"] });
 })()`;
 
-const children: ChildProcess[] = ["server/main.ts", "workers/index.ts"].map((entry) =>
-  spawn(process.execPath, ["--import", "tsx", entry], { env, stdio: ["ignore", "ignore", "inherit"] }),
-);
+/** The last lines each process logged, shown if it dies under the bench. */
+const LOG_LINES_KEPT = 10;
+const children = new Map<string, ChildProcess>();
+const lastLines = new Map<string, string[]>();
+for (const entry of ["server/main.ts", "workers/index.ts"]) {
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines: string[] = [];
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    lines.push(line);
+    if (lines.length > LOG_LINES_KEPT) lines.shift();
+  });
+  children.set(entry, child);
+  lastLines.set(entry, lines);
+}
+const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+let stopping = false;
+const STOP_WAIT_MS = 15_000;
+
+// The bench ends one of three ways: its work is done, a process it started exited under it (the
+// process's last log lines say why), or the time limit passed.
+const gaveUp = new Promise<never>((_, reject) => {
+  for (const [entry, child] of children) {
+    child.once("exit", (code, signal) => {
+      if (stopping) return;
+      const lines = lastLines.get(entry) ?? [];
+      reject(
+        new Error(
+          `${entry} exited (${signal ?? `code ${code}`}) during the bench; its last log lines:\n${lines.join("\n")}`,
+        ),
+      );
+    });
+  }
+  setTimeout(
+    () => reject(new Error(`the bench took longer than its time limit (${timeLimitS} s, --time-limit-s)`)),
+    timeLimitS * 1000,
+  ).unref();
+});
+
+/** Stops what the bench started: SIGTERM, then SIGKILL for a process still there after STOP_WAIT_MS. */
 async function stopChildren() {
-  for (const child of children) child.kill("SIGTERM");
-  await Promise.all(children.map((child) => new Promise((resolve) => child.once("exit", resolve))));
+  stopping = true;
+  const left = [...children.values()].filter(running);
+  for (const child of left) child.kill("SIGTERM");
+  const killer = setTimeout(() => {
+    for (const child of left.filter(running)) child.kill("SIGKILL");
+  }, STOP_WAIT_MS);
+  await Promise.all(left.map((child) => (running(child) ? once(child, "exit") : null)));
+  clearTimeout(killer);
 }
 
-try {
+/** The browser the bench opened, closed however the bench ends. */
+const opened: Browser[] = [];
+
+async function bench(): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (
     !(await fetch(`${base}/api/health`)
@@ -80,12 +149,13 @@ try {
       "--disable-background-networking",
     ],
   });
+  opened.push(browser);
+  if (stopping) return; // the bench gave up while the browser started
   const page = await browser.newPage();
   await page.goto(base);
 
   const lags: number[] = [];
   let shownBeforeLoad = 0;
-  const orders = Number(options.orders);
   for (let index = 0; index < orders; index++) {
     const orderId = await page.evaluate(async (product) => {
       const response = await fetch("/api/trpc/order.place", {
@@ -127,8 +197,6 @@ try {
       lags.push(shown.at - finishedAt);
     }
   }
-  await browser.close();
-
   const sorted = [...lags].sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
   console.info(
@@ -141,7 +209,15 @@ try {
       `p95 ${at(0.95)} ms, p99 ${at(0.99)} ms, max ${sorted.at(-1)} ms ` +
       `(${shownBeforeLoad} steps were already done when the page loaded and are not counted)`,
   );
+}
+
+try {
+  await Promise.race([bench(), gaveUp]);
+} catch (error) {
+  console.error(`bench:live gave up: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
 } finally {
+  await Promise.all(opened.map((browser) => browser.close()));
   await stopChildren();
   await closeBench();
 }

@@ -14,6 +14,7 @@
 //
 //   npm run chaos -- --minutes 3
 //   npm run chaos -- --seconds 90 --faults pg-crash=6 --seed 7    # six Postgres crashes, schedule 7
+
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import * as fs from "node:fs";
@@ -23,6 +24,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import getPort from "get-port";
 import pg from "pg";
 import { z } from "zod";
 import {
@@ -50,7 +52,7 @@ import { writeBaseline } from "./invariants/read";
 import { callProcedure, keepAliveAgent } from "./load/http";
 import { migrate } from "./migrate";
 import { PrivatePostgres, runQuietly } from "./private-postgres";
-import { freePort, PrivateRedis, redisServerAvailable } from "./private-redis";
+import { PrivateRedis, redisServerAvailable } from "./private-redis";
 import { PrivateRedisCluster } from "./private-redis-cluster";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -398,10 +400,10 @@ async function main(): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "storefront-chaos-"));
   const logs = path.join(dir, "logs");
   fs.mkdirSync(logs);
-  const postgres = new PrivatePostgres(dir, await freePort());
+  const postgres = new PrivatePostgres(dir, await getPort());
   // One redis-server with its append-only file, or a Redis Cluster (every node with its own).
   const cluster = redisCluster ? new PrivateRedisCluster(path.join(dir, "redis-cluster")) : null;
-  const redisServer = cluster ? null : new PrivateRedis(await freePort(), path.join(dir, "redis"));
+  const redisServer = cluster ? null : new PrivateRedis(await getPort(), path.join(dir, "redis"));
   const oneRedis = () => {
     if (!redisServer) throw new Error("this fault needs the one redis-server (no --redis-cluster)");
     return redisServer;
@@ -448,7 +450,7 @@ async function main(): Promise<number> {
     const baseline = path.join(dir, "baseline.json");
     await writeBaseline(databaseUrl, baseline);
 
-    const webPorts = [await freePort(), await freePort()];
+    const webPorts = [await getPort(), await getPort()];
     const webs = webPorts.map(
       (port, index) =>
         new Service(
@@ -475,7 +477,7 @@ async function main(): Promise<number> {
     // shoppers are sent to the other one.
     const nginxDir = path.join(dir, "nginx");
     fs.mkdirSync(path.join(nginxDir, "temp"), { recursive: true });
-    const nginxPort = await freePort();
+    const nginxPort = await getPort();
     const nginxConfig = await writeNginxConfig({
       dir: nginxDir,
       host: "127.0.0.1",

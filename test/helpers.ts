@@ -12,7 +12,7 @@ import {
   type Settings,
   type SideEffectStep,
 } from "../server/contract";
-import { prisma } from "../server/db";
+import { closeDatabase, prisma } from "../server/db";
 import { isJobsBoardPath, serveJobsBoard } from "../server/devtools/jobs-board";
 import { queueJobCounts } from "../server/devtools/queues";
 import { replaceSettings } from "../server/downstream/settings";
@@ -44,7 +44,7 @@ export async function closeConnections(): Promise<void> {
   await makeServicesFast();
   await closeQueues();
   await closeRedis();
-  await prisma.$disconnect();
+  await closeDatabase();
 }
 
 export async function createProduct({ stock, priceCents = 1250 }: { stock: number; priceCents?: number }) {

@@ -2,11 +2,12 @@
 // that a test may stop and start without disturbing anyone else's.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import getPort from "get-port";
 import { afterAll, onTestFinished } from "vitest";
-import { freePort, PrivateRedis } from "../scripts/private-redis";
+import { PrivateRedis } from "../scripts/private-redis";
 
-// Moved to scripts/ for `npm run chaos`; the tests keep importing them from here.
-export { freePort, PrivateRedis };
+// Moved to scripts/ for `npm run chaos`; the tests keep importing it from here.
+export { PrivateRedis };
 
 /** A worker process; its log (stdout) goes to the test's output, or to `child.stdout` with
  * `{ stdout: "pipe" }` for a test that reads it. It never outlives its caller: it is SIGKILLed when the
@@ -58,7 +59,7 @@ export async function atMost(ms: number, work: Promise<unknown>): Promise<void> 
  * data. (Every file already has a database of its own: test/file-stores.ts.) Import anything of
  * server/ only after this. */
 export async function privateRedis(): Promise<PrivateRedis> {
-  const redisServer = new PrivateRedis(await freePort());
+  const redisServer = new PrivateRedis(await getPort());
   await redisServer.start();
   process.env.REDIS_URL = redisServer.url;
   return redisServer;

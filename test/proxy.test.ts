@@ -4,11 +4,11 @@
 // 127.0.0.1, yet whoever sent it to nginx may be anywhere. Relayed requests carry its X-Forwarded-*
 // headers, so they are not from this machine: the developer tools are locked (with no key to unlock
 // them) and /metrics is refused, while the same requests sent straight to the web routes stay open.
+import getPort from "get-port";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nginxConfig } from "../scripts/cluster/nginx";
 import { closeConnections, makeServicesFast, serveWebRoutes } from "./helpers";
 import { type RunningNginx, startNginx } from "./nginx";
-import { freePort } from "./processes";
 
 const web = serveWebRoutes();
 let nginx: RunningNginx;
@@ -16,7 +16,7 @@ let proxy = "";
 
 beforeAll(async () => {
   await makeServicesFast();
-  const port = await freePort();
+  const port = await getPort();
   proxy = `http://127.0.0.1:${port}`;
   const webPort = Number(new URL(web.url()).port);
   nginx = await startNginx(

@@ -55,7 +55,7 @@ export function startSideEffectWorkers(): SideEffectWorkers {
         const startedAt = performance.now();
         try {
           const result = await runAsJob(step, () =>
-            runStep(payload.data.orderId, step, { number, last, ...queueHistory(job) }),
+            runStep(payload.data.orderId, step, { number, last, jobId: job.id, ...queueHistory(job) }),
           );
           // The happy path at debug: an order's every job at info would be a line per job under load.
           jobLog.debug({ result, ms: Math.round(performance.now() - startedAt) }, `${step}: ${result}`);

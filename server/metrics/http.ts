@@ -8,12 +8,16 @@ import { metricsAccess } from "./access";
 import { metrics, registry } from "./registry";
 
 export const METRICS_PATH = "/metrics";
+/** What the web process asks a worker's /metrics for: prom-client's JSON (`getMetricsAsJSON()`), which
+ * `AggregatorRegistry.aggregate()` sums across processes. Anyone else gets the Prometheus text. */
+export const METRICS_JSON = "application/json";
 
 export function isMetricsPath(url: string): boolean {
   return url === METRICS_PATH || url.startsWith(`${METRICS_PATH}?`);
 }
 
-/** Answers GET /metrics with this process's registry, as the access rule allows. */
+/** Answers GET /metrics with this process's registry, as the access rule allows: Prometheus text, or
+ * prom-client's JSON for a request that accepts METRICS_JSON and not text. */
 export async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const access = metricsAccess(req);
   if (access !== "allowed") {
@@ -30,13 +34,20 @@ export async function serveMetrics(req: IncomingMessage, res: ServerResponse): P
     return;
   }
   try {
-    const text = await registry.metrics();
-    res.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" });
-    res.end(req.method === "HEAD" ? undefined : text);
+    const json = wantsJson(req.headers.accept);
+    const body = json ? JSON.stringify(await registry.getMetricsAsJSON()) : await registry.metrics();
+    const contentType = json ? `${METRICS_JSON}; charset=utf-8` : registry.contentType;
+    res.writeHead(200, { "content-type": contentType, "cache-control": "no-store" });
+    res.end(req.method === "HEAD" ? undefined : body);
   } catch (error) {
     log.error({ err: error }, "metrics: collecting failed");
     res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end("Metrics unavailable\n");
   }
+}
+
+function wantsJson(accept: string | undefined): boolean {
+  const types = (accept ?? "").split(",").map((part) => part.split(";")[0]?.trim());
+  return types.includes(METRICS_JSON) && !types.some((type) => type?.startsWith("text/"));
 }
 
 /** The API's procedure names ("order.place", …), each series created at zero. */

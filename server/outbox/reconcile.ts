@@ -3,7 +3,7 @@
 // while Postgres still says their steps wait. Every RECONCILE_EVERY_MS each worker process reads the
 // unfinished, already dispatched side effects of live queued orders and the compensations of undone
 // ones (one indexed query), asks BullMQ about each one's job (its id is the outbox row's id) and hands
-// every step whose job is gone back to the outbox; the relay enqueues it again. Exactly once, with any number of reconcilers at once: the
+// every step whose job is gone back to the outbox; the relay's next sweep enqueues it again. Exactly once, with any number of reconcilers at once: the
 // re-drive is one guarded UPDATE (the row still dispatched when it was, the order unchanged since it
 // was read), the job id makes a second enqueue a no-op, and a redundant run would still find its step
 // claimed or done and its provider calls deduplicated by idempotency key.
@@ -26,7 +26,6 @@ import { finishOwedUndos, type OwedUndos } from "../orders/compensate";
 import { sideEffectQueue } from "../queues";
 import { redis, redisKey } from "../redis";
 import { recordDeadLetter } from "../steps/run";
-import { OUTBOX_CHANNEL } from "./write";
 
 const reconcilerLog = log.child({ component: "reconciler" });
 
@@ -115,7 +114,7 @@ export async function reconcileOnce({
   return { checked: candidates.length, redriven, deadLettered, undos };
 }
 
-/** Hands the steps back to the outbox in one statement (and wakes every relay at its commit). */
+/** Hands the steps back to the outbox in one statement (the relay sweeps them within its poll). */
 async function redrive(lost: (Candidate & { was: Redrive["was"] })[]): Promise<Redrive[]> {
   const jobIds = lost.map((row) => (row.was === "unknown" ? row.id : randomUUID()));
   const rows = await sql<{
@@ -134,10 +133,8 @@ async function redrive(lost: (Candidate & { was: Redrive["was"] })[]): Promise<R
       WHERE m."id" = lost."id" AND m."dispatchedAt"::text = lost."dispatchedAt"
         AND o."id" = m."orderId" AND o."version" = lost."version"
       RETURNING m."id", m."orderId", m."step", lost."was"
-    ), notified AS (
-      SELECT pg_notify(${OUTBOX_CHANNEL}, min("orderId")) FROM redriven HAVING count(*) > 0
     )
-    SELECT r.*, (SELECT count(*) FROM notified) AS "notified" FROM redriven r`);
+    SELECT * FROM redriven`);
   return rows.map(({ id, orderId, step, was }) => {
     reconcilerLog.warn(
       { orderId, step, jobId: id, was },
