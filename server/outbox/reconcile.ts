@@ -92,7 +92,7 @@ export async function reconcileOnce({
   const lost: (Candidate & { was: Redrive["was"] })[] = [];
   let deadLettered = 0;
   for (const [index, candidate] of candidates.entries()) {
-    const state = states[index];
+    const state = (await withoutOrphan(candidate, states[index])) ? "unknown" : states[index];
     // A completed job whose step is not done was read before the step's own change committed (the
     // version guard below then skips it), or was truly cut short: run it again under a new job id,
     // since BullMQ ignores an add whose id is still in its completed set.
@@ -113,6 +113,28 @@ export async function reconcileOnce({
   const redriven = lost.length ? await redrive(lost) : [];
   if (redriven.length) await countRedrives(redriven);
   return { checked: candidates.length, redriven, deadLettered, undos };
+}
+
+/** BullMQ's states of a job whose id sits in one of the queue's lists or sets, waiting for a worker or
+ * with one. */
+const LISTED = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);
+
+/** Whether the job's id is listed while its hash (data, options, attempts) is gone: Redis lost the one and
+ * kept the other, as a failover may. BullMQ's scripts never leave that state, and no worker can run such
+ * a job (it would take it with no data and fail it as invalid). Its listing is removed (BullMQ refuses
+ * while a worker holds the job's lock: then it is no orphan, and is left alone), so the job is lost
+ * outright and re-driven under the same id. */
+async function withoutOrphan(candidate: Candidate, state: string | undefined): Promise<boolean> {
+  if (!state || !LISTED.has(state)) return false;
+  const queue = sideEffectQueue(candidate.step);
+  if ((await redis("command").exists(queue.toKey(candidate.id))) === 1) return false;
+  const removed = (await queue.remove(candidate.id)) === 1;
+  if (removed)
+    reconcilerLog.warn(
+      { orderId: candidate.orderId, step: candidate.step, jobId: candidate.id, state },
+      "a job listed without its data: removed, to be re-driven",
+    );
+  return removed;
 }
 
 /** Hands the steps back to the outbox in one statement (and wakes every relay at its commit). */
