@@ -86,13 +86,16 @@ export async function reconcileOnce({
     ORDER BY m."dispatchedAt" LIMIT ${SWEEP_LIMIT}`);
   // Any Redis error fails the whole sweep: a job we could not ask about is never taken for lost.
   const states = await Promise.all(
-    candidates.map((candidate) => sideEffectQueue(candidate.step).getJobState(candidate.id)),
+    candidates.map(async (candidate) => {
+      const state = await sideEffectQueue(candidate.step).getJobState(candidate.id);
+      return (await withoutOrphan(candidate, state)) ? "unknown" : state;
+    }),
   );
 
   const lost: (Candidate & { was: Redrive["was"] })[] = [];
   let deadLettered = 0;
   for (const [index, candidate] of candidates.entries()) {
-    const state = (await withoutOrphan(candidate, states[index])) ? "unknown" : states[index];
+    const state = states[index];
     // A completed job whose step is not done was read before the step's own change committed (the
     // version guard below then skips it), or was truly cut short: run it again under a new job id,
     // since BullMQ ignores an add whose id is still in its completed set.
@@ -124,8 +127,8 @@ const LISTED = new Set(["waiting", "active", "delayed", "prioritized", "waiting-
  * a job (it would take it with no data and fail it as invalid). Its listing is removed (BullMQ refuses
  * while a worker holds the job's lock: then it is no orphan, and is left alone), so the job is lost
  * outright and re-driven under the same id. */
-async function withoutOrphan(candidate: Candidate, state: string | undefined): Promise<boolean> {
-  if (!state || !LISTED.has(state)) return false;
+async function withoutOrphan(candidate: Candidate, state: string): Promise<boolean> {
+  if (!LISTED.has(state)) return false;
   const queue = sideEffectQueue(candidate.step);
   if ((await redis("command").exists(queue.toKey(candidate.id))) === 1) return false;
   const removed = (await queue.remove(candidate.id)) === 1;
