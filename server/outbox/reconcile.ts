@@ -118,19 +118,18 @@ export async function reconcileOnce({
   return { checked: candidates.length, redriven, deadLettered, undos };
 }
 
-/** BullMQ's states of a job whose id sits in one of the queue's lists or sets, waiting for a worker or
- * with one. */
-const LISTED = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);
+/** BullMQ's states of a job whose id sits in one of the queue's lists or sets. */
+const LISTED = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children", "failed"]);
 
-/** Whether the job's id is listed while its hash (data, options, attempts) is gone: Redis lost the one and
- * kept the other, as a failover may. BullMQ's scripts never leave that state, and no worker can run such
- * a job (it would take it with no data and fail it as invalid). Its listing is removed (BullMQ refuses
- * while a worker holds the job's lock: then it is no orphan, and is left alone), so the job is lost
- * outright and re-driven under the same id. */
+/** Whether the job's id is listed while its data is gone: Redis lost the job's hash and kept its id in a
+ * list, as a failover may (BullMQ's own scripts never leave that state). A worker takes such a job with
+ * no data and fails it as invalid, recreating a hash without it; a dead letter it is not, since the step
+ * never ran. The listing is removed (BullMQ refuses while a worker holds the job's lock, and then it is
+ * left for a later sweep), so the job is lost outright and re-driven under the same id. */
 async function withoutOrphan(candidate: Candidate, state: string): Promise<boolean> {
   if (!LISTED.has(state)) return false;
   const queue = sideEffectQueue(candidate.step);
-  if ((await redis("command").exists(queue.toKey(candidate.id))) === 1) return false;
+  if ((await redis("command").hexists(queue.toKey(candidate.id), "data")) === 1) return false;
   const removed = (await queue.remove(candidate.id)) === 1;
   if (removed)
     reconcilerLog.warn(
