@@ -5,6 +5,7 @@ import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { config } from "../server/config";
 import {
   queueName,
+  REPLACED_STALLED_CONSUMER,
   SIDE_EFFECT_STEPS,
   type SideEffectJob,
   type SideEffectStep,
@@ -166,7 +167,7 @@ function watchConsumers(consumers: Consumer[], stallMs: number): () => void {
       if (!oldest || now - oldest.timestamp < stallMs || (await queue.isPaused())) continue;
       log.warn(
         { step: consumer.step, idleMs: now - consumer.lastStartAt, waitingMs: now - oldest.timestamp },
-        `${consumer.step}: the consumer took no job while jobs waited; replaced by a new one`,
+        `${consumer.step}: ${REPLACED_STALLED_CONSUMER}`,
       );
       const { worker, connection } = consumer;
       Object.assign(consumer, startConsumer(consumer.step, consumer.around), { lastStartAt: now });
