@@ -85,7 +85,10 @@ export async function reconcileOnce({
     ORDER BY m."dispatchedAt" LIMIT ${SWEEP_LIMIT}`);
   // Any Redis error fails the whole sweep: a job we could not ask about is never taken for lost.
   const states = await Promise.all(
-    candidates.map((candidate) => sideEffectQueue(candidate.step).getJobState(candidate.id)),
+    candidates.map(async (candidate) => {
+      const state = await sideEffectQueue(candidate.step).getJobState(candidate.id);
+      return (await withoutOrphan(candidate, state)) ? "unknown" : state;
+    }),
   );
 
   const lost: (Candidate & { was: Redrive["was"] })[] = [];
@@ -112,6 +115,27 @@ export async function reconcileOnce({
   const redriven = lost.length ? await redrive(lost) : [];
   if (redriven.length) await countRedrives(redriven);
   return { checked: candidates.length, redriven, deadLettered, undos };
+}
+
+/** BullMQ's states of a job whose id sits in one of the queue's lists or sets. */
+const LISTED = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children", "failed"]);
+
+/** Whether the job's id is listed while its data is gone: Redis lost the job's hash and kept its id in a
+ * list, as a failover may (BullMQ's own scripts never leave that state). A worker takes such a job with
+ * no data and fails it as invalid, recreating a hash without it; a dead letter it is not, since the step
+ * never ran. The listing is removed (BullMQ refuses while a worker holds the job's lock, and then it is
+ * left for a later sweep), so the job is lost outright and re-driven under the same id. */
+async function withoutOrphan(candidate: Candidate, state: string): Promise<boolean> {
+  if (!LISTED.has(state)) return false;
+  const queue = sideEffectQueue(candidate.step);
+  if ((await redis("command").hexists(queue.toKey(candidate.id), "data")) === 1) return false;
+  const removed = (await queue.remove(candidate.id)) === 1;
+  if (removed)
+    reconcilerLog.warn(
+      { orderId: candidate.orderId, step: candidate.step, jobId: candidate.id, state },
+      "a job listed without its data: removed, to be re-driven",
+    );
+  return removed;
 }
 
 /** Hands the steps back to the outbox in one statement (the relay sweeps them within its poll). */
