@@ -16,6 +16,8 @@ const redisServer = await privateRedis();
 // Imported after the environment points at the private Redis and database.
 const { prisma } = await import("../server/db");
 const { queueSummaries, setPaused } = await import("../server/devtools/queues");
+const { sideEffectQueue } = await import("../server/queues");
+const { redis } = await import("../server/redis");
 const {
   callerFor,
   closeConnections,
@@ -96,6 +98,16 @@ it(`completes every order within ${RECOVERY_BOUND_MS / 1000} s after Redis lost 
   await expect
     .poll(() => prisma.outboxMessage.count({ where: { dispatchedAt: null } }), { timeout: 15_000 })
     .toBe(0);
+  // ...and each relay's add has reached Redis after its mark (a no-op BullMQ records as a duplicate:
+  // the job is there since the commit). Lost before that, a job would come back by the relay's hand,
+  // not by a re-drive.
+  const duplicates = async (step: "fraud" | "email") => {
+    const events = await redis("command").xrange(sideEffectQueue(step).toKey("events"), "-", "+");
+    return events.filter(([, fields]) => fields[1] === "duplicated").length;
+  };
+  for (const step of ["fraud", "email"] as const) {
+    await expect.poll(() => duplicates(step), { timeout: 15_000 }).toBeGreaterThanOrEqual(ORDERS);
+  }
 
   await redisServer.kill();
   await redisServer.start();
