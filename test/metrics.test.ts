@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLANNED_SIDE_EFFECTS, SIDE_EFFECT_STEPS } from "../server/contract";
 import { queueSummaries } from "../server/devtools/queues";
 import { updateSettings } from "../server/downstream/settings";
+import { startMetricsServer } from "../server/http/metrics-server";
 import { METRIC_NAMES } from "../server/metrics/registry";
 import { scrapeAll } from "../server/metrics/scrape";
-import { startMetricsServer } from "../server/metrics/serve";
 import {
   type Families,
   histogramOf,

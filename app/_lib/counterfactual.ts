@@ -156,7 +156,7 @@ class Rules {
   }
 
   /** The corrections an undone inline order waits for: the cancellation email for a receipt that
-   * went out, the sale's reversal for a recorded sale (server/checkout/inline.ts). */
+   * went out, the sale's reversal for a recorded sale (server/orders/inline.ts). */
   correctionsMs(effects: Effects): number {
     return (
       (effects.emailed ? this.run("cancellationEmail", INLINE).ms : 0) +
@@ -197,7 +197,7 @@ function failed(
   return { mode, outcome: "failed", ms, step, refunded: effects.captured };
 }
 
-/** A synchronous checkout (server/checkout/inline.ts): side effects one after another, or their
+/** A synchronous checkout (server/orders/inline.ts): side effects one after another, or their
  * chains side by side; a rejection undoes the order where it happens, a failure once all have ended. */
 function inline(rules: Rules, mode: CheckoutMode, critical: number): Prediction {
   const effects: Effects = { emailed: false, recorded: false, captured: false, shipped: false };

@@ -11,7 +11,7 @@ import {
   type ServerToClientEvents,
   type WatchAck,
 } from "../../server/contract";
-import { SESSION_COOKIE } from "../../server/session";
+import { SESSION_COOKIE } from "../../server/http/session";
 import { orderInput } from "../helpers";
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -3,7 +3,7 @@
 // own pages (or an allowed origin), does the Host header name this shop at all, and the one answer to
 // "is this request from this machine?" that the developer tools and /metrics both go by.
 import type { IncomingHttpHeaders } from "node:http";
-import { config, isLoopback } from "./config";
+import { config, isLoopback } from "../config";
 
 /** Just what these checks read, so HTTP requests and socket.io handshakes both fit. */
 export interface RequestFacts {

@@ -14,10 +14,10 @@ import {
   UNDONE_ORDER_STATUSES,
 } from "../contract";
 import { metrics } from "../metrics/registry";
-import { changeOrder } from "../orders/change";
-import { compensate, finishUndos } from "../orders/compensate";
-import { findOrderView } from "../orders/view";
-import { SIDE_EFFECTS } from "./index";
+import { SIDE_EFFECTS } from "../steps/index";
+import { changeOrder } from "./change";
+import { compensate, finishUndos } from "./compensate";
+import { findOrderView } from "./view";
 
 export interface Attempt {
   /** 1 for the first try. */

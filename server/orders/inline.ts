@@ -13,9 +13,9 @@ import {
   stepsAfter,
 } from "../contract";
 import { log, messageOf } from "../log";
-import { leaveUndoOwed, UndoOwedError } from "../orders/compensate";
-import { findOrderView } from "../orders/view";
-import { type RunResult, runStep } from "../steps/run";
+import { leaveUndoOwed, UndoOwedError } from "./compensate";
+import { type RunResult, runStep } from "./run";
+import { findOrderView } from "./view";
 
 export class InlineStepFailure extends Error {
   constructor(

@@ -1,7 +1,7 @@
 // Bounded slots with a waiting line: at most `limit()` holders at once; the next ones wait, in arrival
 // order, up to `waitMs()` for a slot and are then turned away. The same idea twice in the web process:
 // checkout admission (server/checkout/admission.ts) and the web tier's request slots
-// (server/request-slots.ts), whose limit is a knob that can change while requests wait.
+// (server/http/request-slots.ts), whose limit is a knob that can change while requests wait.
 export class Slots {
   #inUse = 0;
   readonly #waiting: (() => void)[] = [];

@@ -6,10 +6,10 @@
 // A synchronous checkout holds its slot for every side effect it waits for, so a slow provider fills
 // the pool and browsing the catalog slows down for everyone: temporal coupling as a platform incident.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { REQUEST_SLOT_WAIT_MS } from "./contract";
-import { getSettings } from "./downstream/settings";
-import { metrics } from "./metrics/registry";
-import { Slots } from "./slots";
+import { REQUEST_SLOT_WAIT_MS } from "../contract";
+import { getSettings } from "../downstream/settings";
+import { metrics } from "../metrics/registry";
+import { Slots } from "../semaphore";
 
 /** How often the knob is re-read: a change applies within this long, and no request waits on Redis. */
 const REFRESH_MS = 500;

@@ -1,11 +1,11 @@
 // Who may use the developer tools. Without DEV_TOOLS_KEY they answer only requests from this machine
-// (server/edge.ts `fromThisMachine`: not through a proxy). With it, a browser enters the key once in
+// (server/http/edge.ts `fromThisMachine`: not through a proxy). With it, a browser enters the key once in
 // /dev and gets an httpOnly cookie holding a token derived from it (never the key itself); every dev
 // procedure checks that cookie. The token carries the time it was issued, so tokens issued before
 // DEV_TOOLS_NOT_BEFORE (a lost laptop's) are refused without changing the key. Comparisons take the same
 // time whatever the input: no timing hints.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { config } from "../config";
+import { config } from "../../config";
 import { fromThisMachine, type RequestFacts } from "../edge";
 import { cookie, readCookie } from "../session";
 

@@ -5,7 +5,6 @@
 // A side effect the dead checkout was running is recorded as what its provider says happened: done
 // (a receipt that went out is then corrected, like any other) or skipped.
 
-import { runCompensationsInline } from "../checkout/inline";
 import { config } from "../config";
 import {
   COMPENSATION_STEPS,
@@ -18,10 +17,11 @@ import {
 import { prisma } from "../db";
 import { providerRecordedAt } from "../downstream/simulate";
 import { log } from "../log";
+import { changeOrder, type StepChange } from "../orders/change";
+import { compensate, leaveUndoOwed } from "../orders/compensate";
+import { runCompensationsInline } from "../orders/inline";
+import { orderViewSelect, toOrderView } from "../orders/view";
 import { EFFECT_CALLS } from "../steps";
-import { changeOrder, type StepChange } from "./change";
-import { compensate, leaveUndoOwed } from "./compensate";
-import { orderViewSelect, toOrderView } from "./view";
 
 /** SWEEPER_GRACE_MS, 10 minutes by default: longer than any live checkout takes, by construction. A
  * checkout is cut off at CHECKOUT_DEADLINE_MS and fails its order within CHECKOUT_WIND_DOWN_MS, and

@@ -3,14 +3,14 @@
 //   - METRICS off (or following DEV_TOOLS=off): 404, as if there were nothing.
 //   - A scrape that carries DEV_TOOLS_KEY (`Authorization: Bearer <key>`, what Prometheus sends with
 //     `authorization: { credentials: … }`), or a browser holding the unlocked developer tools' cookie: yes.
-//   - Otherwise only a scrape from this machine (server/edge.ts `fromThisMachine`: a loopback peer naming
+//   - Otherwise only a scrape from this machine (server/http/edge.ts `fromThisMachine`: a loopback peer naming
 //     a loopback host, not relayed by a proxy). Behind a proxy every peer looks local, so there the key
 //     is always needed.
 // Without DEV_TOOLS_KEY, then, only this machine can scrape: set the key to scrape from elsewhere.
 import type { IncomingMessage } from "node:http";
-import { config, metricsEnabled } from "../config";
-import { devToolsAccess, sameBytes } from "../devtools/access";
+import { config, metricsEnabled } from "../../config";
 import { fromThisMachine } from "../edge";
+import { devToolsAccess, sameBytes } from "./dev-tools";
 
 export type MetricsAccess = "off" | "allowed" | "refused";
 

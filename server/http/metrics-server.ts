@@ -2,7 +2,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
-import { isMetricsPath, serveMetrics } from "./http";
+import { isMetricsPath, serveMetrics } from "./metrics";
 
 export interface MetricsServer {
   /** Where the web process (or Prometheus) scrapes it. */

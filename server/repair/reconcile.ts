@@ -23,10 +23,10 @@ import {
 import { Prisma, sql, utc } from "../db";
 import { log, messageOf, noteOutage } from "../log";
 import { finishOwedUndos, type OwedUndos } from "../orders/compensate";
+import { recordDeadLetter } from "../orders/run";
+import { OUTBOX_CHANNEL } from "../outbox/write";
 import { sideEffectQueue } from "../queues";
 import { redis, redisKey } from "../redis";
-import { recordDeadLetter } from "../steps/run";
-import { OUTBOX_CHANNEL } from "./write";
 
 const reconcilerLog = log.child({ component: "reconciler" });
 

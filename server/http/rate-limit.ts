@@ -1,7 +1,7 @@
 // Limits per caller over a window, counted in Redis so that every web process behind the balancer
 // counts the same calls: the first call of a window starts it, and past `max` calls the caller is told
 // how long until it ends.
-import { redis, redisKey, runScript } from "./redis";
+import { redis, redisKey, runScript } from "../redis";
 
 // KEYS: the counter. ARGV: window (ms), max. Returns -1 to go ahead, else the ms left in the window.
 const SPEND = `

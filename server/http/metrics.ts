@@ -4,8 +4,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { log } from "../log";
-import { metricsAccess } from "./access";
-import { metrics, registry } from "./registry";
+import { metrics, registry } from "../metrics/registry";
+import { metricsAccess } from "./auth/metrics";
 
 export const METRICS_PATH = "/metrics";
 
