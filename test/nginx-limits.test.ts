@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLIENT_LIMITS, nginxConfig } from "../scripts/cluster/nginx";
+import { CLIENT_LIMITS, nginxConfig } from "../tools/cluster/nginx";
 import { type RunningNginx, startNginx } from "./nginx";
 import { freePort } from "./processes";
 

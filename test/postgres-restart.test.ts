@@ -12,7 +12,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { migrate } from "../scripts/migrate";
-import { PrivatePostgres } from "../scripts/private-postgres";
+import { PrivatePostgres } from "../tools/lib/private-postgres";
 import { atMost, exitOf, freePort, PrivateRedis, startWorkerProcess } from "./processes";
 
 const dir = mkdtempSync(path.join(tmpdir(), "storefront-pg-restart-"));

@@ -1,11 +1,11 @@
-// Child processes for crash tests: a real worker process, and a private Redis server (scripts/private-redis.ts)
+// Child processes for crash tests: a real worker process, and a private Redis server (tools/lib/private-redis.ts)
 // that a test may stop and start without disturbing anyone else's.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { afterAll, onTestFinished } from "vitest";
 import { migrate } from "../scripts/migrate";
-import { freePort, PrivateRedis } from "../scripts/private-redis";
+import { freePort, PrivateRedis } from "../tools/lib/private-redis";
 
 // Moved to scripts/ for `npm run chaos`; the tests keep importing them from here.
 export { freePort, PrivateRedis };

@@ -5,7 +5,7 @@
 // headers, so they are not from this machine: the developer tools are locked (with no key to unlock
 // them) and /metrics is refused, while the same requests sent straight to the web routes stay open.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nginxConfig } from "../scripts/cluster/nginx";
+import { nginxConfig } from "../tools/cluster/nginx";
 import { closeConnections, makeServicesFast, serveWebRoutes } from "./helpers";
 import { type RunningNginx, startNginx } from "./nginx";
 import { freePort } from "./processes";

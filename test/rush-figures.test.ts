@@ -14,8 +14,6 @@ import {
   slotStory,
   timingLines,
 } from "../app/_lib/rush";
-import { ordersPerSecondLine } from "../scripts/load/report";
-import { doneFromClick, perSecond } from "../scripts/load/runner";
 import {
   consumersForAll,
   DEFAULT_SHOP_CAPACITY,
@@ -36,6 +34,8 @@ import {
 import { mergeFamilies, parsePrometheusText } from "../server/metrics/text";
 import { exactQuantiles, Measurements } from "../server/rush/measured";
 import { describeSecond } from "../server/rush/sample";
+import { ordersPerSecondLine } from "../tools/load/report";
+import { doneFromClick, perSecond } from "../tools/load/runner";
 
 type Queues = Partial<
   Record<SideEffectStep, Partial<Record<QueueJobState, number>> & { donePerSecond?: number }>

@@ -39,11 +39,11 @@ import { Sampler } from "./sample";
 import { saveRun } from "./saved";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const LOAD_SCRIPT = path.join(ROOT, "scripts/load.ts");
+const LOAD_SCRIPT = path.join(ROOT, "tools/load/main.ts");
 const LOCK_TTL_MS = 15_000;
 const KILL_AFTER_MS = 10_000;
 /** A load process still running this long after its own duration is stopped (it follows its orders
- * to done for up to two minutes after the last answer, scripts/load/runner.ts). */
+ * to done for up to two minutes after the last answer, tools/load/runner.ts). */
 const OVERRUN_MS = 180_000;
 const SHUTDOWN_WAIT_MS = 15_000;
 /** Renew or release the lock only while it is still ours (it may have expired and been taken). */

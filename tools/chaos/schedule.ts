@@ -1,6 +1,6 @@
 // The chaos soak's fault schedule: which faults, how many of each, and when, drawn from a seed so that a
 // soak that failed can be run again with the very same schedule (`--seed N`). Pure: the soak
-// (scripts/chaos.ts) injects what this plans.
+// (tools/chaos/main.ts) injects what this plans.
 import { z } from "zod";
 
 /** The faults a soak can inject, each with what it does. */

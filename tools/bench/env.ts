@@ -1,7 +1,7 @@
 // What both benchmarks stand on: their own database (created, migrated and emptied each run, so no
 // backlog from an earlier run), their own Redis namespace, and one product with endless stock.
 // Import it before anything from server/: it sets the environment server/config.ts reads.
-import { migrate } from "./migrate";
+import { migrate } from "../../scripts/migrate";
 
 export const benchEnv = {
   DATABASE_URL: process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_bench",
@@ -10,10 +10,10 @@ export const benchEnv = {
 Object.assign(process.env, benchEnv);
 await migrate(benchEnv.DATABASE_URL);
 
-const { DEFAULT_SHOP_CAPACITY, PRESETS, SERVICE_NAMES } = await import("../server/contract");
-const { prisma } = await import("../server/db");
-const { replaceSettings } = await import("../server/downstream/settings");
-const { closeRedis } = await import("../server/redis");
+const { DEFAULT_SHOP_CAPACITY, PRESETS, SERVICE_NAMES } = await import("../../server/contract");
+const { prisma } = await import("../../server/db");
+const { replaceSettings } = await import("../../server/downstream/settings");
+const { closeRedis } = await import("../../server/redis");
 
 export const BENCH_PRODUCT = "bench_product";
 

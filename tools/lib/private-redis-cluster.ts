@@ -2,7 +2,7 @@
 // redis-server in cluster mode, created with `redis-cli --cluster create … --cluster-replicas 1`), each
 // node with its append-only file, on free ports, in a directory of its own. For `npm run cluster --
 // --redis-cluster`, the chaos soak's `--redis-cluster` and the cluster tests, which kill a primary and
-// watch its replica take over. Every node is a scripts/private-redis.ts server with cluster options.
+// watch its replica take over. Every node is a tools/lib/private-redis.ts server with cluster options.
 import { execFile } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";

@@ -1,9 +1,9 @@
 // `npm run start:cluster` (and the last step of `npm run cluster` / `npm run shop -- --web N --workers M`):
 // N web processes and M worker processes of an already-built shop behind nginx, on this machine
-// (scripts/cluster/run.ts). Checks every flag and port before starting anything: bad input is one line
+// (tools/cluster/run.ts). Checks every flag and port before starting anything: bad input is one line
 // on stderr and exit code 2. Ctrl+C or SIGTERM stops every process (exit 0); so does losing nginx, every
 // web process or every worker process (exit 1). With --check it only checks, and starts nothing.
-// With --redis-cluster it first starts a local Redis Cluster (scripts/private-redis-cluster.ts: 3
+// With --redis-cluster it first starts a local Redis Cluster (tools/lib/private-redis-cluster.ts: 3
 // primaries, 3 replicas, append-only files, free ports, a temp dir), points every process at it, and
 // stops it (deleting its files) after them.
 import { execFileSync } from "node:child_process";
@@ -11,6 +11,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { redisServerAvailable } from "../lib/private-redis";
+import { PrivateRedisCluster } from "../lib/private-redis-cluster";
 import {
   type ClusterPlan,
   checkPorts,
@@ -20,10 +22,8 @@ import {
   PlanError,
   readPlan,
   webPorts,
-} from "./cluster/plan";
-import { ClusterStartError, startCluster, webEnv } from "./cluster/run";
-import { redisServerAvailable } from "./private-redis";
-import { PrivateRedisCluster } from "./private-redis-cluster";
+} from "./plan";
+import { ClusterStartError, startCluster, webEnv } from "./run";
 
 const USAGE = `usage: npm run cluster -- [--web N] [--workers M] [--port P] [--host H] [--redis-cluster] [--check]
   --web N      web processes (default ${DEFAULT_WEB}, at most ${MAX_PROCESSES}), on ports P+1 … P+N of 127.0.0.1
@@ -47,8 +47,8 @@ function refuse(message: string): never {
 
 async function planFromFlags(): Promise<{ plan: ClusterPlan; checkOnly: boolean; generatedKey: boolean }> {
   // The environment is read where the whole project reads it; a bad value there is bad input too.
-  const { config, exposureProblem, loadConfig } = await import("../server/config").catch((error: unknown) =>
-    refuse(oneLine(error)),
+  const { config, exposureProblem, loadConfig } = await import("../../server/config").catch(
+    (error: unknown) => refuse(oneLine(error)),
   );
   let plan: ClusterPlan;
   let checkOnly: boolean;

@@ -7,10 +7,10 @@
 //   npm run check:invariants
 //   npm run check:invariants -- --baseline stock.json --jobs --settle-wait 60 --json
 import { z } from "zod";
-import { QUEUE_ATTEMPTS, QUEUE_BACKOFF_MS } from "../server/contract";
-import { readCommandLine, refuseAs } from "./command-line";
-import { checkAll, type InvariantResult, stillMoving } from "./invariants/checks";
-import { readSnapshot } from "./invariants/read";
+import { QUEUE_ATTEMPTS, QUEUE_BACKOFF_MS } from "../../server/contract";
+import { readCommandLine, refuseAs } from "../lib/flags";
+import { checkAll, type InvariantResult, stillMoving } from "./checks";
+import { readSnapshot } from "./read";
 
 const USAGE = `usage: npm run check:invariants -- [--baseline FILE] [--jobs] [--settle-wait SECONDS]
                                    [--moving-bound SECONDS] [--json]
@@ -99,7 +99,7 @@ function table(results: InvariantResult[], movingMs: number): string {
 }
 
 const flags = readFlags();
-const { config } = await import("../server/config").catch((error: unknown) =>
+const { config } = await import("../../server/config").catch((error: unknown) =>
   refuse(error instanceof Error ? error.message.replace(/\s*\n\s*/g, " ") : String(error)),
 );
 const movingMs = flags["moving-bound"] !== undefined ? flags["moving-bound"] * 1000 : defaultMovingMs(config);

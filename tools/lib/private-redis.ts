@@ -28,7 +28,7 @@ export class PrivateRedis {
   private child: ChildProcess | null = null;
 
   /** `appendOnlyDir`: keep an append-only file there (created if missing); none: nothing on disk.
-   * `extraArgs`: more of redis-server's options (a cluster node's, see scripts/private-redis-cluster.ts).
+   * `extraArgs`: more of redis-server's options (a cluster node's, see tools/lib/private-redis-cluster.ts).
    * `ownGroup`: in a process group of its own, so a Ctrl+C at the terminal reaches only its owner, which
    * stops it after the processes that use it. */
   constructor(

@@ -1,4 +1,4 @@
-// `npm run load`: virtual shoppers against a running shop (see scripts/load/runner.ts and the README's
+// `npm run load`: virtual shoppers against a running shop (see tools/load/runner.ts and the README's
 // "Load" section). Checks every flag before sending anything: bad input is one line on stderr and exit
 // code 2. With --json, stdout carries only the events of server/contract/load.ts, one per line.
 // Stops by itself (duration, burst timeout); Ctrl+C or SIGTERM stops it early and still prints the
@@ -15,10 +15,10 @@ import {
   MAX_SHOPPERS,
   PRESETS,
   RUSH_STOCK,
-} from "../server/contract";
-import { type CommandLine, readFlags } from "./load/flags";
-import { describePlan, progressLine, summaryTable } from "./load/report";
-import { LoadStartError, newRunId, restockAdvice, runLoad } from "./load/runner";
+} from "../../server/contract";
+import { type CommandLine, readFlags } from "./flags";
+import { describePlan, progressLine, summaryTable } from "./report";
+import { LoadStartError, newRunId, restockAdvice, runLoad } from "./runner";
 
 const USAGE = `usage: npm run load -- [--shoppers N] [--pause 1s] [--duration 30s] [--mode ${CHECKOUT_MODES.join("|")}]
                      [--rate N/s | --burst N] [--preset ${Object.keys(PRESETS).join("|")}] [--watch]
@@ -55,7 +55,7 @@ async function settingsFromFlags() {
     process.exit(0);
   }
   // The environment is read where the whole project reads it; a bad value there is bad input too.
-  const { config } = await import("../server/config").catch((error: unknown) => refuse(oneLine(error)));
+  const { config } = await import("../../server/config").catch((error: unknown) => refuse(oneLine(error)));
   const { settings } = commandLine;
   const parsed = loadSettingsSchema.safeParse({
     ...settings,

@@ -51,7 +51,7 @@ export function nginxConfig(site: NginxSite): string {
   const servers = site.webPorts
     .map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=10s;`)
     .join("\n");
-  return `# Written by scripts/cluster/nginx.ts for one run of the cluster; rewritten on every start.
+  return `# Written by tools/cluster/nginx.ts for one run of the cluster; rewritten on every start.
 worker_processes 1;
 pid ${inDir("nginx.pid")};
 error_log ${inDir("error.log")} warn;
@@ -68,7 +68,7 @@ http {
   uwsgi_temp_path ${inDir("temp/uwsgi")};
   scgi_temp_path ${inDir("temp/scgi")};
 
-  # Limits per client address (CLIENT_LIMITS in scripts/cluster/nginx.ts); an empty key is not counted,
+  # Limits per client address (CLIENT_LIMITS in tools/cluster/nginx.ts); an empty key is not counted,
   # which is how this machine's own address is left out.
   geo $storefront_limited {
     default 1;
@@ -97,7 +97,7 @@ http {
   }
 
   upstream storefront_web {
-    # Round-robin, no stickiness (see the header of scripts/cluster/nginx.ts). A web process that
+    # Round-robin, no stickiness (see the header of tools/cluster/nginx.ts). A web process that
     # refuses a connection is skipped for 10 s and the request goes to the next one.
 ${servers}
   }

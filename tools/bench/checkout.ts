@@ -21,10 +21,10 @@ const { values: options } = parseArgs({
   },
 });
 
-const { BENCH_PRODUCT, benchServices, closeBench, prepareBench } = await import("./bench-env");
+const { BENCH_PRODUCT, benchServices, closeBench, prepareBench } = await import("./env");
 const { createHTTPServer } = await import("@trpc/server/adapters/standalone");
-const { checkoutModeSchema, PRESETS } = await import("../server/contract");
-const { apiHandlerOptions } = await import("../server/trpc/http");
+const { checkoutModeSchema, PRESETS } = await import("../../server/contract");
+const { apiHandlerOptions } = await import("../../server/trpc/http");
 
 const modes = options.modes.split(",").map((mode) => checkoutModeSchema.parse(mode.trim()));
 const calls = Number(options.calls);

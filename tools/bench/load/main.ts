@@ -34,8 +34,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { z } from "zod";
-import { loadConfig } from "../server/config";
-import type { CheckoutMode, OrderStatus, ServiceName, SettingsPatch } from "../server/contract";
+import { loadConfig } from "../../../server/config";
+import type { CheckoutMode, OrderStatus, ServiceName, SettingsPatch } from "../../../server/contract";
 import {
   PLANNED_SIDE_EFFECTS,
   queueBound,
@@ -43,13 +43,13 @@ import {
   SERVICE_NAMES,
   SIDE_EFFECT_STEPS,
   serviceSettingsSchema,
-} from "../server/contract";
-import { clientFor, queuePrefixFor, redisTarget } from "../server/redis-target";
-import { CookieJar, callProcedure, keepAliveAgent, type Reply } from "./load/http";
-import { PrivatePostgres, runQuietly } from "./private-postgres";
-import { PrivateRedisCluster } from "./private-redis-cluster";
+} from "../../../server/contract";
+import { clientFor, queuePrefixFor, redisTarget } from "../../../server/redis-target";
+import { PrivatePostgres, runQuietly } from "../../lib/private-postgres";
+import { PrivateRedisCluster } from "../../lib/private-redis-cluster";
+import { CookieJar, callProcedure, keepAliveAgent, type Reply } from "../../load/http";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const MAX_SHOPPERS = 500;
 const MAX_SCENARIO_S = 600;
 const PREFIX = "storefront-bench-load";

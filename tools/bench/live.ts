@@ -16,9 +16,9 @@ if (!existsSync(".next/BUILD_ID")) throw new Error("No production build: run `np
 
 const port = 3300;
 const base = `http://127.0.0.1:${port}`;
-const { BENCH_PRODUCT, benchEnv, benchServices, closeBench, prepareBench } = await import("./bench-env");
-const { SIDE_EFFECT_STEPS } = await import("../server/contract");
-const { findOrderView } = await import("../server/orders/view");
+const { BENCH_PRODUCT, benchEnv, benchServices, closeBench, prepareBench } = await import("./env");
+const { SIDE_EFFECT_STEPS } = await import("../../server/contract");
+const { findOrderView } = await import("../../server/orders/view");
 const env = { ...process.env, ...benchEnv, PORT: String(port), NODE_ENV: "production" as const };
 
 // Side effects take a few hundred ms, so their completions arrive while the page is open.

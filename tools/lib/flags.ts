@@ -3,7 +3,7 @@
 // anything starts; --help prints the usage.
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { z } from "zod";
-import { describeIssues } from "../server/contract";
+import { describeIssues } from "../../server/contract";
 
 /** Says why on stderr, named after the command, and exits 2. */
 export function refuseAs(command: string): (message: string) => never {

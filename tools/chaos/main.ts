@@ -1,8 +1,8 @@
 // `npm run chaos -- --minutes N`: a chaos soak on private infrastructure. Starts its own PostgreSQL
-// cluster (scripts/private-postgres.ts) and redis-server with an append-only file (scripts/private-redis.ts),
+// cluster (tools/lib/private-postgres.ts) and redis-server with an append-only file (tools/lib/private-redis.ts),
 // migrates and seeds them, runs 2 production web processes behind nginx and 2 worker processes, and
 // drives one load process per checkout mode (`npm run load -- --json`) through nginx, as shoppers come
-// in, while a fault schedule (scripts/chaos/schedule.ts: `--faults KIND=COUNT,...`, drawn from `--seed`)
+// in, while a fault schedule (tools/chaos/schedule.ts: `--faults KIND=COUNT,...`, drawn from `--seed`)
 // kills and restarts workers and web processes, restarts Redis (keeping its append-only file, or losing
 // everything), crashes Postgres (it recovers from its write-ahead log) and pauses a queue. After the
 // load, `npm run check:invariants` waits for the orders to settle and judges the database; the soak
@@ -25,6 +25,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { z } from "zod";
+import { migrate } from "../../scripts/migrate";
 import {
   BROKE_OFF_AFTER_CONFIRM,
   type CheckoutMode,
@@ -33,8 +34,15 @@ import {
   REDROVE_SIDE_EFFECT,
   type SettingsPatch,
   type SideEffectStep,
-} from "../server/contract";
-import { queuePrefixFor } from "../server/redis-target";
+} from "../../server/contract";
+import { queuePrefixFor } from "../../server/redis-target";
+import { nginxArgs, writeNginxConfig } from "../cluster/nginx";
+import { writeBaseline } from "../invariants/read";
+import { readCommandLine, refuseAs } from "../lib/flags";
+import { PrivatePostgres, runQuietly } from "../lib/private-postgres";
+import { freePort, PrivateRedis, redisServerAvailable } from "../lib/private-redis";
+import { PrivateRedisCluster } from "../lib/private-redis-cluster";
+import { callProcedure, keepAliveAgent } from "../load/http";
 import {
   DEFAULT_CLUSTER_FAULTS,
   DEFAULT_FAULTS,
@@ -43,17 +51,9 @@ import {
   type PlannedFault,
   planFaults,
   redisShapeProblem,
-} from "./chaos/schedule";
-import { nginxArgs, writeNginxConfig } from "./cluster/nginx";
-import { readCommandLine, refuseAs } from "./command-line";
-import { writeBaseline } from "./invariants/read";
-import { callProcedure, keepAliveAgent } from "./load/http";
-import { migrate } from "./migrate";
-import { PrivatePostgres, runQuietly } from "./private-postgres";
-import { freePort, PrivateRedis, redisServerAvailable } from "./private-redis";
-import { PrivateRedisCluster } from "./private-redis-cluster";
+} from "./schedule";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const MAX_MINUTES = 10;
 /** Shorter than this leaves no room between the faults for the shop to recover. */
 const MIN_SECONDS = 30;
@@ -187,7 +187,7 @@ const CHAOS_PREFIX = "storefront-chaos";
 const LOSSY_QUEUE: SideEffectStep = "fraud";
 const UNREPLICATED_MS = 500;
 /** How long after its duration a load process may take to end: its answers in flight (30 s), then the
- * orders it follows to done (at most 120 s: scripts/load/runner.ts), and some room. */
+ * orders it follows to done (at most 120 s: tools/load/runner.ts), and some room. */
 const LOAD_END_GRACE_MS = 180_000;
 /** The queue the schedule pauses. */
 const PAUSED_QUEUE: SideEffectStep = "email";
@@ -352,7 +352,7 @@ function startLoad(
   const errors = fs.openSync(log, "a");
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "scripts/load.ts", ...flags, "--mode", mode, "--target", target, "--json"],
+    ["--import", "tsx", "tools/load/main.ts", ...flags, "--mode", mode, "--target", target, "--json"],
     { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", errors] },
   );
   fs.closeSync(errors);
@@ -694,7 +694,7 @@ async function runChecker(
     [
       "--import",
       "tsx",
-      "scripts/check-invariants.ts",
+      "tools/invariants/main.ts",
       "--baseline",
       baseline,
       "--jobs",
