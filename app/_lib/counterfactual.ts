@@ -12,6 +12,7 @@ import {
   FIRST_SIDE_EFFECTS,
   INLINE_ATTEMPTS,
   INLINE_BACKOFF_MS,
+  isMoving,
   MODES,
   type OrderConditions,
   type OrderStepView,
@@ -24,7 +25,7 @@ import {
   type StepAttemptView,
   stepsAfter,
 } from "@/server/contract";
-import { criticalPathMs, isMoving } from "./order-timing";
+import { criticalPathMs } from "./order-timing";
 
 /** The provider calls each side effect makes, in order (server/steps/*): fulfillment captures the
  * payment, then books the shipment. A call to a service that is down fails at once. */

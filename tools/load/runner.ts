@@ -13,11 +13,12 @@ import type http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { io, type Socket } from "socket.io-client";
 import { z } from "zod";
-import { answerOf, isParked, timeToDone } from "../../app/_lib/order-timing";
 import {
   APP_ERROR_CODES,
+  answerOf,
   type ClientToServerEvents,
   isNewer,
+  isParked,
   JOB_STATES,
   type LoadErrorKind,
   type LoadEvent,
@@ -31,6 +32,7 @@ import {
   percentile,
   RUSH_STOCK,
   type ServerToClientEvents,
+  timeToDone,
   type WatchAck,
 } from "../../server/contract";
 import { CookieJar, callProcedure, keepAliveAgent, type Reply, RequestFailed } from "./http";
