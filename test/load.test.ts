@@ -18,7 +18,6 @@ import {
   type LoadPlan,
   type LoadSummaryEvent,
   loadEventSchema,
-  loadFlags,
   loadSettingsSchema,
   MAX_SHOPPERS,
   ORDER_STATUSES,
@@ -26,6 +25,7 @@ import {
   RUSH_STOCK,
   UNDONE_ORDER_STATUSES,
 } from "../server/contract";
+import { loadFlags } from "../tools/load/entry";
 import { readFlags } from "../tools/load/flags";
 
 /** Orders nothing moves any more: neither a checkout under way nor a live order's side effects. */

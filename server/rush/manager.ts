@@ -5,10 +5,9 @@
 // Redis), so two consoles cannot double the load by accident.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import path from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
+import { loadCommand } from "../../tools/load/entry";
 import { config, isLoopback } from "../config";
 import {
   AppError,
@@ -19,7 +18,6 @@ import {
   type LoadProgressEvent,
   type LoadRequest,
   loadEventSchema,
-  loadFlags,
   loadSettingsSchema,
   planLabel,
   RUSH_STOCK,
@@ -38,8 +36,6 @@ import { Measurements } from "./measured";
 import { Sampler } from "./sample";
 import { saveRun } from "./saved";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const LOAD_SCRIPT = path.join(ROOT, "tools/load/main.ts");
 const LOCK_TTL_MS = 15_000;
 const KILL_AFTER_MS = 10_000;
 /** A load process still running this long after its own duration is stopped (it follows its orders
@@ -247,8 +243,8 @@ async function runOnce(
   };
   state = { busy: true, draining: false, run, progress: null, step };
 
-  const args = ["--import", "tsx", LOAD_SCRIPT, ...loadFlags(planned.load), "--json"];
-  const load = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const { command, args, cwd } = loadCommand(planned.load);
+  const load = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
   child = load;
   childListening = false;
   started();
