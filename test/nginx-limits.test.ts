@@ -8,8 +8,8 @@ import { createServer, type IncomingMessage, request, type ServerResponse } from
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLIENT_LIMITS, nginxConfig } from "../tools/cluster/nginx";
+import { freePort } from "../tools/lib/private-redis";
 import { type RunningNginx, startNginx } from "./nginx";
-import { freePort } from "./processes";
 
 /** Requests to /hold wait here until released; `arrived` resolves once `count` of them are waiting. */
 const held: ServerResponse[] = [];

@@ -13,7 +13,8 @@ import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { migrate } from "../scripts/migrate";
 import { PrivatePostgres } from "../tools/lib/private-postgres";
-import { atMost, exitOf, freePort, PrivateRedis, startWorkerProcess } from "./processes";
+import { freePort, PrivateRedis } from "../tools/lib/private-redis";
+import { atMost, exitOf, startWorkerProcess } from "./processes";
 
 const dir = mkdtempSync(path.join(tmpdir(), "storefront-pg-restart-"));
 const postgres = new PrivatePostgres(dir, await freePort());

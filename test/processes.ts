@@ -1,14 +1,12 @@
-// Child processes for crash tests: a real worker process, and a private Redis server (tools/lib/private-redis.ts)
-// that a test may stop and start without disturbing anyone else's.
+// Child processes for crash tests: a real worker process, and stores of a test file's own (a private
+// redis-server from tools/lib/private-redis.ts that a test may stop and start without disturbing anyone
+// else's, and a database of its own).
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { afterAll, onTestFinished } from "vitest";
 import { migrate } from "../scripts/migrate";
 import { freePort, PrivateRedis } from "../tools/lib/private-redis";
-
-// Moved to scripts/ for `npm run chaos`; the tests keep importing them from here.
-export { freePort, PrivateRedis };
 
 /** A worker process; its log (stdout) goes to the test's output, or to `child.stdout` with
  * `{ stdout: "pipe" }` for a test that reads it. It never outlives its caller: it is SIGKILLed when the

@@ -6,9 +6,9 @@
 // them) and /metrics is refused, while the same requests sent straight to the web routes stay open.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nginxConfig } from "../tools/cluster/nginx";
+import { freePort } from "../tools/lib/private-redis";
 import { closeConnections, makeServicesFast, serveWebRoutes } from "./helpers";
 import { type RunningNginx, startNginx } from "./nginx";
-import { freePort } from "./processes";
 
 const web = serveWebRoutes();
 let nginx: RunningNginx;

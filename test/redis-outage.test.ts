@@ -5,7 +5,8 @@
 // refused at once with a 503 saying so. This file runs on a private redis-server so the outage hurts no
 // one else.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { atMost, freePort, PrivateRedis } from "./processes";
+import { freePort, PrivateRedis } from "../tools/lib/private-redis";
+import { atMost } from "./processes";
 
 const redisServer = new PrivateRedis(await freePort());
 await redisServer.start();

@@ -5,7 +5,8 @@
 // The web routes (API, socket.io, /metrics) are served on PORT, as the web process serves them, beside
 // a real worker process.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { exitOf, freePort, startWorkerProcess } from "./processes";
+import { freePort } from "../tools/lib/private-redis";
+import { exitOf, startWorkerProcess } from "./processes";
 
 // A free port for PORT, before the config is read: the load process is aimed at it.
 process.env.PORT = String(await freePort());

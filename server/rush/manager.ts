@@ -1,4 +1,4 @@
-// The Rush hour run of the developer console: the web process starts the load process (the same script
+// The Rush hour run of the developer console: the web process starts the load process (the same program
 // as `npm run load`) as a child, samples the shop's own metrics once a second while it runs, and saves
 // the run when it ends. An experiment is a plan of runs, each with its own knobs, run one after another;
 // the knobs are put back as they were afterwards. One run at a time in the whole deployment (a lock in
