@@ -10,25 +10,38 @@
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
-import { parseArgs } from "node:util";
+import { z } from "zod";
+import { checkoutModeSchema } from "../../server/contract";
+import { readCommandLine } from "../lib/flags";
 
-const { values: options } = parseArgs({
-  options: {
+const options = readCommandLine(
+  "bench:checkout",
+  {
     preset: { type: "string", default: "fast" },
     modes: { type: "string", default: "async" },
     calls: { type: "string", default: "300" },
     concurrency: { type: "string", default: "1" },
+    help: { type: "boolean", default: false },
   },
-});
+  z.object({
+    preset: z.enum(["fast", "realistic"]),
+    modes: z
+      .string()
+      .transform((list) => list.split(",").map((mode) => mode.trim()))
+      .pipe(z.array(checkoutModeSchema).min(1)),
+    calls: z.coerce.number().int().min(1).max(100_000),
+    concurrency: z.coerce.number().int().min(1).max(500),
+    help: z.boolean(),
+  }),
+  "usage: npm run bench:checkout -- [--preset fast|realistic] [--modes async,sync,sync-parallel] [--calls 300] [--concurrency 1]",
+);
 
 const { BENCH_PRODUCT, benchServices, closeBench, prepareBench } = await import("./env");
 const { createHTTPServer } = await import("@trpc/server/adapters/standalone");
-const { checkoutModeSchema, PRESETS } = await import("../../server/contract");
+const { PRESETS } = await import("../../server/contract");
 const { apiHandlerOptions } = await import("../../server/trpc/http");
 
-const modes = options.modes.split(",").map((mode) => checkoutModeSchema.parse(mode.trim()));
-const calls = Number(options.calls);
-const concurrency = Number(options.concurrency);
+const { modes, calls, concurrency } = options;
 await prepareBench(options.preset === "realistic" ? PRESETS.realistic.services : benchServices());
 
 const server = createHTTPServer(apiHandlerOptions);

@@ -8,10 +8,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import os from "node:os";
-import { parseArgs } from "node:util";
 import { chromium } from "@playwright/test";
+import { z } from "zod";
+import { readCommandLine } from "../lib/flags";
 
-const { values: options } = parseArgs({ options: { orders: { type: "string", default: "100" } } });
+const options = readCommandLine(
+  "bench:live",
+  { orders: { type: "string", default: "100" }, help: { type: "boolean", default: false } },
+  z.object({ orders: z.coerce.number().int().min(1).max(10_000), help: z.boolean() }),
+  "usage: npm run bench:live -- [--orders 100]   (after npm run build)",
+);
 if (!existsSync(".next/BUILD_ID")) throw new Error("No production build: run `npm run build` first.");
 
 const port = 3300;
@@ -85,7 +91,7 @@ try {
 
   const lags: number[] = [];
   let shownBeforeLoad = 0;
-  const orders = Number(options.orders);
+  const orders = options.orders;
   for (let index = 0; index < orders; index++) {
     const orderId = await page.evaluate(async (product) => {
       const response = await fetch("/api/trpc/order.place", {

@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { FlagError } from "../lib/flags";
 import { redisServerAvailable } from "../lib/private-redis";
 import { PrivateRedisCluster } from "../lib/private-redis-cluster";
 import {
@@ -19,7 +20,6 @@ import {
   DEFAULT_WEB,
   DEFAULT_WORKERS,
   MAX_PROCESSES,
-  PlanError,
   readPlan,
   webPorts,
 } from "./plan";
@@ -61,7 +61,7 @@ async function planFromFlags(): Promise<{ plan: ClusterPlan; checkOnly: boolean;
     ({ plan, check: checkOnly } = read);
     await checkPorts(plan);
   } catch (error) {
-    if (error instanceof PlanError) refuse(`${error.message} (--help lists the flags)`);
+    if (error instanceof FlagError) refuse(`${error.message} (--help lists the flags)`);
     throw error;
   }
   // Every request reaches the web processes through nginx, so none counts as this machine's: without a

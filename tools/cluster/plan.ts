@@ -2,9 +2,9 @@
 // plan: how many web and worker processes, which port nginx takes (the web processes take the next N),
 // and whether every one of those ports is free. Nothing is started until the plan holds.
 import { createServer } from "node:net";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { describeIssues } from "../../server/contract";
+import { FlagError, readArgs } from "../lib/flags";
 
 /** Processes of one kind on one machine: past this, use more machines (see the README's "Scale-out"). */
 export const MAX_PROCESSES = 16;
@@ -44,7 +44,8 @@ export function webPorts(plan: Pick<ClusterPlan, "port" | "web">): number[] {
   return Array.from({ length: plan.web }, (_, index) => plan.port + 1 + index);
 }
 
-export class PlanError extends Error {
+/** Bad flags, or ports that cannot be had: a FlagError, refused as bad input. */
+export class PlanError extends FlagError {
   override name = "PlanError";
 }
 
@@ -58,22 +59,13 @@ const FLAGS = {
   "redis-cluster": { type: "boolean" },
 } as const;
 
-/** node's own message for an unknown flag or a flag without its value. */
-function readFlags(args: string[]) {
-  try {
-    return parseArgs({ args, options: FLAGS }).values;
-  } catch (error) {
-    throw new PlanError(error instanceof Error ? error.message : String(error));
-  }
-}
-
 /** Reads and checks the flags; the port and host default to the shop's own (PORT, HOST). Throws a
- * PlanError in words on an unknown flag, a missing value, or a value out of range. */
+ * FlagError in words on an unknown flag, a missing value, or a value out of range. */
 export function readPlan(
   args: string[],
   defaults: { port: number; host: string },
 ): { plan: ClusterPlan; check: boolean; help: boolean } {
-  const values = readFlags(args);
+  const values = readArgs(args, FLAGS);
   const parsed = planSchema.safeParse({
     web: values.web ?? DEFAULT_WEB,
     workers: values.workers ?? DEFAULT_WORKERS,

@@ -1,7 +1,7 @@
 // The command line of `npm run load`, read into the settings the contract checks (loadSettingsSchema):
 // the flags' names are the request's names, plus `--target` and `--allow-remote` (as `allowRemote`).
-import { parseArgs } from "node:util";
 import type { LoadRequest } from "../../server/contract";
+import { readArgs } from "../lib/flags";
 
 const FLAGS = {
   shoppers: { type: "string" },
@@ -31,9 +31,9 @@ export interface CommandLine {
   help: boolean;
 }
 
-/** Throws (node's own message) on an unknown flag or a flag without its value. */
+/** Throws a FlagError (node's own message) on an unknown flag or a flag without its value. */
 export function readFlags(args: string[]): CommandLine {
-  const { values } = parseArgs({ args, options: FLAGS });
+  const values = readArgs(args, FLAGS);
   return {
     settings: {
       request: {

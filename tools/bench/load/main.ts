@@ -31,7 +31,6 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import pg from "pg";
 import { z } from "zod";
 import { loadConfig } from "../../../server/config";
@@ -45,6 +44,7 @@ import {
   serviceSettingsSchema,
 } from "../../../server/contract";
 import { clientFor, queuePrefixFor, redisTarget } from "../../../server/redis-target";
+import { readCommandLine } from "../../lib/flags";
 import { PrivatePostgres, runQuietly } from "../../lib/private-postgres";
 import { PrivateRedisCluster } from "../../lib/private-redis-cluster";
 import { CookieJar, callProcedure, keepAliveAgent, type Reply } from "../../load/http";
@@ -91,35 +91,29 @@ const optionsSchema = z
     statements: z.boolean(),
     json: z.boolean(),
     "redis-cluster": z.boolean(),
+    help: z.boolean(),
   })
   .refine((o) => o.duration + o.warmup <= MAX_SCENARIO_S - 60, {
     message: `--duration + --warmup must leave a minute of the ${MAX_SCENARIO_S} s scenario cap for drains`,
   });
 
-function parseOptions(): z.infer<typeof optionsSchema> {
-  const usage = `usage: npm run bench:load -- [--scenarios ${scenarioNames.join(",")}] [--runs 3] [--duration 15] [--warmup 3] [--no-build] [--statements] [--json] [--redis-cluster]`;
-  try {
-    const { values } = parseArgs({
-      options: {
-        scenarios: { type: "string", default: scenarioNames.join(",") },
-        runs: { type: "string", default: "3" },
-        duration: { type: "string", default: "15" },
-        warmup: { type: "string", default: "3" },
-        "no-build": { type: "boolean", default: false },
-        statements: { type: "boolean", default: false },
-        json: { type: "boolean", default: false },
-        "redis-cluster": { type: "boolean", default: false },
-      },
-    });
-    const parsed = optionsSchema.safeParse(values);
-    if (parsed.success) return parsed.data;
-    console.error(`bench-load: ${z.prettifyError(parsed.error)}\n${usage}`);
-  } catch (error) {
-    console.error(`bench-load: ${error instanceof Error ? error.message : error}\n${usage}`);
-  }
-  process.exit(2);
-}
-const options = parseOptions();
+const USAGE = `usage: npm run bench:load -- [--scenarios ${scenarioNames.join(",")}] [--runs 3] [--duration 15] [--warmup 3] [--no-build] [--statements] [--json] [--redis-cluster]`;
+const options = readCommandLine(
+  "bench-load",
+  {
+    scenarios: { type: "string", default: scenarioNames.join(",") },
+    runs: { type: "string", default: "3" },
+    duration: { type: "string", default: "15" },
+    warmup: { type: "string", default: "3" },
+    "no-build": { type: "boolean", default: false },
+    statements: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    "redis-cluster": { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+  optionsSchema,
+  USAGE,
+);
 if (options.scenarios.some((name) => SCENARIOS[name].shoppers > MAX_SHOPPERS)) {
   throw new Error(`at most ${MAX_SHOPPERS} shoppers`);
 }
