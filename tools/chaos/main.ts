@@ -10,48 +10,53 @@
 // confirmation had committed (the path a Postgres crash reaches), and the invariant table, and exits
 // with the checker's code (0: all held).
 // Bad input exits 2 before anything starts; every process it started is stopped at the end, also on
-// failure and Ctrl+C (each child runs in a process group of its own, stopped in a `finally`).
+// failure and Ctrl+C (tools/lib/supervisor.ts: each in a process group of its own). A process the
+// schedule did not kill that dies ends the soak with a message naming it; so does its time limit.
 //
 //   npm run chaos -- --minutes 3
 //   npm run chaos -- --seconds 90 --faults pg-crash=6 --seed 7    # six Postgres crashes, schedule 7
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import { z } from "zod";
 import { migrate } from "../../scripts/migrate";
-import {
-  BROKE_OFF_AFTER_CONFIRM,
-  type CheckoutMode,
-  type LoadSummaryEvent,
-  loadEventSchema,
-  REDROVE_SIDE_EFFECT,
-  type SettingsPatch,
-  type SideEffectStep,
-} from "../../server/contract";
-import { queuePrefixFor } from "../../server/redis-target";
+import type { CheckoutMode } from "../../server/contract";
 import { nginxArgs, writeNginxConfig } from "../cluster/nginx";
 import { writeBaseline } from "../invariants/read";
 import { readCommandLine, refuseAs } from "../lib/flags";
 import { PrivatePostgres, runQuietly } from "../lib/private-postgres";
 import { freePort, PrivateRedis, redisServerAvailable } from "../lib/private-redis";
 import { PrivateRedisCluster } from "../lib/private-redis-cluster";
-import { callProcedure, keepAliveAgent } from "../load/http";
+import { GaveUp, type Program, reasonOf, Supervisor } from "../lib/supervisor";
+import { type Fault, faultActions, type Injected } from "./faults";
+import { printBrokenOff, printFaults, printLoad, printOrders, printRedrives } from "./report";
 import {
   DEFAULT_CLUSTER_FAULTS,
   DEFAULT_FAULTS,
   FAULT_KINDS,
   faultsSchema,
-  type PlannedFault,
   planFaults,
   redisShapeProblem,
 } from "./schedule";
+import {
+  CHAOS_PREFIX,
+  devCall,
+  healthy,
+  LOAD_END_GRACE_MS,
+  LOST_ANSWERS,
+  logSays,
+  nodeProgram,
+  runChecker,
+  Service,
+  SHOPPERS,
+  SOAK_SERVICES,
+  SOAK_STOCK,
+  SOAK_TIMING,
+  setStock,
+  startLoad,
+} from "./soak";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const MAX_MINUTES = 10;
@@ -164,236 +169,18 @@ function findNginx(): string {
   return refuse("nginx is not installed and could not be (scripts/ensure-nginx.sh)");
 }
 
-/** Fast enough that a short soak places hundreds of orders, slow and flaky enough that side effects
- * overlap the faults, retry, and sometimes fail a synchronous checkout (compensated). */
-const SOAK_SERVICES: SettingsPatch["services"] = {
-  inventory: { latencyMs: 10, jitterMs: 5, failureRate: 0, down: false, capacity: 50 },
-  payment: { latencyMs: 30, jitterMs: 15, failureRate: 0.02, down: false, capacity: 50 },
-  fraud: { latencyMs: 40, jitterMs: 20, failureRate: 0.03, down: false, capacity: 50 },
-  email: { latencyMs: 60, jitterMs: 30, failureRate: 0.03, down: false, capacity: 50 },
-  analytics: { latencyMs: 10, jitterMs: 5, failureRate: 0.03, down: false, capacity: 50 },
-  shipping: { latencyMs: 80, jitterMs: 40, failureRate: 0.03, down: false, capacity: 50 },
-};
-
-/** Shoppers per mode (closed loop, 250 ms pause); async ones watch their order over socket.io. */
-const SHOPPERS: Record<CheckoutMode, number> = { async: 4, sync: 2, "sync-parallel": 2 };
-/** The share of orders from a fraudster: cancelled by screening, their authorization voided. */
-const FRAUD_SHARE = "10%";
-/** The share of confirmations whose answer the web processes lose after the commit (CHAOS_LOST_ANSWERS). */
-const LOST_ANSWERS = 0.05;
-/** The soak's Redis namespace. */
-const CHAOS_PREFIX = "storefront-chaos";
-/** redis-primary-lose: the queue whose primary dies, and how long it acknowledges writes alone first. */
-const LOSSY_QUEUE: SideEffectStep = "fraud";
-const UNREPLICATED_MS = 500;
-/** How long after its duration a load process may take to end: its answers in flight (30 s), then the
- * orders it follows to done (at most 120 s: tools/load/runner.ts), and some room. */
-const LOAD_END_GRACE_MS = 180_000;
-/** The queue the schedule pauses. */
-const PAUSED_QUEUE: SideEffectStep = "email";
-/** Far more than a soak sells: stock never runs out, so every shopper keeps buying. */
-const SOAK_STOCK = 1_000_000;
-
-/** The soak's settings for every web and worker process: faults are healed within seconds. */
-const SOAK_TIMING = {
-  /** An unfinished checkout is swept after this (the default 10 min would outlast the soak). */
-  SWEEPER_GRACE_MS: "10000",
-  /** A checkout is cut off after this, so that the grace above outlasts every one (server/config.ts). */
-  CHECKOUT_DEADLINE_MS: "4000",
-  RECONCILE_EVERY_MS: "2000",
-  /** A killed worker's jobs are retried within about three times this. */
-  WORKER_LOCK_MS: "3000",
-};
-
-/** Aborted by Ctrl+C or SIGTERM: every wait gives up, and the `finally` of main stops everything. */
-const stop = new AbortController();
-
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
-
-function say(line: string): void {
-  console.info(`chaos: ${line}`);
-}
-
-/** A web, worker or nginx process in a process group of its own, its output appended to a log file. */
-class Service {
-  private child: ChildProcess | null = null;
-
-  constructor(
-    readonly name: string,
-    /** The program and its arguments. */
-    private readonly argv: readonly [string, ...string[]],
-    private readonly env: NodeJS.ProcessEnv,
-    readonly log: string,
-    /** Whether the process serves yet, given where its log stood at start (polled until true, 90 s at most). */
-    private readonly ready: (logFrom: number) => Promise<boolean>,
-  ) {}
-
-  async start(): Promise<void> {
-    const logFrom = fs.existsSync(this.log) ? fs.statSync(this.log).size : 0;
-    const output = fs.openSync(this.log, "a");
-    const [program, ...args] = this.argv;
-    this.child = spawn(program, args, {
-      cwd: ROOT,
-      env: this.env,
-      detached: true,
-      stdio: ["ignore", output, output],
-    });
-    fs.closeSync(output);
-    const deadline = Date.now() + 90_000;
-    while (!(await this.ready(logFrom))) {
-      stop.signal.throwIfAborted();
-      if (!this.alive) throw new Error(`${this.name} exited at start (see ${this.log})`);
-      if (Date.now() > deadline) throw new Error(`${this.name} was not ready within 90 s (see ${this.log})`);
-      await sleep(200, undefined, { signal: stop.signal });
-    }
-  }
-
-  get alive(): boolean {
-    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** SIGKILL to the whole group: no goodbye, no drain, as a crashed machine. */
-  async crash(): Promise<void> {
-    await this.signal("SIGKILL", 10_000);
-  }
-
-  /** SIGTERM (the process drains), SIGKILL after 15 s. */
-  async stop(): Promise<void> {
-    if (!(await this.signal("SIGTERM", 15_000))) await this.signal("SIGKILL", 5_000);
-  }
-
-  /** Signals the process group; whether the process exited within `ms`. */
-  private async signal(signal: NodeJS.Signals, ms: number): Promise<boolean> {
-    const child = this.child;
-    if (!child?.pid || !this.alive) return true;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      return true;
-    }
-    const exited = await Promise.race([once(child, "exit").then(() => true), sleep(ms, false)]);
-    if (exited) this.child = null;
-    return exited;
-  }
-}
-
-/** A TypeScript program of the project's, run as the shop's own scripts run it. */
-function nodeProgram(entry: string): [string, ...string[]] {
-  return [process.execPath, "--import", "tsx", entry];
-}
-
-/** GET /api/health answers 200. */
-function healthy(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const request = http.get({ host: "127.0.0.1", port, path: "/api/health", timeout: 2000 }, (response) => {
-      response.resume();
-      resolve(response.statusCode === 200);
-    });
-    request.on("error", () => resolve(false));
-    request.on("timeout", () => request.destroy());
-  });
-}
-
-/** The worker printed its start line since `from`. */
-function logSays(file: string, from: number, text: string): boolean {
-  if (!fs.existsSync(file)) return false;
-  const fd = fs.openSync(file, "r");
-  try {
-    const length = fs.fstatSync(fd).size - from;
-    if (length <= 0) return false;
-    const buffer = Buffer.alloc(length);
-    fs.readSync(fd, buffer, 0, length, from);
-    return buffer.toString("utf8").includes(text);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** How long a developer-tools change is retried while the shop answers 503 (Redis still coming back:
- * the web process refuses such a change at once rather than wait). */
-const DEV_CALL_RETRY_MS = 20_000;
-
-/** One tRPC mutation of the developer tools on a web process, retried as an operator would while the
- * shop says it is unavailable. */
-async function devCall(port: number, procedure: string, input: unknown): Promise<void> {
-  const target = `http://127.0.0.1:${port}`;
-  const agent = keepAliveAgent(target, 1);
-  const giveUpAt = Date.now() + DEV_CALL_RETRY_MS;
-  try {
-    for (;;) {
-      const reply = await callProcedure(target, procedure, {
-        agent,
-        kind: "mutation",
-        input,
-        timeoutMs: 10_000,
-      });
-      if (reply.status === 200) return;
-      if (reply.status !== 503 || Date.now() > giveUpAt)
-        throw new Error(`${procedure}: HTTP ${reply.status} ${reply.body.slice(0, 200)}`);
-      await sleep(250);
-    }
-  } finally {
-    agent.destroy();
-  }
-}
-
-/** A load process for one mode; resolves its summary when it ends. */
-function startLoad(
-  mode: CheckoutMode,
-  target: string,
-  durationMs: number,
-  env: NodeJS.ProcessEnv,
-  log: string,
-): { child: ChildProcess; summary: Promise<LoadSummaryEvent | null> } {
-  const flags = ["--shoppers", `${SHOPPERS[mode]}`, "--pause", "250ms", "--duration", `${durationMs}ms`];
-  // Some fraudsters, so cancellations and their compensation run under the faults too.
-  flags.push("--fraud", FRAUD_SHARE);
-  if (mode === "async") flags.push("--watch");
-  const errors = fs.openSync(log, "a");
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "tools/load/main.ts", ...flags, "--mode", mode, "--target", target, "--json"],
-    { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", errors] },
-  );
-  fs.closeSync(errors);
-  const summary = new Promise<LoadSummaryEvent | null>((resolve) => {
-    let last: LoadSummaryEvent | null = null;
-    const lines = child.stdout ? createInterface({ input: child.stdout }) : null;
-    lines?.on("line", (line) => {
-      fs.appendFileSync(log, `${line}\n`);
-      if (!line.startsWith("{")) return;
-      const parsed = loadEventSchema.safeParse(JSON.parse(line));
-      if (parsed.success && parsed.data.type === "summary") last = parsed.data;
-    });
-    // "close", not "exit": the last lines (the summary) may still be in the pipe when it exits.
-    child.on("close", () => resolve(last));
-  });
-  return { child, summary };
-}
-
-interface Fault {
-  /** When, as a fraction of the load's length. */
-  at: number;
-  name: string;
-  run: () => Promise<string>;
-}
-
-interface Injected {
-  atS: number;
-  name: string;
-  outcome: string;
-}
 
 async function main(): Promise<number> {
   const { loadMs, settleS, keep, faults: faultCounts, seed, nginxPath, redisCluster } = readFlags();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      if (stop.signal.aborted) return say("still stopping everything, please wait");
-      say(`${signal}: stopping everything`);
-      stop.abort(new Error(`stopped by ${signal}`));
-    });
-  }
-  const pause = (ms: number) => sleep(ms, undefined, { signal: stop.signal });
+  // Startup, the load, its end, the checker's settle wait, and room for the checker and the faults' own
+  // restarts: past this the soak gives up. So it does when a process it started dies on its own.
+  const supervisor = new Supervisor("chaos", {
+    cwd: ROOT,
+    limitMs: loadMs + LOAD_END_GRACE_MS + settleS * 1000 + 10 * 60_000,
+  });
+  const say = (line: string) => supervisor.say(line);
+  const pause = (ms: number) => supervisor.pause(ms);
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "storefront-chaos-"));
   const logs = path.join(dir, "logs");
@@ -406,8 +193,7 @@ async function main(): Promise<number> {
     if (!redisServer) throw new Error("this fault needs the one redis-server (no --redis-cluster)");
     return redisServer;
   };
-  const services: Service[] = [];
-  const loads: ChildProcess[] = [];
+  const loads: Program[] = [];
   let code = 1;
   say(`soak of ${loadMs / 1000} s in ${dir}`);
   const faultsFlag = Object.entries(faultCounts)
@@ -452,6 +238,7 @@ async function main(): Promise<number> {
     const webs = webPorts.map(
       (port, index) =>
         new Service(
+          supervisor,
           `web-${index + 1}`,
           nodeProgram("server/main.ts"),
           { ...env, PORT: `${port}` },
@@ -461,12 +248,16 @@ async function main(): Promise<number> {
     );
     const workers = [1, 2].map((number) => {
       const log = path.join(logs, `worker-${number}.log`);
-      return new Service(`worker-${number}`, nodeProgram("workers/index.ts"), env, log, async (from) =>
-        logSays(log, from, "storefront worker: relay running"),
+      return new Service(
+        supervisor,
+        `worker-${number}`,
+        nodeProgram("workers/index.ts"),
+        env,
+        log,
+        async (from) => logSays(log, from, "storefront worker: relay running"),
       );
     });
-    services.push(...webs, ...workers);
-    await Promise.all(services.map((service) => service.start()));
+    await Promise.all([...webs, ...workers].map((service) => service.start()));
     const adminPort = () => webPorts[webs.findIndex((web) => web.alive)] ?? webPorts[0] ?? 0;
     const applyKnobs = () => devCall(adminPort(), "dev.updateSettings", { services: SOAK_SERVICES });
     await applyKnobs();
@@ -483,116 +274,15 @@ async function main(): Promise<number> {
       webPorts,
     });
     const nginxLog = path.join(logs, "nginx.log");
-    const nginx = new Service("nginx", [nginxPath, ...nginxArgs(nginxDir, nginxConfig)], env, nginxLog, () =>
-      healthy(nginxPort),
-    );
-    services.push(nginx);
+    const nginxArgv: [string, ...string[]] = [nginxPath, ...nginxArgs(nginxDir, nginxConfig)];
+    const nginx = new Service(supervisor, "nginx", nginxArgv, env, nginxLog, () => healthy(nginxPort));
     await nginx.start();
     say(
       `private Postgres, ${cluster ? "Redis Cluster (3 primaries, 3 replicas, append-only)" : "Redis (append-only)"}, ` +
         `nginx, 2 web, 2 workers ready in ${elapsed(startedAt)}`,
     );
 
-    const oneCluster = () => {
-      if (!cluster) throw new Error("this fault needs --redis-cluster");
-      return cluster;
-    };
-    /** SIGKILLs a primary (after `unreplicatedMs` of writes its replica never got, if any), waits for its
-     * replica to take over, starts it again as a replica. */
-    const killPrimary = async (port: number, unreplicatedMs: number, meanwhile?: () => Promise<unknown>) => {
-      const failover = await oneCluster().killPrimary(port, { unreplicatedMs, meanwhile });
-      const back = Date.now();
-      await oneCluster().restart(failover.killed);
-      // Writes the dead primary had not passed on are gone: the knobs may be among them.
-      await applyKnobs();
-      return (
-        (unreplicatedMs > 0 ? `${unreplicatedMs} ms of writes its replica never got, ` : "") +
-        `SIGKILL ${failover.killed}, replica ${failover.promoted} took over in ${(failover.ms / 1000).toFixed(1)} s; ` +
-        `back as a replica after ${elapsed(back)}; knobs set again`
-      );
-    };
-    const restart = async (service: Service | undefined) => {
-      if (!service) throw new Error("no such process");
-      await service.crash();
-      const back = Date.now();
-      await service.start();
-      return `SIGKILL, restarted, serving again after ${elapsed(back)}`;
-    };
-    const inject: Record<
-      PlannedFault["kind"],
-      (target: number) => { name: string; run: () => Promise<string> }
-    > = {
-      "worker-kill": (target) => ({ name: `kill worker-${target}`, run: () => restart(workers[target - 1]) }),
-      "web-kill": (target) => ({ name: `kill web-${target}`, run: () => restart(webs[target - 1]) }),
-      "queue-pause": () => ({
-        name: `pause queue ${PAUSED_QUEUE}`,
-        run: async () => {
-          await devCall(adminPort(), "dev.pauseQueue", { queue: PAUSED_QUEUE });
-          return "paused (dev.pauseQueue)";
-        },
-      }),
-      "queue-resume": () => ({
-        name: `resume queue ${PAUSED_QUEUE}`,
-        run: async () => {
-          await devCall(adminPort(), "dev.resumeQueue", { queue: PAUSED_QUEUE });
-          return "resumed (dev.resumeQueue)";
-        },
-      }),
-      "redis-kill": () => ({
-        name: "restart Redis, keeping its AOF",
-        run: async () => {
-          await oneRedis().kill();
-          const back = Date.now();
-          await oneRedis().start();
-          return `SIGKILL, restarted from its append-only file in ${elapsed(back)}`;
-        },
-      }),
-      "redis-primary-kill": (target) => ({
-        name: "kill a Redis Cluster primary",
-        run: async () => {
-          // The primaries change with every failover: take the target-th of those alive now.
-          const primaries = await oneCluster().primaries();
-          const victim = primaries[(target - 1) % primaries.length];
-          if (!victim) throw new Error("no live primary");
-          return killPrimary(victim.port, 0);
-        },
-      }),
-      "redis-primary-lose": () => ({
-        name: `lose writes of the ${LOSSY_QUEUE} queue's primary`,
-        run: async () => {
-          // Every order's first side effect. With fast providers its jobs run at once (a lost record of a
-          // job that ran is healed by the step's claim, not by a re-drive); paused for the window, the
-          // jobs it takes wait there, as a backlog does in a rush, and are lost with the primary (so is
-          // the pause itself; the resume after it is for a pause that survived).
-          const key = `${queuePrefixFor({ kind: "cluster" }, CHAOS_PREFIX, LOSSY_QUEUE)}:${LOSSY_QUEUE}:wait`;
-          const outcome = await killPrimary(await oneCluster().primaryOf(key), UNREPLICATED_MS, () =>
-            devCall(adminPort(), "dev.pauseQueue", { queue: LOSSY_QUEUE }),
-          );
-          await devCall(adminPort(), "dev.resumeQueue", { queue: LOSSY_QUEUE });
-          return `${outcome}; the ${LOSSY_QUEUE} queue paused during those writes`;
-        },
-      }),
-      "pg-crash": () => ({
-        name: "crash Postgres",
-        run: async () => {
-          const back = Date.now();
-          await postgres.crash();
-          return `pg_ctl stop -m immediate, started again (crash recovery) in ${elapsed(back)}`;
-        },
-      }),
-      "redis-lose": () => ({
-        name: "restart Redis, losing everything",
-        run: async () => {
-          await oneRedis().kill();
-          oneRedis().forget();
-          const back = Date.now();
-          await oneRedis().start();
-          // The knobs lived in Redis as well: the soak's are set again (the shop's defaults are slower).
-          await applyKnobs();
-          return `SIGKILL, append-only file deleted, empty again in ${elapsed(back)}; knobs set again`;
-        },
-      }),
-    };
+    const inject = faultActions({ webs, workers, postgres, cluster, redisServer, adminPort, applyKnobs });
     const faults: Fault[] = planFaults(faultCounts, seed).map(({ at, kind, target }) => ({
       at,
       ...inject[kind](target),
@@ -601,8 +291,8 @@ async function main(): Promise<number> {
     const target = `http://127.0.0.1:${nginxPort}`;
     const loadStart = Date.now();
     const summaries = (Object.keys(SHOPPERS) as CheckoutMode[]).map((mode) => {
-      const load = startLoad(mode, target, loadMs, env, path.join(logs, `load-${mode}.log`));
-      loads.push(load.child);
+      const load = startLoad(supervisor, mode, target, loadMs, env, path.join(logs, `load-${mode}.log`));
+      loads.push(load.program);
       return { mode, summary: load.summary };
     });
     say(
@@ -617,7 +307,7 @@ async function main(): Promise<number> {
       if (wait > 0) await pause(wait);
       const atS = (Date.now() - loadStart) / 1000;
       const outcome = await fault.run();
-      stop.signal.throwIfAborted();
+      supervisor.signal.throwIfAborted();
       injected.push({ atS, name: fault.name, outcome });
       say(`[${atS.toFixed(1)} s] ${fault.name}: ${outcome}`);
     }
@@ -638,164 +328,26 @@ async function main(): Promise<number> {
     printFaults(injected);
     printLoad(loadEnded);
     printBrokenOff(webs.map((web) => web.log));
-    // A process the schedule did not kill must not have died on its own (a crash the faults caused).
-    const died = services.filter((service) => !service.alive);
-    for (const service of died)
-      console.info(`DIED: ${service.name} exited on its own during the soak (see ${service.log})`);
     printRedrives(workers.map((worker) => worker.log));
-    code = await runChecker(env, baseline, settleS, stop.signal);
-    stop.signal.throwIfAborted();
+    // A process the schedule did not kill that died on its own (a crash the faults caused) has ended
+    // the soak already: the supervisor gave up, naming it.
+    code = await runChecker(supervisor, env, baseline, settleS);
     const answersKept = await printOrders(databaseUrl, loadEnded);
-    if (!answersKept || died.length > 0) code = 1;
+    if (!answersKept) code = 1;
     say(code === 0 ? "every invariant held" : "INVARIANTS VIOLATED (see the tables above)");
     return code;
   } catch (error) {
-    // A wait cut short by Ctrl+C says only "aborted": name the signal instead.
-    const reason: unknown = stop.signal.aborted ? stop.signal.reason : error;
-    console.error(`chaos: ${reason instanceof Error ? reason.message : String(reason)}`);
-    code = stop.signal.aborted ? 130 : 1;
+    // A wait cut short by Ctrl+C says only "aborted": name the signal (or the process that died) instead.
+    console.error(`chaos: ${reasonOf(supervisor.signal, error)}`);
+    const reason: unknown = supervisor.signal.reason;
+    code = reason instanceof GaveUp && reason.why === "signal" ? 130 : 1;
     return code;
   } finally {
-    for (const load of loads) {
-      if (load.pid && load.exitCode === null && load.signalCode === null) {
-        try {
-          process.kill(-load.pid, "SIGKILL");
-        } catch {
-          // Gone already.
-        }
-      }
-    }
-    await Promise.allSettled(services.map((service) => service.stop()));
+    await Promise.allSettled(loads.map((load) => load.crash()));
+    await supervisor.stopAll();
     await Promise.allSettled([cluster?.stop(), redisServer?.kill(), postgres.stop()]);
     if (code === 0 && !keep) fs.rmSync(dir, { recursive: true, force: true });
     else say(`kept ${dir} (logs in ${logs})`);
-  }
-}
-
-async function setStock(databaseUrl: string, stock: number): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`UPDATE "Product" SET "stock" = $1`, [stock]);
-  } finally {
-    await client.end();
-  }
-}
-
-/** `npm run check:invariants` against the soak's database, its table on our stdout; its exit code. */
-async function runChecker(
-  env: NodeJS.ProcessEnv,
-  baseline: string,
-  settleS: number,
-  signal: AbortSignal,
-): Promise<number> {
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      "tools/invariants/main.ts",
-      "--baseline",
-      baseline,
-      "--jobs",
-      "--settle-wait",
-      `${settleS}`,
-    ],
-    { cwd: ROOT, env, stdio: ["ignore", "inherit", "inherit"], signal },
-  );
-  const [code] = (await once(child, "exit")) as [number | null];
-  return code ?? 1;
-}
-
-function printFaults(injected: Injected[]): void {
-  console.info("\nfaults injected:");
-  for (const fault of injected) {
-    console.info(`  ${`${fault.atS.toFixed(1)} s`.padStart(8)}  ${fault.name.padEnd(34)} ${fault.outcome}`);
-  }
-}
-
-/** How many queued checkouts broke off after their confirmation had committed (a crash between the
- * commit and the answer): each order must stand, its side effects run, nothing undone. A soak that
- * never reached this path says so. */
-function printBrokenOff(webLogs: string[]): void {
-  const count = webLogs
-    .filter((file) => fs.existsSync(file))
-    .reduce((sum, file) => sum + fs.readFileSync(file, "utf8").split(BROKE_OFF_AFTER_CONFIRM).length - 1, 0);
-  console.info(
-    count > 0
-      ? `checkouts broken off after their confirmation committed: ${count} (${LOST_ANSWERS * 100} % of answers lost on purpose, and crashes; each order stood, the invariants below judge them)`
-      : "checkouts broken off after their confirmation committed: 0 (this soak never reached that path)",
-  );
-}
-
-/** How many side effects the workers' reconcilers re-drove (their job lost with Redis' data, or ended
- * without finishing the step), over every worker process: each one's log says so, one line a re-drive. */
-function printRedrives(workerLogs: string[]): void {
-  const lines = workerLogs
-    .filter((file) => fs.existsSync(file))
-    .flatMap((file) => fs.readFileSync(file, "utf8").split("\n"))
-    .filter((line) => line.includes(REDROVE_SIDE_EFFECT));
-  const lost = lines.filter((line) => line.includes('"was":"unknown"')).length;
-  console.info(
-    `side effects the reconciler re-drove: ${lines.length} (${lost} whose job Redis had lost, ` +
-      `${lines.length - lost} whose job ended without finishing the step); each still ran once (the invariants below)`,
-  );
-}
-
-function printLoad(results: { mode: CheckoutMode; summary: LoadSummaryEvent | null }[]): void {
-  console.info("\nload (per mode):");
-  for (const { mode, summary } of results) {
-    if (!summary) {
-      console.info(`  ${mode.padEnd(14)} no summary (see its log)`);
-      continue;
-    }
-    const errors = Object.entries(summary.errors)
-      .map(([kind, count]) => `${kind} ${count}`)
-      .join(", ");
-    console.info(
-      `  ${mode.padEnd(14)} sent ${summary.sent}, placed ${summary.placed}, answer p50/p99 ` +
-        `${summary.answerMs.p50 ?? "-"}/${summary.answerMs.p99 ?? "-"} ms` +
-        (errors ? `, errors: ${errors}` : ""),
-    );
-  }
-  console.info("");
-}
-
-/** Prints the orders per mode and status, and whether every order a shopper was told was placed is
- * still in the database after the crashes: each was confirmed (confirmedAt is written by the statement
- * the answer waits for), so a mode has at least as many confirmed orders as its load counted placed
- * (more when a kill cut an answer off after the confirmation). Returns false when one has fewer. */
-async function printOrders(
-  databaseUrl: string,
-  loads: { mode: CheckoutMode; summary: LoadSummaryEvent | null }[],
-): Promise<boolean> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ mode: string; status: string; count: string; confirmed: string }>(
-      `SELECT "mode", "status", count(*) AS "count", count("confirmedAt") AS "confirmed"
-       FROM "Order" GROUP BY 1, 2 ORDER BY 1, 2`,
-    );
-    console.info("\norders per mode and status:");
-    for (const row of rows) console.info(`  ${row.mode.padEnd(14)} ${row.status.padEnd(16)} ${row.count}`);
-    const total = rows.reduce((sum, row) => sum + Number(row.count), 0);
-    console.info(`  ${"all".padEnd(14)} ${"".padEnd(16)} ${total}\n`);
-
-    console.info("answered orders kept (told placed ≤ confirmed in the database):");
-    let kept = true;
-    for (const { mode, summary } of loads) {
-      const confirmed = rows
-        .filter((row) => row.mode === mode)
-        .reduce((sum, row) => sum + Number(row.confirmed), 0);
-      const told = summary?.placed ?? 0;
-      const held = confirmed >= told;
-      kept &&= held;
-      console.info(`  ${mode.padEnd(14)} told ${told}, confirmed ${confirmed}  ${held ? "held" : "LOST"}`);
-    }
-    console.info("");
-    return kept;
-  } finally {
-    await client.end();
   }
 }
 
