@@ -4,15 +4,13 @@
 // environment), exactly as they would on many machines. Every line a process prints is prefixed with
 // its name. A process that dies is reported, not restarted; the cluster stops itself when nginx, every
 // web process or every worker process is gone.
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isLoopback } from "../../server/config";
+import { type Program, Supervisor } from "../lib/supervisor";
 import { nginxArgs, writeNginxConfig } from "./nginx";
 import { type ClusterPlan, webPorts } from "./plan";
 
@@ -22,7 +20,7 @@ export interface Member {
   /** "web1", "worker2", "nginx". */
   name: string;
   role: Role;
-  child: ChildProcess;
+  program: Program;
   pid: number;
   /** Web processes and nginx: where they listen. */
   url: string | null;
@@ -56,14 +54,6 @@ export function webEnv(plan: ClusterPlan, env: NodeJS.ProcessEnv): NodeJS.Proces
   return { ...env, HOST: "127.0.0.1", ...(isLoopback(plan.host) ? {} : { TRUST_PROXY: "on" }) };
 }
 
-function running(child: ChildProcess): boolean {
-  return child.exitCode === null && child.signalCode === null;
-}
-
-async function exited(child: ChildProcess): Promise<void> {
-  if (running(child)) await once(child, "exit");
-}
-
 /** GET `url` until it answers 200, while `alive()` holds. */
 async function waitForHealth(url: string, alive: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -84,11 +74,6 @@ async function waitForHealth(url: string, alive: () => boolean, what: string): P
   }
 }
 
-function prefixLines(stream: NodeJS.ReadableStream | null, name: string, write: Say): void {
-  if (!stream) return;
-  createInterface({ input: stream }).on("line", (line) => write(`${name.padEnd(8)}| ${line}`));
-}
-
 export async function startCluster(
   plan: ClusterPlan,
   options: { nginxPath: string; env?: NodeJS.ProcessEnv; say?: Say; output?: Say },
@@ -102,6 +87,21 @@ export async function startCluster(
   const stopped = new Promise<string>((resolve) => {
     stopReason = resolve;
   });
+  // A cluster serves until it is stopped: no overall limit (each process gets READY_TIMEOUT_MS to come
+  // up). A process that dies is reported; the cluster stops itself when it cannot do without it.
+  const supervisor = new Supervisor("cluster", {
+    limitMs: null,
+    handleSignals: false,
+    onExit: (program, how) => {
+      const member = members.find((candidate) => candidate.program === program);
+      if (stopping || !member) return;
+      say(`${member.name} (pid ${member.pid}) ${how}`);
+      const left = members.filter((other) => other.role === member.role && other.program.alive).length;
+      const lost = member.role === "nginx" ? "nginx" : left === 0 ? `every ${member.role} process` : null;
+      if (lost) void stop().then(() => stopReason(`${lost} stopped`));
+      else say(`${left} ${member.role} process(es) left; the others carry on`);
+    },
+  });
 
   const dir = await mkdtemp(path.join(tmpdir(), "storefront-cluster-"));
   await mkdir(path.join(dir, "temp"));
@@ -109,60 +109,39 @@ export async function startCluster(
   function launch(
     name: string,
     role: Role,
-    { command, args, env, url }: { command: string; args: string[]; env: NodeJS.ProcessEnv; url?: string },
+    { argv, env, url }: { argv: [string, ...string[]]; env: NodeJS.ProcessEnv; url?: string },
   ): Member {
-    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    if (child.pid === undefined) throw new ClusterStartError(`could not start ${name} (${command})`);
-    prefixLines(child.stdout, name, output);
-    prefixLines(child.stderr, name, output);
-    const member: Member = { name, role, child, pid: child.pid, url: url ?? null };
+    const program = supervisor.start({
+      name,
+      argv,
+      env,
+      output: { lines: (line) => output(`${name.padEnd(8)}| ${line}`) },
+    });
+    if (!program.pid) throw new ClusterStartError(`could not start ${name} (${argv[0]})`);
+    const member: Member = { name, role, program, pid: program.pid, url: url ?? null };
     members.push(member);
     say(`${name} pid ${member.pid}${url ? ` on ${url}` : ""}`);
-    child.on("exit", (code, signal) => {
-      if (stopping) return;
-      say(`${name} (pid ${member.pid}) exited ${signal ? `on ${signal}` : `with code ${code}`}`);
-      const left = members.filter((other) => other.role === role && running(other.child)).length;
-      const lost = role === "nginx" ? "nginx" : left === 0 ? `every ${role} process` : null;
-      if (lost) void stop().then(() => stopReason(`${lost} stopped`));
-      else say(`${left} ${role} process(es) left; the others carry on`);
-    });
     return member;
   }
 
-  async function stop(): Promise<void> {
-    if (stopping) {
-      await Promise.all(members.map((member) => exited(member.child)));
-      return;
-    }
+  let stoppedAll: Promise<void> | null = null;
+  function stop(): Promise<void> {
     stopping = true;
     // nginx first: no new requests, and every socket it carried closes now rather than mid-shutdown.
-    const nginx = members.filter((member) => member.role === "nginx");
-    const others = members.filter((member) => member.role !== "nginx");
-    for (const group of [nginx, others]) {
-      await Promise.all(
-        group.map(async ({ child }) => {
-          if (!running(child)) return;
-          child.kill("SIGTERM");
-          const grace = sleep(STOP_GRACE_MS).then(() => {
-            if (running(child)) child.kill("SIGKILL");
-          });
-          await Promise.race([exited(child), grace]);
-          await exited(child);
-        }),
-      );
-    }
-    await rm(dir, { recursive: true, force: true });
+    stoppedAll ??= supervisor
+      .stopAll(
+        members.filter((member) => member.role === "nginx").map((member) => member.program),
+        STOP_GRACE_MS,
+      )
+      .then(() => rm(dir, { recursive: true, force: true }));
+    return stoppedAll;
   }
-
-  // Last resort (a crash of this process): no child outlives it.
-  const killAll = () => {
-    for (const { child } of members) if (running(child)) child.kill("SIGKILL");
-  };
-  process.once("exit", killAll);
 
   try {
     const ports = webPorts(plan);
-    const tsx = (entry: string) => ({ command: process.execPath, args: ["--import", "tsx", entry] });
+    const tsx = (entry: string): { argv: [string, ...string[]] } => ({
+      argv: [process.execPath, "--import", "tsx", entry],
+    });
     const web = ports.map((port, index) => {
       const env = { ...webEnv(plan, baseEnv), PORT: String(port) };
       return launch(`web${index + 1}`, "web", {
@@ -177,24 +156,21 @@ export async function startCluster(
       launch(`worker${index + 1}`, "worker", { ...tsx("workers/index.ts"), env });
     }
     await Promise.all(
-      web.map((member) =>
-        waitForHealth(`${member.url}/api/health`, () => running(member.child), member.name),
-      ),
+      web.map((member) => waitForHealth(`${member.url}/api/health`, () => member.program.alive, member.name)),
     );
 
     const host = plan.host.includes(":") ? `[${plan.host}]` : plan.host;
     const url = `http://${host}:${plan.port}`;
     const configFile = await writeNginxConfig({ dir, host: plan.host, port: plan.port, webPorts: ports });
     const nginx = launch("nginx", "nginx", {
-      command: options.nginxPath,
-      args: nginxArgs(dir, configFile),
+      argv: [options.nginxPath, ...nginxArgs(dir, configFile)],
       env: baseEnv,
       url,
     });
     // Through nginx itself: on a wildcard address, by loopback.
     const reach = plan.host === "0.0.0.0" || plan.host === "::" ? "127.0.0.1" : host;
     try {
-      await waitForHealth(`http://${reach}:${plan.port}/api/health`, () => running(nginx.child), "nginx");
+      await waitForHealth(`http://${reach}:${plan.port}/api/health`, () => nginx.program.alive, "nginx");
     } catch (error) {
       const log = await readFile(path.join(dir, "error.log"), "utf8").catch(() => "");
       throw new ClusterStartError(

@@ -116,8 +116,13 @@ export class Program {
   /** Signals the process group; whether the program exited within `ms`. */
   private async signal(signal: NodeJS.Signals, ms: number): Promise<boolean> {
     const child = this.child;
-    if (!child?.pid || !this.alive) return true;
+    if (!child?.pid) return true;
     this.asked = true;
+    // The group may outlive its leader (a shell's background child): it is signalled all the same.
+    if (!this.alive) {
+      killGroup(child.pid, "SIGKILL");
+      return true;
+    }
     killGroup(child.pid, signal);
     return Promise.race([once(child, "exit").then(() => true), sleep(ms, false)]);
   }
@@ -132,8 +137,11 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 export interface SupervisorOptions {
-  /** The run's overall time limit: past it the run gives up. */
-  limitMs: number;
+  /** The run's overall time limit: past it the run gives up. Null only for a program that serves until
+   * it is stopped (the cluster), whose every wait has a limit of its own. */
+  limitMs: number | null;
+  /** Whether Ctrl+C and SIGTERM end the run (default true); false when the command handles them. */
+  handleSignals?: boolean;
   cwd?: string;
   /** What to do when an essential program exits unasked (default: give up, naming it). */
   onExit?: (program: Program, how: string) => void;
@@ -142,7 +150,7 @@ export interface SupervisorOptions {
 export class Supervisor {
   private readonly controller = new AbortController();
   private readonly programs: Program[] = [];
-  private readonly limit: NodeJS.Timeout;
+  private readonly limit: NodeJS.Timeout | undefined;
   private readonly onSignal = (signal: NodeJS.Signals) => {
     if (this.signal.aborted) {
       this.say("still stopping everything, please wait");
@@ -151,7 +159,7 @@ export class Supervisor {
     this.giveUp(new GaveUp("signal", `stopped by ${signal}`));
   };
   private readonly killAll = () => {
-    for (const program of this.programs) if (program.alive && program.pid) killGroup(program.pid, "SIGKILL");
+    for (const program of this.programs) if (program.pid) killGroup(program.pid, "SIGKILL");
   };
   readonly cwd: string | undefined;
 
@@ -161,12 +169,17 @@ export class Supervisor {
     private readonly options: SupervisorOptions,
   ) {
     this.cwd = options.cwd;
-    this.limit = setTimeout(() => {
-      this.giveUp(new GaveUp("limit", `still running after its limit of ${minutes(options.limitMs)}`));
-    }, options.limitMs);
-    this.limit.unref();
-    process.on("SIGINT", this.onSignal);
-    process.on("SIGTERM", this.onSignal);
+    const { limitMs } = options;
+    if (limitMs !== null) {
+      this.limit = setTimeout(() => {
+        this.giveUp(new GaveUp("limit", `still running after its limit of ${minutes(limitMs)}`));
+      }, limitMs);
+      this.limit.unref();
+    }
+    if (options.handleSignals !== false) {
+      process.on("SIGINT", this.onSignal);
+      process.on("SIGTERM", this.onSignal);
+    }
     // Last resort (a crash of this process, process.exit anywhere): no program outlives it.
     process.once("exit", this.killAll);
   }
