@@ -5,12 +5,14 @@
 //
 //   npm run build && npm run bench:live            # 100 orders (400 steps)
 //   npm run bench:live -- --orders 200
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { chromium } from "@playwright/test";
 import { z } from "zod";
 import { readCommandLine } from "../lib/flags";
+import { freePort } from "../lib/private-redis";
+import { reasonOf, Supervisor } from "../lib/supervisor";
 
 const options = readCommandLine(
   "bench:live",
@@ -20,12 +22,19 @@ const options = readCommandLine(
 );
 if (!existsSync(".next/BUILD_ID")) throw new Error("No production build: run `npm run build` first.");
 
-const port = 3300;
+// Ports of its own: a shop (or another bench) may be running beside it.
+const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const { BENCH_PRODUCT, benchEnv, benchServices, closeBench, prepareBench } = await import("./env");
 const { SIDE_EFFECT_STEPS } = await import("../../server/contract");
 const { findOrderView } = await import("../../server/orders/view");
-const env = { ...process.env, ...benchEnv, PORT: String(port), NODE_ENV: "production" as const };
+const env = {
+  ...process.env,
+  ...benchEnv,
+  PORT: String(port),
+  WORKER_METRICS_PORT: "0",
+  NODE_ENV: "production" as const,
+};
 
 // Side effects take a few hundred ms, so their completions arrive while the page is open.
 const latencies = { fraud: 400, email: 600, analytics: 500, shipping: 300 };
@@ -55,12 +64,17 @@ const WATCH_STEP_ROWS = `(() => {
   }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-status"] });
 })()`;
 
-const children: ChildProcess[] = ["server/main.ts", "workers/index.ts"].map((entry) =>
-  spawn(process.execPath, ["--import", "tsx", entry], { env, stdio: ["ignore", "ignore", "inherit"] }),
-);
-async function stopChildren() {
-  for (const child of children) child.kill("SIGTERM");
-  await Promise.all(children.map((child) => new Promise((resolve) => child.once("exit", resolve))));
+// The web and worker processes under the tools' supervisor: should either exit, Ctrl+C come, or the
+// whole bench outlast its limit (a minute to start, half a minute per order at most), it gives up
+// with a message instead of waiting on.
+const supervisor = new Supervisor("bench:live", { limitMs: 60_000 + Number(options.orders) * 30_000 });
+const logs = mkdtempSync(path.join(os.tmpdir(), "bench-live-"));
+for (const [name, entry] of [
+  ["web", "server/main.ts"],
+  ["worker", "workers/index.ts"],
+] as const) {
+  const output = { file: path.join(logs, `${name}.log`) };
+  supervisor.start({ name, argv: [process.execPath, "--import", "tsx", entry], env, output });
 }
 
 try {
@@ -71,7 +85,7 @@ try {
       .catch(() => false))
   ) {
     if (Date.now() > deadline) throw new Error("the app did not start");
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await supervisor.pause(200);
   }
 
   const executablePath =
@@ -93,6 +107,7 @@ try {
   let shownBeforeLoad = 0;
   const orders = options.orders;
   for (let index = 0; index < orders; index++) {
+    supervisor.signal.throwIfAborted();
     const orderId = await page.evaluate(async (product) => {
       const response = await fetch("/api/trpc/order.place", {
         method: "POST",
@@ -110,10 +125,13 @@ try {
     await page.goto(`${base}/orders/${orderId}`);
     await page.waitForSelector("li[data-step]");
     await page.evaluate(WATCH_STEP_ROWS);
-    await page.waitForFunction(
-      (count) => document.querySelectorAll('li[data-step][data-status="succeeded"]').length >= count,
-      7,
-      { timeout: 30_000 },
+    // Cut short should a process die meanwhile: its steps would never show.
+    await supervisor.until(
+      page.waitForFunction(
+        (count) => document.querySelectorAll('li[data-step][data-status="succeeded"]').length >= count,
+        7,
+        { timeout: 30_000 },
+      ),
     );
     const seen = (await page.evaluate(() => (window as unknown as { __seen: unknown }).__seen)) as {
       step: string;
@@ -147,7 +165,10 @@ try {
       `p95 ${at(0.95)} ms, p99 ${at(0.99)} ms, max ${sorted.at(-1)} ms ` +
       `(${shownBeforeLoad} steps were already done when the page loaded and are not counted)`,
   );
+} catch (error) {
+  console.error(`bench:live: ${reasonOf(supervisor.signal, error)}`);
+  process.exitCode = 1;
 } finally {
-  await stopChildren();
+  await supervisor.stopAll();
   await closeBench();
 }
