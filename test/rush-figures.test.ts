@@ -34,8 +34,8 @@ import {
 import { mergeFamilies, parsePrometheusText } from "../server/metrics/text";
 import { exactQuantiles, Measurements } from "../server/rush/measured";
 import { describeSecond } from "../server/rush/sample";
+import { doneFromClick, perSecond } from "../tools/load/figures";
 import { ordersPerSecondLine } from "../tools/load/report";
-import { doneFromClick, perSecond } from "../tools/load/runner";
 
 type Queues = Partial<
   Record<SideEffectStep, Partial<Record<QueueJobState, number>> & { donePerSecond?: number }>

@@ -18,7 +18,8 @@ import {
 } from "../../server/contract";
 import { type CommandLine, readFlags } from "./flags";
 import { describePlan, progressLine, summaryTable } from "./report";
-import { LoadStartError, newRunId, restockAdvice, runLoad } from "./runner";
+import { newRunId, runLoad } from "./runner";
+import { LoadStartError, restockAdvice } from "./shop";
 
 const USAGE = `usage: npm run load -- [--shoppers N] [--pause 1s] [--duration 30s] [--mode ${CHECKOUT_MODES.join("|")}]
                      [--rate N/s | --burst N] [--preset ${Object.keys(PRESETS).join("|")}] [--watch]

@@ -7,19 +7,19 @@
 // `order.place` answer sets it, as it does for a browser that never loaded a page), and the visitor
 // sends it from then on. So the same shoppers work against the full web process and against the bare
 // API server the tests start, and a run does not render pages it does not measure.
+//
+// Longer than 400 lines for one reason: Run (about 390) is one run's state (arrivals, answers in flight,
+// orders followed to done, progress windows) that its methods share; what it reads from the shop's
+// answers (shop.ts) and its arithmetic (figures.ts) live apart.
 import { randomBytes, randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import type http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { io, type Socket } from "socket.io-client";
-import { z } from "zod";
 import {
-  APP_ERROR_CODES,
-  answerOf,
   type ClientToServerEvents,
   isNewer,
   isParked,
-  JOB_STATES,
   type LoadErrorKind,
   type LoadEvent,
   type LoadMeasuredEvent,
@@ -29,37 +29,54 @@ import {
   MAX_SHOPPERS,
   type OrderView,
   orderView,
-  percentile,
-  RUSH_STOCK,
   type ServerToClientEvents,
-  timeToDone,
   type WatchAck,
 } from "../../server/contract";
-import { CookieJar, callProcedure, keepAliveAgent, type Reply, RequestFailed } from "./http";
+import { doneFromClick, percentiles, perSecond, Timings, tenth, waitAtMost } from "./figures";
+import { CookieJar, callProcedure, keepAliveAgent, RequestFailed } from "./http";
+import {
+  type DevKey,
+  type DevTools,
+  errorKind,
+  errorMessage,
+  json,
+  LoadStartError,
+  openDevTools,
+  orderAnswer,
+  productsAnswer,
+  queuesAnswer,
+  restockAdvice,
+} from "./shop";
 
 /** A sync checkout with slow providers can take tens of seconds; past this the shopper gives up. */
 const REQUEST_TIMEOUT_MS = 120_000;
+
 /** After the duration, answers still on their way get this long before they are abandoned. */
 const STOP_GRACE_MS = 30_000;
+
 /** After the last answer, orders not done yet get this long to settle before they count as unsettled:
  * a burst's backlog can take a minute or two to drain, and its time to done is what the run is for. An
  * order parked in the dead-letter set is not waited for (nothing moves until a person acts). */
 const SETTLE_WAIT_MS = 120_000;
+
 /** Without --watch, at most this many unsettled orders are polled (order.byId) for their time to done:
  * every order of the Rush hour lab's experiments. */
 const DONE_SAMPLE = 1000;
+
 const POLL_EVERY_MS = 500;
+
 /** Orders polled at once in each round. */
 const POLL_BATCH = 25;
+
 /** One shopper's patience with "busy, try again" for one checkout. */
 const MAX_BUSY_RETRIES = 10;
+
 const WATCH_ACK_TIMEOUT_MS = 5000;
+
 /** How often a watcher asks for its order's snapshot again, in case a push was lost. */
 const WATCH_RECHECK_MS = 5000;
-const PROGRESS_EVERY_MS = 1000;
 
-/** Could not start: the target does not answer, or the developer tools a setting needs are off. */
-export class LoadStartError extends Error {}
+const PROGRESS_EVERY_MS = 1000;
 
 export function newRunId(): string {
   return randomBytes(4).toString("hex");
@@ -81,82 +98,13 @@ export function isFraudster(n: number, share: number): boolean {
   return Math.floor(n * share) > Math.floor((n - 1) * share);
 }
 
-/** What to tell a person whose shop has nothing left to sell. */
-export function restockAdvice(target: string): string {
-  return (
-    `nothing in stock at ${target}: every product is sold out, so a run would only measure refusals. ` +
-    `Add --restock to top each product up to ${RUSH_STOCK.toLocaleString("en")} first (needs the developer ` +
-    `tools), or run "npm run db:seed -- --restock" against the shop's database.`
-  );
-}
-
-/** A figure to 0.1 ms. */
-const tenth = (ms: number) => Math.round(ms * 10) / 10;
-
-/** Time to done from the click: what the shopper waited (their clock, slot waits and retries in it)
- * plus how long the order went on after its answer (the order's own clock), so never below the time
- * to answer, in sync (done when answered) as in async. Null while the order is not done. */
-export function doneFromClick(order: OrderView, answerMs: number): number | null {
-  const done = timeToDone(order);
-  if (done === null) return null;
-  return answerMs + Math.max(0, done - (answerOf(order)?.ms ?? done));
-}
-
-/** A count over a window as a rate per second, to a tenth. */
-export function perSecond(count: number, windowMs: number): number {
-  return windowMs > 0 ? Math.round((count / windowMs) * 10_000) / 10 : 0;
-}
-
-function percentiles(values: readonly number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const round = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
-  return {
-    p50: round(percentile(sorted, 0.5)),
-    p95: round(percentile(sorted, 0.95)),
-    p99: round(percentile(sorted, 0.99)),
-  };
-}
-
-const productsAnswer = z.object({
-  result: z.object({ data: z.array(z.object({ id: z.string(), stock: z.number() })) }),
-});
-const orderAnswer = z.object({ result: z.object({ data: orderView }) });
-const errorAnswer = z.object({
-  error: z.object({ message: z.string(), data: z.object({ appCode: z.enum(APP_ERROR_CODES).nullable() }) }),
-});
-const accessAnswer = z.object({ result: z.object({ data: z.object({ access: z.string() }) }) });
-const queuesAnswer = z.object({
-  result: z.object({
-    data: z.array(z.object({ counts: z.record(z.enum(JOB_STATES), z.number()) })),
-  }),
-});
-
-function json(reply: Reply): unknown {
-  try {
-    return JSON.parse(reply.body);
-  } catch {
-    return null;
-  }
-}
-
-/** What an answer that is not an order means, in the contract's words. */
-function errorKind(reply: Reply): LoadErrorKind {
-  const parsed = errorAnswer.safeParse(json(reply));
-  return (parsed.success ? parsed.data.error.data.appCode : null) ?? "SERVER_ERROR";
-}
-
-function errorMessage(reply: Reply): string {
-  const parsed = errorAnswer.safeParse(json(reply));
-  return parsed.success ? parsed.data.error.message : `HTTP ${reply.status}`;
-}
-
 type OrderSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 export interface RunOptions {
   runId: string;
   /** The developer tools key, for a shop that has one, if it may be sent to this target; `withheld`
    * says why one was not given (the environment's key and a target on another machine). */
-  devKey: { key: string | undefined; withheld?: string };
+  devKey: DevKey;
   /** Aborted when the run must stop now (Ctrl+C, SIGTERM): no new checkouts, answers not awaited. */
   stop: AbortSignal;
   emit: (event: LoadEvent) => void;
@@ -204,73 +152,6 @@ export async function runLoad(plan: LoadPlan, options: RunOptions): Promise<Load
   }
 }
 
-interface DevTools {
-  usable: boolean;
-  /** Why not, when not usable. */
-  why: string;
-  jar: CookieJar;
-  /** The catalog had something in stock when the run began. */
-  inStock: boolean;
-}
-
-/** Checks the shop answers at all, then whether its developer tools can be used (unlocking them with
- * the key, as a browser does in /dev). Queue depth and presets need them; the checkouts do not. */
-async function openDevTools(
-  target: string,
-  agent: http.Agent,
-  { key, withheld }: RunOptions["devKey"],
-): Promise<DevTools> {
-  const jar = new CookieJar();
-  const ask = (procedure: string, kind: "query" | "mutation", input?: unknown) =>
-    callProcedure(target, procedure, { agent, kind, input, jar, timeoutMs: 10_000 }).catch(
-      (error: RequestFailed) => {
-        throw new LoadStartError(`cannot reach the shop at ${target}: ${error.message}`);
-      },
-    );
-  const catalog = await ask("product.list", "query");
-  const products = productsAnswer.safeParse(json(catalog));
-  if (catalog.status !== 200 || !products.success) {
-    throw new LoadStartError(`${target} answered ${catalog.status} to product.list: is it the storefront?`);
-  }
-  const inStock = products.data.result.data.some((product) => product.stock > 0);
-  const access = await ask("dev.access", "query");
-  const state = accessAnswer.safeParse(json(access));
-  if (!state.success) {
-    const why =
-      access.status === 403
-        ? "they are off on the target (DEV_TOOLS=off)"
-        : `dev.access answered ${access.status}: ${errorMessage(access)}`;
-    return { usable: false, why, jar, inStock };
-  }
-  if (state.data.result.data.access !== "locked") return { usable: true, why: "", jar, inStock };
-  if (!key) {
-    const why = withheld
-      ? `they are locked, and ${withheld}: pass --dev-key to send a key there`
-      : "they are locked: pass --dev-key or set DEV_TOOLS_KEY";
-    return { usable: false, why, jar, inStock };
-  }
-  const unlocked = await ask("dev.unlock", "mutation", { key });
-  if (unlocked.status !== 200) {
-    throw new LoadStartError(`the developer tools refused the key: ${errorMessage(unlocked)}`);
-  }
-  return { usable: true, why: "", jar, inStock };
-}
-
-/** Latencies since the start, and since the last progress line. */
-class Timings {
-  readonly all: number[] = [];
-  window: number[] = [];
-  add(ms: number): void {
-    this.all.push(ms);
-    this.window.push(ms);
-  }
-  takeWindow(): number[] {
-    const window = this.window;
-    this.window = [];
-    return window;
-  }
-}
-
 /** When a placed order's shopper pressed Purchase (performance.now()), and how long the answer took. */
 interface Clicked {
   pressedAt: number;
@@ -282,18 +163,8 @@ interface Clicked {
 interface Outcome {
   done: Promise<void>;
 }
-const NOTHING_TO_WATCH: Outcome = { done: Promise.resolve() };
 
-/** Resolves true when `work` finishes within `ms`, false when the time is up or `stop` comes first. */
-async function waitAtMost(work: Promise<unknown>, ms: number, stop: AbortSignal): Promise<boolean> {
-  const timer = new AbortController();
-  const timeUp = sleep(ms, false, { signal: AbortSignal.any([stop, timer.signal]) }).catch(() => false);
-  try {
-    return await Promise.race([work.then(() => true), timeUp]);
-  } finally {
-    timer.abort();
-  }
-}
+const NOTHING_TO_WATCH: Outcome = { done: Promise.resolve() };
 
 class Run {
   private readonly answers = new Timings();
