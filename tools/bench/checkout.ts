@@ -13,6 +13,7 @@ import os from "node:os";
 import { z } from "zod";
 import { checkoutModeSchema } from "../../server/contract";
 import { readCommandLine } from "../lib/flags";
+import { reasonOf, Supervisor } from "../lib/supervisor";
 
 const options = readCommandLine(
   "bench:checkout",
@@ -42,6 +43,13 @@ const { PRESETS } = await import("../../server/contract");
 const { apiHandlerOptions } = await import("../../server/trpc/http");
 
 const { modes, calls, concurrency } = options;
+// Its one time limit (it starts no process of its own): 10 s per call of every mode and a minute, by
+// which even the realistic preset's slowest sync checkout has long answered.
+const limit = new Supervisor("bench:checkout", { limitMs: 60_000 + modes.length * (calls + 20) * 10_000 });
+limit.signal.addEventListener("abort", () => {
+  console.error(`bench:checkout: ${reasonOf(limit.signal, null)}`);
+  process.exit(1);
+});
 await prepareBench(options.preset === "realistic" ? PRESETS.realistic.services : benchServices());
 
 const server = createHTTPServer(apiHandlerOptions);
@@ -105,3 +113,4 @@ for (const mode of modes) {
 
 server.close();
 await closeBench();
+await limit.stopAll();
