@@ -15,7 +15,6 @@
 //
 //   npm run chaos -- --minutes 3
 //   npm run chaos -- --seconds 90 --faults pg-crash=6 --seed 7    # six Postgres crashes, schedule 7
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -23,7 +22,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { migrate } from "../../scripts/migrate";
 import type { CheckoutMode } from "../../server/contract";
-import { nginxArgs, writeNginxConfig } from "../cluster/nginx";
+import { findNginx, nginxArgs, writeNginxConfig } from "../cluster/nginx";
 import { writeBaseline } from "../invariants/read";
 import { readCommandLine, refuseAs } from "../lib/flags";
 import { PrivatePostgres, runQuietly } from "../lib/private-postgres";
@@ -142,7 +141,8 @@ function readFlags() {
   const shapeProblem = redisShapeProblem(faults, redisCluster);
   if (shapeProblem) refuse(shapeProblem);
   const seed = flags.seed ?? Math.floor(Math.random() * 2 ** 32);
-  const nginxPath = findNginx();
+  const nginxPath =
+    findNginx("pipe") ?? refuse("nginx is not installed and could not be (scripts/ensure-nginx.sh)");
   return {
     loadMs: Math.round((seconds ?? (minutes ?? 0) * 60) * 1000),
     settleS: settle,
@@ -152,21 +152,6 @@ function readFlags() {
     nginxPath,
     redisCluster,
   };
-}
-
-/** Found, or installed with apt-get (scripts/ensure-nginx.sh prints its path on its last line). */
-function findNginx(): string {
-  try {
-    const found = execFileSync("bash", ["scripts/ensure-nginx.sh"], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const nginxPath = found.toString().trim().split("\n").at(-1) ?? "";
-    if (nginxPath) return nginxPath;
-  } catch {
-    // Said below.
-  }
-  return refuse("nginx is not installed and could not be (scripts/ensure-nginx.sh)");
 }
 
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;

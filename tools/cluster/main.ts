@@ -6,7 +6,6 @@
 // With --redis-cluster it first starts a local Redis Cluster (tools/lib/private-redis-cluster.ts: 3
 // primaries, 3 replicas, append-only files, free ports, a temp dir), points every process at it, and
 // stops it (deleting its files) after them.
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +13,7 @@ import path from "node:path";
 import { FlagError } from "../lib/flags";
 import { redisServerAvailable } from "../lib/private-redis";
 import { PrivateRedisCluster } from "../lib/private-redis-cluster";
+import { findNginx } from "./nginx";
 import {
   type ClusterPlan,
   checkPorts,
@@ -87,18 +87,8 @@ if (checkOnly) {
   process.exit(0);
 }
 
-// Found, or installed with apt-get (scripts/ensure-nginx.sh prints its path on the last line).
-let nginxPath: string;
-try {
-  nginxPath =
-    execFileSync("bash", ["scripts/ensure-nginx.sh"], { stdio: ["ignore", "pipe", "inherit"] })
-      .toString()
-      .trim()
-      .split("\n")
-      .at(-1) ?? "";
-} catch {
-  process.exit(1);
-}
+// Found, or installed with apt-get (the script says why not on stderr).
+const nginxPath = findNginx("inherit") ?? process.exit(1);
 
 console.info(`cluster: starting ${shape}`);
 let stopRequested = false;

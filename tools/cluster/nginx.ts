@@ -8,8 +8,26 @@
 // process dies, its sockets drop, the pages reconnect through nginx to another one, watch again and
 // get the order's snapshot (versions make the later pushes apply in order).
 // @see https://socket.io/docs/v4/using-multiple-nodes/
+import { execFileSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** nginx's path: found, or installed with apt-get (scripts/ensure-nginx.sh prints it on its last line);
+ * null when neither worked (the script says why on stderr when it is inherited). */
+export function findNginx(stderr: "inherit" | "pipe"): string | null {
+  try {
+    const found = execFileSync("bash", ["scripts/ensure-nginx.sh"], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", stderr],
+    });
+    return found.toString().trim().split("\n").at(-1) || null;
+  } catch {
+    return null;
+  }
+}
 
 export interface NginxSite {
   /** The state directory: nginx.conf, nginx.pid, error.log, access.log and temp directories. */
