@@ -1,7 +1,9 @@
 // Applies prisma/migrations to a database. Prisma 7's `migrate deploy` needs a native schema engine
 // that cannot be downloaded here, so this runner does its job: same folder format, same
 // `_prisma_migrations` table and checksums, same advisory lock, so that wherever the real CLI runs,
-// `prisma migrate status` / `deploy` agree with what this script did.
+// `prisma migrate status` / `deploy` agree with what this script did. Kept rather than a migration
+// library: what it must match is Prisma's own `_prisma_migrations` bookkeeping, which Prisma's CLI
+// writes, and that CLI cannot run offline.
 // Usage: `npm run db:migrate` (DATABASE_URL from server/config.ts).
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";

@@ -27,9 +27,9 @@ let replayable = false;
  * off): for the worker, whose every change is replayable. A step's change lost in a crash is a step not
  * recorded: the job's retry, the reconciler or the sweeper does it again, and the providers' idempotency
  * keys keep its effect once. Nothing survives whose cause was lost: the log is replayed in commit order,
- * so a crash loses the latest commits only, and the one hand-off to something Postgres does not roll back
- * (the relay's claim of outbox rows, before their jobs go to Redis) commits durably (`sqlDurably`),
- * which flushes every commit before it too. The web process keeps every commit durable: its answers are
+ * so a crash loses the latest commits only, and every hand-off to something Postgres does not roll back
+ * (a change that writes outbox rows, or the relay's claim of them, before their jobs go to Redis)
+ * commits durably (`sqlDurably`), which flushes every commit before it too. The web process keeps every commit durable: its answers are
  * what shoppers are told. Call before the process's first statement.
  */
 export function commitReplayably(): void {
@@ -59,21 +59,26 @@ const types = {
  * and planned once per connection, then only bound and run (a named prepared statement). */
 const prepared = new Map<string, string>();
 
-/** Runs one statement built with Prisma.sql (values are always parameters, never spliced in). */
-export async function sql<Row>(statement: Prisma.Sql): Promise<Row[]> {
-  const { text, values } = statement;
+/** The statement as a named query (see `prepared`), its timestamps read as UTC. */
+function named({ text, values }: Prisma.Sql) {
   let name = prepared.get(text);
   if (!name) {
     name = `order_path_${prepared.size + 1}`;
     prepared.set(text, name);
   }
-  const result = await pool.query({ name, text, values, types });
+  return { name, text, values, types };
+}
+
+/** Runs one statement built with Prisma.sql (values are always parameters, never spliced in). */
+export async function sql<Row>(statement: Prisma.Sql): Promise<Row[]> {
+  const result = await pool.query(named(statement));
   return result.rows as Row[];
 }
 
-/** A connection of its own for `sqlDurably` in a process whose commits are replayable, opened on first
- * use: its commits wait for the flush as every connection's do by default. */
+/** Connections of their own for `sqlDurably` in a process whose commits are replayable, opened on first
+ * use: their commits wait for the flush as every connection's do by default. */
 let durablePool: pg.Pool | null = null;
+const DURABLE_CONNECTIONS = 4;
 
 /** Like `sql`, but committed durably even in a process whose commits are replayable: the WAL is flushed
  * (this commit and every one before it) before it returns. In any other process it is `sql`. */
@@ -82,19 +87,47 @@ export async function sqlDurably<Row>(statement: Prisma.Sql): Promise<Row[]> {
   if (!durablePool) {
     durablePool = new pg.Pool({
       connectionString: config.DATABASE_URL,
-      max: 1,
+      max: DURABLE_CONNECTIONS,
       connectionTimeoutMillis: 10_000,
     });
     durablePool.on("error", errorReporter("database pool (durable)"));
   }
-  const result = await durablePool.query({ text: statement.text, values: statement.values, types });
+  const result = await durablePool.query(named(statement));
   return result.rows as Row[];
 }
 
-/** Closes the process's connections: the pool (through Prisma) and the durable one, if opened. */
+/** The simulated providers' connections, opened on first use in a process whose commits are durable
+ * (in any other, `sql`'s connections commit as these do). */
+let providerPool: pg.Pool | null = null;
+
+/**
+ * A statement of a simulated provider (its ledger: server/downstream/simulate.ts), committed without
+ * waiting for the write-ahead log's flush. The providers stand in for services outside the shop, whose
+ * disks are not the shop's cost; keeping their memory here, a crash can take back only their latest
+ * calls, never one the shop acted on: the log is replayed in commit order, and the shop acts on a
+ * provider's answer only through a later commit of its own (an order change that records it), whose
+ * flush, if it is durable, flushes the provider's row first. Until then the answer was given to no one.
+ */
+export async function sqlAtProvider<Row>(statement: Prisma.Sql): Promise<Row[]> {
+  if (replayable) return sql<Row>(statement);
+  if (!providerPool) {
+    providerPool = new pg.Pool({
+      connectionString: config.DATABASE_URL,
+      max: config.DATABASE_POOL_SIZE,
+      connectionTimeoutMillis: 10_000,
+      options: "-c synchronous_commit=off",
+    });
+    providerPool.on("error", errorReporter("database pool (providers)"));
+  }
+  const result = await providerPool.query(named(statement));
+  return result.rows as Row[];
+}
+
+/** Closes the process's connections: the pool (through Prisma) and the others, if opened. */
 export async function closeDatabase(): Promise<void> {
   await prisma.$disconnect();
   await durablePool?.end();
+  await providerPool?.end();
 }
 
 /** A Date as the UTC wall-clock value Prisma keeps in `timestamp` columns. */

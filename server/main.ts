@@ -10,7 +10,7 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import next from "next";
 import { BUSY_RETRY_AFTER_S } from "./checkout/admission";
 import { config, exposureProblem, isLoopback, SHUTDOWN_GRACE_MS } from "./config";
-import { prisma } from "./db";
+import { closeDatabase } from "./db";
 import { isJobsBoardPath, serveJobsBoard } from "./devtools/jobs-board";
 import { queueJobCounts } from "./devtools/queues";
 import { loseConfirmationAnswers } from "./faults";
@@ -131,7 +131,7 @@ async function shutdown(signal: string) {
   server.closeIdleConnections();
   await realtime.close();
   await Promise.race([drained, sleep(SHUTDOWN_GRACE_MS)]);
-  await Promise.allSettled([prisma.$disconnect(), closeRedis(), nextApp.close()]);
+  await Promise.allSettled([closeDatabase(), closeRedis(), nextApp.close()]);
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

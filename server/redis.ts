@@ -5,7 +5,6 @@
 // ioredis `Redis` or `Cluster`, which answer the same commands. On a cluster a multi-key command or
 // script must touch keys of one hash slot: their names carry a hash tag (`{…}`, see queuePrefix and
 // the capacity keys in downstream/simulate.ts); a plain Redis reads the same names.
-import { createHash } from "node:crypto";
 import type { Cluster, Redis, RedisOptions } from "ioredis";
 import { config } from "./config";
 import { log, messageOf, redisOutage } from "./log";
@@ -99,6 +98,7 @@ export function createRedis(role: Role): RedisClient {
     target.kind === "cluster"
       ? createCluster(role, target)
       : clientFor(target, { ...roleOptions[role], lazyConnect: false });
+  for (const [name, definition] of scripts) connection.defineCommand(name, definition);
   // An unhandled 'error' event would crash the process during an outage; ioredis reconnects itself
   // and reports every attempt: the process logs the outage once, with the first error.
   connection.on("error", (error) => {
@@ -153,25 +153,14 @@ export function redisKey(...parts: string[]): string {
   return [config.REDIS_PREFIX, ...parts].join(":");
 }
 
-const scriptShas = new Map<string, string>();
+/** The Lua scripts that modules define as commands (see defineScript). */
+const scripts = new Map<string, { lua: string; numberOfKeys: number }>();
 
-/** Runs a Lua script by its SHA1 (EVALSHA), sending its text (EVAL) only when Redis does not know it
- * yet: on first use, or after a restart emptied its script cache. */
-export async function runScript(
-  connection: RedisClient,
-  lua: string,
-  keys: string[],
-  args: (string | number)[],
-): Promise<unknown> {
-  let sha = scriptShas.get(lua);
-  if (!sha) {
-    sha = createHash("sha1").update(lua).digest("hex");
-    scriptShas.set(lua, sha);
-  }
-  try {
-    return await connection.evalsha(sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-    return connection.eval(lua, keys.length, ...keys, ...args);
-  }
+/** Makes a Lua script a command of every connection from here (ioredis `defineCommand`): called as
+ * `connection.<name>(...keys, ...args)`, it is sent by its SHA1 (EVALSHA), and by its text (EVAL) only
+ * when Redis does not know it yet (first use, or after a restart emptied its script cache). The
+ * defining module declares the command's type on ioredis' `RedisCommander` next to its script. */
+export function defineScript(name: string, lua: string, numberOfKeys: number): void {
+  scripts.set(name, { lua, numberOfKeys });
+  for (const connection of connections.values()) connection.defineCommand(name, { lua, numberOfKeys });
 }

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { afterAll, beforeAll } from "vitest";
 import { DEFAULT_SHOP_CAPACITY, type PlaceOrderInput, PRESETS, type Settings } from "../server/contract";
-import { prisma } from "../server/db";
+import { closeDatabase, prisma } from "../server/db";
 import { isJobsBoardPath, serveJobsBoard } from "../server/devtools/jobs-board";
 import { queueJobCounts } from "../server/devtools/queues";
 import { replaceSettings } from "../server/downstream/settings";
@@ -38,7 +38,7 @@ export async function closeConnections(): Promise<void> {
   await makeServicesFast();
   await closeQueues();
   await closeRedis();
-  await prisma.$disconnect();
+  await closeDatabase();
 }
 
 export async function createProduct({ stock, priceCents = 1250 }: { stock: number; priceCents?: number }) {

@@ -2,7 +2,7 @@
 // nothing. Real HTTP into the same tRPC handler the web process mounts.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { prisma } from "../server/db";
+import { closeDatabase, prisma } from "../server/db";
 import { SESSION_COOKIE } from "../server/http/session";
 import { closeRedis } from "../server/redis";
 import { createProduct, makeServicesFast, orderInput, serveApi, stockOf } from "./helpers";
@@ -11,7 +11,7 @@ const api = serveApi();
 beforeEach(makeServicesFast);
 afterAll(async () => {
   await closeRedis();
-  await prisma.$disconnect();
+  await closeDatabase();
 });
 
 async function place(body: string) {
@@ -34,7 +34,9 @@ describe("order.place over HTTP", () => {
     });
     expect(response.status).toBe(200);
     const cookie = response.headers.get("set-cookie") ?? "";
-    expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=[0-9a-f-]{36}; Path=/; HttpOnly; SameSite=Lax`));
+    expect(cookie).toMatch(
+      new RegExp(`^${SESSION_COOKIE}=[0-9a-f-]{36}; Max-Age=\\d+; Path=/; HttpOnly; SameSite=Lax`),
+    );
     const { result } = (await response.json()) as { result: { data: { id: string } } };
     const session = cookie.split(";")[0] ?? "";
     const input = encodeURIComponent(JSON.stringify({ orderId: result.data.id }));

@@ -1,6 +1,7 @@
 // /metrics on the real parts: this process serves the web routes (API, /metrics, /dev/jobs) as the web
 // process does, a real worker process serves its own /metrics and lists itself in Redis, an async order
-// goes through the HTTP API, and both scrapes (strictly parsed) move with it exactly as they should.
+// goes through the HTTP API, and both scrapes (as Prometheus text, and as the JSON the web process sums
+// them from) move with it exactly as they should.
 // Also: bull-board under /dev/jobs lists every queue, and a second worker on a taken port says why.
 import { networkInterfaces } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,15 +9,16 @@ import { PLANNED_SIDE_EFFECTS, SIDE_EFFECT_STEPS } from "../server/contract";
 import { queueSummaries } from "../server/devtools/queues";
 import { updateSettings } from "../server/downstream/settings";
 import { startMetricsServer } from "../server/http/metrics-server";
+import {
+  histogramOf,
+  METRICS_JSON,
+  mergeProcesses,
+  type ProcessMetrics,
+  processMetricsSchema,
+  seriesSum,
+} from "../server/metrics/readings";
 import { METRIC_NAMES } from "../server/metrics/registry";
 import { scrapeAll } from "../server/metrics/scrape";
-import {
-  type Families,
-  histogramOf,
-  mergeFamilies,
-  parsePrometheusText,
-  seriesSum,
-} from "../server/metrics/text";
 import { liveWorkers } from "../server/metrics/workers";
 import { changeOrder } from "../server/orders/change";
 import { allSideEffectQueues } from "../server/queues";
@@ -61,45 +63,61 @@ afterAll(async () => {
   await closeConnections();
 });
 
-async function scrape(url: string): Promise<{ text: string; families: Families }> {
+/** A process's metrics as the web process reads a worker's: prom-client's JSON. */
+async function scrape(url: string) {
+  const response = await fetch(url, { headers: { accept: METRICS_JSON } });
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+  return processMetricsSchema.parse(await response.json());
+}
+
+/** A process's metrics as Prometheus reads them. */
+async function scrapeText(url: string): Promise<string> {
   const response = await fetch(url);
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
-  const text = await response.text();
-  return { text, families: parsePrometheusText(text) };
+  return response.text();
 }
 
 const scrapeWeb = () => scrape(`${web.url()}/metrics`);
 const scrapeWorker = () => scrape(workerMetricsUrl);
+const scrapeBoth = async () => mergeProcesses([await scrapeWeb(), await scrapeWorker()]);
 
 /** The figures an async order must move, read from the web's and the worker's scrapes summed. */
-function figures(families: Families) {
+function figures(metrics: ProcessMetrics) {
   const steps = Object.fromEntries(
     SIDE_EFFECT_STEPS.map((step) => [
       step,
-      histogramOf(families, METRIC_NAMES.stepDuration, { step, outcome: "succeeded" }).count,
+      histogramOf(metrics, METRIC_NAMES.stepDuration, { step, outcome: "succeeded" }).count,
     ]),
   );
   return {
-    completed: seriesSum(families, METRIC_NAMES.orders, { mode: "async", status: "completed" }),
-    done: histogramOf(families, METRIC_NAMES.orderDone, { mode: "async", status: "completed" }).count,
-    answered: histogramOf(families, METRIC_NAMES.checkoutAnswer, { mode: "async", outcome: "placed" }).count,
-    placeRequests: histogramOf(families, METRIC_NAMES.apiRequest, { procedure: "order.place" }).count,
-    stepAttempts: histogramOf(families, METRIC_NAMES.stepDuration).count,
+    completed: seriesSum(metrics, METRIC_NAMES.orders, { mode: "async", status: "completed" }),
+    done: histogramOf(metrics, METRIC_NAMES.orderDone, { mode: "async", status: "completed" }).count,
+    answered: histogramOf(metrics, METRIC_NAMES.checkoutAnswer, { mode: "async", outcome: "placed" }).count,
+    placeRequests: histogramOf(metrics, METRIC_NAMES.apiRequest, { procedure: "order.place" }).count,
+    stepAttempts: histogramOf(metrics, METRIC_NAMES.stepDuration).count,
     steps,
-    queueWaits: histogramOf(families, METRIC_NAMES.queueWait).count,
+    queueWaits: histogramOf(metrics, METRIC_NAMES.queueWait).count,
   };
 }
 
 describe("/metrics", () => {
-  it("parses as Prometheus text on the web process and on the worker, every family with HELP and TYPE", async () => {
-    const [{ text: webText, families: webFamilies }, { text: workerText, families: workerFamilies }] =
-      await Promise.all([scrapeWeb(), scrapeWorker()]);
+  it("serves Prometheus text, or JSON to the web process, on the web process and on the worker, every family with HELP and TYPE", async () => {
+    const [webText, workerText, webFamilies, workerFamilies] = await Promise.all([
+      scrapeText(`${web.url()}/metrics`),
+      scrapeText(workerMetricsUrl),
+      scrapeWeb(),
+      scrapeWorker(),
+    ]);
+    const described = (text: string, metrics: readonly { name: string; help: string }[], name: string) =>
+      new RegExp(`^# HELP ${name} `, "m").test(text) &&
+      new RegExp(`^# TYPE ${name} `, "m").test(text) &&
+      Boolean(metrics.find((metric) => metric.name === name)?.help);
     for (const text of [webText, workerText]) {
-      const lines = text.split("\n").filter((line) => line !== "");
-      expect(lines.length).toBeGreaterThan(50);
-      // parsePrometheusText refuses any line it cannot read: each one was a comment, HELP, TYPE or sample.
-      expect(lines.filter((line) => !line.startsWith("#")).length).toBeGreaterThan(20);
+      expect(text.split("\n").filter((line) => line !== "" && !line.startsWith("#")).length).toBeGreaterThan(
+        20,
+      );
     }
     for (const name of [
       METRIC_NAMES.checkoutAnswer,
@@ -115,7 +133,7 @@ describe("/metrics", () => {
       "process_cpu_seconds_total",
       "nodejs_eventloop_lag_seconds",
     ]) {
-      expect(webFamilies[name]?.help, name).toBeTruthy();
+      expect(described(webText, webFamilies, name), name).toBe(true);
     }
     for (const name of [
       METRIC_NAMES.orderDone,
@@ -125,19 +143,21 @@ describe("/metrics", () => {
       METRIC_NAMES.queueWait,
       "process_resident_memory_bytes",
     ]) {
-      expect(workerFamilies[name]?.help, name).toBeTruthy();
+      expect(described(workerText, workerFamilies, name), name).toBe(true);
     }
     expect(seriesSum(webFamilies, METRIC_NAMES.requestSlotsLimit)).toBe(0);
     // Every queue and state has a series (what the panel charts), read from Redis at scrape time.
     for (const queue of SIDE_EFFECT_STEPS) {
       expect(
-        webFamilies[METRIC_NAMES.queueJobs]?.samples.filter((sample) => sample.labels.queue === queue),
+        webFamilies
+          .find((metric) => metric.name === METRIC_NAMES.queueJobs)
+          ?.values.filter((value) => value.labels.queue === queue),
       ).toHaveLength(5);
     }
   });
 
   it("moves with one async order placed over HTTP: answered, four steps, settled once", async () => {
-    const before = figures(mergeFamilies([(await scrapeWeb()).families, (await scrapeWorker()).families]));
+    const before = figures(await scrapeBoth());
     const product = await createProduct({ stock: 3 });
     const response = await fetch(`${web.url()}/api/trpc/order.place`, {
       method: "POST",
@@ -151,7 +171,7 @@ describe("/metrics", () => {
     // The worker observes the settling right after its statement: give the scrape a moment to see it.
     const after = await waitForOrder(
       async () => {
-        const now = figures(mergeFamilies([(await scrapeWeb()).families, (await scrapeWorker()).families]));
+        const now = figures(await scrapeBoth());
         return { status: now.completed > before.completed ? "counted" : "not yet", now };
       },
       (current) => current.status === "counted",
@@ -176,12 +196,12 @@ describe("/metrics", () => {
       { source: "web", ok: true },
       { source: workerMetricsUrl, ok: true },
     ]);
-    expect(figures(merged.families).completed).toBe(now.completed);
+    expect(figures(merged.metrics).completed).toBe(now.completed);
   });
 
   it("counts a sync order where it settles (the web process), once, whatever changes it afterwards", async () => {
     const syncCompleted = async () =>
-      seriesSum((await scrapeWeb()).families, METRIC_NAMES.orders, { mode: "sync", status: "completed" });
+      seriesSum(await scrapeWeb(), METRIC_NAMES.orders, { mode: "sync", status: "completed" });
     const before = await syncCompleted();
     const product = await createProduct({ stock: 3 });
     const placed = await callerFor().order.place(orderInput(product.id, { mode: "sync" }));
@@ -213,7 +233,7 @@ describe("/metrics", () => {
       await waitForOrder(
         async () => {
           const email = (await queueSummaries()).find((queue) => queue.name === "email");
-          const gauge = (await scrapeWeb()).families;
+          const gauge = await scrapeWeb();
           const state = (name: string) =>
             seriesSum(gauge, METRIC_NAMES.queueJobs, { queue: "email", state: name });
           const seen = { summary: email?.active, gauge: [state("running"), state("waiting_for_provider")] };

@@ -4,11 +4,12 @@
 // behind it a small upstream that answers `/hold` only when the test lets it, so that connections stay
 // busy for exactly as long as the test says (no sleeps). Distinct clients are distinct loopback
 // addresses (127.0.0.2, 127.0.0.3 …: all of 127/8 is this machine on Linux).
+
 import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import getPort from "get-port";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLIENT_LIMITS, nginxConfig } from "../tools/cluster/nginx";
-import { freePort } from "../tools/lib/private-redis";
 import { type RunningNginx, startNginx } from "./nginx";
 
 /** Requests to /hold wait here until released; `arrived` resolves once `count` of them are waiting. */
@@ -37,7 +38,7 @@ let port = 0;
 beforeAll(async () => {
   await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
   const upstreamPort = (upstream.address() as AddressInfo).port;
-  port = await freePort();
+  port = await getPort();
   nginx = await startNginx(
     (dir) => nginxConfig({ dir, host: "127.0.0.1", port, webPorts: [upstreamPort] }),
     `http://127.0.0.1:${port}/`,

@@ -4,9 +4,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
+import getPort from "get-port";
 import { afterAll, onTestFinished } from "vitest";
 import { migrate } from "../scripts/migrate";
-import { freePort, PrivateRedis } from "../tools/lib/private-redis";
+import { PrivateRedis } from "../tools/lib/private-redis";
 
 /** A worker process; its log (stdout) goes to the test's output, or to `child.stdout` with
  * `{ stdout: "pipe" }` for a test that reads it. It never outlives its caller: it is SIGKILLed when the
@@ -72,7 +73,7 @@ export async function privateDatabase(name: string): Promise<void> {
  * the environment pointing at both: for tests that lose Redis's data, or count everything in their
  * database. Import anything of server/ only after this. */
 export async function privateStores(name: string): Promise<PrivateRedis> {
-  const redisServer = new PrivateRedis(await freePort());
+  const redisServer = new PrivateRedis(await getPort());
   await redisServer.start();
   process.env.REDIS_URL = redisServer.url;
   await privateDatabase(name);

@@ -4,9 +4,9 @@
 // 127.0.0.1, yet whoever sent it to nginx may be anywhere. Relayed requests carry its X-Forwarded-*
 // headers, so they are not from this machine: the developer tools are locked (with no key to unlock
 // them) and /metrics is refused, while the same requests sent straight to the web routes stay open.
+import getPort from "get-port";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nginxConfig } from "../tools/cluster/nginx";
-import { freePort } from "../tools/lib/private-redis";
 import { closeConnections, makeServicesFast, serveWebRoutes } from "./helpers";
 import { type RunningNginx, startNginx } from "./nginx";
 
@@ -16,7 +16,7 @@ let proxy = "";
 
 beforeAll(async () => {
   await makeServicesFast();
-  const port = await freePort();
+  const port = await getPort();
   proxy = `http://127.0.0.1:${port}`;
   const webPort = Number(new URL(web.url()).port);
   nginx = await startNginx(

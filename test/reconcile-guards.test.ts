@@ -4,7 +4,7 @@
 // id is still in its completed set); a dead letter Redis forgot runs again (failing, it would be a
 // visible dead letter once more). A private redis-server and a database of this file's own keep the
 // loss and the counts to this file.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { atMost, privateStores } from "./processes";
 
 const redisServer = await privateStores("reconcile_guards");
@@ -13,6 +13,7 @@ const redisServer = await privateStores("reconcile_guards");
 const { prisma } = await import("../server/db");
 const { reconcileOnce } = await import("../server/repair/reconcile");
 const { startRelay } = await import("../server/outbox/relay");
+const { sideEffectQueue } = await import("../server/queues");
 const { redis } = await import("../server/redis");
 const { deadLetters } = await import("../server/devtools/queues");
 const { updateSettings } = await import("../server/downstream/settings");
@@ -111,6 +112,46 @@ describe("reconciler", () => {
     const done = await waitForOrder(readOrder(order.id), (current) => current.status === "completed");
     expect(done.steps.find((step) => step.name === "email")?.status).toBe("succeeded");
     expect(await downstreamCalls("email", "send", `${order.id}:receipt`)).toBe(1);
+  }, 30_000);
+
+  it("re-drives a job whose data Redis lost while its id stayed listed, before or after a worker failed it", async () => {
+    // A failover can leave a queue's lists and a job's hash out of step; the shop must not depend on
+    // them agreeing. Paused, so the first job is still waiting when its hash goes.
+    const fraud = sideEffectQueue("fraud");
+    await fraud.pause();
+    onTestFinished(() => fraud.resume());
+    const product = await createProduct({ stock: 2 });
+    const placeWithoutJobData = async () => {
+      const order = await callerFor().order.place(orderInput(product.id));
+      await allDispatched();
+      const { id: jobId } = await prisma.outboxMessage.findUniqueOrThrow({
+        where: { orderId_step: { orderId: order.id, step: "fraud" } },
+      });
+      await redis("command").del(fraud.toKey(jobId));
+      return { orderId: order.id, jobId };
+    };
+
+    const waiting = await placeWithoutJobData();
+    expect(await fraud.getJobState(waiting.jobId)).toBe("waiting");
+    expect((await reconcileOnce({ graceMs: 0 })).redriven).toEqual([
+      expect.objectContaining({ ...waiting, step: "fraud", was: "unknown" }),
+    ]);
+    await allDispatched();
+
+    // The second reaches a worker first: taken with no data, it is failed as invalid.
+    const failed = await placeWithoutJobData();
+    workers ??= startSideEffectWorkers();
+    await fraud.resume();
+    await vi.waitFor(async () => expect(await fraud.getJobState(failed.jobId)).toBe("failed"));
+    const sweep = await reconcileOnce({ graceMs: 0 });
+    expect(sweep.deadLettered).toBe(0);
+    expect(sweep.redriven).toEqual([expect.objectContaining({ ...failed, step: "fraud", was: "unknown" })]);
+
+    for (const { orderId } of [waiting, failed]) {
+      await waitForOrder(readOrder(orderId), (current) => current.status === "completed");
+      expect(await downstreamCalls("fraud", "screen", orderId)).toBe(1);
+    }
+    expect(await fraud.getJobCounts("failed", "wait", "active")).toEqual({ failed: 0, wait: 0, active: 0 });
   }, 30_000);
 
   it("runs a dead letter Redis forgot again, so its order can complete", async () => {

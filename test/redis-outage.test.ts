@@ -4,17 +4,18 @@
 // queues and the side effects run. A change in the developer tools, which must be stored in Redis, is
 // refused at once with a 503 saying so. This file runs on a private redis-server so the outage hurts no
 // one else.
+import getPort from "get-port";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { freePort, PrivateRedis } from "../tools/lib/private-redis";
+import { PrivateRedis } from "../tools/lib/private-redis";
 import { atMost } from "./processes";
 
-const redisServer = new PrivateRedis(await freePort());
+const redisServer = new PrivateRedis(await getPort());
 await redisServer.start();
 process.env.REDIS_URL = redisServer.url;
 process.env.REDIS_PREFIX = "storefront-outage";
 
 // Imported after the environment points at the private Redis.
-const { prisma } = await import("../server/db");
+const { closeDatabase, prisma } = await import("../server/db");
 const { closeQueues } = await import("../server/queues");
 const { closeRedis, redis, unavailable } = await import("../server/redis");
 const {
@@ -43,7 +44,7 @@ afterAll(async () => {
     await workerSide?.stop();
     await closeQueues();
     await closeRedis();
-    await prisma.$disconnect();
+    await closeDatabase();
   };
   await atMost(30_000, close());
   await redisServer.kill();

@@ -1,5 +1,6 @@
 // The Rush hour lab's arithmetic (app/_lib/rush.ts), alone: the backlog's drain rate and ETA, runs
 // laid on one time axis, and a run's headline figures from its samples.
+import { Histogram, Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { MODE_COLORS, modeShades, runColors } from "../app/_lib/colors";
 import {
@@ -31,7 +32,9 @@ import {
   type SideEffectStep,
   totalBacklog,
 } from "../server/contract";
-import { mergeFamilies, parsePrometheusText } from "../server/metrics/text";
+import { mergeProcesses } from "../server/metrics/readings";
+import { METRIC_NAMES } from "../server/metrics/registry";
+import type { MergedMetrics } from "../server/metrics/scrape";
 import { exactQuantiles, Measurements } from "../server/rush/measured";
 import { describeSecond } from "../server/rush/sample";
 import { doneFromClick, perSecond } from "../tools/load/figures";
@@ -373,64 +376,62 @@ describe("runFigures", () => {
 });
 
 describe("describeSecond (server/rush/sample.ts)", () => {
-  const text = (placed: number) =>
-    [
-      "# HELP storefront_checkout_answer_seconds t",
-      "# TYPE storefront_checkout_answer_seconds histogram",
-      `storefront_checkout_answer_seconds_bucket{le="0.01",mode="async",outcome="placed"} ${placed}`,
-      `storefront_checkout_answer_seconds_bucket{le="+Inf",mode="async",outcome="placed"} ${placed}`,
-      `storefront_checkout_answer_seconds_sum{mode="async",outcome="placed"} ${placed * 0.005}`,
-      `storefront_checkout_answer_seconds_count{mode="async",outcome="placed"} ${placed}`,
-      "",
-    ].join("\n");
-  const scrape = (at: number, processes: Record<string, number>) => {
-    const perProcess = Object.entries(processes).map(([source, placed]) => ({
-      source,
-      families: parsePrometheusText(text(placed)),
-    }));
-    return {
-      at,
-      perProcess,
-      families: mergeFamilies(perProcess.map((process) => process.families)),
-      processes: [],
-    };
+  /** One process's metrics: a histogram of the shop's name and labels, `counts` observations per label
+   * set, as prom-client's registry gives them (getMetricsAsJSON). */
+  const processWith = async (name: string, counts: { labels: Record<string, string>; count: number }[]) => {
+    const registry = new Registry();
+    const histogram = new Histogram({
+      name,
+      help: "t",
+      labelNames: Object.keys(counts[0]?.labels ?? {}),
+      buckets: [0.01],
+      registers: [registry],
+    });
+    for (const { labels, count } of counts) {
+      for (let index = 0; index < count; index++) histogram.observe(labels, 0.005);
+    }
+    return registry.getMetricsAsJSON();
   };
+  const merged = async (at: number, perProcess: MergedMetrics["perProcess"]): Promise<MergedMetrics> => ({
+    at,
+    perProcess,
+    metrics: await mergeProcesses(perProcess.map((process) => process.metrics)),
+    processes: [],
+  });
+  const scrape = async (at: number, processes: Record<string, number>) =>
+    merged(
+      at,
+      await Promise.all(
+        Object.entries(processes).map(async ([source, placed]) => ({
+          source,
+          metrics: await processWith(METRIC_NAMES.checkoutAnswer, [
+            { labels: { mode: "async", outcome: "placed" }, count: placed },
+          ]),
+        })),
+      ),
+    );
 
-  it("counts per process, so a process missing from one scrape is no reset of the sum", () => {
-    const first = scrape(0, { web: 100, worker: 5_000 });
-    const workerMissing = scrape(1_000, { web: 110 });
-    const workerBack = scrape(2_000, { web: 120, worker: 5_000 });
+  it("counts per process, so a process missing from one scrape is no reset of the sum", async () => {
+    const first = await scrape(0, { web: 100, worker: 5_000 });
+    const workerMissing = await scrape(1_000, { web: 110 });
+    const workerBack = await scrape(2_000, { web: 120, worker: 5_000 });
     expect(describeSecond(first, workerMissing, 0).checkoutsPerSecond).toBe(10);
     expect(describeSecond(workerMissing, workerBack, 0).checkoutsPerSecond).toBe(10);
     expect(describeSecond(first, workerBack, 0)).toMatchObject({ t: 2, checkoutsPerSecond: 10 });
   });
 
-  it("counts orders done per second from the time-to-done histogram, every process summed", () => {
+  it("counts orders done per second from the time-to-done histogram, every process summed", async () => {
     const done = (count: number) =>
-      parsePrometheusText(
-        [
-          "# HELP storefront_order_done_seconds t",
-          "# TYPE storefront_order_done_seconds histogram",
-          `storefront_order_done_seconds_bucket{le="+Inf",mode="async",status="completed"} ${count}`,
-          `storefront_order_done_seconds_count{mode="async",status="completed"} ${count}`,
-          `storefront_order_done_seconds_bucket{le="+Inf",mode="async",status="cancelled"} 1`,
-          `storefront_order_done_seconds_count{mode="async",status="cancelled"} 1`,
-          "",
-        ].join("\n"),
-      );
-    const at = (ms: number, web: number, worker: number) => {
-      const perProcess = [
-        { source: "web", families: done(web) },
-        { source: "worker", families: done(worker) },
-      ];
-      return {
-        at: ms,
-        perProcess,
-        families: mergeFamilies(perProcess.map((p) => p.families)),
-        processes: [],
-      };
-    };
-    expect(describeSecond(at(0, 3, 10), at(2_000, 5, 24), 0).ordersDonePerSecond).toBe(8);
+      processWith(METRIC_NAMES.orderDone, [
+        { labels: { mode: "async", status: "completed" }, count },
+        { labels: { mode: "async", status: "cancelled" }, count: 1 },
+      ]);
+    const at = async (ms: number, web: number, worker: number) =>
+      merged(ms, [
+        { source: "web", metrics: await done(web) },
+        { source: "worker", metrics: await done(worker) },
+      ]);
+    expect(describeSecond(await at(0, 3, 10), await at(2_000, 5, 24), 0).ordersDonePerSecond).toBe(8);
   });
 });
 

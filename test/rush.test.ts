@@ -4,12 +4,12 @@
 // time; a stopped run is saved as stopped; bad settings start nothing.
 // The web routes (API, socket.io, /metrics) are served on PORT, as the web process serves them, beside
 // a real worker process.
+import getPort from "get-port";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../tools/lib/private-redis";
 import { exitOf, startWorkerProcess } from "./processes";
 
 // A free port for PORT, before the config is read: the load process is aimed at it.
-process.env.PORT = String(await freePort());
+process.env.PORT = String(await getPort());
 
 const { config } = await import("../server/config");
 const { prisma } = await import("../server/db");

@@ -43,10 +43,11 @@ describe("outbox relay", () => {
     const rows = await prisma.outboxMessage.findMany({ where: { orderId: order.id } });
     expect(rows.map((row) => row.step).sort()).toEqual(["analytics", "email", "fraud"]);
 
-    await Promise.all([relayOnce(), relayOnce()]);
+    // The checkout added the jobs; two relays sweeping at once add them again (no grace: at once).
+    await Promise.all([relayOnce({ graceMs: 0 }), relayOnce({ graceMs: 0 })]);
     // A relay that crashed after enqueueing but before marking the rows sends them again.
     await prisma.outboxMessage.updateMany({ where: { orderId: order.id }, data: { dispatchedAt: null } });
-    await relayOnce();
+    await relayOnce({ graceMs: 0 });
 
     for (const row of rows) {
       const queue = sideEffectQueue(row.step as "fraud" | "email" | "analytics");

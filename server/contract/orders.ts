@@ -69,6 +69,10 @@ export const BROKE_OFF_AFTER_CONFIRM =
  * its job was lost or ended without finishing the step: the chaos soak counts these lines. */
 export const REDROVE_SIDE_EFFECT = "re-drove a side effect";
 
+/** What a worker logs (at warn) when it replaces a queue's consumer that stopped taking jobs while they
+ * waited (workers/side-effects.ts): the chaos soak counts these lines too. */
+export const REPLACED_STALLED_CONSUMER = "replaced a consumer that took no job while jobs waited";
+
 /** Largest quantity of one product in one order: a shop limit, not a stock check. */
 export const MAX_QUANTITY = 20;
 export const MAX_LINES = 50;

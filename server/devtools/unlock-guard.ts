@@ -2,8 +2,9 @@
 // a lockout that doubles with every lockout in a day (1 min, 2 min, 4 min … at most an hour), kept in
 // Redis so every web process counts the same tries. Each try is counted before the key is compared, so
 // a thousand tries sent at once still get only the first few compared. One log line per lockout.
+import type { Result } from "ioredis";
 import { log } from "../log";
-import { redis, redisKey, runScript } from "../redis";
+import { defineScript, redis, redisKey } from "../redis";
 
 /** Wrong keys a client may try before it is locked out. */
 export const UNLOCK_TRIES = 5;
@@ -27,20 +28,41 @@ local ms = math.min(tonumber(ARGV[3]) * 2 ^ (lockouts - 1), tonumber(ARGV[4]))
 redis.call("set", KEYS[2], "1", "PX", ms)
 redis.call("del", KEYS[1])
 return {0, ms, 1}`;
+defineScript("tryUnlock", TRY, 3);
 
-function keysOf(client: string): string[] {
-  return ["tries", "lock", "lockouts"].map((part) => redisKey("dev-unlock", part, client));
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    tryUnlock(
+      tries: string,
+      lock: string,
+      lockouts: string,
+      triesAllowed: number,
+      triesRememberedMs: number,
+      firstLockoutMs: number,
+      longestLockoutMs: number,
+      lockoutsRememberedMs: number,
+    ): Result<number[], Context>;
+  }
+}
+
+function keysOf(client: string): [tries: string, lock: string, lockouts: string] {
+  return [
+    redisKey("dev-unlock", "tries", client),
+    redisKey("dev-unlock", "lock", client),
+    redisKey("dev-unlock", "lockouts", client),
+  ];
 }
 
 /** Counts one try of the key by `client`: null if it may go ahead, or how long it must wait (ms). */
 export async function tryUnlock(client: string): Promise<number | null> {
-  const answer = (await runScript(redis("command"), TRY, keysOf(client), [
+  const answer = await redis("command").tryUnlock(
+    ...keysOf(client),
     UNLOCK_TRIES,
     TRIES_REMEMBERED_MS,
     FIRST_LOCKOUT_MS,
     LONGEST_LOCKOUT_MS,
     LOCKOUTS_REMEMBERED_MS,
-  ])) as number[];
+  );
   const [goAhead, waitMs = 0, started = 0] = answer;
   if (goAhead === 1) return null;
   if (started === 1) {

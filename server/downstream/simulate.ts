@@ -4,13 +4,19 @@
 // ledger (DownstreamCall): a repeat returns the first answer and does nothing twice, as a real
 // provider's idempotency keys promise. Callers waiting for capacity are woken when a slot is given
 // back (Redis pub/sub), not by polling.
+// The capacity slots are the project's own rather than a Redis semaphore library's (redis-semaphore's
+// callers each retry every `retryInterval` until a slot is free): here one waiter per process asks, woken
+// by a release; the capacity is a knob changed live, a raised one lets waiters in at once, a dead
+// holder's slot expires soon after its call should have ended, and with Redis away a call goes ahead
+// unguarded. How a provider's limit makes callers wait is what the shop shows, so it is spelled out.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Result } from "ioredis";
 import { SERVICES, type ServiceName, type ServiceSettings } from "../contract";
-import { Prisma, sql } from "../db";
+import { Prisma, sqlAtProvider } from "../db";
 import { faultPoint } from "../faults";
 import { waitingForProvider } from "../metrics/jobs";
-import { failFast, type RedisClient, redis, redisKey, runScript, unavailable } from "../redis";
+import { defineScript, failFast, type RedisClient, redis, redisKey, unavailable } from "../redis";
 import { transitionOf } from "./machines";
 import { getSettings } from "./settings";
 
@@ -61,6 +67,29 @@ if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 and redis.call('EXISTS', KEYS[2]) =
   redis.call('PUBLISH', ARGV[2], ARGV[3])
 end
 return 0`;
+defineScript("acquireSlot", ACQUIRE_SLOT, 2);
+defineScript("releaseSlot", RELEASE_SLOT, 2);
+
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    acquireSlot(
+      holders: string,
+      wanted: string,
+      now: number,
+      capacity: number,
+      holdUntil: number,
+      token: string,
+      wantedTtlMs: number,
+    ): Result<number, Context>;
+    releaseSlot(
+      holders: string,
+      wanted: string,
+      token: string,
+      channel: string,
+      service: string,
+    ): Result<number, Context>;
+  }
+}
 
 /** Held: the call counts against the capacity. Unguarded: the knob store is down, so there is no shared
  * count to wait in; the call goes ahead rather than stop every checkout. */
@@ -102,11 +131,14 @@ function releaseChannel(): string {
 async function takeSlot(service: ServiceName, capacity: number, { token, holdMs }: Claim): Promise<boolean> {
   const now = Date.now();
   // While Redis is away this throws at once, and the call goes ahead unguarded (see Admission).
-  const granted = await runScript(
-    failFast(),
-    ACQUIRE_SLOT,
-    [capacityKey(service), wantedKey(service)],
-    [now, capacity, now + holdMs + SLOT_GRACE_MS, token, WANTED_TTL_MS],
+  const granted = await failFast().acquireSlot(
+    capacityKey(service),
+    wantedKey(service),
+    now,
+    capacity,
+    now + holdMs + SLOT_GRACE_MS,
+    token,
+    WANTED_TTL_MS,
   );
   return granted === 1;
 }
@@ -114,12 +146,9 @@ async function takeSlot(service: ServiceName, capacity: number, { token, holdMs 
 async function releaseSlot(service: ServiceName, token: string): Promise<void> {
   // A slot Redis lost with everything else needs no giving back.
   if (unavailable(redis("command"))) return;
-  await runScript(
-    redis("command"),
-    RELEASE_SLOT,
-    [capacityKey(service), wantedKey(service)],
-    [token, releaseChannel(), service],
-  ).catch(() => {});
+  await redis("command")
+    .releaseSlot(capacityKey(service), wantedKey(service), token, releaseChannel(), service)
+    .catch(() => {});
 }
 
 /** Subscribes this process to releases, once per connection (a closed one is replaced on next use). */
@@ -313,7 +342,9 @@ export async function callDownstream<T extends Prisma.InputJsonValue>(
   const transition = transitionOf(spec.service, spec.operation);
   if (!transition) {
     // Insert, or keep the first answer: the row returned is the one the provider remembers.
-    const rows = await sql<{ result: T }>(Prisma.sql`${recordCall(spec, candidate)} RETURNING "result"`);
+    const rows = await sqlAtProvider<{ result: T }>(
+      Prisma.sql`${recordCall(spec, candidate)} RETURNING "result"`,
+    );
     const row = rows[0];
     if (!row) throw new Error(`${spec.service} ledger returned no row`);
     return row.result;
@@ -331,14 +362,14 @@ export async function callDownstream<T extends Prisma.InputJsonValue>(
     : Prisma.sql`UPDATE "ProviderState" SET "state" = ${transition.to}
         WHERE ("service", "subject") = (${subject}) AND "state" = ANY(${from}::text[])
         RETURNING 1`;
-  const [row] = await sql<{ result: T | null; state: string | null }>(Prisma.sql`
+  const [row] = await sqlAtProvider<{ result: T | null; state: string | null }>(Prisma.sql`
     WITH moved AS (${moved}),
     recorded AS (${recordCall(spec, candidate, Prisma.sql`WHERE EXISTS (SELECT 1 FROM moved)`)} RETURNING "result")
     SELECT (SELECT "result" FROM recorded) AS "result",
       (SELECT "state" FROM "ProviderState" WHERE ("service", "subject") = (${subject})) AS "state"`);
   if (row?.result) return row.result;
   // Refused, or the same call made before (or by a racing repeat that went first): same key, same answer.
-  const [earlier] = await sql<{ result: T }>(Prisma.sql`
+  const [earlier] = await sqlAtProvider<{ result: T }>(Prisma.sql`
     SELECT "result" FROM "DownstreamCall"
     WHERE "service" = ${spec.service} AND "operation" = ${spec.operation} AND "idempotencyKey" = ${spec.idempotencyKey}`);
   if (earlier) return earlier.result;
@@ -370,7 +401,7 @@ function recordCall(spec: ProviderCall, candidate: string, where: Prisma.Sql = P
 export async function providerRecordedAt(calls: readonly ProviderCall[]): Promise<(Date | null)[]> {
   if (calls.length === 0) return [];
   const keys = calls.map((call) => Prisma.sql`(${call.service}, ${call.operation}, ${call.idempotencyKey})`);
-  const rows = await sql<ProviderCall & { createdAt: Date }>(Prisma.sql`
+  const rows = await sqlAtProvider<ProviderCall & { createdAt: Date }>(Prisma.sql`
     SELECT "service", "operation", "idempotencyKey", "createdAt" FROM "DownstreamCall"
     WHERE ("service", "operation", "idempotencyKey") IN (${Prisma.join(keys)})`);
   return calls.map(

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { log } from "../log";
+import { METRICS_JSON } from "../metrics/readings";
 import { metrics, registry } from "../metrics/registry";
 import { metricsAccess } from "./auth/metrics";
 
@@ -13,7 +14,8 @@ export function isMetricsPath(url: string): boolean {
   return url === METRICS_PATH || url.startsWith(`${METRICS_PATH}?`);
 }
 
-/** Answers GET /metrics with this process's registry, as the access rule allows. */
+/** Answers GET /metrics with this process's registry, as the access rule allows: Prometheus text, or
+ * prom-client's JSON for a request that accepts METRICS_JSON and not text. */
 export async function serveMetrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const access = metricsAccess(req);
   if (access !== "allowed") {
@@ -30,13 +32,20 @@ export async function serveMetrics(req: IncomingMessage, res: ServerResponse): P
     return;
   }
   try {
-    const text = await registry.metrics();
-    res.writeHead(200, { "content-type": registry.contentType, "cache-control": "no-store" });
-    res.end(req.method === "HEAD" ? undefined : text);
+    const json = wantsJson(req.headers.accept);
+    const body = json ? JSON.stringify(await registry.getMetricsAsJSON()) : await registry.metrics();
+    const contentType = json ? `${METRICS_JSON}; charset=utf-8` : registry.contentType;
+    res.writeHead(200, { "content-type": contentType, "cache-control": "no-store" });
+    res.end(req.method === "HEAD" ? undefined : body);
   } catch (error) {
     log.error({ err: error }, "metrics: collecting failed");
     res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end("Metrics unavailable\n");
   }
+}
+
+function wantsJson(accept: string | undefined): boolean {
+  const types = (accept ?? "").split(",").map((part) => part.split(";")[0]?.trim());
+  return types.includes(METRICS_JSON) && !types.some((type) => type?.startsWith("text/"));
 }
 
 /** The API's procedure names ("order.place", …), each series created at zero. */

@@ -1,7 +1,9 @@
 // The shopper's session: a random id in an httpOnly cookie. Orders belong to the session that
 // placed them; tRPC and socket.io both read it from the request's cookies. Cookies carry `Secure` when
-// the browser reached the shop over HTTPS, so they never travel back over plain HTTP.
+// the browser reached the shop over HTTPS, so they never travel back over plain HTTP. Reading and
+// writing cookie headers is the `cookie` package's (quoting, encoding, attributes).
 import { randomUUID } from "node:crypto";
+import { parseCookie, stringifySetCookie } from "cookie";
 
 export const SESSION_COOKIE = "storefront_session";
 const MAX_AGE_S = 60 * 60 * 24 * 30;
@@ -9,20 +11,16 @@ const SESSION_ID = /^[0-9a-f-]{36}$/;
 
 /** The value of one cookie in a Cookie header, or null. */
 export function readCookie(cookieHeader: string | undefined, name: string): string | null {
-  for (const part of cookieHeader?.split(";") ?? []) {
-    const [key, value] = part.trim().split("=");
-    if (key === name && value) return value;
-  }
-  return null;
+  return (cookieHeader && parseCookie(cookieHeader)[name]) || null;
 }
 
 /** A Set-Cookie value the browser keeps away from scripts and from other sites' forms. */
 export function cookie(
   name: string,
   value: string,
-  { maxAgeS, secure, sameSite = "Lax" }: { maxAgeS: number; secure: boolean; sameSite?: "Lax" | "Strict" },
+  { maxAgeS, secure, sameSite = "lax" }: { maxAgeS: number; secure: boolean; sameSite?: "lax" | "strict" },
 ): string {
-  return `${name}=${value}; Path=/; HttpOnly; SameSite=${sameSite}; Max-Age=${maxAgeS}${secure ? "; Secure" : ""}`;
+  return stringifySetCookie({ name, value, path: "/", httpOnly: true, sameSite, maxAge: maxAgeS, secure });
 }
 
 export function readSession(cookieHeader: string | undefined): string | null {

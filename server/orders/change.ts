@@ -1,6 +1,6 @@
 // Every change to an order is one statement: one UPDATE of the order row (its steps live in it), with
-// what the change causes riding along in the same statement — the version bump, the outbox rows and
-// their NOTIFY, settling the order's status from its steps, giving the stock back. The row lock makes
+// what the change causes riding along in the same statement — the version bump, the outbox rows (whose
+// jobs are added right after the commit), settling the order's status from its steps, giving the stock back. The row lock makes
 // concurrent changes to one order take turns, and Postgres re-reads the row after waiting for it
 // (READ COMMITTED), so guards, settling and the returned view always see the latest committed steps.
 // The statement returns the order as it left it; that view is what the feed pushes.
@@ -25,9 +25,9 @@ import {
   UNDOS,
   type Undo,
 } from "../contract";
-import { Prisma, sql, utc } from "../db";
+import { Prisma, sql, sqlDurably, utc } from "../db";
 import { observeSettled } from "../metrics/registry";
-import { outboxRows } from "../outbox/write";
+import { handOver, type OutboxRow, outboxRows, QUEUED_ROWS } from "../outbox/write";
 import { publish } from "./feed";
 import { type OrderRecord, orderRecordColumns, PENDING_STEP } from "./view";
 
@@ -68,6 +68,9 @@ export interface OrderChange {
   /** Side effects to hand to the queues, through the outbox, when this change commits (compensations
    * the change adds are handed over by themselves). */
   outbox?: readonly SideEffectStep[];
+  /** The queue job this change begins to run (a job's id is its outbox row's): its row is marked
+   * dispatched, so the relay's sweep leaves it alone. Marked even if a guard fails: the job ran. */
+  dispatches?: string;
   /** Re-derive a placed order's status from its steps (see settledStatus), and settle an undone one
    * whose compensations are done (see undoneSettled). */
   settle?: boolean;
@@ -82,8 +85,13 @@ export interface OrderChange {
 /** Applies the change in one statement and pushes the result; null when a `when` guard failed. */
 export async function changeOrder(orderId: string, change: OrderChange): Promise<OrderView | null> {
   const settling = settlingTime(change);
-  const [order] = await sql<OrderRecord>(changeStatement(orderId, change, settling));
+  const statement = changeStatement(orderId, change, settling);
+  // Jobs go where Postgres cannot take them back: a change that may queue some commits durably first,
+  // in any process (see commitReplayably in server/db.ts).
+  const run = statement.queues ? sqlDurably : sql;
+  const [order] = await run<OrderRecord & { queued?: OutboxRow[] }>(statement.text);
   if (!order) return null;
+  if (order.queued) handOver(order.queued);
   const view = publish(order);
   // settledAt is written once (see changeStatement): the row comes back with the time this change
   // offered only if this change is the one that settled the order. No other statement is needed to
@@ -110,7 +118,11 @@ const CORRECTED: readonly StepName[] = CORRECTIONS.map(({ corrects }) => correct
 const MERGED = Prisma.sql`o."merged"`;
 const NEXT_STATUS = Prisma.sql`o."nextStatus"`;
 
-function changeStatement(orderId: string, change: OrderChange, settling: Date | null): Prisma.Sql {
+function changeStatement(
+  orderId: string,
+  change: OrderChange,
+  settling: Date | null,
+): { text: Prisma.Sql; queues: boolean } {
   const merged = mergedSteps(change.steps ?? {});
   const status = change.status
     ? Prisma.sql`${change.status}::text`
@@ -139,6 +151,12 @@ function changeStatement(orderId: string, change: OrderChange, settling: Date | 
   const outbox = [...(change.outbox ?? []), ...(mayNeedCompensation ? COMPENSATION_STEPS : [])];
   const effects: Prisma.Sql[] = [];
   if (outbox.length) effects.push(outboxRows(outbox));
+  if (change.dispatches) {
+    effects.push(Prisma.sql`dispatched AS (
+      UPDATE "OutboxMessage" SET "dispatchedAt" = ${utc(new Date())}
+      WHERE "id" = ${change.dispatches} AND "dispatchedAt" IS NULL
+    )`);
+  }
   if (change.restock) {
     effects.push(Prisma.sql`restocked AS (
       UPDATE "Product" p SET "stock" = p."stock" + i."quantity"
@@ -150,7 +168,7 @@ function changeStatement(orderId: string, change: OrderChange, settling: Date | 
   // The row is locked first (FOR UPDATE waits for a change in flight, then reads the row as that
   // change left it, guards included), its steps read out of storage once, and every value derived
   // from them computed once; the UPDATE then writes what was computed.
-  return Prisma.sql`WITH locked AS MATERIALIZED (
+  const text = Prisma.sql`WITH locked AS MATERIALIZED (
     SELECT o."id", o."mode", o."status", (o."steps" || '{}'::jsonb) AS "steps"
     FROM "Order" o
     WHERE o."id" = ${orderId}
@@ -176,8 +194,9 @@ function changeStatement(orderId: string, change: OrderChange, settling: Date | 
     WHERE o."id" = n."id"
     RETURNING o.*
   )${effects.length ? Prisma.sql`, ${Prisma.join(effects, ", ")}` : Prisma.empty}
-  SELECT ${orderRecordColumns}${outbox.length ? Prisma.sql`, (SELECT count(*) FROM notified) AS "notified"` : Prisma.empty}
+  SELECT ${orderRecordColumns}${outbox.length ? Prisma.sql`, ${QUEUED_ROWS}` : Prisma.empty}
   FROM changed o`;
+  return { text, queues: outbox.length > 0 };
 }
 
 /** The order row's steps with the change's step changes merged in (field by field). A change to a

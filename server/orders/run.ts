@@ -30,6 +30,8 @@ export interface Attempt {
   backoffMs?: number | null;
   /** A synchronous checkout's deadline: the step's provider calls are cut off when it passes. */
   deadline?: AbortSignal;
+  /** The queue job running it (its id is its outbox row's), if it runs from a queue. */
+  jobId?: string;
 }
 
 export class OrderNotFoundError extends Error {}
@@ -51,6 +53,7 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
   const startedAt = new Date();
   const order = await changeOrder(orderId, {
     when: { status: runsWhile, step, stepStatus: RUNNABLE },
+    dispatches: attempt.jobId,
     steps: {
       [step]: {
         status: "running",

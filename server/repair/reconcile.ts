@@ -3,7 +3,7 @@
 // while Postgres still says their steps wait. Every RECONCILE_EVERY_MS each worker process reads the
 // unfinished, already dispatched side effects of live queued orders and the compensations of undone
 // ones (one indexed query), asks BullMQ about each one's job (its id is the outbox row's id) and hands
-// every step whose job is gone back to the outbox; the relay enqueues it again. Exactly once, with any number of reconcilers at once: the
+// every step whose job is gone back to the outbox; the relay's next sweep enqueues it again. Exactly once, with any number of reconcilers at once: the
 // re-drive is one guarded UPDATE (the row still dispatched when it was, the order unchanged since it
 // was read), the job id makes a second enqueue a no-op, and a redundant run would still find its step
 // claimed or done and its provider calls deduplicated by idempotency key.
@@ -24,7 +24,6 @@ import { Prisma, sql, utc } from "../db";
 import { log, messageOf, noteOutage } from "../log";
 import { finishOwedUndos, type OwedUndos } from "../orders/compensate";
 import { recordDeadLetter } from "../orders/run";
-import { OUTBOX_CHANNEL } from "../outbox/write";
 import { sideEffectQueue } from "../queues";
 import { redis, redisKey } from "../redis";
 
@@ -86,7 +85,10 @@ export async function reconcileOnce({
     ORDER BY m."dispatchedAt" LIMIT ${SWEEP_LIMIT}`);
   // Any Redis error fails the whole sweep: a job we could not ask about is never taken for lost.
   const states = await Promise.all(
-    candidates.map((candidate) => sideEffectQueue(candidate.step).getJobState(candidate.id)),
+    candidates.map(async (candidate) => {
+      const state = await sideEffectQueue(candidate.step).getJobState(candidate.id);
+      return (await withoutOrphan(candidate, state)) ? "unknown" : state;
+    }),
   );
 
   const lost: (Candidate & { was: Redrive["was"] })[] = [];
@@ -115,7 +117,28 @@ export async function reconcileOnce({
   return { checked: candidates.length, redriven, deadLettered, undos };
 }
 
-/** Hands the steps back to the outbox in one statement (and wakes every relay at its commit). */
+/** BullMQ's states of a job whose id sits in one of the queue's lists or sets. */
+const LISTED = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children", "failed"]);
+
+/** Whether the job's id is listed while its data is gone: Redis lost the job's hash and kept its id in a
+ * list, as a failover may (BullMQ's own scripts never leave that state). A worker takes such a job with
+ * no data and fails it as invalid, recreating a hash without it; a dead letter it is not, since the step
+ * never ran. The listing is removed (BullMQ refuses while a worker holds the job's lock, and then it is
+ * left for a later sweep), so the job is lost outright and re-driven under the same id. */
+async function withoutOrphan(candidate: Candidate, state: string): Promise<boolean> {
+  if (!LISTED.has(state)) return false;
+  const queue = sideEffectQueue(candidate.step);
+  if ((await redis("command").hexists(queue.toKey(candidate.id), "data")) === 1) return false;
+  const removed = (await queue.remove(candidate.id)) === 1;
+  if (removed)
+    reconcilerLog.warn(
+      { orderId: candidate.orderId, step: candidate.step, jobId: candidate.id, state },
+      "a job listed without its data: removed, to be re-driven",
+    );
+  return removed;
+}
+
+/** Hands the steps back to the outbox in one statement (the relay sweeps them within its poll). */
 async function redrive(lost: (Candidate & { was: Redrive["was"] })[]): Promise<Redrive[]> {
   const jobIds = lost.map((row) => (row.was === "unknown" ? row.id : randomUUID()));
   const rows = await sql<{
@@ -134,10 +157,8 @@ async function redrive(lost: (Candidate & { was: Redrive["was"] })[]): Promise<R
       WHERE m."id" = lost."id" AND m."dispatchedAt"::text = lost."dispatchedAt"
         AND o."id" = m."orderId" AND o."version" = lost."version"
       RETURNING m."id", m."orderId", m."step", lost."was"
-    ), notified AS (
-      SELECT pg_notify(${OUTBOX_CHANNEL}, min("orderId")) FROM redriven HAVING count(*) > 0
     )
-    SELECT r.*, (SELECT count(*) FROM notified) AS "notified" FROM redriven r`);
+    SELECT * FROM redriven`);
   return rows.map(({ id, orderId, step, was }) => {
     reconcilerLog.warn(
       { orderId, step, jobId: id, was },

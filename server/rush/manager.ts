@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Result } from "ioredis";
 import { loadCommand } from "../../tools/load/entry";
 import { config, isLoopback } from "../config";
 import {
@@ -31,7 +32,7 @@ import { prisma } from "../db";
 import { getSettings, updateSettings } from "../downstream/settings";
 import { errorReporter } from "../log";
 import { liveWorkers } from "../metrics/workers";
-import { redis, redisKey, runScript } from "../redis";
+import { defineScript, redis, redisKey } from "../redis";
 import { Measurements } from "./measured";
 import { Sampler } from "./sample";
 import { saveRun } from "./saved";
@@ -45,6 +46,15 @@ const SHUTDOWN_WAIT_MS = 15_000;
 /** Renew or release the lock only while it is still ours (it may have expired and been taken). */
 const RENEW_IF_OURS = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) end return 0`;
 const RELEASE_IF_OURS = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`;
+defineScript("renewRushLock", RENEW_IF_OURS, 1);
+defineScript("releaseRushLock", RELEASE_IF_OURS, 1);
+
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    renewRushLock(lock: string, owner: string, ttlMs: number): Result<number, Context>;
+    releaseRushLock(lock: string, owner: string): Result<number, Context>;
+  }
+}
 const SAMPLE_EVERY_MS = 1_000;
 /** How long a run follows its backlog after the load ended, at most. */
 const DRAIN_CAP_MS = 120_000;
@@ -148,14 +158,12 @@ async function begin(plan: Plan): Promise<void> {
   stopRequested = false;
   state = { ...state, busy: true };
   const keepLock = setInterval(() => {
-    runScript(redis("command"), RENEW_IF_OURS, [lockKey()], [owner, LOCK_TTL_MS]).catch(
-      errorReporter("rush lock"),
-    );
+    redis("command").renewRushLock(lockKey(), owner, LOCK_TTL_MS).catch(errorReporter("rush lock"));
   }, LOCK_TTL_MS / 3);
   const unlock = async () => {
     clearInterval(keepLock);
     try {
-      await runScript(redis("command"), RELEASE_IF_OURS, [lockKey()], [owner]);
+      await redis("command").releaseRushLock(lockKey(), owner);
     } finally {
       state = { ...state, busy: false };
     }

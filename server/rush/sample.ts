@@ -2,8 +2,6 @@
 // (scrapeAll), and the difference from the previous second for rates and quantiles. The charts read
 // the same numbers a Prometheus server would, not a second bookkeeping.
 import { QUEUE_JOB_STATES, type QueueJobState, type RushSample, SIDE_EFFECT_STEPS } from "../contract";
-import { METRIC_NAMES } from "../metrics/registry";
-import { type MergedMetrics, scrapeAll } from "../metrics/scrape";
 import {
   type HistogramReading,
   histogramDelta,
@@ -11,7 +9,9 @@ import {
   type Labels,
   quantileOf,
   seriesSum,
-} from "../metrics/text";
+} from "../metrics/readings";
+import { METRIC_NAMES } from "../metrics/registry";
+import { type MergedMetrics, scrapeAll } from "../metrics/scrape";
 
 export class Sampler {
   private constructor(
@@ -40,7 +40,7 @@ export class Sampler {
 export function describeSecond(before: MergedMetrics, after: MergedMetrics, startedAt: number): RushSample {
   const pairs = after.perProcess.flatMap((later) => {
     const earlier = before.perProcess.find((process) => process.source === later.source);
-    return earlier ? [{ earlier: earlier.families, later: later.families }] : [];
+    return earlier ? [{ earlier: earlier.metrics, later: later.metrics }] : [];
   });
   const increase = (name: string, labels: Labels = {}, sampleName = name) =>
     pairs.reduce((sum, { earlier, later }) => {
@@ -55,7 +55,7 @@ export function describeSecond(before: MergedMetrics, after: MergedMetrics, star
       ),
     );
   const seconds = Math.max(0.001, (after.at - before.at) / 1000);
-  const gauge = (name: string, labels: Labels = {}) => seriesSum(after.families, name, labels);
+  const gauge = (name: string, labels: Labels = {}) => seriesSum(after.metrics, name, labels);
 
   return {
     t: (after.at - startedAt) / 1000,

@@ -63,7 +63,8 @@ export function runCluster(args: string[], env: Record<string, string> = {}): Cl
   return { child, lines, started: () => started, devKey: () => devKey, exit, ready: readyOrNot };
 }
 
-/** A port with `count` free ports after it (nginx's and the web processes'). */
+/** A port with `count` free ports after it (nginx's and the web processes'). Not get-port's: it finds
+ * single ports, and `npm run cluster` takes a run of consecutive ones, checked by its own plan's rule. */
 export async function freePortBlock(count: number): Promise<number> {
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 30_000);

@@ -5,13 +5,13 @@ import { migrate } from "../../scripts/migrate";
 
 export const benchEnv = {
   DATABASE_URL: process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_bench",
-  REDIS_PREFIX: "storefront-bench",
+  REDIS_PREFIX: process.env.BENCH_REDIS_PREFIX ?? "storefront-bench",
 };
 Object.assign(process.env, benchEnv);
 await migrate(benchEnv.DATABASE_URL);
 
 const { DEFAULT_SHOP_CAPACITY, PRESETS, SERVICE_NAMES } = await import("../../server/contract");
-const { prisma } = await import("../../server/db");
+const { closeDatabase, prisma } = await import("../../server/db");
 const { replaceSettings } = await import("../../server/downstream/settings");
 const { closeRedis } = await import("../../server/redis");
 
@@ -47,7 +47,7 @@ export async function prepareBench(services: typeof PRESETS.realistic.services):
 
 export async function closeBench(): Promise<void> {
   await closeRedis();
-  await prisma.$disconnect();
+  await closeDatabase();
 }
 
 export { prisma };

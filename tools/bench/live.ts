@@ -1,29 +1,39 @@
 // Benchmark: from a side effect finishing in the worker process to a real browser showing it.
-// Starts the built app (web + worker) on its own port, database and Redis namespace, opens each
-// order's page in Chromium and notes, with a MutationObserver, when each step's row turns
-// "succeeded"; compares that with the step's finishedAt written by the worker (same machine clock).
+// Starts the built app (web + worker) on its own free ports (the web's and the worker's metrics
+// port, so it runs beside a shop), database and Redis namespace, opens each order's page in Chromium
+// and notes, with a MutationObserver, when each step's row turns "succeeded"; compares that with the
+// step's finishedAt written by the worker (same machine clock). Its processes run on the tools'
+// supervisor: it gives up with a message (and the process's last log lines) when one of them exits,
+// on Ctrl+C, or when the whole run takes longer than --time-limit-s.
 //
 //   npm run build && npm run bench:live            # 100 orders (400 steps)
-//   npm run bench:live -- --orders 200
+//   npm run bench:live -- --orders 200 --time-limit-s 600
 import { existsSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium } from "@playwright/test";
+import { type Browser, chromium } from "@playwright/test";
+import getPort from "get-port";
 import { z } from "zod";
 import { readCommandLine } from "../lib/flags";
-import { freePort } from "../lib/private-redis";
 import { reasonOf, Supervisor } from "../lib/supervisor";
 
-const options = readCommandLine(
+const { orders, "time-limit-s": timeLimitS } = readCommandLine(
   "bench:live",
-  { orders: { type: "string", default: "100" }, help: { type: "boolean", default: false } },
-  z.object({ orders: z.coerce.number().int().min(1).max(10_000), help: z.boolean() }),
-  "usage: npm run bench:live -- [--orders 100]   (after npm run build)",
+  {
+    orders: { type: "string", default: "100" },
+    "time-limit-s": { type: "string", default: "300" },
+    help: { type: "boolean", default: false },
+  },
+  z.object({
+    orders: z.coerce.number().int("--orders takes a whole number").min(1, "--orders must be 1 or more"),
+    "time-limit-s": z.coerce.number().positive("--time-limit-s takes a number of seconds greater than 0"),
+    help: z.boolean(),
+  }),
+  "usage: npm run bench:live -- [--orders 100] [--time-limit-s 300]   (after npm run build)",
 );
 if (!existsSync(".next/BUILD_ID")) throw new Error("No production build: run `npm run build` first.");
 
-// Ports of its own: a shop (or another bench) may be running beside it.
-const port = await freePort();
+const port = await getPort({ host: "127.0.0.1" });
 const base = `http://127.0.0.1:${port}`;
 const { BENCH_PRODUCT, benchEnv, benchServices, closeBench, prepareBench } = await import("./env");
 const { SIDE_EFFECT_STEPS } = await import("../../server/contract");
@@ -32,7 +42,7 @@ const env = {
   ...process.env,
   ...benchEnv,
   PORT: String(port),
-  WORKER_METRICS_PORT: "0",
+  WORKER_METRICS_PORT: String(await getPort({ host: "127.0.0.1", exclude: [port] })),
   NODE_ENV: "production" as const,
 };
 
@@ -64,10 +74,9 @@ const WATCH_STEP_ROWS = `(() => {
   }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-status"] });
 })()`;
 
-// The web and worker processes under the tools' supervisor: should either exit, Ctrl+C come, or the
-// whole bench outlast its limit (a minute to start, half a minute per order at most), it gives up
-// with a message instead of waiting on.
-const supervisor = new Supervisor("bench:live", { limitMs: 60_000 + Number(options.orders) * 30_000 });
+// The web and worker processes under the tools' supervisor: the bench ends when its work is done, when
+// one of them exits under it (the message quotes its last log lines), on Ctrl+C, or past its limit.
+const supervisor = new Supervisor("bench:live", { limitMs: timeLimitS * 1000 });
 const logs = mkdtempSync(path.join(os.tmpdir(), "bench-live-"));
 for (const [name, entry] of [
   ["web", "server/main.ts"],
@@ -77,7 +86,10 @@ for (const [name, entry] of [
   supervisor.start({ name, argv: [process.execPath, "--import", "tsx", entry], env, output });
 }
 
-try {
+/** The browser the bench opened, closed however the bench ends. */
+const opened: Browser[] = [];
+
+async function bench(): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (
     !(await fetch(`${base}/api/health`)
@@ -100,14 +112,14 @@ try {
       "--disable-background-networking",
     ],
   });
+  opened.push(browser);
+  if (supervisor.signal.aborted) return; // the bench gave up while the browser started
   const page = await browser.newPage();
   await page.goto(base);
 
   const lags: number[] = [];
   let shownBeforeLoad = 0;
-  const orders = options.orders;
   for (let index = 0; index < orders; index++) {
-    supervisor.signal.throwIfAborted();
     const orderId = await page.evaluate(async (product) => {
       const response = await fetch("/api/trpc/order.place", {
         method: "POST",
@@ -125,13 +137,10 @@ try {
     await page.goto(`${base}/orders/${orderId}`);
     await page.waitForSelector("li[data-step]");
     await page.evaluate(WATCH_STEP_ROWS);
-    // Cut short should a process die meanwhile: its steps would never show.
-    await supervisor.until(
-      page.waitForFunction(
-        (count) => document.querySelectorAll('li[data-step][data-status="succeeded"]').length >= count,
-        7,
-        { timeout: 30_000 },
-      ),
+    await page.waitForFunction(
+      (count) => document.querySelectorAll('li[data-step][data-status="succeeded"]').length >= count,
+      7,
+      { timeout: 30_000 },
     );
     const seen = (await page.evaluate(() => (window as unknown as { __seen: unknown }).__seen)) as {
       step: string;
@@ -151,8 +160,6 @@ try {
       lags.push(shown.at - finishedAt);
     }
   }
-  await browser.close();
-
   const sorted = [...lags].sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
   console.info(
@@ -165,10 +172,15 @@ try {
       `p95 ${at(0.95)} ms, p99 ${at(0.99)} ms, max ${sorted.at(-1)} ms ` +
       `(${shownBeforeLoad} steps were already done when the page loaded and are not counted)`,
   );
+}
+
+try {
+  await supervisor.until(bench());
 } catch (error) {
-  console.error(`bench:live: ${reasonOf(supervisor.signal, error)}`);
+  console.error(`bench:live gave up: ${reasonOf(supervisor.signal, error)}`);
   process.exitCode = 1;
 } finally {
+  await Promise.all(opened.map((browser) => browser.close()));
   await supervisor.stopAll();
   await closeBench();
 }

@@ -19,6 +19,7 @@ import * as fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import getPort from "get-port";
 import { z } from "zod";
 import { migrate } from "../../scripts/migrate";
 import type { CheckoutMode } from "../../server/contract";
@@ -26,7 +27,7 @@ import { findNginx, nginxArgs, writeNginxConfig } from "../cluster/nginx";
 import { writeBaseline } from "../invariants/read";
 import { readCommandLine, refuseAs } from "../lib/flags";
 import { PrivatePostgres, runQuietly } from "../lib/private-postgres";
-import { freePort, PrivateRedis, redisServerAvailable } from "../lib/private-redis";
+import { PrivateRedis, redisServerAvailable } from "../lib/private-redis";
 import { PrivateRedisCluster } from "../lib/private-redis-cluster";
 import { GaveUp, type Program, reasonOf, Supervisor } from "../lib/supervisor";
 import { type Fault, faultActions, type Injected } from "./faults";
@@ -170,10 +171,10 @@ async function main(): Promise<number> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "storefront-chaos-"));
   const logs = path.join(dir, "logs");
   fs.mkdirSync(logs);
-  const postgres = new PrivatePostgres(dir, await freePort());
+  const postgres = new PrivatePostgres(dir, await getPort());
   // One redis-server with its append-only file, or a Redis Cluster (every node with its own).
   const cluster = redisCluster ? new PrivateRedisCluster(path.join(dir, "redis-cluster")) : null;
-  const redisServer = cluster ? null : new PrivateRedis(await freePort(), path.join(dir, "redis"));
+  const redisServer = cluster ? null : new PrivateRedis(await getPort(), path.join(dir, "redis"));
   const oneRedis = () => {
     if (!redisServer) throw new Error("this fault needs the one redis-server (no --redis-cluster)");
     return redisServer;
@@ -219,7 +220,7 @@ async function main(): Promise<number> {
     const baseline = path.join(dir, "baseline.json");
     await writeBaseline(databaseUrl, baseline);
 
-    const webPorts = [await freePort(), await freePort()];
+    const webPorts = [await getPort(), await getPort()];
     const webs = webPorts.map(
       (port, index) =>
         new Service(
@@ -251,7 +252,7 @@ async function main(): Promise<number> {
     // shoppers are sent to the other one.
     const nginxDir = path.join(dir, "nginx");
     fs.mkdirSync(path.join(nginxDir, "temp"), { recursive: true });
-    const nginxPort = await freePort();
+    const nginxPort = await getPort();
     const nginxConfig = await writeNginxConfig({
       dir: nginxDir,
       host: "127.0.0.1",

@@ -8,6 +8,7 @@ import {
   type CheckoutMode,
   type LoadSummaryEvent,
   REDROVE_SIDE_EFFECT,
+  REPLACED_STALLED_CONSUMER,
 } from "../../server/contract";
 import type { Injected } from "./faults";
 import { LOST_ANSWERS } from "./soak";
@@ -34,17 +35,20 @@ export function printBrokenOff(webLogs: string[]): void {
 }
 
 /** How many side effects the workers' reconcilers re-drove (their job lost with Redis' data, or ended
- * without finishing the step), over every worker process: each one's log says so, one line a re-drive. */
+ * without finishing the step), and how many stalled consumers the workers replaced, over every worker
+ * process: each one's log says so, one line each. */
 export function printRedrives(workerLogs: string[]): void {
   const lines = workerLogs
     .filter((file) => fs.existsSync(file))
-    .flatMap((file) => fs.readFileSync(file, "utf8").split("\n"))
-    .filter((line) => line.includes(REDROVE_SIDE_EFFECT));
-  const lost = lines.filter((line) => line.includes('"was":"unknown"')).length;
+    .flatMap((file) => fs.readFileSync(file, "utf8").split("\n"));
+  const redrives = lines.filter((line) => line.includes(REDROVE_SIDE_EFFECT));
+  const lost = redrives.filter((line) => line.includes('"was":"unknown"')).length;
   console.info(
-    `side effects the reconciler re-drove: ${lines.length} (${lost} whose job Redis had lost, ` +
-      `${lines.length - lost} whose job ended without finishing the step); each still ran once (the invariants below)`,
+    `side effects the reconciler re-drove: ${redrives.length} (${lost} whose job Redis had lost, ` +
+      `${redrives.length - lost} whose job ended without finishing the step); each still ran once (the invariants below)`,
   );
+  const replaced = lines.filter((line) => line.includes(REPLACED_STALLED_CONSUMER)).length;
+  console.info(`stalled consumers replaced (took no job while jobs waited): ${replaced}`);
 }
 
 export function printLoad(results: { mode: CheckoutMode; summary: LoadSummaryEvent | null }[]): void {

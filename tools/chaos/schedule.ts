@@ -23,7 +23,7 @@ const FAULT_NAMES = Object.keys(FAULT_KINDS) as [FaultKind, ...FaultKind[]];
 export const DEFAULT_FAULTS = "worker-kill=2,web-kill=2,queue-pause=1,redis-kill=1,pg-crash=1,redis-lose=1";
 /** The same on a Redis Cluster (`--redis-cluster`): a primary killed instead of the one Redis. */
 export const DEFAULT_CLUSTER_FAULTS =
-  "worker-kill=2,web-kill=2,queue-pause=1,pg-crash=1,redis-primary-kill=2";
+  "worker-kill=2,web-kill=2,queue-pause=1,pg-crash=1,redis-primary-kill=2,redis-primary-lose=1";
 
 /** Faults that need one Redis, and those that need a Redis Cluster. */
 const SINGLE_REDIS_FAULTS: FaultKind[] = ["redis-kill", "redis-lose"];

@@ -226,8 +226,8 @@ export class Supervisor {
       this.options.onExit(program, how);
       return;
     }
-    const log = program.log ? ` (see ${program.log})` : "";
-    this.giveUp(new GaveUp("exited", `${program.name} (pid ${program.pid}) ${how}${log}: giving up`));
+    const log = program.log ? `; its last lines (${program.log}):\n${lastLines(program.log)}` : "";
+    this.giveUp(new GaveUp("exited", `${program.name} (pid ${program.pid}) ${how}: giving up${log}`));
   }
 
   /** Waits `ms`, or throws the reason the run gave up meanwhile. */
@@ -244,6 +244,15 @@ export class Supervisor {
     clearTimeout(this.limit);
     process.off("SIGINT", this.onSignal);
     process.off("SIGTERM", this.onSignal);
+  }
+}
+
+/** The end of a log file, for a message about the program that wrote it. */
+function lastLines(file: string, count = 10): string {
+  try {
+    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-count).join("\n");
+  } catch {
+    return "(none)";
   }
 }
 

@@ -3,6 +3,7 @@
 // page, so the shop's cross-site checks let it through). Used by `npm run load` and `npm run bench:load`.
 import http from "node:http";
 import https from "node:https";
+import { parseSetCookie, stringifyCookie } from "cookie";
 
 export const API_PATH = "/api/trpc/";
 
@@ -17,7 +18,7 @@ export class CookieJar {
   private readonly cookies = new Map<string, string>();
 
   get header(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+    return stringifyCookie(Object.fromEntries(this.cookies));
   }
 
   has(name: string): boolean {
@@ -26,9 +27,8 @@ export class CookieJar {
 
   keep(setCookies: readonly string[] | undefined): void {
     for (const line of setCookies ?? []) {
-      const pair = line.split(";")[0] ?? "";
-      const at = pair.indexOf("=");
-      if (at > 0) this.cookies.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
+      const { name, value } = parseSetCookie(line);
+      if (name && value !== undefined) this.cookies.set(name, value);
     }
   }
 }

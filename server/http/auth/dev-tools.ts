@@ -74,6 +74,6 @@ export function unlockCookie(given: string, { secure }: { secure: boolean }): st
   return cookie(DEV_TOOLS_COOKIE, devToolsToken(key, Date.now()), {
     maxAgeS: MAX_AGE_S,
     secure,
-    sameSite: "Strict",
+    sameSite: "strict",
   });
 }

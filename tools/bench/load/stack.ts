@@ -7,11 +7,11 @@ import * as fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import getPort from "get-port";
 import pg from "pg";
 import { z } from "zod";
 import { clientFor, redisTarget } from "../../../server/redis-target";
 import { PrivatePostgres, runQuietly } from "../../lib/private-postgres";
-import { freePort } from "../../lib/private-redis";
 import { PrivateRedisCluster } from "../../lib/private-redis-cluster";
 import { GaveUp, reasonOf, Supervisor } from "../../lib/supervisor";
 import { type CookieJar, callProcedure, keepAliveAgent, type Reply } from "../../load/http";
@@ -73,7 +73,7 @@ interface Infra {
 }
 
 export async function privateInfra(dir: string): Promise<Infra> {
-  const pgPort = await freePort();
+  const pgPort = await getPort();
   const statements = fs.existsSync("/usr/share/postgresql/15/extension/pg_stat_statements.control");
   const postgres = new PrivatePostgres(
     dir,
@@ -100,7 +100,7 @@ export async function privateInfra(dir: string): Promise<Infra> {
       redisPids: () => cluster.pids(),
     };
   }
-  const redisPort = await freePort();
+  const redisPort = await getPort();
   const redisArgs = ["--port", `${redisPort}`, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
   const redis = supervisor.start({
     name: "redis-server",
@@ -207,7 +207,7 @@ export async function startStack(): Promise<{ bench: Bench; about: string }> {
   );
 
   console.error("bench-load: npm start (web + worker)…");
-  const port = await freePort();
+  const port = await getPort();
   const logPath = path.join(dir, "server.log");
   const server = supervisor.start({
     name: "npm start",
