@@ -6,6 +6,7 @@
 // Where a test must catch the receipt before it goes out, it holds the email queue (paused) until it
 // has looked, rather than racing the email's latency.
 import { expect, screenPath, test } from "./console-fixtures";
+import { db } from "./fixtures";
 import {
   arriveAtOrder,
   expectCompleted,
@@ -202,5 +203,32 @@ test.describe("async side effects arrive live on the order page", () => {
     await expect(mail).toHaveCount(2);
     await expect(mail.first()).toContainText("was cancelled");
     await expect(mail.last()).toContainText("Your receipt for order");
+  });
+
+  test("a change the page was never pushed shows all the same, while the order is moving", async ({
+    page,
+    shop,
+    devTools,
+  }) => {
+    const product = await shop.createProduct({ stock: 5 });
+    // Held: the order stays placed, its page connected and watching.
+    await devTools.pauseQueue("fraud");
+    await devTools.pauseQueue("email");
+    await openShop(page);
+    await fillCheckout(page, { product, email: shop.email("resync") });
+    const { orderId } = await arriveAtOrder(page, await pressPurchase(page));
+    await expect(stepRow(page, "Receipt email")).toHaveAttribute("data-status", NOT_YET_SENT);
+
+    // A change written past the feed, as when a push is lost between the web processes (their Redis
+    // restarting) while this page's own connection stays up: nobody tells the page.
+    const prisma = await db();
+    await prisma.$executeRaw`UPDATE "Order" SET "version" = "version" + 1,
+      "steps" = jsonb_set("steps", '{email,detail}', '"Written past the feed"')
+      WHERE "id" = ${orderId}`;
+    await expect(stepRow(page, "Receipt email")).toContainText("Written past the feed", { timeout: 20_000 });
+
+    await devTools.resumeQueue("fraud");
+    await devTools.resumeQueue("email");
+    await expectCompleted(page);
   });
 });

@@ -1,6 +1,8 @@
 // Keeps an order's cached view in step with the server: watches it over socket.io, applies pushes only
 // when newer, and on every (re)connect watches again and applies the snapshot the ack carries, so a
-// reload or a dropped connection always ends up showing the true state.
+// reload or a dropped connection always ends up showing the true state. A push lost on the server's
+// side, where the page's connection stayed up (Redis restarting under the web processes' pub/sub), is
+// healed too: while the order is still moving, the page asks for its snapshot again every RESYNC_MS.
 "use client";
 
 import { useQueryClient } from "@tanstack/react-query";
@@ -10,6 +12,9 @@ import { connectOrderSocket, newerOrder, watchOrder } from "./realtime";
 import { useTRPC } from "./trpc";
 
 export type LiveState = "connecting" | "live" | "reconnecting" | "unavailable";
+
+/** How often a page asks again for an order that has not settled: the longest a lost push shows. */
+const RESYNC_MS = 10_000;
 
 export function useLiveOrder(orderId: string, enabled: boolean): LiveState {
   const trpc = useTRPC();
@@ -35,7 +40,15 @@ export function useLiveOrder(orderId: string, enabled: boolean): LiveState {
       });
     });
     socket.on("disconnect", () => setState("reconnecting"));
+    const resync = setInterval(() => {
+      const current = queryClient.getQueryData<OrderView>(queryKey);
+      if (!socket.connected || current?.settledAt) return;
+      watchOrder(socket, { orderId }).then((ack) => {
+        if (ack.ok) apply(ack.order);
+      });
+    }, RESYNC_MS);
     return () => {
+      clearInterval(resync);
       socket.disconnect();
     };
   }, [enabled, orderId, queryClient, trpc]);
