@@ -2,14 +2,15 @@
 // `npm test` builds first (scripts/test.sh); this config never builds.
 import { existsSync } from "node:fs";
 import { defineConfig, devices } from "@playwright/test";
+import { e2eDatabaseUrl, e2eRedisPrefix } from "./test/stores";
 
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
 // A database of its own: the integration tests' leftover outbox rows must not reach this server's
 // relay (nor this server's relay take theirs). Test files import server code, so they get it too.
-const databaseUrl = process.env.E2E_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_e2e";
+const databaseUrl = e2eDatabaseUrl;
 process.env.DATABASE_URL = databaseUrl;
-const redisPrefix = process.env.E2E_REDIS_PREFIX ?? "storefront-e2e";
+const redisPrefix = e2eRedisPrefix;
 process.env.REDIS_PREFIX = redisPrefix;
 
 // CHROMIUM_PATH, else Debian's chromium, else Playwright's own browser (`npx playwright install chromium`).

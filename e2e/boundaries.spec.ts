@@ -2,7 +2,7 @@
 // prefetches) only this session's orders; the shop says so when nothing is slow (then every mode
 // looks alike); and the developer pages' styles, once in the document after a visit to /dev, change
 // nothing on a shop page.
-import type { Page } from "@playwright/test";
+import type { Page, Request } from "@playwright/test";
 import { expect, test } from "./console-fixtures";
 import { fillCheckout, LATER, placeByApi } from "./flows";
 
@@ -28,7 +28,13 @@ test("the mailbox links this session's orders only, and never asks for another s
   if (!theirs || !mine) throw new Error("the orders were refused");
 
   const asked: string[] = [];
-  page.on("request", (request) => asked.push(request.url()));
+  const inFlight = new Set<Request>();
+  page.on("request", (request) => {
+    asked.push(request.url());
+    inFlight.add(request);
+  });
+  page.on("requestfinished", (request) => inFlight.delete(request));
+  page.on("requestfailed", (request) => inFlight.delete(request));
   await page.goto("/mailbox");
   const myReceipt = page.getByRole("listitem", { name: `Email to ${mineEmail}` });
   const theirReceipt = page.getByRole("listitem", { name: `Email to ${theirsEmail}` });
@@ -40,7 +46,10 @@ test("the mailbox links this session's orders only, and never asks for another s
   await expect(theirReceipt.getByRole("link", { name: /^Order / })).toHaveCount(0);
   await expect(page.locator(`a[href*="${theirs.id}"]`)).toHaveCount(0);
   await myReceipt.hover();
-  await page.waitForTimeout(500);
+  // What the hover set off (a prefetch would be sent from its handler) has run once the browser is
+  // idle; then every request sent so far is answered before the count.
+  await page.evaluate(() => new Promise((resolve) => requestIdleCallback(resolve)));
+  await Promise.all([...inFlight].map((request) => request.response()));
   expect(asked.filter((url) => url.includes(theirs.id))).toEqual([]);
 });
 
@@ -64,9 +73,16 @@ test("the shop says when nothing is slow, and stops saying it once something is"
 
 /** How every element on the page looks: enough of its computed style that any rule applying to it shows. */
 async function looks(page: Page): Promise<string[]> {
-  // Nothing hovered, transitions over: the same page must compute the same style twice.
+  // Nothing hovered, transitions over: the same page must compute the same style twice. A frame
+  // after the move the un-hover transitions have started; wait for each one that ends to end.
   await page.mouse.move(0, 0);
-  await page.waitForTimeout(300);
+  await page.evaluate(async () => {
+    await new Promise(requestAnimationFrame);
+    const ending = document
+      .getAnimations()
+      .filter((animation) => animation.effect?.getComputedTiming().endTime !== Number.POSITIVE_INFINITY);
+    await Promise.all(ending.map((animation) => animation.finished.catch(() => undefined)));
+  });
   return page.evaluate(() => {
     const properties = [
       "display",

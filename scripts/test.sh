@@ -2,9 +2,8 @@
 # `npm test`: the whole suite, stopping at the first failure:
 #   type check -> lint -> integration tests (vitest) -> production build -> cluster tests (vitest: nginx
 #   in front of web and worker processes of the build, and the chaos soak) -> browser tests (playwright)
-# It uses its own databases (TEST_DATABASE_URL, default .../storefront_test, and E2E_DATABASE_URL,
-# default .../storefront_e2e, see playwright.config.ts) and Redis prefixes, so it
-# never touches the data of `npm run shop`. Run a single part directly, e.g. `npx vitest run test/x.test.ts`.
+# It uses its own databases and Redis prefixes (TEST_DATABASE_URL, E2E_DATABASE_URL, … with defaults in
+# test/stores.ts), so it never touches the data of `npm run shop`. Run a single part directly, e.g. `npx vitest run test/x.test.ts`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,11 +12,11 @@ if [[ $# -gt 0 ]]; then
   exit 2
 fi
 
-export DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/storefront_test}"
-export REDIS_PREFIX="${TEST_REDIS_PREFIX:-storefront-test}"
 export NEXT_TELEMETRY_DISABLED=1
 
-bash scripts/setup.sh
+bash scripts/setup.sh # npm dependencies first: the line below needs tsx
+# The PostgreSQL the tests use, for the services check (setup.sh above checked the default one).
+DATABASE_URL="$(npx tsx test/stores.ts test)" bash scripts/services.sh
 bash scripts/ensure-chromium.sh
 bash scripts/ensure-nginx.sh >/dev/null
 

@@ -3,7 +3,7 @@
 // two attempts with the backoff between them; one that ran out of attempts keeps when it was
 // dead-lettered and when an operator replayed it; a compensation keeps when it undid each step.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { stepTimeline, totalOf } from "../app/_lib/order-timing";
 import { type OrderView, QUEUE_ATTEMPTS, QUEUE_BACKOFF_MS, type StepName } from "../server/contract";
 import { updateSettings } from "../server/downstream/settings";
@@ -12,7 +12,6 @@ import {
   callerFor,
   closeConnections,
   createProduct,
-  drainBacklog,
   makeServicesFast,
   orderInput,
   readOrder,
@@ -22,7 +21,6 @@ import {
 
 afterAll(closeConnections);
 withWorkers({ pollMs: 100 });
-beforeAll(drainBacklog);
 beforeEach(makeServicesFast);
 
 function step(order: OrderView, name: StepName) {

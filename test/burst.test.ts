@@ -12,9 +12,8 @@ process.env.CHECKOUT_WAIT_MS = "300";
 const { prisma } = await import("../server/db");
 const { updateSettings } = await import("../server/downstream/settings");
 const { SESSION_COOKIE } = await import("../server/http/session");
-const { closeConnections, createProduct, makeServicesFast, orderInput, serveApi, stockOf } = await import(
-  "./helpers"
-);
+const { closeConnections, createProduct, makeServicesFast, orderIdOf, orderInput, serveApi, stockOf } =
+  await import("./helpers");
 
 const api = serveApi();
 beforeEach(makeServicesFast);
@@ -88,7 +87,8 @@ describe("a burst of checkouts", () => {
     const cookie = `${SESSION_COOKIE}=${randomUUID()}`;
     const slow = orderInput(product.id);
     const pending = post("order.place", slow, cookie);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The first checkout has claimed the key (its order exists) and waits for the gateway.
+    await orderIdOf(slow.idempotencyKey);
     const repeat = await post("order.place", slow, cookie);
     expect(repeat.status).toBe(409);
     expect(repeat.error?.data.appCode).toBe("STILL_PROCESSING");

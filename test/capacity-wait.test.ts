@@ -2,16 +2,13 @@
 // Redis again every few milliseconds: a hundred waiting checkouts must not become thousands of Redis
 // commands a second. Counted with Redis' MONITOR, on a key namespace of this file's own.
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { config } from "../server/config";
+import { updateSettings } from "../server/downstream/settings";
+import { capacityKey, simulateCall } from "../server/downstream/simulate";
+import { redis } from "../server/redis";
+import { closeConnections, makeServicesFast } from "./helpers";
 import { commandsWhile } from "./monitor";
-
-process.env.REDIS_PREFIX = `storefront-test-capacity-${randomUUID().slice(0, 8)}`;
-const { updateSettings } = await import("../server/downstream/settings");
-const { capacityKey, simulateCall } = await import("../server/downstream/simulate");
-const { redis } = await import("../server/redis");
-const { config } = await import("../server/config");
-const { closeConnections, makeServicesFast } = await import("./helpers");
 
 beforeEach(makeServicesFast);
 afterAll(closeConnections);
@@ -57,7 +54,7 @@ describe("waiting for a provider's capacity", () => {
         "tsx",
         "--input-type=module",
         "-e",
-        `const { simulateCall } = await import("./server/downstream/simulate.ts");
+        `import { simulateCall } from "./server/downstream/simulate.ts";
 console.log("calling"); await simulateCall("email");`,
       ],
       { env: process.env, stdio: ["ignore", "pipe", "inherit"] },

@@ -5,9 +5,9 @@
 // nothing and says nothing), and the worker must notice the waiting job and start a new consumer. A
 // private redis-server and a database of this file's own.
 import { afterAll, expect, it } from "vitest";
-import { atMost, privateStores } from "./processes";
+import { atMost, privateRedis } from "./processes";
 
-const redisServer = await privateStores("consumer_stall");
+const redisServer = await privateRedis();
 
 // Imported after the environment points at the private Redis and database.
 const { queueName } = await import("../server/contract");

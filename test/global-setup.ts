@@ -1,10 +1,12 @@
-// vitest globalSetup: brings the test database to the latest migration once, before any test file
-// runs. It runs in vitest's main process, where the config's test env is not applied yet, so it
-// computes the test database URL itself (TEST_DATABASE_URL, else the local storefront_test db).
+// vitest globalSetup: brings the template database (TEST_DATABASE_URL) to the latest migration once,
+// before any test file copies it (test/file-stores.ts), and sweeps the file databases and Redis keys a
+// killed run may have left, before the run and after it.
 import { migrate } from "../scripts/migrate";
+import { sweepFileStores } from "./file-stores";
+import { testDatabaseUrl } from "./stores";
 
-export const defaultTestDatabaseUrl = "postgresql://postgres@127.0.0.1:5432/storefront_test";
-
-export default async function setup(): Promise<void> {
-  await migrate(process.env.TEST_DATABASE_URL ?? defaultTestDatabaseUrl);
+export default async function setup(): Promise<() => Promise<void>> {
+  await sweepFileStores();
+  await migrate(testDatabaseUrl);
+  return sweepFileStores;
 }

@@ -4,8 +4,14 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { afterAll, beforeAll } from "vitest";
-import { DEFAULT_SHOP_CAPACITY, type PlaceOrderInput, PRESETS, type Settings } from "../server/contract";
+import { afterAll, beforeAll, expect, vi } from "vitest";
+import {
+  DEFAULT_SHOP_CAPACITY,
+  type PlaceOrderInput,
+  PRESETS,
+  type Settings,
+  type SideEffectStep,
+} from "../server/contract";
 import { closeDatabase, prisma } from "../server/db";
 import { isJobsBoardPath, serveJobsBoard } from "../server/devtools/jobs-board";
 import { queueJobCounts } from "../server/devtools/queues";
@@ -15,9 +21,9 @@ import { admitRequest } from "../server/http/request-slots";
 import { readQueueJobsWith, startMetrics } from "../server/metrics/registry";
 import { findOrderView } from "../server/orders/view";
 import { startRelay } from "../server/outbox/relay";
-import { allSideEffectQueues, closeQueues } from "../server/queues";
+import { closeQueues, sideEffectQueue } from "../server/queues";
 import { attachRealtime } from "../server/realtime/server";
-import { closeRedis, redis } from "../server/redis";
+import { closeRedis } from "../server/redis";
 import { API_BASE_PATH, apiHandlerOptions } from "../server/trpc/http";
 import { contextForSession } from "../server/trpc/init";
 import { appRouter, createCaller } from "../server/trpc/root";
@@ -79,22 +85,29 @@ export async function downstreamCalls(service: string, operation: string, idempo
   return prisma.downstreamCall.count({ where: { service, operation, idempotencyKey } });
 }
 
-/** Polls the order until `done` holds (the pipeline is asynchronous by design). */
+/** Polls the order until `done` holds (the pipeline is asynchronous by design); on timeout the error
+ * says where the order stood. */
 export async function waitForOrder<T extends { status: string }>(
   read: () => Promise<T>,
   done: (order: T) => boolean,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const order = await read();
-    if (done(order)) return order;
-    if (Date.now() > deadline) {
+  return vi.waitFor(
+    async () => {
+      const order = await read();
+      if (done(order)) return order;
       const steps = "steps" in order && Array.isArray(order.steps) ? JSON.stringify(order.steps) : "";
       throw new Error(`order still ${order.status} after ${timeoutMs} ms ${steps}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    },
+    { timeout: timeoutMs, interval: 50 },
+  );
+}
+
+/** Delivers a step's job again, as at-least-once delivery may (the same job under a new id), and waits
+ * until a worker has finished it: whatever it would wrongly redo has been done by then. */
+export async function deliverAgain(step: SideEffectStep, orderId: string): Promise<void> {
+  const job = await sideEffectQueue(step).add(step, { orderId, step }, { jobId: randomUUID() });
+  await expect.poll(() => job.getState(), { timeout: 20_000, interval: 50 }).toBe("completed");
 }
 
 /** The worker's part in this test process: the outbox relay (polling every `pollMs`, besides its
@@ -123,35 +136,6 @@ export function withWorkers(options: { pollMs?: number } = {}): void {
   afterAll(() => running?.stop());
 }
 
-/** Waits until no side effect is left to run: orders other test files left unprocessed would otherwise
- * queue ahead of this file's own (and be changed while it watches). Needs a worker running. */
-export async function drainBacklog(): Promise<void> {
-  await waitForOrder(
-    async () => {
-      const undispatched = await prisma.outboxMessage.count({ where: { dispatchedAt: null } });
-      const counts = await Promise.all(
-        allSideEffectQueues().map((queue) => queue.getJobCounts("waiting", "active", "delayed")),
-      );
-      const queued = counts.reduce(
-        (sum, count) => sum + (count.waiting ?? 0) + (count.active ?? 0) + (count.delayed ?? 0),
-        0,
-      );
-      return { status: `${undispatched} undispatched, ${queued} queued` };
-    },
-    (backlog) => backlog.status === "0 undispatched, 0 queued",
-    30_000,
-  );
-}
-
-/** BullMQ runs one stalled-job check per queue per interval, shared by every worker: a check sets the
- * queue's `stalled-check` key to expire after the checking worker's own stalledInterval, and all
- * other workers skip their checks while it exists. Workers of other test files run in-process with
- * the default WORKER_LOCK_MS (30 s) and leave a key that outlives them by up to 30 s, during which
- * the 3 s workers a crash test starts could not notice a stalled job at all. Start without it. */
-export async function clearStalledCheckThrottle(): Promise<void> {
-  await redis("command").del(...allSideEffectQueues().map((queue) => queue.toKey("stalled-check")));
-}
-
 /** The id of the order a checkout still running created (polled until it exists). */
 export async function orderIdOf(idempotencyKey: string): Promise<string> {
   const found = await waitForOrder(
@@ -173,10 +157,9 @@ export function readOrder(orderId: string, by: "id" | "idempotencyKey" = "id") {
   };
 }
 
-export function stepOf(
-  order: { steps: { name: string; status: string; attempts: number; detail: string | null }[] },
-  name: string,
-) {
+export function stepOf<
+  Step extends { name: string; status: string; attempts: number; detail: string | null },
+>(order: { steps: Step[] }, name: string): Step {
   const step = order.steps.find((candidate) => candidate.name === name);
   if (!step) throw new Error(`no ${name} step`);
   return step;

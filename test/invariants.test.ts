@@ -21,7 +21,7 @@ import {
   undoneOrdersCompensated,
 } from "../tools/invariants/checks";
 import { writeBaseline } from "../tools/invariants/read";
-import { atMost, privateStores } from "./processes";
+import { atMost, privateRedis } from "./processes";
 
 const NOW = new Date("2026-11-29T10:00:00Z");
 const ALL_SUCCEEDED = Object.fromEntries(
@@ -274,7 +274,7 @@ describe("the rules", () => {
 describe("npm run check:invariants on a real database", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "invariants-"));
   const baseline = path.join(dir, "baseline.json");
-  let redisServer: Awaited<ReturnType<typeof privateStores>>;
+  let redisServer: Awaited<ReturnType<typeof privateRedis>>;
   let helpers: typeof import("./helpers");
   let prisma: typeof import("../server/db")["prisma"];
   const orderIds: string[] = [];
@@ -292,7 +292,7 @@ describe("npm run check:invariants on a real database", () => {
   const named = (results: Result[], name: string) => results.find((result) => result.name.startsWith(name));
 
   beforeAll(async () => {
-    redisServer = await privateStores("invariants");
+    redisServer = await privateRedis();
     ({ prisma } = await import("../server/db"));
     helpers = await import("./helpers");
     // This file's own database: start from nothing so only these orders are judged.

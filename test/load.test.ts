@@ -41,8 +41,9 @@ process.env.DEV_TOOLS_KEY = DEV_TOOLS_KEY;
 const { prisma } = await import("../server/db");
 const { attachRealtime } = await import("../server/realtime/server");
 const { apiHandlerOptions } = await import("../server/trpc/http");
-const { closeConnections, createProduct, drainBacklog, makeServicesFast, readOrder, waitForOrder } =
-  await import("./helpers");
+const { closeConnections, createProduct, makeServicesFast, readOrder, waitForOrder } = await import(
+  "./helpers"
+);
 const { exitOf, startWorkerProcess } = await import("./processes");
 
 const handleApi = createHTTPHandler(apiHandlerOptions);
@@ -63,7 +64,6 @@ const networkAddress = Object.values(networkInterfaces())
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  await drainBacklog();
 });
 afterAll(async () => {
   worker.kill("SIGTERM");

@@ -26,7 +26,6 @@ import {
   callerFor,
   closeConnections,
   createProduct,
-  drainBacklog,
   makeServicesFast,
   orderInput,
   readOrder,
@@ -54,7 +53,6 @@ beforeAll(async () => {
     30_000,
   );
   workerMetricsUrl = listed.url ?? "";
-  await drainBacklog();
 }, 60_000);
 
 afterAll(async () => {

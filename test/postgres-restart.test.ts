@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import getPort from "get-port";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { migrate } from "../scripts/migrate";
 import { PrivatePostgres } from "../tools/lib/private-postgres";
 import { PrivateRedis } from "../tools/lib/private-redis";
@@ -79,11 +79,12 @@ async function placeOverHttp(url: string, input: unknown): Promise<Answer> {
 }
 
 async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await vi.waitFor(
+    async () => {
+      if (!(await check())) throw new Error(`${what} not within ${timeoutMs} ms`);
+    },
+    { timeout: timeoutMs, interval: 100 },
+  );
 }
 
 it("checks out and completes async orders after a Postgres restart, restarting nothing else", async () => {

@@ -2,11 +2,9 @@
 // redis-server from tools/lib/private-redis.ts that a test may stop and start without disturbing anyone
 // else's, and a database of its own).
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import getPort from "get-port";
 import { afterAll, onTestFinished } from "vitest";
-import { migrate } from "../scripts/migrate";
 import { PrivateRedis } from "../tools/lib/private-redis";
 
 /** A worker process; its log (stdout) goes to the test's output, or to `child.stdout` with
@@ -55,27 +53,12 @@ export async function atMost(ms: number, work: Promise<unknown>): Promise<void> 
   await Promise.race([work.then(() => {}), timeout]).finally(() => clearTimeout(timer));
 }
 
-/** A database of the calling file's own (the test database's name + `_${name}`, migrated), with the
- * environment pointing at it and at a Redis prefix of its own. Import anything of server/ only after. */
-export async function privateDatabase(name: string): Promise<void> {
-  const database = new URL(
-    process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_test",
-  );
-  database.pathname = `${database.pathname}_${name}`;
-  Object.assign(process.env, {
-    DATABASE_URL: database.toString(),
-    REDIS_PREFIX: `storefront-${name.replaceAll("_", "-")}-${randomUUID().slice(0, 8)}`,
-  });
-  await migrate(database.toString());
-}
-
-/** A private redis-server (started) and a database of the calling file's own (privateDatabase), with
- * the environment pointing at both: for tests that lose Redis's data, or count everything in their
- * database. Import anything of server/ only after this. */
-export async function privateStores(name: string): Promise<PrivateRedis> {
+/** A private redis-server (started), with the environment pointing at it: for tests that lose Redis's
+ * data. (Every file already has a database of its own: test/file-stores.ts.) Import anything of
+ * server/ only after this. */
+export async function privateRedis(): Promise<PrivateRedis> {
   const redisServer = new PrivateRedis(await getPort());
   await redisServer.start();
   process.env.REDIS_URL = redisServer.url;
-  await privateDatabase(name);
   return redisServer;
 }

@@ -165,10 +165,7 @@ describe("order:watch", () => {
     expect(await watch(socket, { orderId: order.id })).toMatchObject({ ok: true });
     expect(await listeners(order.id)).toBe(1);
     socket.disconnect();
-    for (let i = 0; i < 50 && (await listeners(order.id)) > 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(await listeners(order.id)).toBe(0);
+    await expect.poll(() => listeners(order.id)).toBe(0);
   });
 
   it("delivers a push sent from another process the moment the watch is answered", async () => {

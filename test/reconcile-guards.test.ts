@@ -5,9 +5,9 @@
 // visible dead letter once more). A private redis-server and a database of this file's own keep the
 // loss and the counts to this file.
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
-import { atMost, privateStores } from "./processes";
+import { atMost, privateRedis } from "./processes";
 
-const redisServer = await privateStores("reconcile_guards");
+const redisServer = await privateRedis();
 
 // Imported after the environment points at the private Redis and database.
 const { prisma } = await import("../server/db");

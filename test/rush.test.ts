@@ -5,7 +5,7 @@
 // The web routes (API, socket.io, /metrics) are served on PORT, as the web process serves them, beside
 // a real worker process.
 import getPort from "get-port";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { exitOf, startWorkerProcess } from "./processes";
 
 // A free port for PORT, before the config is read: the load process is aimed at it.
@@ -14,8 +14,9 @@ process.env.PORT = String(await getPort());
 const { config } = await import("../server/config");
 const { prisma } = await import("../server/db");
 const { rushState, workerProcesses } = await import("../server/rush/manager");
-const { callerFor, closeConnections, createProduct, drainBacklog, makeServicesFast, serveWebRoutes } =
-  await import("./helpers");
+const { callerFor, closeConnections, createProduct, makeServicesFast, serveWebRoutes } = await import(
+  "./helpers"
+);
 
 serveWebRoutes({ port: config.PORT, realtime: true });
 const worker = startWorkerProcess();
@@ -23,13 +24,12 @@ const dev = callerFor().dev.rush;
 
 beforeAll(async () => {
   await makeServicesFast();
-  await drainBacklog();
   await createProduct({ stock: 10_000 });
   // The worker lists itself in Redis once it is up: a run's settings count it.
-  for (const deadline = Date.now() + 20_000; (await workerProcesses()) === 0; ) {
-    if (Date.now() > deadline) throw new Error("the worker process did not come up");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await vi.waitFor(async () => expect(await workerProcesses()).toBeGreaterThan(0), {
+    timeout: 20_000,
+    interval: 100,
+  });
 });
 afterAll(async () => {
   worker.kill("SIGTERM");

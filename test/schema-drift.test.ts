@@ -375,15 +375,12 @@ async function actualForeignKeys(db: pg.Client, table: string): Promise<ForeignK
 }
 
 // ---------------------------------------------------------------------------------------------
-// A database of this file's own, migrated from empty, so the comparison never depends on what
-// state the shared test database is in, and an edited migration shows up here as drift.
+// A database of this file's own, migrated from empty (not a copy of the migrated template), so the
+// comparison never depends on the template, and an edited migration shows up here as drift. Named
+// after the file's own database, so a killed run's copy is swept with it (test/file-stores.ts).
 
-const baseUrl = new URL(
-  process.env.DATABASE_URL ??
-    process.env.TEST_DATABASE_URL ??
-    "postgresql://postgres@127.0.0.1:5432/storefront_test",
-);
-const scratchName = `storefront_drift_${process.pid}_${Date.now().toString(36)}`;
+const baseUrl = new URL(process.env.DATABASE_URL ?? "");
+const scratchName = `${baseUrl.pathname.slice(1)}_empty`;
 const scratchUrl = new URL(baseUrl);
 scratchUrl.pathname = `/${scratchName}`;
 const maintenanceUrl = new URL(baseUrl);

@@ -3,18 +3,15 @@
 // at once; a copy that may have missed a change (its listening connection dropped) is read again.
 // Real Redis, a second process for the writer; GETs counted with MONITOR on this file's own namespace.
 import { execFile } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { config } from "../server/config";
+import { REALISTIC_SETTINGS } from "../server/contract";
+import { getSettings, updateSettings } from "../server/downstream/settings";
+import { capacityKey, simulateCall } from "../server/downstream/simulate";
+import { closeRedis, redis, redisKey } from "../server/redis";
 import { commandsWhile } from "./monitor";
-
-process.env.REDIS_PREFIX = `storefront-test-settings-${randomUUID().slice(0, 8)}`;
-const { getSettings, updateSettings } = await import("../server/downstream/settings");
-const { capacityKey, simulateCall } = await import("../server/downstream/simulate");
-const { closeRedis, redis, redisKey } = await import("../server/redis");
-const { config } = await import("../server/config");
-const { REALISTIC_SETTINGS } = await import("../server/contract");
 
 afterAll(closeRedis);
 
@@ -28,8 +25,8 @@ async function commandsOn(key: string, work: () => Promise<unknown>): Promise<st
 
 /** Changes the knobs from another process, as the web process does for a worker. */
 async function updateFromAnotherProcess(latencyMs: number): Promise<void> {
-  const script = `const { updateSettings } = await import("./server/downstream/settings.ts");
-const { closeRedis } = await import("./server/redis.ts");
+  const script = `import { updateSettings } from "./server/downstream/settings.ts";
+import { closeRedis } from "./server/redis.ts";
 await updateSettings({ services: { email: { latencyMs: ${latencyMs} } } });
 await closeRedis();`;
   await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
@@ -75,12 +72,7 @@ describe("the knobs each process follows", () => {
         },
       }),
     );
-    let latency = 0;
-    for (let i = 0; i < 100 && latency !== 4321; i++) {
-      latency = (await getSettings()).services.email.latencyMs;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(latency).toBe(4321);
+    await expect.poll(async () => (await getSettings()).services.email.latencyMs).toBe(4321);
   });
 
   it("let a call that takes no time skip the provider's capacity (no slot taken, nothing to give back)", async () => {

@@ -23,6 +23,7 @@ import {
   callerFor,
   closeConnections,
   createProduct,
+  deliverAgain,
   downstreamCalls,
   makeServicesFast,
   orderInput,
@@ -97,12 +98,7 @@ describe("workers", () => {
     await waitForOrder(readOrder(placed.id), (current) => current.status === "completed");
     const before = await readOrder(placed.id)();
     // At-least-once delivery: the same job again, under a new id.
-    await sideEffectQueue("email").add(
-      "email",
-      { orderId: placed.id, step: "email" },
-      { jobId: randomUUID() },
-    );
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await deliverAgain("email", placed.id);
     const after = await readOrder(placed.id)();
     expect(stepOf(after, "email").attempts).toBe(stepOf(before, "email").attempts);
     expect(after.version).toBe(before.version);
@@ -159,12 +155,7 @@ describe("workers", () => {
     expect(await downstreamCalls("payment", "capture", placed.id)).toBe(0);
     expect(await stockOf(product.id)).toBe(5);
     // Fraud screening delivered again: the stock is not released a second time.
-    await sideEffectQueue("fraud").add(
-      "fraud",
-      { orderId: placed.id, step: "fraud" },
-      { jobId: randomUUID() },
-    );
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await deliverAgain("fraud", placed.id);
     expect(await stockOf(product.id)).toBe(5);
   });
 

@@ -3,18 +3,10 @@
 // in at most 6 explicit transactions, and the checkout request's own critical path at most 6 statements.
 // Counted at the driver (every query any pg client of this process sends), on a database and a Redis
 // namespace of this file's own, so nothing but this order is counted. A failure prints the statements.
-import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { migrate } from "../scripts/migrate";
 
 const BUDGET = { endToEnd: 16, transactions: 6, criticalPath: 6 };
-
-const database = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_test");
-database.pathname = "/storefront_test_budget";
-process.env.DATABASE_URL = database.toString();
-process.env.REDIS_PREFIX = `storefront-budget-${randomUUID().slice(0, 8)}`;
-await migrate(process.env.DATABASE_URL);
 
 const { callerFor, closeConnections, createProduct, makeServicesFast, orderInput } = await import(
   "./helpers"

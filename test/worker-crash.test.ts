@@ -5,11 +5,9 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { updateSettings } from "../server/downstream/settings";
 import {
   callerFor,
-  clearStalledCheckThrottle,
   closeConnections,
   createProduct,
   downstreamCalls,
-  drainBacklog,
   makeServicesFast,
   orderInput,
   readOrder,
@@ -23,9 +21,7 @@ afterAll(closeConnections);
 
 describe("worker process", () => {
   it("retries a step whose worker was SIGKILLed mid-call, and sends one email", async () => {
-    await clearStalledCheckThrottle();
     const first = startWorkerProcess();
-    await drainBacklog();
     await updateSettings({ services: { email: { latencyMs: 4000 } } });
     const product = await createProduct({ stock: 5 });
     const placed = await callerFor().order.place(orderInput(product.id));
@@ -51,7 +47,6 @@ describe("worker process", () => {
 
   it("lets the job in flight finish on SIGTERM, then exits cleanly", async () => {
     const worker = startWorkerProcess();
-    await drainBacklog();
     await updateSettings({ services: { email: { latencyMs: 1500 } } });
     const product = await createProduct({ stock: 5 });
     const placed = await callerFor().order.place(orderInput(product.id));

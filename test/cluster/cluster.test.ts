@@ -9,11 +9,9 @@ import { findOrderView } from "../../server/orders/view";
 import { sideEffectQueue } from "../../server/queues";
 import { CookieJar, callProcedure, keepAliveAgent } from "../../tools/load/http";
 import {
-  clearStalledCheckThrottle,
   closeConnections,
   createProduct,
   downstreamCalls,
-  drainBacklog,
   makeServicesFast,
   readOrder,
   stepOf,
@@ -29,12 +27,10 @@ let workers: Started[] = [];
 
 beforeAll(async () => {
   await makeServicesFast();
-  await clearStalledCheckThrottle();
   run = runCluster(["--web", "2", "--workers", "2", "--port", String(await freePortBlock(2))]);
   shop = await run.ready;
   web = run.started().filter((member) => member.name.startsWith("web"));
   workers = run.started().filter((member) => member.name.startsWith("worker"));
-  await drainBacklog();
 });
 beforeEach(() => {
   onTestFailed(() => console.info(`cluster output, last 60 lines:\n${run.lines.slice(-60).join("\n")}`));

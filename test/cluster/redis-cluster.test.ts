@@ -8,12 +8,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed, vi } from "vitest";
 import { type Failover, PrivateRedisCluster } from "../../tools/lib/private-redis-cluster";
-import { privateDatabase } from "../processes";
 
 const dir = mkdtempSync(path.join(tmpdir(), "storefront-redis-cluster-test-"));
 const redisCluster = new PrivateRedisCluster(dir);
 await redisCluster.start();
-await privateDatabase("redis_cluster");
 process.env.REDIS_URL = redisCluster.url;
 
 const { checkAll, stillMoving } = await import("../../tools/invariants/checks");
