@@ -9,7 +9,7 @@ import { MODE_COLOR_VARIABLES } from "./_lib/colors";
 import { Providers } from "./providers";
 
 // Every page is rendered per request: its scripts carry the nonce of that response's Content Security
-// Policy (server/headers.ts), which a page rendered once at build time could not know.
+// Policy (server/http/headers.ts), which a page rendered once at build time could not know.
 export const dynamic = "force-dynamic";
 
 export const metadata: Metadata = {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes sure `npm run cluster` (scripts/cluster.ts) has an nginx to put in front of its web processes,
+# Makes sure `npm run cluster` (tools/cluster/main.ts) has an nginx to put in front of its web processes,
 # in this order:
 #   NGINX_PATH -> nginx on PATH or in /usr/sbin (Debian's package)
 #   -> otherwise, as root (or with passwordless sudo) and apt-get: apt-get install -y nginx-light

@@ -3,7 +3,7 @@
 # PostgreSQL and Redis if needed, migrates and seeds the database, builds, then runs web + worker.
 # Safe to run again: every step is idempotent.
 #
-# With flags it runs a cluster instead (scripts/cluster.ts): `npm run shop -- --web 2 --workers 3`, or
+# With flags it runs a cluster instead (tools/cluster/main.ts): `npm run shop -- --web 2 --workers 3`, or
 # `npm run cluster` (`--cluster` alone: the cluster's defaults). The flags and ports are checked before
 # anything is built or started.
 set -euo pipefail
@@ -15,10 +15,10 @@ say() { printf '\nshop: %s\n' "$*"; }
 cluster=()
 for arg in "$@"; do
   [[ "$arg" == --cluster ]] || cluster+=("$arg")
-  if [[ "$arg" == --help ]]; then exec node --import tsx scripts/cluster.ts --help; fi
+  if [[ "$arg" == --help ]]; then exec node --import tsx tools/cluster/main.ts --help; fi
 done
 
-check_cluster() { node --import tsx scripts/cluster.ts --check ${cluster[@]+"${cluster[@]}"}; }
+check_cluster() { node --import tsx tools/cluster/main.ts --check ${cluster[@]+"${cluster[@]}"}; }
 
 # Bad flags are refused before anything else runs (once the npm packages are there to check them).
 if [[ $# -gt 0 && -x node_modules/.bin/tsx ]]; then check_cluster; fi
@@ -41,7 +41,7 @@ npm run --silent build
 
 if [[ $# -gt 0 ]]; then
   say "starting the cluster (Ctrl+C stops every process)"
-  NODE_ENV=production exec node --import tsx scripts/cluster.ts ${cluster[@]+"${cluster[@]}"}
+  NODE_ENV=production exec node --import tsx tools/cluster/main.ts ${cluster[@]+"${cluster[@]}"}
 fi
 
 say "starting web + worker (Ctrl+C stops both); the web process prints the address to open"

@@ -104,7 +104,7 @@ const configSchema = z.object({
   /** Prometheus metrics at GET /metrics, on the web port and on each worker's own port.
    * follow-dev-tools (default): on exactly when DEV_TOOLS is. Whatever this says, a scrape from another
    * machine must carry DEV_TOOLS_KEY (`Authorization: Bearer …`); without a key only this machine may
-   * scrape (see server/metrics/access.ts). */
+   * scrape (see server/http/auth/metrics.ts). */
   METRICS: z.enum(["on", "off", "follow-dev-tools"]).default("follow-dev-tools"),
   /** The worker process's metrics port. 0 picks a free one: run several workers on one machine that
    * way; each registers its address in Redis and the web process finds them all. */

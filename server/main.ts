@@ -13,17 +13,17 @@ import { config, exposureProblem, isLoopback, SHUTDOWN_GRACE_MS } from "./config
 import { closeDatabase } from "./db";
 import { isJobsBoardPath, serveJobsBoard } from "./devtools/jobs-board";
 import { queueJobCounts } from "./devtools/queues";
-import { hostAllowed, isHttps } from "./edge";
 import { loseConfirmationAnswers } from "./faults";
-import { setPageSecurityHeaders, setSecurityHeaders } from "./headers";
+import { hostAllowed, isHttps } from "./http/edge";
+import { setPageSecurityHeaders, setSecurityHeaders } from "./http/headers";
+import { apiProcedures, isMetricsPath, serveMetrics, trackRequest } from "./http/metrics";
+import { admitRequest, followRequestSlotKnob } from "./http/request-slots";
+import { newSession, readSession } from "./http/session";
 import { log, nameProcess } from "./log";
-import { apiProcedures, isMetricsPath, serveMetrics, trackRequest } from "./metrics/http";
 import { readQueueJobsWith, startMetrics } from "./metrics/registry";
 import { attachRealtime } from "./realtime/server";
 import { closeRedis } from "./redis";
-import { admitRequest, followRequestSlotKnob } from "./request-slots";
 import { stopRushForShutdown } from "./rush/manager";
-import { newSession, readSession } from "./session";
 import { API_BASE_PATH, apiHandlerOptions } from "./trpc/http";
 import { appRouter } from "./trpc/root";
 

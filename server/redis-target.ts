@@ -1,6 +1,6 @@
 // Where Redis is, read from REDIS_URL / REDIS_CLUSTER_NODES (server/config.ts), and how to reach it:
 // one server, or a Redis Cluster. Pure (no environment, no connection at import), so scripts that read
-// a shop's Redis from the outside (scripts/invariants/read.ts) build their client the way the shop does.
+// a shop's Redis from the outside (tools/invariants/read.ts) build their client the way the shop does.
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import { z } from "zod";
 

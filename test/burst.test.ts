@@ -11,7 +11,7 @@ process.env.CHECKOUT_WAIT_MS = "300";
 
 const { prisma } = await import("../server/db");
 const { updateSettings } = await import("../server/downstream/settings");
-const { SESSION_COOKIE } = await import("../server/session");
+const { SESSION_COOKIE } = await import("../server/http/session");
 const { closeConnections, createProduct, makeServicesFast, orderIdOf, orderInput, serveApi, stockOf } =
   await import("./helpers");
 

@@ -1,4 +1,4 @@
-// The chaos soak's fault schedule (scripts/chaos/schedule.ts), a pure unit: `--faults` read strictly,
+// The chaos soak's fault schedule (tools/chaos/schedule.ts), a pure unit: `--faults` read strictly,
 // and the same seed giving the same schedule, so a soak that failed can be run again as it was.
 import { describe, expect, it } from "vitest";
 import {
@@ -7,7 +7,7 @@ import {
   faultsSchema,
   planFaults,
   redisShapeProblem,
-} from "../scripts/chaos/schedule";
+} from "../tools/chaos/schedule";
 
 describe("--faults", () => {
   it("reads KIND=COUNT pairs", () => {

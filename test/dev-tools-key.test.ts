@@ -13,13 +13,12 @@ const NOT_BEFORE_MS = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
 process.env.DEV_TOOLS_NOT_BEFORE = new Date(NOT_BEFORE_MS).toISOString();
 const { closeConnections, createProduct, makeServicesFast, orderInput, serveApi, serveWebRoutes } =
   await import("./helpers");
-const { METRICS_JSON } = await import("../server/metrics/http");
-const { processMetricsSchema } = await import("../server/metrics/readings");
-const { DEV_TOOLS_COOKIE, devToolsToken } = await import("../server/devtools/access");
+const { METRICS_JSON, processMetricsSchema } = await import("../server/metrics/readings");
+const { DEV_TOOLS_COOKIE, devToolsToken } = await import("../server/http/auth/dev-tools");
 const { UNLOCK_TRIES } = await import("../server/devtools/unlock-guard");
 const { log } = await import("../server/log");
 const { redis, redisKey } = await import("../server/redis");
-const { SESSION_COOKIE } = await import("../server/session");
+const { SESSION_COOKIE } = await import("../server/http/session");
 
 const api = serveApi();
 const web = serveWebRoutes();

@@ -3,8 +3,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { closeDatabase, prisma } from "../server/db";
+import { SESSION_COOKIE } from "../server/http/session";
 import { closeRedis } from "../server/redis";
-import { SESSION_COOKIE } from "../server/session";
 import { createProduct, makeServicesFast, orderInput, serveApi, stockOf } from "./helpers";
 
 const api = serveApi();

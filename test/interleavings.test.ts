@@ -8,8 +8,8 @@ import { deadLetters, discardDeadLetter } from "../server/devtools/queues";
 import { updateSettings } from "../server/downstream/settings";
 import { type FaultPoints, onFaultPoint } from "../server/faults";
 import { compensate } from "../server/orders/compensate";
-import { type ReconcileResult, reconcileOnce } from "../server/outbox/reconcile";
 import { sideEffectQueue } from "../server/queues";
+import { type ReconcileResult, reconcileOnce } from "../server/repair/reconcile";
 import {
   callerFor,
   closeConnections,

@@ -19,8 +19,8 @@ import {
   type Snapshot,
   stockConserved,
   undoneOrdersCompensated,
-} from "../scripts/invariants/checks";
-import { writeBaseline } from "../scripts/invariants/read";
+} from "../tools/invariants/checks";
+import { writeBaseline } from "../tools/invariants/read";
 import { atMost, privateRedis } from "./processes";
 
 const NOW = new Date("2026-11-29T10:00:00Z");
@@ -282,16 +282,7 @@ describe("npm run check:invariants on a real database", () => {
   function check(...flags: string[]): { code: number | null; report: { held: boolean; results: Result[] } } {
     const run = spawnSync(
       process.execPath,
-      [
-        "--import",
-        "tsx",
-        "scripts/check-invariants.ts",
-        "--baseline",
-        baseline,
-        "--jobs",
-        "--json",
-        ...flags,
-      ],
+      ["--import", "tsx", "tools/invariants/main.ts", "--baseline", baseline, "--jobs", "--json", ...flags],
       { env: process.env, encoding: "utf8" },
     );
     if (run.status === 2 || !run.stdout) throw new Error(`check:invariants failed: ${run.stderr}`);

@@ -12,14 +12,12 @@ import type { AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { readFlags } from "../scripts/load/flags";
 import {
   LIVE_ORDER_STATUSES,
   type LoadEvent,
   type LoadPlan,
   type LoadSummaryEvent,
   loadEventSchema,
-  loadFlags,
   loadSettingsSchema,
   MAX_SHOPPERS,
   ORDER_STATUSES,
@@ -27,6 +25,8 @@ import {
   RUSH_STOCK,
   UNDONE_ORDER_STATUSES,
 } from "../server/contract";
+import { loadFlags } from "../tools/load/entry";
+import { readFlags } from "../tools/load/flags";
 
 /** Orders nothing moves any more: neither a checkout under way nor a live order's side effects. */
 const FINAL_STATUSES = ORDER_STATUSES.filter(
@@ -81,7 +81,7 @@ interface Finished {
 }
 
 function runLoad(args: string[], env: Record<string, string> = {}): Promise<Finished> {
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/load.ts", ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", "tools/load/main.ts", ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

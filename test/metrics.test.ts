@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLANNED_SIDE_EFFECTS, SIDE_EFFECT_STEPS } from "../server/contract";
 import { queueSummaries } from "../server/devtools/queues";
 import { updateSettings } from "../server/downstream/settings";
-import { METRICS_JSON } from "../server/metrics/http";
+import { startMetricsServer } from "../server/http/metrics-server";
 import {
   histogramOf,
+  METRICS_JSON,
   mergeProcesses,
   type ProcessMetrics,
   processMetricsSchema,
@@ -18,7 +19,6 @@ import {
 } from "../server/metrics/readings";
 import { METRIC_NAMES } from "../server/metrics/registry";
 import { scrapeAll } from "../server/metrics/scrape";
-import { startMetricsServer } from "../server/metrics/serve";
 import { liveWorkers } from "../server/metrics/workers";
 import { changeOrder } from "../server/orders/change";
 import { allSideEffectQueues } from "../server/queues";

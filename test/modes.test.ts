@@ -145,7 +145,7 @@ describe("compensation", () => {
 
 describe("abandoned checkouts", () => {
   it("are compensated by the sweeper: stock back, authorization voided", async () => {
-    const { sweepAbandonedCheckouts } = await import("../server/orders/sweeper");
+    const { sweepAbandonedCheckouts } = await import("../server/repair/sweeper");
     const product = await createProduct({ stock: 4 });
     const order = await callerFor().order.place(
       orderInput(product.id, { items: [{ productId: product.id, quantity: 3 }] }),

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PLANNED_STEPS } from "../server/contract";
-import { SESSION_COOKIE } from "../server/session";
+import { SESSION_COOKIE } from "../server/http/session";
 import { MY_ORDERS_LIMIT } from "../server/trpc/routers/order";
 import {
   callerFor,

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, request, type ServerResponse } from
 import type { AddressInfo } from "node:net";
 import getPort from "get-port";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLIENT_LIMITS, nginxConfig } from "../scripts/cluster/nginx";
+import { CLIENT_LIMITS, nginxConfig } from "../tools/cluster/nginx";
 import { type RunningNginx, startNginx } from "./nginx";
 
 /** Requests to /hold wait here until released; `arrived` resolves once `count` of them are waiting. */

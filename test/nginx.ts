@@ -1,4 +1,4 @@
-// A real nginx for the tests, run as scripts/cluster runs it: a configuration written into a state
+// A real nginx for the tests, run as tools/cluster runs it: a configuration written into a state
 // directory of its own, in the foreground, as the current user. Found, or installed, by
 // scripts/ensure-nginx.sh (the path is its last line of output).
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -7,7 +7,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { nginxArgs } from "../scripts/cluster/nginx";
+import { nginxArgs } from "../tools/cluster/nginx";
 import { exitOf } from "./processes";
 
 export interface RunningNginx {

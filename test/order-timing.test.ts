@@ -3,8 +3,16 @@
 // mode are taken over its completed orders only, with the others counted beside them.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { answerOf, isMoving, summarizeModes, timeToAnswer, timeToDone } from "../app/_lib/order-timing";
-import { CHECKOUT_MODES, type CheckoutMode, type OrderView } from "../server/contract";
+import { summarizeModes } from "../app/_lib/order-timing";
+import {
+  answerOf,
+  CHECKOUT_MODES,
+  type CheckoutMode,
+  isMoving,
+  type OrderView,
+  timeToAnswer,
+  timeToDone,
+} from "../server/contract";
 import { updateSettings } from "../server/downstream/settings";
 import {
   callerFor,

@@ -13,8 +13,9 @@ import path from "node:path";
 import getPort from "get-port";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { migrate } from "../scripts/migrate";
-import { PrivatePostgres } from "../scripts/private-postgres";
-import { atMost, exitOf, PrivateRedis, startWorkerProcess } from "./processes";
+import { PrivatePostgres } from "../tools/lib/private-postgres";
+import { PrivateRedis } from "../tools/lib/private-redis";
+import { atMost, exitOf, startWorkerProcess } from "./processes";
 
 const dir = mkdtempSync(path.join(tmpdir(), "storefront-pg-restart-"));
 const postgres = new PrivatePostgres(dir, await getPort());

@@ -1,13 +1,11 @@
-// Child processes for crash tests: a real worker process, and a private Redis server (scripts/private-redis.ts)
-// that a test may stop and start without disturbing anyone else's.
+// Child processes for crash tests: a real worker process, and stores of a test file's own (a private
+// redis-server from tools/lib/private-redis.ts that a test may stop and start without disturbing anyone
+// else's, and a database of its own).
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import getPort from "get-port";
 import { afterAll, onTestFinished } from "vitest";
-import { PrivateRedis } from "../scripts/private-redis";
-
-// Moved to scripts/ for `npm run chaos`; the tests keep importing it from here.
-export { PrivateRedis };
+import { PrivateRedis } from "../tools/lib/private-redis";
 
 /** A worker process; its log (stdout) goes to the test's output, or to `child.stdout` with
  * `{ stdout: "pipe" }` for a test that reads it. It never outlives its caller: it is SIGKILLed when the

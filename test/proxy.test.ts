@@ -6,7 +6,7 @@
 // them) and /metrics is refused, while the same requests sent straight to the web routes stay open.
 import getPort from "get-port";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nginxConfig } from "../scripts/cluster/nginx";
+import { nginxConfig } from "../tools/cluster/nginx";
 import { closeConnections, makeServicesFast, serveWebRoutes } from "./helpers";
 import { type RunningNginx, startNginx } from "./nginx";
 

@@ -4,9 +4,9 @@ import { discardDeadLetter } from "../server/devtools/queues";
 import { updateSettings } from "../server/downstream/settings";
 import { onFaultPoint } from "../server/faults";
 import { compensate } from "../server/orders/compensate";
-import { sweepAbandonedCheckouts } from "../server/orders/sweeper";
+import { runStep } from "../server/orders/run";
 import { sideEffectQueue } from "../server/queues";
-import { runStep } from "../server/steps/run";
+import { sweepAbandonedCheckouts } from "../server/repair/sweeper";
 import { startSideEffectWorkers } from "../workers/side-effects";
 import {
   callerFor,

@@ -16,10 +16,10 @@ const { callerFor, closeConnections, createProduct, makeServicesFast, orderInput
 );
 const { updateSettings } = await import("../server/downstream/settings");
 const { attachRealtime, MAX_WATCHED_ORDERS, WATCH_BURST } = await import("../server/realtime/server");
-const { orderRoom, roomChannel } = await import("../server/realtime/rooms");
+const { orderRoom, roomChannel } = await import("../server/orders/rooms");
 const { connectionlessBroadcaster } = await import("../server/orders/feed");
 const { createRedis, redis } = await import("../server/redis");
-const { SESSION_COOKIE } = await import("../server/session");
+const { SESSION_COOKIE } = await import("../server/http/session");
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
 

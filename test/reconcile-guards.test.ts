@@ -11,7 +11,7 @@ const redisServer = await privateRedis();
 
 // Imported after the environment points at the private Redis and database.
 const { prisma } = await import("../server/db");
-const { reconcileOnce } = await import("../server/outbox/reconcile");
+const { reconcileOnce } = await import("../server/repair/reconcile");
 const { startRelay } = await import("../server/outbox/relay");
 const { sideEffectQueue } = await import("../server/queues");
 const { redis } = await import("../server/redis");

@@ -6,7 +6,8 @@
 // one else.
 import getPort from "get-port";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { atMost, PrivateRedis } from "./processes";
+import { PrivateRedis } from "../tools/lib/private-redis";
+import { atMost } from "./processes";
 
 const redisServer = new PrivateRedis(await getPort());
 await redisServer.start();

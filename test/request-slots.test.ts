@@ -5,14 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REQUEST_SLOT_WAIT_MS } from "../server/contract";
 import { updateSettings } from "../server/downstream/settings";
-import { metrics } from "../server/metrics/registry";
 import {
   followRequestSlotKnob,
   requestSlotLimit,
   requestSlots,
   takesRequestSlot,
-} from "../server/request-slots";
-import { Slots } from "../server/slots";
+} from "../server/http/request-slots";
+import { metrics } from "../server/metrics/registry";
+import { Slots } from "../server/semaphore";
 import { closeConnections, createProduct, makeServicesFast, orderInput, serveApi } from "./helpers";
 
 const api = serveApi();

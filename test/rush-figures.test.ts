@@ -15,8 +15,6 @@ import {
   slotStory,
   timingLines,
 } from "../app/_lib/rush";
-import { ordersPerSecondLine } from "../scripts/load/report";
-import { doneFromClick, perSecond } from "../scripts/load/runner";
 import {
   consumersForAll,
   DEFAULT_SHOP_CAPACITY,
@@ -39,6 +37,8 @@ import { METRIC_NAMES } from "../server/metrics/registry";
 import type { MergedMetrics } from "../server/metrics/scrape";
 import { exactQuantiles, Measurements } from "../server/rush/measured";
 import { describeSecond } from "../server/rush/sample";
+import { doneFromClick, perSecond } from "../tools/load/figures";
+import { ordersPerSecondLine } from "../tools/load/report";
 
 type Queues = Partial<
   Record<SideEffectStep, Partial<Record<QueueJobState, number>> & { donePerSecond?: number }>

@@ -15,10 +15,10 @@ import {
 } from "../server/contract";
 import { prisma } from "../server/db";
 import { updateSettings } from "../server/downstream/settings";
+import { SESSION_COOKIE } from "../server/http/session";
 import { relayOnce } from "../server/outbox/relay";
 import { sideEffectQueue } from "../server/queues";
 import { attachRealtime } from "../server/realtime/server";
-import { SESSION_COOKIE } from "../server/session";
 import {
   callerFor,
   closeConnections,

@@ -14,7 +14,7 @@ import { prisma } from "../server/db";
 import { deadLetters } from "../server/devtools/queues";
 import { updateSettings } from "../server/downstream/settings";
 import { compensate } from "../server/orders/compensate";
-import { reconcileOnce } from "../server/outbox/reconcile";
+import { reconcileOnce } from "../server/repair/reconcile";
 import {
   callerFor,
   closeConnections,

@@ -6,15 +6,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { config, metricsEnabled, SHUTDOWN_GRACE_MS } from "../server/config";
 import { closeDatabase, commitReplayably } from "../server/db";
+import { MetricsPortInUse, type MetricsServer, startMetricsServer } from "../server/http/metrics-server";
 import { log, messageOf, nameProcess, noteOutage } from "../server/log";
 import { startMetrics } from "../server/metrics/registry";
-import { MetricsPortInUse, type MetricsServer, startMetricsServer } from "../server/metrics/serve";
 import { announceWorker } from "../server/metrics/workers";
-import { SWEEP_EVERY_MS, sweepAbandonedCheckouts } from "../server/orders/sweeper";
-import { startReconciler } from "../server/outbox/reconcile";
 import { startRelay } from "../server/outbox/relay";
 import { closeQueues } from "../server/queues";
 import { closeRedis, redis, unavailable } from "../server/redis";
+import { startReconciler } from "../server/repair/reconcile";
+import { SWEEP_EVERY_MS, sweepAbandonedCheckouts } from "../server/repair/sweeper";
 import { startSideEffectWorkers } from "./side-effects";
 
 nameProcess("worker");

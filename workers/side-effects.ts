@@ -15,9 +15,9 @@ import { getSettings } from "../server/downstream/settings";
 import { errorReporter, log, messageOf, noteOutage } from "../server/log";
 import { runAsJob } from "../server/metrics/jobs";
 import { metrics } from "../server/metrics/registry";
+import { OrderNotFoundError, recordDeadLetter, runStep } from "../server/orders/run";
 import { sideEffectQueue } from "../server/queues";
 import { createRedis, queuePrefix, type RedisClient } from "../server/redis";
-import { OrderNotFoundError, recordDeadLetter, runStep } from "../server/steps/run";
 
 export type SideEffectWorker = Worker<SideEffectJob, void, SideEffectStep>;
 type SideEffectJobHandle = Job<SideEffectJob, void, SideEffectStep>;

@@ -12,10 +12,10 @@ import {
   STEP_NAMES,
   STEPS,
   type StepName,
+  stepInFlight,
 } from "@/server/contract";
 import { formatDuration } from "../_lib/format";
 import { isRolledBack, stepStatusLabel } from "../_lib/labels";
-import { stepInFlight } from "../_lib/order-timing";
 import { useNow } from "../_lib/useNow";
 import styles from "./CheckoutProgress.module.css";
 

@@ -4,19 +4,19 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { orderIdInput } from "@/server/contract";
-import { formatDuration, formatPrice, sentence } from "../_lib/format";
-import { orderHeadline, statusNote } from "../_lib/labels";
-import { MODES } from "../_lib/mode";
 import {
   answerOf,
   isMoving,
   isParked,
-  TIMINGS,
+  orderIdInput,
   timeSoFar,
   timeToAnswer,
   timeToDone,
-} from "../_lib/order-timing";
+} from "@/server/contract";
+import { formatDuration, formatPrice, sentence } from "../_lib/format";
+import { orderHeadline, statusNote } from "../_lib/labels";
+import { MODES } from "../_lib/mode";
+import { TIMINGS } from "../_lib/order-timing";
 import { describeProblem, useTRPC } from "../_lib/trpc";
 import { type LiveState, useLiveOrder } from "../_lib/useLiveOrder";
 import { useNow } from "../_lib/useNow";

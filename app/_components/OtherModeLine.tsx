@@ -4,10 +4,9 @@
 "use client";
 
 import Link from "next/link";
-import { MODES, type OrderView, SERVICES, STEPS } from "@/server/contract";
+import { MODES, type OrderView, SERVICES, STEPS, timeToAnswer } from "@/server/contract";
 import { counterfactual, type Prediction } from "../_lib/counterfactual";
 import { formatDuration } from "../_lib/format";
-import { timeToAnswer } from "../_lib/order-timing";
 import type { RelatedToOrder } from "../_lib/trpc";
 import styles from "./Waterfall.module.css";
 

@@ -7,28 +7,28 @@
 "use client";
 
 import {
+  answerOf,
   COMPENSATION_STEPS,
   CRITICAL_STEPS,
+  isMoving,
   MODES,
   type OrderStepView,
   type OrderView,
   PLANNED_SIDE_EFFECTS,
   STEPS,
   type StepName,
+  stepInFlight,
+  timeToDone,
 } from "@/server/contract";
 import { formatDuration, formatTick } from "../_lib/format";
 import { isRolledBack, stepStatusLabel } from "../_lib/labels";
 import {
-  answerOf,
-  isMoving,
   nextAttemptMs,
   type Segment,
   type SegmentKind,
   type StepTimeline,
-  stepInFlight,
   stepTimeline,
   timeScale,
-  timeToDone,
   undoStartedAt,
 } from "../_lib/order-timing";
 import type { RelatedToOrder } from "../_lib/trpc";

@@ -12,6 +12,7 @@ import {
   FIRST_SIDE_EFFECTS,
   INLINE_ATTEMPTS,
   INLINE_BACKOFF_MS,
+  isMoving,
   MODES,
   type OrderConditions,
   type OrderStepView,
@@ -24,7 +25,7 @@ import {
   type StepAttemptView,
   stepsAfter,
 } from "@/server/contract";
-import { criticalPathMs, isMoving } from "./order-timing";
+import { criticalPathMs } from "./order-timing";
 
 /** The provider calls each side effect makes, in order (server/steps/*): fulfillment captures the
  * payment, then books the shipment. A call to a service that is down fails at once. */
@@ -156,7 +157,7 @@ class Rules {
   }
 
   /** The corrections an undone inline order waits for: the cancellation email for a receipt that
-   * went out, the sale's reversal for a recorded sale (server/checkout/inline.ts). */
+   * went out, the sale's reversal for a recorded sale (server/orders/inline.ts). */
   correctionsMs(effects: Effects): number {
     return (
       (effects.emailed ? this.run("cancellationEmail", INLINE).ms : 0) +
@@ -197,7 +198,7 @@ function failed(
   return { mode, outcome: "failed", ms, step, refunded: effects.captured };
 }
 
-/** A synchronous checkout (server/checkout/inline.ts): side effects one after another, or their
+/** A synchronous checkout (server/orders/inline.ts): side effects one after another, or their
  * chains side by side; a rejection undoes the order where it happens, a failure once all have ended. */
 function inline(rules: Rules, mode: CheckoutMode, critical: number): Prediction {
   const effects: Effects = { emailed: false, recorded: false, captured: false, shipped: false };

@@ -24,8 +24,3 @@ export function formatTick(ms: number): string {
   if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))} s`;
   return `${Number((ms / 60_000).toFixed(1))} min`;
 }
-
-export function msBetween(from: string, to: string | number): number {
-  const end = typeof to === "number" ? to : Date.parse(to);
-  return end - Date.parse(from);
-}

@@ -17,7 +17,7 @@ export type OrderSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** A fresh connection: the handshake carries the session cookie as it is now. WebSocket only, no
  * HTTP long-polling: one socket is then one connection to one web process, so any number of web
- * processes behind a load balancer need no sticky sessions (see scripts/cluster/nginx.ts). */
+ * processes behind a load balancer need no sticky sessions (see tools/cluster/nginx.ts). */
 export function connectOrderSocket(): OrderSocket {
   return io({ forceNew: true, reconnectionDelayMax: 4000, transports: ["websocket"] });
 }

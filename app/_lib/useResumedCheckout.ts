@@ -8,9 +8,9 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { OrderView } from "@/server/contract";
+import { answerOf } from "@/server/contract";
 import { pendingIdempotencyKey } from "./idempotency";
 import { refusedAtCheckout } from "./labels";
-import { answerOf } from "./order-timing";
 import { useTRPC } from "./trpc";
 import { useLiveOrder } from "./useLiveOrder";
 

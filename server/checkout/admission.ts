@@ -4,7 +4,7 @@
 // every checkout queueing for a database connection and failing halfway.
 import { config } from "../config";
 import { AppError } from "../contract";
-import { Slots } from "../slots";
+import { Slots } from "../semaphore";
 
 /** Seconds a turned-away shopper (or script) should wait before trying again. */
 export const BUSY_RETRY_AFTER_S = 1;

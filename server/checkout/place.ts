@@ -26,8 +26,8 @@ import { faultPoint } from "../faults";
 import { log, messageOf, unreachableStore } from "../log";
 import { changeOrder } from "../orders/change";
 import { compensate, leaveUndoOwed } from "../orders/compensate";
+import { InlineStepFailure, runCompensationsInline, runSideEffectsInline } from "../orders/inline";
 import { findOrderView } from "../orders/view";
-import { InlineStepFailure, runCompensationsInline, runSideEffectsInline } from "./inline";
 import { replay } from "./replay";
 import { reserve } from "./reserve";
 
@@ -117,7 +117,7 @@ async function confirm(pending: OrderView, mode: CheckoutMode, deadline: AbortSi
   const confirmedAt = new Date();
   const { waitsForSideEffects } = MODES[mode];
   const placed = await changeOrder(pending.id, {
-    // The sweeper may have given up on this checkout meanwhile (see server/orders/sweeper.ts): then it
+    // The sweeper may have given up on this checkout meanwhile (see server/repair/sweeper.ts): then it
     // has compensated the order, and the shopper is told so.
     when: { status: ["pending"] },
     status: "placed",
@@ -159,7 +159,7 @@ async function confirm(pending: OrderView, mode: CheckoutMode, deadline: AbortSi
   return answered;
 }
 
-/** The sweeper gave up on this checkout (see server/orders/sweeper.ts) and has compensated it. */
+/** The sweeper gave up on this checkout (see server/repair/sweeper.ts) and has compensated it. */
 function tookTooLong(orderId: string): AppError {
   return new AppError(
     "DEPENDENCY_FAILED",

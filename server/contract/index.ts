@@ -1,4 +1,5 @@
 // The one contract shared by API, workers and UI. Browser-safe: zod and types only.
+export * from "./clocks";
 export * from "./conditions";
 export * from "./devtools";
 export * from "./drain";

@@ -183,23 +183,6 @@ export function describeArrivals(plan: LoadPlan): string {
   return `a burst of ${arrivals.orders} orders, answers awaited up to ${durationFlag(plan.durationMs)}`;
 }
 
-/** The command-line flags for a plan (the panel spawns `npm run load` with these and `--json`). */
-export function loadFlags(plan: LoadPlan): string[] {
-  const { arrivals } = plan;
-  const flags =
-    arrivals.loop === "closed"
-      ? ["--shoppers", `${arrivals.shoppers}`, "--pause", durationFlag(arrivals.pauseMs)]
-      : arrivals.loop === "rate"
-        ? ["--rate", `${arrivals.perSecond}/s`]
-        : ["--burst", `${arrivals.orders}`];
-  flags.push("--duration", durationFlag(plan.durationMs), "--mode", plan.mode, "--target", plan.target);
-  if (plan.preset) flags.push("--preset", plan.preset);
-  if (plan.watch) flags.push("--watch");
-  if (plan.fraudShare > 0) flags.push("--fraud", `${plan.fraudShare * 100}%`);
-  if (plan.allowRemote) flags.push("--allow-remote");
-  return flags;
-}
-
 /** How a checkout attempt can end without an order: the shop's own error codes, and what a client
  * finds out by itself. */
 export const LOAD_ERROR_KINDS = [

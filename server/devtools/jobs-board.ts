@@ -14,9 +14,9 @@ import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
 import express from "express";
-import { crossSiteReason } from "../edge";
+import { devToolsAccess, lockedMessage } from "../http/auth/dev-tools";
+import { crossSiteReason } from "../http/edge";
 import { allSideEffectQueues } from "../queues";
-import { devToolsAccess, lockedMessage } from "./access";
 
 export const JOBS_BOARD_PATH = "/dev/jobs";
 

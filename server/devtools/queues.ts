@@ -18,8 +18,8 @@ import { providerWaitsOfAllWorkers } from "../metrics/workers";
 import { changeOrder, type StepChange } from "../orders/change";
 import { compensate, leaveUndoOwed } from "../orders/compensate";
 import { findOrderView } from "../orders/view";
-import { type RedriveCount, redriveCounts } from "../outbox/reconcile";
 import { sideEffectQueue } from "../queues";
+import { type RedriveCount, redriveCounts } from "../repair/reconcile";
 
 export interface QueueSummary {
   name: SideEffectStep;

@@ -1,4 +1,4 @@
-// Guessing the developer tools' key: each client (server/edge.ts `clientAddress`) gets a few tries, then
+// Guessing the developer tools' key: each client (server/http/edge.ts `clientAddress`) gets a few tries, then
 // a lockout that doubles with every lockout in a day (1 min, 2 min, 4 min … at most an hour), kept in
 // Redis so every web process counts the same tries. Each try is counted before the key is compared, so
 // a thousand tries sent at once still get only the first few compared. One log line per lockout.

@@ -6,6 +6,10 @@
 import { AggregatorRegistry } from "prom-client";
 import { z } from "zod";
 
+/** What the web process asks a worker's /metrics for: prom-client's JSON (`getMetricsAsJSON()`), which
+ * `AggregatorRegistry.aggregate()` sums across processes. Anyone else gets the Prometheus text. */
+export const METRICS_JSON = "application/json";
+
 export type Labels = Record<string, string>;
 
 /** One process's metrics, as `getMetricsAsJSON()` gives them; a worker sends them to the web process

@@ -3,8 +3,7 @@
 // summed by prom-client. The panel reads the same numbers a Prometheus server would, not a second
 // bookkeeping.
 import { config } from "../config";
-import { METRICS_JSON } from "./http";
-import { mergeProcesses, type ProcessMetrics, processMetricsSchema } from "./readings";
+import { METRICS_JSON, mergeProcesses, type ProcessMetrics, processMetricsSchema } from "./readings";
 import { registry } from "./registry";
 import { liveWorkers } from "./workers";
 

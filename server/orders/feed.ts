@@ -4,8 +4,8 @@
 import { Server } from "socket.io";
 import type { OrderView, ServerToClientEvents } from "../contract";
 import { log } from "../log";
-import { orderRoom, roomAdapter } from "../realtime/rooms";
 import { redis, unavailable } from "../redis";
+import { orderRoom, roomAdapter } from "./rooms";
 import { type OrderRecord, toOrderView } from "./view";
 
 /** What can push to a room: the web process's own socket.io server, or, in a worker, a server with

@@ -17,7 +17,7 @@ const relayLog = log.child({ component: "outbox relay" });
  * the batch (marks it dispatched as it reads it; SKIP LOCKED keeps two relays off each other's rows),
  * then BullMQ gets the jobs. If Redis refuses, the rows are handed back for the next run; if this
  * process dies in between, the reconciler finds the dispatched steps with no job behind them and hands
- * them back (server/outbox/reconcile.ts). */
+ * them back (server/repair/reconcile.ts). */
 export async function relayOnce({ graceMs = RELAY_GRACE_MS }: { graceMs?: number } = {}): Promise<number> {
   // Durably, whatever the process's commits: the jobs go where Postgres cannot take them back, so the
   // rows (and the step changes that wrote them) must survive any crash first (see commitReplayably).

@@ -15,13 +15,13 @@ import {
   type WatchAck,
   watchOrderInput,
 } from "../contract";
-import { crossSiteReason, hostAllowed } from "../edge";
+import { crossSiteReason, hostAllowed } from "../http/edge";
+import { readSession } from "../http/session";
 import { log, noteOutage } from "../log";
 import { broadcastThrough } from "../orders/feed";
+import { orderRoom, roomAdapter, roomChannel } from "../orders/rooms";
 import { findOrder, toOrderView } from "../orders/view";
 import { createRedis } from "../redis";
-import { readSession } from "../session";
-import { orderRoom, roomAdapter, roomChannel } from "./rooms";
 
 export type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents>;
 

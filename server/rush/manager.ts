@@ -1,15 +1,14 @@
-// The Rush hour run of the developer console: the web process starts the load process (the same script
+// The Rush hour run of the developer console: the web process starts the load process (the same program
 // as `npm run load`) as a child, samples the shop's own metrics once a second while it runs, and saves
 // the run when it ends. An experiment is a plan of runs, each with its own knobs, run one after another;
 // the knobs are put back as they were afterwards. One run at a time in the whole deployment (a lock in
 // Redis), so two consoles cannot double the load by accident.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import path from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import type { Result } from "ioredis";
+import { loadCommand } from "../../tools/load/entry";
 import { config, isLoopback } from "../config";
 import {
   AppError,
@@ -20,7 +19,6 @@ import {
   type LoadProgressEvent,
   type LoadRequest,
   loadEventSchema,
-  loadFlags,
   loadSettingsSchema,
   planLabel,
   RUSH_STOCK,
@@ -39,12 +37,10 @@ import { Measurements } from "./measured";
 import { Sampler } from "./sample";
 import { saveRun } from "./saved";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const LOAD_SCRIPT = path.join(ROOT, "scripts/load.ts");
 const LOCK_TTL_MS = 15_000;
 const KILL_AFTER_MS = 10_000;
 /** A load process still running this long after its own duration is stopped (it follows its orders
- * to done for up to two minutes after the last answer, scripts/load/runner.ts). */
+ * to done for up to two minutes after the last answer, tools/load/runner.ts). */
 const OVERRUN_MS = 180_000;
 const SHUTDOWN_WAIT_MS = 15_000;
 /** Renew or release the lock only while it is still ours (it may have expired and been taken). */
@@ -255,8 +251,8 @@ async function runOnce(
   };
   state = { busy: true, draining: false, run, progress: null, step };
 
-  const args = ["--import", "tsx", LOAD_SCRIPT, ...loadFlags(planned.load), "--json"];
-  const load = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const { command, args, cwd } = loadCommand(planned.load);
+  const load = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
   child = load;
   childListening = false;
   started();

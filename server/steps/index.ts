@@ -22,7 +22,7 @@ export const SIDE_EFFECTS: Record<
 };
 
 /** The provider call whose record means a side effect happened: what decides, when nobody is left to
- * say, whether a step cut off mid-way did its work (see server/orders/sweeper.ts). */
+ * say, whether a step cut off mid-way did its work (see server/repair/sweeper.ts). */
 export const EFFECT_CALLS: Record<SideEffectStep, (orderId: string) => ProviderCall> = {
   fraud: screening,
   email: receipt,

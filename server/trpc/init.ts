@@ -7,14 +7,14 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import type { CreateHTTPContextOptions } from "@trpc/server/adapters/standalone";
 import { z } from "zod";
 import { AppError, type AppErrorCode, describeIssues, wellFormedValue } from "../contract";
-import { type DevToolsAccess, devToolsAccess, inProcessAccess, lockedMessage } from "../devtools/access";
-import { clientAddress, crossSiteReason, isHttps } from "../edge";
+import { type DevToolsAccess, devToolsAccess, inProcessAccess, lockedMessage } from "../http/auth/dev-tools";
+import { clientAddress, crossSiteReason, isHttps } from "../http/edge";
+import { arrivalOf } from "../http/metrics";
+import { type Limit, spend } from "../http/rate-limit";
+import { wasRefused } from "../http/request-slots";
+import { newSession, readSession } from "../http/session";
 import { noteOutage, unreachableStore } from "../log";
-import { arrivalOf } from "../metrics/http";
-import { type Limit, spend } from "../rate-limit";
 import { redis, unavailable } from "../redis";
-import { wasRefused } from "../request-slots";
-import { newSession, readSession } from "../session";
 
 export interface Context {
   /** The caller's session, or null if it has none yet. */

@@ -22,7 +22,7 @@ const FAULTS = [
 ];
 
 async function chaos(...flags: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/chaos.ts", ...flags], {
+  const child = spawn(process.execPath, ["--import", "tsx", "tools/chaos/main.ts", ...flags], {
     env: process.env,
     stdio: ["ignore", "pipe", "pipe"],
   });

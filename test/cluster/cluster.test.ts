@@ -4,10 +4,10 @@
 // the other one, and the shopper ends with exactly the database's order; a worker SIGKILLed mid-job
 // leaves the job to the other worker, and the receipt is still sent once; Ctrl+C stops everything.
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
-import { CookieJar, callProcedure, keepAliveAgent } from "../../scripts/load/http";
 import { updateSettings } from "../../server/downstream/settings";
 import { findOrderView } from "../../server/orders/view";
 import { sideEffectQueue } from "../../server/queues";
+import { CookieJar, callProcedure, keepAliveAgent } from "../../tools/load/http";
 import {
   closeConnections,
   createProduct,

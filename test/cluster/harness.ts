@@ -1,11 +1,11 @@
-// The cluster command (scripts/cluster.ts) run as a shopper's operator runs it, from the tests: a child
+// The cluster command (tools/cluster/main.ts) run as a shopper's operator runs it, from the tests: a child
 // process whose output names every process it started (pid, address), a free block of ports for it,
 // and what the tests need to find their way around it (which web process holds a connection, whether
 // a process is gone).
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { checkPorts, PlanError } from "../../scripts/cluster/plan";
+import { checkPorts, PlanError } from "../../tools/cluster/plan";
 import { exitOf } from "../processes";
 
 export interface Started {
@@ -26,9 +26,9 @@ export interface ClusterRun {
   exit: Promise<{ code: number | null; signal: string | null }>;
 }
 
-/** Runs `scripts/cluster.ts args…` with the test environment (and `env` on top). */
+/** Runs `tools/cluster/main.ts args…` with the test environment (and `env` on top). */
 export function runCluster(args: string[], env: Record<string, string> = {}): ClusterRun {
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/cluster.ts", ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", "tools/cluster/main.ts", ...args], {
     env: { ...process.env, WORKER_LOCK_MS: "3000", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,4 +1,4 @@
-// The shop on a Redis Cluster (3 primaries, 3 replicas, scripts/private-redis-cluster.ts) behind nginx:
+// The shop on a Redis Cluster (3 primaries, 3 replicas, tools/lib/private-redis-cluster.ts) behind nginx:
 // `npm run cluster -- --redis-cluster` as an operator runs it, then an async order end to end with its
 // pushes, then a primary SIGKILLed in the middle of a rush (its replica takes over; clients follow the
 // new topology), and the invariants over everything that was sold: no order lost or stuck, no effect
@@ -7,15 +7,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed, vi } from "vitest";
-import { type Failover, PrivateRedisCluster } from "../../scripts/private-redis-cluster";
+import { type Failover, PrivateRedisCluster } from "../../tools/lib/private-redis-cluster";
 
 const dir = mkdtempSync(path.join(tmpdir(), "storefront-redis-cluster-test-"));
 const redisCluster = new PrivateRedisCluster(dir);
 await redisCluster.start();
 process.env.REDIS_URL = redisCluster.url;
 
-const { checkAll, stillMoving } = await import("../../scripts/invariants/checks");
-const { readSnapshot, writeBaseline } = await import("../../scripts/invariants/read");
+const { checkAll, stillMoving } = await import("../../tools/invariants/checks");
+const { readSnapshot, writeBaseline } = await import("../../tools/invariants/read");
 const { config } = await import("../../server/config");
 const { updateSettings } = await import("../../server/downstream/settings");
 const { prisma } = await import("../../server/db");

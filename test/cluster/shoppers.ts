@@ -3,7 +3,6 @@
 import { randomUUID } from "node:crypto";
 import { io as connect, type Socket } from "socket.io-client";
 import { expect } from "vitest";
-import { CookieJar, callProcedure, keepAliveAgent } from "../../scripts/load/http";
 import {
   type ClientToServerEvents,
   type OrderView,
@@ -11,7 +10,8 @@ import {
   type ServerToClientEvents,
   type WatchAck,
 } from "../../server/contract";
-import { SESSION_COOKIE } from "../../server/session";
+import { SESSION_COOKIE } from "../../server/http/session";
+import { CookieJar, callProcedure, keepAliveAgent } from "../../tools/load/http";
 import { orderInput } from "../helpers";
 
 type Client = Socket<ServerToClientEvents, ClientToServerEvents>;

@@ -5,17 +5,15 @@
 "use client";
 
 import type { CheckoutMode, OrderView } from "@/server/contract";
+import { isParked, timeSoFar, timeToAnswer } from "@/server/contract";
 import { formatDuration, formatTick } from "../../_lib/format";
 import { MODES } from "../../_lib/mode";
 import {
-  isParked,
   type ModeSummary,
   machineTimeToDone,
   niceTicks,
   summarizeModes,
   TIMINGS,
-  timeSoFar,
-  timeToAnswer,
 } from "../../_lib/order-timing";
 import { useElementWidth } from "../../_lib/useElementWidth";
 import styles from "./ComparisonChart.module.css";

@@ -7,23 +7,20 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import type { OrderView } from "@/server/contract";
+import { answerOf, isMoving, isParked, timeSoFar } from "@/server/contract";
 import { formatClock } from "../../_lib/console";
 import { formatDuration, formatPrice } from "../../_lib/format";
 import { ORDER_STATUS_COUNTED } from "../../_lib/labels";
 import { MODES } from "../../_lib/mode";
 import {
-  answerOf,
   type ConditionsGroup,
   groupByConditions,
-  isMoving,
-  isParked,
   type ModeSummary,
   machineTimeToDone,
   operatorWaitMs,
   type Spread,
   summarizeModes,
   TIMINGS,
-  timeSoFar,
 } from "../../_lib/order-timing";
 import { useTRPC } from "../../_lib/trpc";
 import { useNow } from "../../_lib/useNow";

@@ -12,7 +12,6 @@ import {
   queueRefInput,
   settingsPatchSchema,
 } from "../../contract";
-import { lockedMessage, unlockCookie } from "../../devtools/access";
 import { mailbox } from "../../devtools/mailbox";
 import {
   deadLetters,
@@ -23,6 +22,7 @@ import {
 } from "../../devtools/queues";
 import { tryUnlock, unlockSucceeded } from "../../devtools/unlock-guard";
 import { getSettings, replaceSettings, updateSettings } from "../../downstream/settings";
+import { lockedMessage, unlockCookie } from "../../http/auth/dev-tools";
 import { devDoorProcedure, devProcedure, router } from "../init";
 import { rushRouter } from "./rush";
 

@@ -1,0 +1,58 @@
+// The command line of `npm run load`, read into the settings the contract checks (loadSettingsSchema):
+// the flags' names are the request's names, plus `--target` and `--allow-remote` (as `allowRemote`).
+import type { LoadRequest } from "../../server/contract";
+import { readArgs } from "../lib/flags";
+
+const FLAGS = {
+  shoppers: { type: "string" },
+  pause: { type: "string" },
+  duration: { type: "string" },
+  mode: { type: "string" },
+  rate: { type: "string" },
+  burst: { type: "string" },
+  preset: { type: "string" },
+  watch: { type: "boolean" },
+  fraud: { type: "string" },
+  target: { type: "string" },
+  "allow-remote": { type: "boolean" },
+  "dev-key": { type: "string" },
+  restock: { type: "boolean" },
+  json: { type: "boolean" },
+  help: { type: "boolean" },
+} as const;
+
+export interface CommandLine {
+  /** Unchecked: everything but the target's default, as typed. */
+  settings: { request: Record<keyof LoadRequest, unknown>; target: string | undefined; allowRemote: unknown };
+  devKey: string | undefined;
+  /** Top the catalog up before the run (not a setting of the run: the panel restocks by itself). */
+  restock: boolean;
+  json: boolean;
+  help: boolean;
+}
+
+/** Throws a FlagError (node's own message) on an unknown flag or a flag without its value. */
+export function readFlags(args: string[]): CommandLine {
+  const values = readArgs(args, FLAGS);
+  return {
+    settings: {
+      request: {
+        shoppers: values.shoppers,
+        pause: values.pause,
+        duration: values.duration,
+        mode: values.mode,
+        rate: values.rate,
+        burst: values.burst,
+        preset: values.preset,
+        watch: values.watch,
+        fraud: values.fraud,
+      },
+      target: values.target,
+      allowRemote: values["allow-remote"],
+    },
+    devKey: values["dev-key"],
+    restock: values.restock === true,
+    json: values.json === true,
+    help: values.help === true,
+  };
+}
