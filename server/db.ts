@@ -75,30 +75,44 @@ export async function sql<Row>(statement: Prisma.Sql): Promise<Row[]> {
   return result.rows as Row[];
 }
 
-/** Connections of their own for `sqlDurably` in a process whose commits are replayable, opened on first
- * use: their commits wait for the flush as every connection's do by default. */
-let durablePool: pg.Pool | null = null;
-const DURABLE_CONNECTIONS = 4;
+/** A pool of the process's own beside `pool`, for statements that must commit otherwise than its
+ * connections do, opened on first use. */
+function poolBeside(label: string, settings: { max: number; options?: string }) {
+  let opened: pg.Pool | null = null;
+  return {
+    async query<Row>(statement: Prisma.Sql): Promise<Row[]> {
+      if (!opened) {
+        opened = new pg.Pool({
+          connectionString: config.DATABASE_URL,
+          connectionTimeoutMillis: 10_000,
+          ...settings,
+        });
+        opened.on("error", errorReporter(`database pool (${label})`));
+      }
+      return (await opened.query(named(statement))).rows as Row[];
+    },
+    end: async () => {
+      await opened?.end();
+    },
+  };
+}
+
+/** Connections for `sqlDurably` in a process whose commits are replayable: their commits wait for the
+ * flush as every connection's do by default. */
+const durable = poolBeside("durable", { max: 4 });
 
 /** Like `sql`, but committed durably even in a process whose commits are replayable: the WAL is flushed
  * (this commit and every one before it) before it returns. In any other process it is `sql`. */
 export async function sqlDurably<Row>(statement: Prisma.Sql): Promise<Row[]> {
-  if (!replayable) return sql<Row>(statement);
-  if (!durablePool) {
-    durablePool = new pg.Pool({
-      connectionString: config.DATABASE_URL,
-      max: DURABLE_CONNECTIONS,
-      connectionTimeoutMillis: 10_000,
-    });
-    durablePool.on("error", errorReporter("database pool (durable)"));
-  }
-  const result = await durablePool.query(named(statement));
-  return result.rows as Row[];
+  return replayable ? durable.query<Row>(statement) : sql<Row>(statement);
 }
 
-/** The simulated providers' connections, opened on first use in a process whose commits are durable
- * (in any other, `sql`'s connections commit as these do). */
-let providerPool: pg.Pool | null = null;
+/** The simulated providers' connections, in a process whose commits are durable (in any other, `sql`'s
+ * connections commit as these do). */
+const providers = poolBeside("providers", {
+  max: config.DATABASE_POOL_SIZE,
+  options: "-c synchronous_commit=off",
+});
 
 /**
  * A statement of a simulated provider (its ledger: server/downstream/simulate.ts), committed without
@@ -109,25 +123,14 @@ let providerPool: pg.Pool | null = null;
  * flush, if it is durable, flushes the provider's row first. Until then the answer was given to no one.
  */
 export async function sqlAtProvider<Row>(statement: Prisma.Sql): Promise<Row[]> {
-  if (replayable) return sql<Row>(statement);
-  if (!providerPool) {
-    providerPool = new pg.Pool({
-      connectionString: config.DATABASE_URL,
-      max: config.DATABASE_POOL_SIZE,
-      connectionTimeoutMillis: 10_000,
-      options: "-c synchronous_commit=off",
-    });
-    providerPool.on("error", errorReporter("database pool (providers)"));
-  }
-  const result = await providerPool.query(named(statement));
-  return result.rows as Row[];
+  return replayable ? sql<Row>(statement) : providers.query<Row>(statement);
 }
 
 /** Closes the process's connections: the pool (through Prisma) and the others, if opened. */
 export async function closeDatabase(): Promise<void> {
   await prisma.$disconnect();
-  await durablePool?.end();
-  await providerPool?.end();
+  await durable.end();
+  await providers.end();
 }
 
 /** A Date as the UTC wall-clock value Prisma keeps in `timestamp` columns. */
