@@ -13,7 +13,7 @@ import { z } from "zod";
 import { catalog } from "../../prisma/seed";
 import { JOB_STATES, SIDE_EFFECT_STEPS, sideEffectJobSchema } from "../../server/contract";
 import { clientFor, queuePrefixFor, redisTarget } from "../../server/redis-target";
-import type { JobFacts, Snapshot } from "./checks";
+import type { JobFacts, OrderFacts, Snapshot } from "./checks";
 
 const baselineSchema = z.record(z.string(), z.number().int());
 
@@ -31,14 +31,8 @@ export async function readSnapshot(options: ReadOptions): Promise<Snapshot> {
   try {
     await client.query("BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
     const { rows: clock } = await client.query<{ now: Date }>("SELECT now() AS now");
-    const { rows: orders } = await client.query<{
-      id: string;
-      mode: string;
-      status: string;
-      createdAt: Date;
-      steps: Record<string, string>;
-      items: { productId: string; quantity: number }[];
-    }>(`SELECT o."id", o."mode", o."status", o."createdAt" AT TIME ZONE 'UTC' AS "createdAt",
+    const { rows: orders } =
+      await client.query<OrderFacts>(`SELECT o."id", o."mode", o."status", o."createdAt" AT TIME ZONE 'UTC' AS "createdAt",
         (SELECT coalesce(jsonb_object_agg(s.key, s.value ->> 'status'), '{}') FROM jsonb_each(o."steps") s) AS "steps",
         coalesce((SELECT jsonb_agg(jsonb_build_object('productId', i."productId", 'quantity', i."quantity"))
           FROM "OrderItem" i WHERE i."orderId" = o."id"), '[]') AS "items"
