@@ -4,10 +4,11 @@
 // process of its own, with the key, beside the suite's server.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { e2eShopHere } from "../test/stores";
 import { expect, screenPath, test } from "./fixtures";
 
 const KEY = "a long enough key for the e2e shop";
-const port = Number(process.env.E2E_PORT ?? 3100) + 1;
+const port = e2eShopHere.port + 1;
 const origin = `http://127.0.0.1:${port}`;
 let web: ChildProcess | null = null;
 

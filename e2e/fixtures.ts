@@ -5,11 +5,11 @@
 import { randomUUID } from "node:crypto";
 import { type APIRequestContext, test as base, expect } from "@playwright/test";
 import { SERVICE_NAMES, type SettingsPatch } from "../server/contract";
+import { e2eShopHere } from "../test/stores";
 
-// The same database the Playwright web server uses (see playwright.config.ts). Set before the
-// Prisma client is first imported, because server/config.ts reads the environment once.
-process.env.DATABASE_URL =
-  process.env.E2E_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/storefront_e2e";
+// The database of this worker's shop (see playwright.config.ts). Set before the Prisma client is first
+// imported, because server/config.ts reads the environment once.
+process.env.DATABASE_URL = e2eShopHere.databaseUrl;
 
 export async function db() {
   return (await import("../server/db")).prisma;
