@@ -86,6 +86,27 @@ describe("the rules", () => {
     expect(result.examples.join("\n")).toContain("needs attention without a dead-lettered step");
   });
 
+  it("holds an undone order final only once no step of it is still running or owes its undo", () => {
+    const undone = { ...ALL_SUCCEEDED, inventory: "compensated", fraud: "rejected" };
+    const minuteAgo = new Date(NOW.getTime() - 60_000);
+    const done = order({ status: "cancelled", steps: undone, createdAt: minuteAgo });
+    const undoOnItsWay = order({
+      status: "cancelled",
+      steps: { ...undone, payment: "compensating" },
+      createdAt: new Date(NOW.getTime() - 5_000),
+    });
+    const shipmentLeftRunning = order({
+      status: "failed",
+      steps: { ...undone, fraud: "succeeded", fulfillment: "running" },
+      createdAt: minuteAgo,
+    });
+    const result = ordersSettled(snapshot({ orders: [done, undoOnItsWay, shipmentLeftRunning] }), 30_000);
+    expect(result).toMatchObject({ checked: 3, moving: 1, violations: 1 });
+    expect(result.examples).toEqual([
+      `${shipmentLeftRunning.id.slice(0, 8)} (async) failed, yet fulfillment running after 60 s`,
+    ]);
+  });
+
   it("wants one capture, receipt and shipment per completed order, and sees a capture under a second key", () => {
     const whole = order();
     const noShipment = order();

@@ -216,15 +216,24 @@ async function recordFailedJob(
 ): Promise<void> {
   // A failure with a retry ahead leaves the job delayed; only a final one is a dead letter.
   if ((await job.getState()) !== "failed") return;
-  metrics.deadLetters.inc({ step });
   const payload = sideEffectJobSchema.safeParse(job.data);
+  if (!payload.success) {
+    // Redis lost the job's data while its id stayed listed (a failover can): nothing a person could
+    // retry; the reconciler removes it and re-drives the step from Postgres under the same id.
+    log.warn(
+      { jobId: job.id, step, error: reason },
+      `${step}: a job without its data failed; repair re-drives it`,
+    );
+    return;
+  }
+  metrics.deadLetters.inc({ step });
   log.error(
-    { orderId: payload.data?.orderId, jobId: job.id, step, attempt: job.attemptsMade, error: reason },
+    { orderId: payload.data.orderId, jobId: job.id, step, attempt: job.attemptsMade, error: reason },
     `${step}: dead letter, waiting for a person to retry it in /dev`,
   );
   // The job's own failure time: a person may have retried it already, and that attempt is running.
   const failedAt = job.finishedOn ? new Date(job.finishedOn) : undefined;
-  if (payload.success) await recordDeadLetter(payload.data.orderId, step, reason, failedAt);
+  await recordDeadLetter(payload.data.orderId, step, reason, failedAt);
 }
 
 /** What the waterfall needs to split this attempt's wait: a first delivery was queued from when it was
