@@ -4,34 +4,14 @@
 // refused the card stays, stopped, with every step as it ended (the failure, and what was undone).
 "use client";
 
-import {
-  type CheckoutMode,
-  MODES,
-  type OrderView,
-  PLANNED_STEPS,
-  STEP_NAMES,
-  STEPS,
-  type StepName,
-  stepInFlight,
-} from "@/server/contract";
+import { MODES, PLANNED_STEPS, STEP_NAMES, STEPS, type StepName, stepInFlight } from "@/server/contract";
 import { formatDuration } from "../_lib/format";
 import { isRolledBack, stepStatusLabel } from "../_lib/labels";
 import { useNow } from "../_lib/useNow";
+import type { Watching } from "../_lib/usePurchase";
 import styles from "./CheckoutProgress.module.css";
 
-interface Props {
-  mode: CheckoutMode;
-  startedAt: number;
-  order: OrderView | null;
-  /** False when the live connection could not watch this checkout: the steps are unknown until it answers. */
-  live: boolean;
-  /** When the checkout answered with a refusal: the clock stops there. */
-  endedAt: number | null;
-  /** Picked up after a reload, by the idempotency key the tab kept. */
-  resumed?: boolean;
-}
-
-export function CheckoutProgress({ mode, startedAt, order, live, endedAt, resumed = false }: Props) {
+export function CheckoutProgress({ mode, startedAt, order, live, endedAt, resumed = false }: Watching) {
   const ticking = useNow(endedAt === null);
   const now = endedAt ?? ticking;
   const stepOf = (name: StepName) => order?.steps.find((step) => step.name === name);

@@ -17,18 +17,25 @@ import { TextField } from "./TextField";
 
 export function CheckoutView() {
   const { products, lines, totalCents } = useCartLines({ liveStock: false });
-  const [name, setName] = useState("");
-  const [email, setEmail] = useState("");
+  const [details, setDetails] = useState<Record<CheckoutField, string>>({ name: "", email: "" });
   const { mode, purchase, busy, placed, watching, problem, rejected, fieldErrors, clearFieldError, inputs } =
     usePurchase(lines);
 
-  const edit = (field: CheckoutField, set: (value: string) => void) => (value: string) => {
-    set(value);
-    clearFieldError(field);
-  };
+  /** What every field of the form has alike: its value, its error, its ref for focus. */
+  const field = (key: CheckoutField) => ({
+    ref: inputs[key],
+    name: key,
+    value: details[key],
+    disabled: busy,
+    error: fieldErrors[key],
+    onChange: (value: string) => {
+      setDetails((current) => ({ ...current, [key]: value }));
+      clearFieldError(key);
+    },
+  });
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    void purchase({ name, email });
+    void purchase(details);
   };
 
   if (placed) {
@@ -43,41 +50,17 @@ export function CheckoutView() {
   return (
     <div className={summary.layout}>
       <div className="checkout-main">
-        {watching && (
-          <CheckoutProgress
-            mode={watching.mode}
-            startedAt={watching.startedAt}
-            order={watching.order}
-            live={watching.live}
-            endedAt={watching.endedAt}
-            resumed={watching.resumed ?? false}
-          />
-        )}
+        {watching && <CheckoutProgress {...watching} />}
         <form className="card form" onSubmit={submit} noValidate aria-label="Checkout">
           <h2>Your details</h2>
+          <TextField {...field("name")} required label="Name" autoComplete="name" />
           <TextField
-            ref={inputs.name}
+            {...field("email")}
             required
-            name="name"
-            label="Name"
-            autoComplete="name"
-            value={name}
-            disabled={busy}
-            error={fieldErrors.name}
-            onChange={edit("name", setName)}
-          />
-          <TextField
-            ref={inputs.email}
-            required
-            name="email"
             label="Email"
             type="email"
             autoComplete="email"
-            value={email}
-            disabled={busy}
-            error={fieldErrors.email}
             hint="For the receipt. It is sent by a side-effect step, exactly once."
-            onChange={edit("email", setEmail)}
           />
           <p className={styles.checkoutModeNote}>
             Checkout mode: <strong>{MODES[mode].label}</strong>

@@ -73,8 +73,10 @@ export interface Watching {
   mode: CheckoutMode;
   startedAt: number;
   order: OrderView | null;
+  /** False when the live connection could not watch this checkout: the steps are unknown until it answers. */
   live: boolean;
-  /** When the checkout answered with a refusal: the card stays, with the steps as they ended. */
+  /** When the checkout answered with a refusal: the card stays, its clock stopped there, with the steps
+   * as they ended. */
   endedAt: number | null;
   /** Picked up after a reload by the key this tab kept, not started by this page. */
   resumed?: boolean;

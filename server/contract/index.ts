@@ -7,6 +7,7 @@ export * from "./errors";
 export * from "./events";
 export * from "./hosts";
 export * from "./jobs";
+export * from "./lists";
 export * from "./load";
 export * from "./modes";
 export * from "./orders";

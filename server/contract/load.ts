@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { APP_ERROR_CODES } from "./errors";
 import { isLoopback } from "./hosts";
+import { closedList } from "./lists";
 import { checkoutModeSchema } from "./modes";
 import { presetNameSchema } from "./services";
 
@@ -185,7 +186,7 @@ export function describeArrivals(plan: LoadPlan): string {
 
 /** How a checkout attempt can end without an order: the shop's own error codes, and what a client
  * finds out by itself. */
-export const LOAD_ERROR_KINDS = [
+export const { names: LOAD_ERROR_KINDS, schema: loadErrorKindSchema } = closedList([
   ...APP_ERROR_CODES,
   /** The catalog showed nothing in stock: no checkout was sent. */
   "NOTHING_IN_STOCK",
@@ -197,8 +198,7 @@ export const LOAD_ERROR_KINDS = [
   "TIMEOUT",
   /** An answer without one of the shop's codes (a 500, a proxy's error page). */
   "SERVER_ERROR",
-] as const;
-export const loadErrorKindSchema = z.enum(LOAD_ERROR_KINDS);
+]);
 export type LoadErrorKind = z.infer<typeof loadErrorKindSchema>;
 
 const ms = z.number().nonnegative();

@@ -2,6 +2,7 @@
 // plus the inputs that create one.
 import { z } from "zod";
 import { orderConditionsSchema } from "./conditions";
+import { closedList } from "./lists";
 import { CHECKOUT_MODES, type CheckoutMode, checkoutModeSchema } from "./modes";
 import { stepNameSchema, stepStatusSchema } from "./steps";
 import { plainText } from "./text";
@@ -43,15 +44,14 @@ export const MODES: Record<CheckoutMode, ModeDefinition> = {
 /** Modes whose side effects go through the queues (the request does not wait for them). */
 export const QUEUED_MODES = CHECKOUT_MODES.filter((mode) => !MODES[mode].waitsForSideEffects);
 
-export const ORDER_STATUSES = [
+export const { names: ORDER_STATUSES, schema: orderStatusSchema } = closedList([
   "pending",
   "placed",
   "completed",
   "cancelled",
   "failed",
   "needs_attention",
-] as const;
-export const orderStatusSchema = z.enum(ORDER_STATUSES);
+]);
 export type OrderStatus = z.infer<typeof orderStatusSchema>;
 
 /** Placed and not final: side effects may still run, and the status settles from the steps. */

@@ -10,6 +10,7 @@
 // *and* the step it corrects (`after`) has succeeded, so a receipt skipped because the order was
 // cancelled first needs no correction; and it runs on an undone order, never on a live one.
 import { z } from "zod";
+import { closedList } from "./lists";
 
 export const SERVICE_NAMES = ["inventory", "payment", "fraud", "email", "analytics", "shipping"] as const;
 export const serviceNameSchema = z.enum(SERVICE_NAMES);
@@ -34,7 +35,7 @@ interface StepDefinition {
   onDiscard: "skip" | "cancel";
 }
 
-export const STEP_NAMES = [
+export const { names: STEP_NAMES, schema: stepNameSchema } = closedList([
   "inventory",
   "payment",
   "order",
@@ -44,8 +45,7 @@ export const STEP_NAMES = [
   "fulfillment",
   "cancellationEmail",
   "saleReversal",
-] as const;
-export const stepNameSchema = z.enum(STEP_NAMES);
+]);
 export type StepName = z.infer<typeof stepNameSchema>;
 
 export const STEPS = {
@@ -176,7 +176,7 @@ export function stepsAfter(step: StepName): SideEffectStep[] {
   return PLANNED_SIDE_EFFECTS.filter((name) => STEPS[name].after === step);
 }
 
-export const STEP_STATUSES = [
+export const { names: STEP_STATUSES, schema: stepStatusSchema } = closedList([
   "pending",
   "running",
   "retrying",
@@ -190,8 +190,7 @@ export const STEP_STATUSES = [
    * order, before the provider is asked, so a failed undo is retried (see server/orders/compensate.ts). */
   "compensating",
   "compensated",
-] as const;
-export const stepStatusSchema = z.enum(STEP_STATUSES);
+]);
 export type StepStatus = z.infer<typeof stepStatusSchema>;
 
 /** A step whose provider effect is still to be undone (see "compensating" above). */

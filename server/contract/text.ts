@@ -3,6 +3,16 @@
 // neither belongs in a name, so they are refused at the edge (400).
 import { z } from "zod";
 
+/** What a JSON text stands for, or null when it is not JSON (a stray log line, a torn write): for a
+ * schema's safeParse to refuse like any other wrong value. */
+export function jsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 /** C0 controls (NUL, ESC, newline…), DEL, and the C1 controls. */
 export function hasControlCharacter(text: string): boolean {
   for (const char of text) {

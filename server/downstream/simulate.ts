@@ -326,6 +326,17 @@ export interface ProviderCall {
   idempotencyKey: string;
 }
 
+/** An order's call to a provider, keyed by the order (and by `kind` where one order makes two calls of
+ * one operation, as a receipt and a cancellation are two emails). */
+export function orderCall(
+  service: ServiceName,
+  operation: string,
+  orderId: string,
+  kind?: string,
+): ProviderCall {
+  return { service, operation, idempotencyKey: kind ? `${orderId}:${kind}` : orderId };
+}
+
 export interface DownstreamCallSpec<T extends Prisma.InputJsonValue> extends ProviderCall {
   /** The provider's answer the first time this key is seen. */
   perform: () => T;

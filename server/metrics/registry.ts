@@ -60,120 +60,78 @@ const ANSWER_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 const BACKLOG_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900];
 const CALL_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-const checkoutAnswer = new Histogram({
-  name: METRIC_NAMES.checkoutAnswer,
-  help: "Time from a checkout request's arrival at the web process to its answer",
-  labelNames: ["mode", "outcome"] as const,
-  buckets: ANSWER_BUCKETS,
-  registers: [],
-});
-const orderDone = new Histogram({
-  name: METRIC_NAMES.orderDone,
-  help: "Time to done: an order's creation to its settling (eventual-consistency lag), once per order",
-  labelNames: ["mode", "status"] as const,
-  buckets: BACKLOG_BUCKETS,
-  registers: [],
-});
-const orders = new Counter({
-  name: METRIC_NAMES.orders,
-  help: "Orders by final status, counted when they settle",
-  labelNames: ["mode", "status"] as const,
-  registers: [],
-});
-const stepDuration = new Histogram({
-  name: METRIC_NAMES.stepDuration,
-  help: "One attempt of a side-effect step: its provider calls, including any wait for a provider slot",
-  labelNames: ["step", "outcome"] as const,
-  buckets: CALL_BUCKETS,
-  registers: [],
-});
-const stepRetries = new Counter({
-  name: METRIC_NAMES.stepRetries,
-  help: "Failed attempts of a side-effect step that another attempt follows",
-  labelNames: ["step"] as const,
-  registers: [],
-});
-const deadLetters = new Counter({
-  name: METRIC_NAMES.deadLetters,
-  help: "Side-effect jobs that ran out of attempts and rest in the dead-letter (failed) set",
-  labelNames: ["step"] as const,
-  registers: [],
-});
-const queueWait = new Histogram({
-  name: METRIC_NAMES.queueWait,
-  help: "A job's first delivery: enqueued (or due, if delayed) until a worker picked it up",
-  labelNames: ["queue"] as const,
-  buckets: BACKLOG_BUCKETS,
-  registers: [],
-});
-const queueJobs = new Gauge({
-  name: METRIC_NAMES.queueJobs,
-  help: "Side-effect jobs by state, for all worker processes (read from Redis when scraped)",
-  labelNames: ["queue", "state"] as const,
-  registers: [],
-  async collect() {
-    if (!readQueueJobs) return;
-    const queues = await readQueueJobs();
-    this.reset();
-    for (const { queue, counts } of queues) {
-      for (const state of QUEUE_JOB_STATES) this.set({ queue, state }, counts[state]);
-    }
-  },
-});
-const httpInFlight = new Gauge({
-  name: METRIC_NAMES.httpInFlight,
-  help: "HTTP requests the web process has received and not answered yet (socket.io and /metrics aside)",
-  registers: [],
-});
-const apiRequest = new Histogram({
-  name: METRIC_NAMES.apiRequest,
-  help: "A tRPC request's arrival at the web process to its answer, by procedure (a batch counts for each)",
-  labelNames: ["procedure"] as const,
-  buckets: ANSWER_BUCKETS,
-  registers: [],
-});
-const requestSlotsInUse = new Gauge({
-  name: METRIC_NAMES.requestSlotsInUse,
-  help: "Request slots of the web tier's bounded pool in use",
-  registers: [],
-});
-const requestSlotsLimit = new Gauge({
-  name: METRIC_NAMES.requestSlotsLimit,
-  help: "Size of the web tier's request-slot pool; 0 means no limit",
-  registers: [],
-});
-const requestSlotsWaiting = new Gauge({
-  name: METRIC_NAMES.requestSlotsWaiting,
-  help: "Requests waiting in line for a request slot (the pool is full)",
-  registers: [],
-});
-const requestsRefused = new Counter({
-  name: METRIC_NAMES.requestsRefused,
-  help: "Requests the web tier turned away before handling them, by reason",
-  labelNames: ["reason"] as const,
-  registers: [],
-});
+type MetricKey = keyof typeof METRIC_NAMES;
+
+/** What each series means, for anyone reading the scrape. */
+const HELP: Record<MetricKey, string> = {
+  checkoutAnswer: "Time from a checkout request's arrival at the web process to its answer",
+  orderDone: "Time to done: an order's creation to its settling (eventual-consistency lag), once per order",
+  orders: "Orders by final status, counted when they settle",
+  stepDuration:
+    "One attempt of a side-effect step: its provider calls, including any wait for a provider slot",
+  stepRetries: "Failed attempts of a side-effect step that another attempt follows",
+  deadLetters: "Side-effect jobs that ran out of attempts and rest in the dead-letter (failed) set",
+  queueWait: "A job's first delivery: enqueued (or due, if delayed) until a worker picked it up",
+  queueJobs: "Side-effect jobs by state, for all worker processes (read from Redis when scraped)",
+  httpInFlight:
+    "HTTP requests the web process has received and not answered yet (socket.io and /metrics aside)",
+  apiRequest:
+    "A tRPC request's arrival at the web process to its answer, by procedure (a batch counts for each)",
+  requestSlotsInUse: "Request slots of the web tier's bounded pool in use",
+  requestSlotsLimit: "Size of the web tier's request-slot pool; 0 means no limit",
+  requestSlotsWaiting: "Requests waiting in line for a request slot (the pool is full)",
+  requestsRefused: "Requests the web tier turned away before handling them, by reason",
+};
+
+/** An instrument's name and help; registered by startMetrics only, in the processes that export it. */
+function described(metric: MetricKey) {
+  return { name: METRIC_NAMES[metric], help: HELP[metric], registers: [] };
+}
+
+function histogram<Label extends string>(metric: MetricKey, labelNames: readonly Label[], buckets: number[]) {
+  return new Histogram<Label>({ ...described(metric), labelNames, buckets });
+}
+
+function counter<Label extends string>(metric: MetricKey, labelNames: readonly Label[]) {
+  return new Counter<Label>({ ...described(metric), labelNames });
+}
+
+function gauge(metric: MetricKey) {
+  return new Gauge(described(metric));
+}
 
 /** The instruments, for code that records into them (the order path, the steps, the HTTP server). */
 export const metrics = {
-  checkoutAnswer,
-  orderDone,
-  orders,
-  stepDuration,
-  stepRetries,
-  deadLetters,
-  queueWait,
-  queueJobs,
-  httpInFlight,
-  apiRequest,
-  requestSlotsInUse,
-  requestSlotsLimit,
-  requestSlotsWaiting,
-  requestsRefused,
+  checkoutAnswer: histogram("checkoutAnswer", ["mode", "outcome"], ANSWER_BUCKETS),
+  orderDone: histogram("orderDone", ["mode", "status"], BACKLOG_BUCKETS),
+  orders: counter("orders", ["mode", "status"]),
+  stepDuration: histogram("stepDuration", ["step", "outcome"], CALL_BUCKETS),
+  stepRetries: counter("stepRetries", ["step"]),
+  deadLetters: counter("deadLetters", ["step"]),
+  queueWait: histogram("queueWait", ["queue"], BACKLOG_BUCKETS),
+  queueJobs: new Gauge({
+    ...described("queueJobs"),
+    labelNames: ["queue", "state"] as const,
+    async collect() {
+      if (!readQueueJobs) return;
+      const queues = await readQueueJobs();
+      this.reset();
+      for (const { queue, counts } of queues) {
+        for (const state of QUEUE_JOB_STATES) this.set({ queue, state }, counts[state]);
+      }
+    },
+  }),
+  httpInFlight: gauge("httpInFlight"),
+  apiRequest: histogram("apiRequest", ["procedure"], ANSWER_BUCKETS),
+  requestSlotsInUse: gauge("requestSlotsInUse"),
+  requestSlotsLimit: gauge("requestSlotsLimit"),
+  requestSlotsWaiting: gauge("requestSlotsWaiting"),
+  requestsRefused: counter("requestsRefused", ["reason"]),
 };
 
 /** Every known series at zero. */
 function zeroSeries(): void {
+  const { checkoutAnswer, orderDone, orders, stepDuration, stepRetries, deadLetters, queueWait } = metrics;
   for (const mode of CHECKOUT_MODES) {
     for (const outcome of CHECKOUT_OUTCOMES) checkoutAnswer.zero({ mode, outcome });
     for (const status of SETTLED_ORDER_STATUSES) {
@@ -187,7 +145,7 @@ function zeroSeries(): void {
     deadLetters.inc({ step }, 0);
     queueWait.zero({ queue: step });
   }
-  for (const reason of REFUSAL_REASONS) requestsRefused.inc({ reason }, 0);
+  for (const reason of REFUSAL_REASONS) metrics.requestsRefused.inc({ reason }, 0);
 }
 zeroSeries();
 
@@ -195,22 +153,22 @@ export type ProcessRole = "web" | "worker";
 
 /** What each process exports: the web process answers requests and sees the queues from Redis; a
  * worker runs jobs. Both settle orders and run steps (sync checkouts run them in the web process). */
-const EXPORTED: Record<ProcessRole, Metric[]> = {
+const EXPORTED: Record<ProcessRole, MetricKey[]> = {
   web: [
-    checkoutAnswer,
-    orderDone,
-    orders,
-    stepDuration,
-    stepRetries,
-    queueJobs,
-    httpInFlight,
-    apiRequest,
-    requestSlotsInUse,
-    requestSlotsLimit,
-    requestSlotsWaiting,
-    requestsRefused,
+    "checkoutAnswer",
+    "orderDone",
+    "orders",
+    "stepDuration",
+    "stepRetries",
+    "queueJobs",
+    "httpInFlight",
+    "apiRequest",
+    "requestSlotsInUse",
+    "requestSlotsLimit",
+    "requestSlotsWaiting",
+    "requestsRefused",
   ],
-  worker: [orderDone, orders, stepDuration, stepRetries, deadLetters, queueWait],
+  worker: ["orderDone", "orders", "stepDuration", "stepRetries", "deadLetters", "queueWait"],
 };
 
 /** This process's registry: empty until startMetrics. */
@@ -221,7 +179,10 @@ export function startMetrics(role: ProcessRole): Registry {
   if (started === role) return registry;
   if (started) throw new Error(`metrics already started as ${started}`);
   started = role;
-  for (const metric of EXPORTED[role]) registry.registerMetric(metric);
+  for (const key of EXPORTED[role]) {
+    const metric: Metric = metrics[key];
+    registry.registerMetric(metric);
+  }
   collectDefaultMetrics({ register: registry });
   return registry;
 }
@@ -246,6 +207,6 @@ export function observeSettled(order: {
   const status = SETTLED_ORDER_STATUSES.find((candidate) => candidate === order.status);
   if (!status) return;
   const seconds = (Date.parse(order.settledAt) - Date.parse(order.createdAt)) / 1000;
-  orderDone.observe({ mode: order.mode, status }, Math.max(0, seconds));
-  orders.inc({ mode: order.mode, status });
+  metrics.orderDone.observe({ mode: order.mode, status }, Math.max(0, seconds));
+  metrics.orders.inc({ mode: order.mode, status });
 }

@@ -6,7 +6,7 @@
 // can be found and summed without a fixed list of ports.
 import { hostname } from "node:os";
 import { z } from "zod";
-import { type SideEffectStep, sideEffectStepSchema } from "../contract";
+import { jsonOrNull, type SideEffectStep, sideEffectStepSchema } from "../contract";
 import { errorReporter } from "../log";
 import { redis, redisKey } from "../redis";
 import { jobsWaitingForProvider, onProviderWaitsChange } from "./jobs";
@@ -35,20 +35,12 @@ export async function liveWorkers(): Promise<WorkerPresence[]> {
   const live: WorkerPresence[] = [];
   const gone: string[] = [];
   for (const [id, text] of Object.entries(fields)) {
-    const parsed = presenceSchema.safeParse(safeJson(text));
+    const parsed = presenceSchema.safeParse(jsonOrNull(text));
     if (parsed.success && parsed.data.expiresAt > now) live.push({ id, ...parsed.data });
     else gone.push(id);
   }
   if (gone.length) await redis("command").hdel(workersKey(), ...gone);
   return live;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }
 
 /** Jobs waiting for a provider slot, per queue, over every live worker. */

@@ -8,18 +8,8 @@
 // reconciler in every worker (finishOwedUndos). The idempotency keys keep it once at the provider.
 // The claim holds while the order is still what it was read as: a pending one still pending (the
 // checkout confirming it meanwhile wins), a live one still live, placed or needing attention by now.
-import {
-  LIVE_ORDER_STATUSES,
-  type OrderStatus,
-  type OrderView,
-  STEP_NAMES,
-  type StepName,
-  type StepStatus,
-  UNDO_OWED,
-  UNDONE_ORDER_STATUSES,
-  UNDOS,
-  type Undo,
-} from "../contract";
+import type { OrderStatus, OrderView, StepName, StepStatus, Undo } from "../contract";
+import { LIVE_ORDER_STATUSES, STEP_NAMES, UNDO_OWED, UNDONE_ORDER_STATUSES, UNDOS } from "../contract";
 import { Prisma, sql } from "../db";
 import { callDownstream, type DownstreamCallSpec, DownstreamError } from "../downstream/simulate";
 import { log, messageOf } from "../log";

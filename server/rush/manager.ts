@@ -15,6 +15,7 @@ import {
   consumersForAll,
   EXPERIMENTS,
   type ExperimentName,
+  jsonOrNull,
   type LoadPlan,
   type LoadProgressEvent,
   type LoadRequest,
@@ -266,7 +267,7 @@ async function runOnce(
   let measurements: Measurements | null = null;
   const lines = createInterface({ input: load.stdout });
   lines.on("line", (line) => {
-    const event = loadEventSchema.safeParse(safeJson(line));
+    const event = loadEventSchema.safeParse(jsonOrNull(line));
     if (!event.success) return;
     if (event.data.type === "started") {
       childListening = true;
@@ -343,14 +344,6 @@ export async function restockForRush(): Promise<number> {
     data: { stock: RUSH_STOCK },
   });
   return count;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }
 
 function lastLine(text: string): string | null {

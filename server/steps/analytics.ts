@@ -1,18 +1,13 @@
 // Analytics: nobody should wait for it, yet it is still recorded (once per order), and taken back
 // (once) when the order is undone after it was recorded.
-import { callDownstream, type ProviderCall } from "../downstream/simulate";
+import { callDownstream, orderCall } from "../downstream/simulate";
 import type { StepOrder, StepOutcome } from "./types";
 
 const unitsOf = (order: StepOrder) => order.items.reduce((sum, item) => sum + item.quantity, 0);
 const plural = (units: number) => `${units} unit${units === 1 ? "" : "s"}`;
 
-const tracked = (orderId: string, event: "order_placed" | "order_reversed"): ProviderCall => ({
-  service: "analytics",
-  operation: "track",
-  idempotencyKey: `${orderId}:${event}`,
-});
-export const sale = (orderId: string) => tracked(orderId, "order_placed");
-export const saleReversed = (orderId: string) => tracked(orderId, "order_reversed");
+export const sale = (orderId: string) => orderCall("analytics", "track", orderId, "order_placed");
+export const saleReversed = (orderId: string) => orderCall("analytics", "track", orderId, "order_reversed");
 
 export async function recordSale(order: StepOrder, deadline?: AbortSignal): Promise<StepOutcome> {
   const units = unitsOf(order);

@@ -2,12 +2,15 @@
 // the cancellation that corrects it when the order is undone afterwards. The provider deduplicates by
 // order and kind, so a job that runs twice sends one email.
 import { UNDOS } from "../contract";
-import { callDownstream, type ProviderCall } from "../downstream/simulate";
+import { callDownstream, orderCall } from "../downstream/simulate";
 import type { StepOrder, StepOutcome } from "./types";
 
 const money = (cents: number) => `$${(cents / 100).toFixed(2)}`;
 
 type Email = { to: string; subject: string; text: string; orderId: string };
+
+export const receipt = (orderId: string) => orderCall("email", "send", orderId, "receipt");
+export const cancellation = (orderId: string) => orderCall("email", "send", orderId, "cancellation");
 
 function itemLines(order: StepOrder): string[] {
   return order.items.map(
@@ -34,12 +37,6 @@ export function receiptFor(order: StepOrder): Email {
     ].join("\n"),
   };
 }
-
-export const receipt = (orderId: string): ProviderCall => ({
-  service: "email",
-  operation: "send",
-  idempotencyKey: `${orderId}:receipt`,
-});
 
 export async function sendReceipt(order: StepOrder, deadline?: AbortSignal): Promise<StepOutcome> {
   const email = await callDownstream({ ...receipt(order.id), deadline, perform: () => receiptFor(order) });
@@ -75,12 +72,6 @@ export function cancellationFor(order: StepOrder): Email {
     ].join("\n"),
   };
 }
-
-export const cancellation = (orderId: string): ProviderCall => ({
-  service: "email",
-  operation: "send",
-  idempotencyKey: `${orderId}:cancellation`,
-});
 
 export async function sendCancellation(order: StepOrder): Promise<StepOutcome> {
   const email = await callDownstream({ ...cancellation(order.id), perform: () => cancellationFor(order) });

@@ -1,6 +1,6 @@
 // Fraud screening: runs after the order is placed and may still reject it, which cancels the order
 // (the runner voids the authorization and releases the stock).
-import { callDownstream, type ProviderCall } from "../downstream/simulate";
+import { callDownstream, orderCall } from "../downstream/simulate";
 import type { StepOrder, StepOutcome } from "./types";
 
 /** Orders above this are held as suspicious. */
@@ -17,11 +17,7 @@ function assess(order: StepOrder): { approved: boolean; score: number; reason: s
   return { approved: true, score: 3 + (order.totalCents % 17), reason: null };
 }
 
-export const screening = (orderId: string): ProviderCall => ({
-  service: "fraud",
-  operation: "screen",
-  idempotencyKey: orderId,
-});
+export const screening = (orderId: string) => orderCall("fraud", "screen", orderId);
 
 export async function screenForFraud(order: StepOrder, deadline?: AbortSignal): Promise<StepOutcome> {
   const verdict = await callDownstream({ ...screening(order.id), deadline, perform: () => assess(order) });

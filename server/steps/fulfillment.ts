@@ -1,22 +1,14 @@
 // Fulfillment, only after fraud screening passed: capture the authorized payment, then book the
 // shipment. Both calls carry per-order idempotency keys: a retried job captures and ships once.
 import { randomBytes } from "node:crypto";
-import { callDownstream, type ProviderCall } from "../downstream/simulate";
+import { callDownstream, orderCall } from "../downstream/simulate";
 import type { StepOrder, StepOutcome } from "./types";
 
 /** The first call of a fulfillment: once it is recorded, the payment has been captured. */
-export const capture = (orderId: string): ProviderCall => ({
-  service: "payment",
-  operation: "capture",
-  idempotencyKey: orderId,
-});
+export const capture = (orderId: string) => orderCall("payment", "capture", orderId);
 
 /** The last call of a fulfillment: once it is recorded, the order has shipped. */
-export const shipment = (orderId: string): ProviderCall => ({
-  service: "shipping",
-  operation: "ship",
-  idempotencyKey: orderId,
-});
+export const shipment = (orderId: string) => orderCall("shipping", "ship", orderId);
 
 export async function fulfill(order: StepOrder, deadline?: AbortSignal): Promise<StepOutcome> {
   await callDownstream({

@@ -25,7 +25,7 @@ import { migrate } from "../../scripts/migrate";
 import type { CheckoutMode } from "../../server/contract";
 import { findNginx, nginxArgs, writeNginxConfig } from "../cluster/nginx";
 import { writeBaseline } from "../invariants/read";
-import { readCommandLine, refuseAs } from "../lib/flags";
+import { flagTable, readCommandLine, refuseAs } from "../lib/flags";
 import { PrivatePostgres, runQuietly } from "../lib/private-postgres";
 import { PrivateRedis, redisServerAvailable } from "../lib/private-redis";
 import { PrivateRedisCluster } from "../lib/private-redis-cluster";
@@ -118,16 +118,7 @@ const refuse: (message: string) => never = refuseAs("chaos");
 function readFlags() {
   const flags = readCommandLine(
     "chaos",
-    {
-      minutes: { type: "string" },
-      seconds: { type: "string" },
-      settle: { type: "string" },
-      faults: { type: "string" },
-      seed: { type: "string" },
-      keep: { type: "boolean" },
-      "redis-cluster": { type: "boolean" },
-      help: { type: "boolean" },
-    },
+    flagTable(["minutes", "seconds", "settle", "faults", "seed"], ["keep", "redis-cluster"]),
     flagsSchema,
     USAGE,
   );

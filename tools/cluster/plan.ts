@@ -4,7 +4,7 @@
 import { createServer } from "node:net";
 import { z } from "zod";
 import { describeIssues } from "../../server/contract";
-import { FlagError, readArgs } from "../lib/flags";
+import { FlagError, flagTable, readArgs } from "../lib/flags";
 
 /** Processes of one kind on one machine: past this, use more machines (see the README's "Scale-out"). */
 export const MAX_PROCESSES = 16;
@@ -49,15 +49,7 @@ export class PlanError extends FlagError {
   override name = "PlanError";
 }
 
-const FLAGS = {
-  web: { type: "string" },
-  workers: { type: "string" },
-  port: { type: "string" },
-  host: { type: "string" },
-  check: { type: "boolean" },
-  help: { type: "boolean" },
-  "redis-cluster": { type: "boolean" },
-} as const;
+const FLAGS = flagTable(["web", "workers", "port", "host"], ["check", "redis-cluster"]);
 
 /** Reads and checks the flags; the port and host default to the shop's own (PORT, HOST). Throws a
  * FlagError in words on an unknown flag, a missing value, or a value out of range. */

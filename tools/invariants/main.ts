@@ -8,7 +8,7 @@
 //   npm run check:invariants -- --baseline stock.json --jobs --settle-wait 60 --json
 import { z } from "zod";
 import { QUEUE_ATTEMPTS, QUEUE_BACKOFF_MS } from "../../server/contract";
-import { readCommandLine, refuseAs } from "../lib/flags";
+import { flagTable, readCommandLine, refuseAs } from "../lib/flags";
 import { checkAll, type InvariantResult, stillMoving } from "./checks";
 import { readSnapshot } from "./read";
 
@@ -42,14 +42,7 @@ const refuse: (message: string) => never = refuseAs("check:invariants");
 function readFlags() {
   return readCommandLine(
     "check:invariants",
-    {
-      baseline: { type: "string" },
-      jobs: { type: "boolean" },
-      "settle-wait": { type: "string" },
-      "moving-bound": { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean" },
-    },
+    flagTable(["baseline", "settle-wait", "moving-bound"], ["jobs", "json"]),
     flagsSchema,
     USAGE,
   );

@@ -14,6 +14,20 @@ export class FlagError extends Error {
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/** parseArgs' table of a command's flags: those that take a value, the switches, and --help (every
+ * command has it). */
+export function flagTable<const Value extends string, const Switch extends string>(
+  values: readonly Value[],
+  switches: readonly Switch[],
+) {
+  const table: ParseArgsOptionsConfig = { help: { type: "boolean" } };
+  for (const name of values) table[name] = { type: "string" };
+  for (const name of switches) table[name] = { type: "boolean" };
+  return table as { [Name in Value]: { type: "string" } } & {
+    [Name in Switch | "help"]: { type: "boolean" };
+  };
+}
+
 /** The flags as typed (strings and booleans), or a FlagError with node's own message. */
 export function readArgs<const Options extends ParseArgsOptionsConfig>(args: string[], options: Options) {
   try {

@@ -1,25 +1,12 @@
 // The command line of `npm run load`, read into the settings the contract checks (loadSettingsSchema):
 // the flags' names are the request's names, plus `--target` and `--allow-remote` (as `allowRemote`).
 import type { LoadRequest } from "../../server/contract";
-import { readArgs } from "../lib/flags";
+import { flagTable, readArgs } from "../lib/flags";
 
-const FLAGS = {
-  shoppers: { type: "string" },
-  pause: { type: "string" },
-  duration: { type: "string" },
-  mode: { type: "string" },
-  rate: { type: "string" },
-  burst: { type: "string" },
-  preset: { type: "string" },
-  watch: { type: "boolean" },
-  fraud: { type: "string" },
-  target: { type: "string" },
-  "allow-remote": { type: "boolean" },
-  "dev-key": { type: "string" },
-  restock: { type: "boolean" },
-  json: { type: "boolean" },
-  help: { type: "boolean" },
-} as const;
+const FLAGS = flagTable(
+  ["shoppers", "pause", "duration", "mode", "rate", "burst", "preset", "fraud", "target", "dev-key"],
+  ["watch", "allow-remote", "restock", "json"],
+);
 
 export interface CommandLine {
   /** Unchecked: everything but the target's default, as typed. */

@@ -48,35 +48,34 @@ import {
   restockAdvice,
 } from "./shop";
 
-/** A sync checkout with slow providers can take tens of seconds; past this the shopper gives up. */
-const REQUEST_TIMEOUT_MS = 120_000;
-
-/** After the duration, answers still on their way get this long before they are abandoned. */
-const STOP_GRACE_MS = 30_000;
-
-/** After the last answer, orders not done yet get this long to settle before they count as unsettled:
- * a burst's backlog can take a minute or two to drain, and its time to done is what the run is for. An
- * order parked in the dead-letter set is not waited for (nothing moves until a person acts). */
-const SETTLE_WAIT_MS = 120_000;
+/** How long a run waits for each thing, in ms. */
+const WAIT_MS = {
+  /** A sync checkout with slow providers can take tens of seconds; past this the shopper gives up. */
+  request: 120_000,
+  /** After the duration, answers still on their way get this long before they are abandoned. */
+  stopGrace: 30_000,
+  /** After the last answer, orders not done yet get this long to settle before they count as
+   * unsettled: a burst's backlog can take a minute or two to drain, and its time to done is what the
+   * run is for. An order parked in the dead-letter set is not waited for (nothing moves until a person
+   * acts). */
+  settle: 120_000,
+  /** Between two rounds of polling the sampled orders. */
+  pollEvery: 500,
+  watchAck: 5000,
+  /** How often a watcher asks for its order's snapshot again, in case a push was lost. */
+  watchRecheck: 5000,
+  progressEvery: 1000,
+} as const;
 
 /** Without --watch, at most this many unsettled orders are polled (order.byId) for their time to done:
  * every order of the Rush hour lab's experiments. */
 const DONE_SAMPLE = 1000;
-
-const POLL_EVERY_MS = 500;
 
 /** Orders polled at once in each round. */
 const POLL_BATCH = 25;
 
 /** One shopper's patience with "busy, try again" for one checkout. */
 const MAX_BUSY_RETRIES = 10;
-
-const WATCH_ACK_TIMEOUT_MS = 5000;
-
-/** How often a watcher asks for its order's snapshot again, in case a push was lost. */
-const WATCH_RECHECK_MS = 5000;
-
-const PROGRESS_EVERY_MS = 1000;
 
 export function newRunId(): string {
   return randomBytes(4).toString("hex");
@@ -229,7 +228,7 @@ class Run {
     this.lastProgressAt = startedAt;
     const elapsed = () => performance.now() - startedAt;
     let lastAnswerAt = startedAt;
-    const ticker = setInterval(() => this.progress(elapsed()), PROGRESS_EVERY_MS);
+    const ticker = setInterval(() => this.progress(elapsed()), WAIT_MS.progressEvery);
     const poller = this.poll();
     void this.readQueueDepth();
 
@@ -241,12 +240,12 @@ class Run {
       if (plan.arrivals.loop === "burst") {
         stoppedBy = answeredInTime ? "burst-answered" : "burst-timeout";
       } else if (!stop.aborted) {
-        await waitAtMost(Promise.all(this.inFlight), STOP_GRACE_MS, stop);
+        await waitAtMost(Promise.all(this.inFlight), WAIT_MS.stopGrace, stop);
       }
       this.answersWanted.abort();
       await Promise.all(this.inFlight);
       lastAnswerAt = performance.now();
-      if (!stop.aborted) await waitAtMost(Promise.all([poller, ...this.tracking]), SETTLE_WAIT_MS, stop);
+      if (!stop.aborted) await waitAtMost(Promise.all([poller, ...this.tracking]), WAIT_MS.settle, stop);
       if (stop.aborted) stoppedBy = "signal";
       else if (this.outOfStock) stoppedBy = "out-of-stock";
     } finally {
@@ -341,7 +340,7 @@ class Run {
         kind,
         input,
         jar,
-        timeoutMs: REQUEST_TIMEOUT_MS,
+        timeoutMs: WAIT_MS.request,
         signal,
       });
     try {
@@ -467,7 +466,7 @@ class Run {
       };
       const ask = () =>
         socket
-          .timeout(WATCH_ACK_TIMEOUT_MS)
+          .timeout(WAIT_MS.watchAck)
           .emit("order:watch", { orderId: order.id }, (error: Error | null, ack: WatchAck) => {
             if (!error && ack.ok) apply(ack.order);
           });
@@ -475,7 +474,7 @@ class Run {
       socket.on("connect", ask);
       // A push lost on the way (Redis restarting under the socket.io adapter) is never sent again: the
       // watch's snapshot is asked for again now and then, as a page asks again on reconnect.
-      const recheck = setInterval(() => socket.connected && ask(), WATCH_RECHECK_MS);
+      const recheck = setInterval(() => socket.connected && ask(), WAIT_MS.watchRecheck);
     });
   }
 
@@ -504,7 +503,7 @@ class Run {
         }),
       );
       if (this.polled.size === 0 && this.arrivals.signal.aborted && this.inFlight.size === 0) break;
-      await sleep(POLL_EVERY_MS, null, { signal: stopped }).catch(() => null);
+      await sleep(WAIT_MS.pollEvery, null, { signal: stopped }).catch(() => null);
     }
     this.unsettled += this.polled.size;
   }

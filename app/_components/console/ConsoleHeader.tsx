@@ -18,9 +18,12 @@ interface Props {
   /** The paragraph under the title. */
   children: ReactNode;
   links?: readonly ConsoleLink[];
+  /** A link back to the developer console, saying in a few words what it holds. */
+  back?: string;
 }
 
-export function ConsoleHeader({ eyebrow, title, children, links = [] }: Props) {
+export function ConsoleHeader({ eyebrow, title, children, links: others = [], back }: Props) {
+  const links = back ? [{ href: "/dev", title: "← Developer console", text: back }, ...others] : others;
   return (
     <header className={styles.head}>
       <div>

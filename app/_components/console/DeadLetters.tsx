@@ -10,6 +10,7 @@ import { type DeadLetter, formatClock } from "../../_lib/console";
 import { formatTick } from "../../_lib/format";
 import { describeProblem, useTRPC } from "../../_lib/trpc";
 import frame from "./Console.module.css";
+import { ConsoleTable } from "./ConsoleTable";
 import styles from "./DeadLetters.module.css";
 import { OrderRef } from "./OrderRef";
 import { QueryProblem } from "./QueryProblem";
@@ -101,74 +102,97 @@ export function DeadLetters() {
           </p>
         </div>
       ) : (
-        <div className={frame.tableScroll}>
-          <table className={`${frame.table} ${frame.wide} ${frame.stackOnPhone}`}>
-            <thead>
-              <tr>
-                <th scope="col">Step</th>
-                <th scope="col">Order</th>
-                <th scope="col">Last error</th>
-                <th scope="col" className={frame.num}>
-                  Attempts
-                </th>
-                <th scope="col">Failed at</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((letter) => (
-                <tr key={`${letter.queue}/${letter.jobId}`} aria-label={rowLabel(letter)}>
-                  <th scope="row">
-                    <span className={frame.knobService}>{STEPS[letter.queue].label}</span>
-                    <span className={frame.knobUsedBy}>
-                      queue <code>{letter.queue}</code>
-                    </span>
-                  </th>
-                  <td data-label="Order">
-                    {letter.orderId ? (
-                      <OrderRef orderId={letter.orderId} label={letter.orderId.slice(0, 8)} />
-                    ) : (
-                      <span className="muted">unknown</span>
-                    )}
-                  </td>
-                  <td className={`${styles.deadLetterError} ${frame.stackWide}`} data-label="Last error">
-                    {letter.error}
-                  </td>
-                  <td className={`${frame.num} tabular`} data-label="Attempts">
-                    {letter.attempts}/{letter.maxAttempts}
-                  </td>
-                  <td className="tabular nowrap" data-label="Failed at">
-                    {letter.failedAt ? formatClock(letter.failedAt) : "–"}
-                  </td>
-                  <td className={frame.stackWide}>
-                    <div className={styles.rowActions}>
-                      <button
-                        type="button"
-                        className="button button-small button-primary"
-                        disabled={busy}
-                        onClick={() => retry.mutate({ queue: letter.queue, jobId: letter.jobId })}
-                      >
-                        Retry
-                      </button>
-                      <button
-                        type="button"
-                        className="button button-small button-quiet"
-                        disabled={busy}
-                        title={DISCARD_MEANS[STEPS[letter.queue].onDiscard]}
-                        onClick={() => discard.mutate({ queue: letter.queue, jobId: letter.jobId })}
-                      >
-                        Discard
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ConsoleTable
+          className={`${frame.table} ${frame.wide} ${frame.stackOnPhone}`}
+          head={
+            <>
+              <th scope="col">Step</th>
+              <th scope="col">Order</th>
+              <th scope="col">Last error</th>
+              <th scope="col" className={frame.num}>
+                Attempts
+              </th>
+              <th scope="col">Failed at</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </>
+          }
+        >
+          {list.map((letter) => (
+            <DeadLetterRow
+              key={`${letter.queue}/${letter.jobId}`}
+              letter={letter}
+              busy={busy}
+              onRetry={retry.mutate}
+              onDiscard={discard.mutate}
+            />
+          ))}
+        </ConsoleTable>
       )}
     </section>
+  );
+}
+
+/** Which job a button acts on. */
+type JobRef = Pick<DeadLetter, "queue" | "jobId">;
+
+function DeadLetterRow({
+  letter,
+  busy,
+  onRetry,
+  onDiscard,
+}: {
+  letter: DeadLetter;
+  busy: boolean;
+  onRetry: (job: JobRef) => void;
+  onDiscard: (job: JobRef) => void;
+}) {
+  return (
+    <tr aria-label={rowLabel(letter)}>
+      <th scope="row">
+        <span className={frame.knobService}>{STEPS[letter.queue].label}</span>
+        <span className={frame.knobUsedBy}>
+          queue <code>{letter.queue}</code>
+        </span>
+      </th>
+      <td data-label="Order">
+        {letter.orderId ? (
+          <OrderRef orderId={letter.orderId} label={letter.orderId.slice(0, 8)} />
+        ) : (
+          <span className="muted">unknown</span>
+        )}
+      </td>
+      <td className={`${styles.deadLetterError} ${frame.stackWide}`} data-label="Last error">
+        {letter.error}
+      </td>
+      <td className={`${frame.num} tabular`} data-label="Attempts">
+        {letter.attempts}/{letter.maxAttempts}
+      </td>
+      <td className="tabular nowrap" data-label="Failed at">
+        {letter.failedAt ? formatClock(letter.failedAt) : "–"}
+      </td>
+      <td className={frame.stackWide}>
+        <div className={styles.rowActions}>
+          <button
+            type="button"
+            className="button button-small button-primary"
+            disabled={busy}
+            onClick={() => onRetry({ queue: letter.queue, jobId: letter.jobId })}
+          >
+            Retry
+          </button>
+          <button
+            type="button"
+            className="button button-small button-quiet"
+            disabled={busy}
+            title={DISCARD_MEANS[STEPS[letter.queue].onDiscard]}
+            onClick={() => onDiscard({ queue: letter.queue, jobId: letter.jobId })}
+          >
+            Discard
+          </button>
+        </div>
+      </td>
+    </tr>
   );
 }

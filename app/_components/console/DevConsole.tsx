@@ -7,7 +7,7 @@ import { TIMINGS } from "../../_lib/order-timing";
 import { describeProblem } from "../../_lib/trpc";
 import { useDevSettings } from "../../_lib/useDevSettings";
 import frame from "./Console.module.css";
-import { ConsoleHeader } from "./ConsoleHeader";
+import { ConsoleHeader, type ConsoleLink } from "./ConsoleHeader";
 import { DeadLetters } from "./DeadLetters";
 import { DefaultModeSetting } from "./DefaultModeSetting";
 import { FaultKnobs } from "./FaultKnobs";
@@ -15,35 +15,33 @@ import { PresetPicker } from "./PresetPicker";
 import { QueryProblem } from "./QueryProblem";
 import { QueuesPanel } from "./QueuesPanel";
 
+const LINKS: readonly ConsoleLink[] = [
+  {
+    href: "/orders",
+    title: "Orders comparison →",
+    text: `${TIMINGS.answer.label} vs ${TIMINGS.done.label.toLowerCase()}, sync beside async`,
+  },
+  {
+    href: "/dev/rush",
+    title: "Rush hour →",
+    text: "Many shoppers at once: pile-ups, backlogs, scaling consumers",
+  },
+  { href: "/mailbox", title: "Mailbox →", text: "What the simulated email provider actually sent" },
+  {
+    href: "/dev/jobs",
+    title: "Jobs (bull-board) →",
+    text: "Every queued job: payload, attempts, stack traces",
+    external: true,
+  },
+];
+
 export function DevConsole() {
   const { settings, update, applyPreset, applying, error } = useDevSettings();
   const data = settings.data;
 
   return (
     <div className={frame.console}>
-      <ConsoleHeader
-        eyebrow="Behind the Purchase button"
-        title="Developer console"
-        links={[
-          {
-            href: "/orders",
-            title: "Orders comparison →",
-            text: `${TIMINGS.answer.label} vs ${TIMINGS.done.label.toLowerCase()}, sync beside async`,
-          },
-          {
-            href: "/dev/rush",
-            title: "Rush hour →",
-            text: "Many shoppers at once: pile-ups, backlogs, scaling consumers",
-          },
-          { href: "/mailbox", title: "Mailbox →", text: "What the simulated email provider actually sent" },
-          {
-            href: "/dev/jobs",
-            title: "Jobs (bull-board) →",
-            text: "Every queued job: payload, attempts, stack traces",
-            external: true,
-          },
-        ]}
-      >
+      <ConsoleHeader eyebrow="Behind the Purchase button" title="Developer console" links={LINKS}>
         Make the downstream services slow, flaky or down, then watch what each checkout mode does with it: who
         waits, what queues up, and what lands in the dead-letter set.
       </ConsoleHeader>

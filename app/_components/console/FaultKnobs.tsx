@@ -17,6 +17,7 @@ import {
 } from "@/server/contract";
 import { replaced, useOptimisticKnob } from "../../_lib/useOptimisticKnob";
 import frame from "./Console.module.css";
+import { ConsoleTable } from "./ConsoleTable";
 import styles from "./FaultKnobs.module.css";
 
 const TYPING_PAUSE_MS = 500;
@@ -165,65 +166,59 @@ export function FaultKnobs({ services, onChange }: Props) {
         Every downstream service is simulated in-process; these knobs are shared through Redis, so every web
         and worker process obeys them at once. Changes apply to the next call.
       </p>
-      <div className={frame.tableScroll}>
-        <table className={`${frame.table} ${frame.wide} ${styles.knobsTable} ${frame.stackOnPhone}`}>
-          <thead>
-            <tr>
-              <th scope="col">Service</th>
-              {KNOB_COLUMNS.map((knob) => (
-                <th key={knob} scope="col">
-                  {COLUMN_TITLES[knob]}
-                </th>
+      <ConsoleTable
+        className={`${frame.table} ${frame.wide} ${styles.knobsTable} ${frame.stackOnPhone}`}
+        head={
+          <>
+            <th scope="col">Service</th>
+            {KNOB_COLUMNS.map((knob) => (
+              <th key={knob} scope="col">
+                {COLUMN_TITLES[knob]}
+              </th>
+            ))}
+          </>
+        }
+      >
+        {SERVICE_NAMES.map((service) => {
+          const knobs = services[service];
+          const steps = stepsUsing(service);
+          const critical = steps.some((step) => step.phase === "critical");
+          return (
+            <tr key={service} data-flag={knobs.down ? "bad" : undefined}>
+              <th scope="row">
+                <span className={frame.knobService}>{SERVICES[service].label}</span>
+                <span className={frame.knobUsedBy}>
+                  {steps.map((step) => step.label).join(", ")}
+                  <span className={styles.pathTag} data-phase={critical ? "critical" : "sideEffect"}>
+                    {critical ? "critical path" : "side effect"}
+                  </span>
+                </span>
+              </th>
+              {(["latencyMs", "jitterMs", "failureRate"] as const).map((knob) => (
+                <td key={knob} data-label={COLUMN_TITLES[knob]}>
+                  <NumberKnob
+                    service={service}
+                    knob={knob}
+                    value={knobs[knob]}
+                    onCommit={(value) => set(service, { [knob]: value })}
+                  />
+                </td>
               ))}
+              <td data-label={COLUMN_TITLES.down}>
+                <DownSwitch service={service} down={knobs.down} onCommit={(down) => set(service, { down })} />
+              </td>
+              <td data-label={COLUMN_TITLES.capacity}>
+                <NumberKnob
+                  service={service}
+                  knob="capacity"
+                  value={knobs.capacity}
+                  onCommit={(value) => set(service, { capacity: value })}
+                />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {SERVICE_NAMES.map((service) => {
-              const knobs = services[service];
-              const steps = stepsUsing(service);
-              const critical = steps.some((step) => step.phase === "critical");
-              return (
-                <tr key={service} data-flag={knobs.down ? "bad" : undefined}>
-                  <th scope="row">
-                    <span className={frame.knobService}>{SERVICES[service].label}</span>
-                    <span className={frame.knobUsedBy}>
-                      {steps.map((step) => step.label).join(", ")}
-                      <span className={styles.pathTag} data-phase={critical ? "critical" : "sideEffect"}>
-                        {critical ? "critical path" : "side effect"}
-                      </span>
-                    </span>
-                  </th>
-                  {(["latencyMs", "jitterMs", "failureRate"] as const).map((knob) => (
-                    <td key={knob} data-label={COLUMN_TITLES[knob]}>
-                      <NumberKnob
-                        service={service}
-                        knob={knob}
-                        value={knobs[knob]}
-                        onCommit={(value) => set(service, { [knob]: value })}
-                      />
-                    </td>
-                  ))}
-                  <td data-label={COLUMN_TITLES.down}>
-                    <DownSwitch
-                      service={service}
-                      down={knobs.down}
-                      onCommit={(down) => set(service, { down })}
-                    />
-                  </td>
-                  <td data-label={COLUMN_TITLES.capacity}>
-                    <NumberKnob
-                      service={service}
-                      knob="capacity"
-                      value={knobs.capacity}
-                      onCommit={(value) => set(service, { capacity: value })}
-                    />
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </ConsoleTable>
       <dl className={styles.knobNotes}>
         <div>
           <dt>Latency</dt>

@@ -36,11 +36,7 @@ export function Mailbox() {
 
   return (
     <div className={frame.console}>
-      <ConsoleHeader
-        eyebrow="Simulated email provider"
-        title="Mailbox"
-        links={[{ href: "/dev", title: "← Developer console", text: "Knobs, queues and dead letters" }]}
-      >
+      <ConsoleHeader eyebrow="Simulated email provider" title="Mailbox" back="Knobs, queues and dead letters">
         Every email the shop sent, as the provider recorded it: receipts, and the cancellation that follows
         one when an order is cancelled after its receipt went out. A retried job does not send twice: the
         provider deduplicates on the order, so each order has at most one of each.

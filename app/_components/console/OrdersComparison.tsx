@@ -27,11 +27,16 @@ import { useNow } from "../../_lib/useNow";
 import { OrderStatusBadge } from "../OrderStatusBadge";
 import { ComparisonChart } from "./ComparisonChart";
 import frame from "./Console.module.css";
-import { ConsoleHeader } from "./ConsoleHeader";
+import { ConsoleHeader, type ConsoleLink } from "./ConsoleHeader";
+import { ConsoleTable } from "./ConsoleTable";
 import styles from "./OrdersComparison.module.css";
 import { QueryProblem } from "./QueryProblem";
 
 const REFRESH_MS = 2000;
+
+const LINKS: readonly ConsoleLink[] = [
+  { href: "/dev", title: "Developer console →", text: "Make services slow or down, then order again" },
+];
 
 /** The table's "time to answer" cell: a duration, what the answer was, or that it has not come yet. */
 function answerText(order: OrderView): string {
@@ -76,6 +81,9 @@ function operatorText(waits: readonly number[]): string {
   return `${waits.length} ${waits.length === 1 ? "order" : "orders"} also waited for an operator's Retry (${list} in the dead-letter set): not in the figures above.`;
 }
 
+/** The two clocks a mode's card shows, each with its median and its spread. */
+const MEDIAN_TIMINGS = ["answer", "done"] as const;
+
 function ModeMedians({ orders }: { orders: readonly OrderView[] }) {
   return (
     <div>
@@ -99,24 +107,20 @@ function ModeMedians({ orders }: { orders: readonly OrderView[] }) {
               <span className="muted">· median of {summary.completed} completed</span>
             </p>
             <dl>
-              <div>
-                <dt>{TIMINGS.answer.short}</dt>
-                <dd className="tabular" data-timing="answer">
-                  {summary.answer === null ? "–" : formatDuration(summary.answer)}
-                </dd>
-                <dd className={`tabular ${styles.cmpSpread}`} data-spread="answer">
-                  {spreadText(summary.answerSpread)}
-                </dd>
-              </div>
-              <div>
-                <dt>{TIMINGS.done.short}</dt>
-                <dd className="tabular" data-timing="done">
-                  {summary.done === null ? "–" : formatDuration(summary.done)}
-                </dd>
-                <dd className={`tabular ${styles.cmpSpread}`} data-spread="done">
-                  {spreadText(summary.doneSpread)}
-                </dd>
-              </div>
+              {MEDIAN_TIMINGS.map((timing) => {
+                const value = summary[timing];
+                return (
+                  <div key={timing}>
+                    <dt>{TIMINGS[timing].short}</dt>
+                    <dd className="tabular" data-timing={timing}>
+                      {value === null ? "–" : formatDuration(value)}
+                    </dd>
+                    <dd className={`tabular ${styles.cmpSpread}`} data-spread={timing}>
+                      {spreadText(summary[`${timing}Spread`])}
+                    </dd>
+                  </div>
+                );
+              })}
             </dl>
             {summary.operatorWaits.length > 0 && (
               <p className={styles.cmpOperator} data-testid="operator-waits">
@@ -189,17 +193,7 @@ export function OrdersComparison() {
 
   return (
     <div className={frame.console}>
-      <ConsoleHeader
-        eyebrow="Sync vs async, measured"
-        title="Your orders, compared"
-        links={[
-          {
-            href: "/dev",
-            title: "Developer console →",
-            text: "Make services slow or down, then order again",
-          },
-        ]}
-      >
+      <ConsoleHeader eyebrow="Sync vs async, measured" title="Your orders, compared" links={LINKS}>
         Two clocks per order, both starting when the order reached the server: when the shopper had an answer,
         and when everything was done. <strong>Sync:</strong> answer ≈ done — the shopper waited for
         everything. <strong>Async:</strong> the answer comes early and done comes later — eventual
@@ -249,81 +243,82 @@ export function OrdersComparison() {
 
           <section className={`card ${frame.section}`} aria-labelledby="orders-title">
             <h2 id="orders-title">Recent orders</h2>
-            <div className={frame.tableScroll}>
-              <table className={`${frame.table} ${frame.wide} ${styles.ordersTable}`}>
-                <thead>
-                  <tr>
-                    <th scope="col">Order</th>
-                    <th scope="col" className={styles.ordersWide}>
-                      Placed
-                    </th>
-                    <th scope="col" className={styles.ordersWide}>
-                      Mode
-                    </th>
-                    <th scope="col" className={styles.ordersWide}>
-                      Status
-                    </th>
-                    <th scope="col" className={`${frame.num} ${styles.ordersWide}`}>
-                      Total
-                    </th>
-                    <th scope="col" className={frame.num}>
-                      {TIMINGS.answer.label}
-                    </th>
-                    <th scope="col" className={frame.num}>
-                      {TIMINGS.done.label}
-                    </th>
-                    <th scope="col" className={`${frame.num} ${styles.ordersWide}`}>
-                      Operator wait
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {orders.map((order) => (
-                    <tr key={order.id} aria-label={`Order ${order.id}`} data-mode={order.mode}>
-                      <th scope="row">
-                        <Link href={`/orders/${order.id}`} className={frame.orderId}>
-                          {order.id.slice(0, 8)}
-                        </Link>
-                        {/* On a phone the mode and status columns fold in here (only one of the two
-                            is ever displayed, so nothing is read twice). */}
-                        <span className={styles.ordersFolded}>
-                          <span className={styles.modeTag} data-mode={order.mode}>
-                            {MODES[order.mode].label}
-                          </span>
-                          <OrderStatusBadge status={order.status} />
-                        </span>
-                      </th>
-                      <td className={`tabular nowrap ${styles.ordersWide}`}>
-                        {formatClock(order.createdAt, now)}
-                      </td>
-                      <td className={styles.ordersWide}>
-                        <span className={styles.modeTag} data-mode={order.mode}>
-                          {MODES[order.mode].label}
-                        </span>
-                      </td>
-                      <td className={styles.ordersWide}>
-                        <OrderStatusBadge status={order.status} />
-                      </td>
-                      <td className={`${frame.num} tabular ${styles.ordersWide}`}>
-                        {formatPrice(order.totalCents)}
-                      </td>
-                      <td className={`${frame.num} tabular`} data-timing="answer">
-                        {answerText(order)}
-                      </td>
-                      <td className={`${frame.num} tabular`} data-timing="done">
-                        {doneText(order, now)}
-                      </td>
-                      <td className={`${frame.num} tabular ${styles.ordersWide}`} data-timing="operator">
-                        {operatorCell(order, now)}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <ConsoleTable
+              className={`${frame.table} ${frame.wide} ${styles.ordersTable}`}
+              head={
+                <>
+                  <th scope="col">Order</th>
+                  <th scope="col" className={styles.ordersWide}>
+                    Placed
+                  </th>
+                  <th scope="col" className={styles.ordersWide}>
+                    Mode
+                  </th>
+                  <th scope="col" className={styles.ordersWide}>
+                    Status
+                  </th>
+                  <th scope="col" className={`${frame.num} ${styles.ordersWide}`}>
+                    Total
+                  </th>
+                  <th scope="col" className={frame.num}>
+                    {TIMINGS.answer.label}
+                  </th>
+                  <th scope="col" className={frame.num}>
+                    {TIMINGS.done.label}
+                  </th>
+                  <th scope="col" className={`${frame.num} ${styles.ordersWide}`}>
+                    Operator wait
+                  </th>
+                </>
+              }
+            >
+              {orders.map((order) => (
+                <OrderRow key={order.id} order={order} now={now} />
+              ))}
+            </ConsoleTable>
           </section>
         </>
       )}
     </div>
+  );
+}
+
+/** A row of the recent orders' table. */
+function OrderRow({ order, now }: { order: OrderView; now: number }) {
+  return (
+    <tr aria-label={`Order ${order.id}`} data-mode={order.mode}>
+      <th scope="row">
+        <Link href={`/orders/${order.id}`} className={frame.orderId}>
+          {order.id.slice(0, 8)}
+        </Link>
+        {/* On a phone the mode and status columns fold in here (only one of the two is ever displayed,
+            so nothing is read twice). */}
+        <span className={styles.ordersFolded}>
+          <span className={styles.modeTag} data-mode={order.mode}>
+            {MODES[order.mode].label}
+          </span>
+          <OrderStatusBadge status={order.status} />
+        </span>
+      </th>
+      <td className={`tabular nowrap ${styles.ordersWide}`}>{formatClock(order.createdAt, now)}</td>
+      <td className={styles.ordersWide}>
+        <span className={styles.modeTag} data-mode={order.mode}>
+          {MODES[order.mode].label}
+        </span>
+      </td>
+      <td className={styles.ordersWide}>
+        <OrderStatusBadge status={order.status} />
+      </td>
+      <td className={`${frame.num} tabular ${styles.ordersWide}`}>{formatPrice(order.totalCents)}</td>
+      <td className={`${frame.num} tabular`} data-timing="answer">
+        {answerText(order)}
+      </td>
+      <td className={`${frame.num} tabular`} data-timing="done">
+        {doneText(order, now)}
+      </td>
+      <td className={`${frame.num} tabular ${styles.ordersWide}`} data-timing="operator">
+        {operatorCell(order, now)}
+      </td>
+    </tr>
   );
 }

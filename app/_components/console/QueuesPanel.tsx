@@ -15,6 +15,7 @@ import {
 import type { QueueSummary } from "../../_lib/console";
 import { useTRPC } from "../../_lib/trpc";
 import frame from "./Console.module.css";
+import { ConsoleTable } from "./ConsoleTable";
 import { QueryProblem } from "./QueryProblem";
 import styles from "./QueuesPanel.module.css";
 
@@ -140,95 +141,108 @@ export function QueuesPanel() {
           (eventual consistency). Resume it and the backlog drains.
         </p>
       )}
-      <div className={frame.tableScroll}>
-        <table className={`${frame.table} ${styles.queuesTable} ${frame.stackOnPhone}`}>
-          <thead>
-            <tr>
-              <th scope="col">Queue</th>
-              <th scope="col">Backlog, last 30&nbsp;s</th>
-              {COLUMNS.map((column) => (
-                <th key={column} scope="col" className={frame.num} title={COLUMN_HINTS[column]}>
-                  {COLUMN_LABELS[column]}
-                </th>
-              ))}
-              <th scope="col">Consumers</th>
-            </tr>
-          </thead>
-          <tbody>
-            {queues.isPending && (
-              <tr>
-                <td colSpan={COLUMNS.length + 3} className="muted">
-                  Loading queues…
-                </td>
-              </tr>
-            )}
-            {data?.map((queue) => (
-              <tr
-                key={queue.name}
-                aria-label={`${queue.name} queue`}
-                data-flag={queue.paused ? "warn" : undefined}
-              >
-                <th scope="row">
-                  <code className={styles.queueName}>{queue.name}</code>
-                  {queue.paused ? (
-                    <span className={`${frame.knobUsedBy} ${styles.queueOffline}`}>
-                      consumers offline — messages can wait
-                    </span>
-                  ) : (
-                    <span className={frame.knobUsedBy}>{STEPS[queue.name].label}</span>
-                  )}
-                  {queue.redriven.count > 0 && (
-                    <span
-                      className={frame.knobUsedBy}
-                      title="Jobs Redis lost, handed to the queue again by the worker's reconciler"
-                    >
-                      re-driven {queue.redriven.count}×
-                      {queue.redriven.lastAt &&
-                        `, last at ${new Date(queue.redriven.lastAt).toLocaleTimeString()}`}
-                    </span>
-                  )}
-                </th>
-                <td data-label="Backlog, last 30 s" className={frame.stackWide}>
-                  <Sparkline values={history[queue.name] ?? []} name={queue.name} />
-                </td>
-                {COLUMNS.map((column) => (
-                  <td
-                    key={column}
-                    className={`${frame.num} tabular`}
-                    data-label={COLUMN_LABELS[column]}
-                    data-state={column}
-                    data-zero={countOf(queue, column) === 0 || undefined}
-                  >
-                    {column === "completed"
-                      ? keptText(countOf(queue, column))
-                      : countOf(queue, column).toLocaleString("en")}
-                  </td>
-                ))}
-                <td data-label="Consumers" className={frame.stackWide}>
-                  <div className={styles.queueConsumers}>
-                    <span className={styles.queueState} data-paused={queue.paused || undefined}>
-                      {queue.paused ? "Paused" : "Running"}
-                    </span>
-                    <button
-                      type="button"
-                      className="button button-small"
-                      aria-label={`${queue.paused ? "Resume" : "Pause"} ${queue.name} queue`}
-                      disabled={switching}
-                      onClick={() =>
-                        queue.paused
-                          ? resume.mutate({ queue: queue.name })
-                          : pause.mutate({ queue: queue.name })
-                      }
-                    >
-                      {queue.paused ? "Resume" : "Pause"}
-                    </button>
-                  </div>
-                </td>
-              </tr>
+      <ConsoleTable
+        className={`${frame.table} ${styles.queuesTable} ${frame.stackOnPhone}`}
+        head={
+          <>
+            <th scope="col">Queue</th>
+            <th scope="col">Backlog, last 30&nbsp;s</th>
+            {COLUMNS.map((column) => (
+              <th key={column} scope="col" className={frame.num} title={COLUMN_HINTS[column]}>
+                {COLUMN_LABELS[column]}
+              </th>
             ))}
-          </tbody>
-        </table>
-      </div>
+            <th scope="col">Consumers</th>
+          </>
+        }
+      >
+        {queues.isPending && (
+          <tr>
+            <td colSpan={COLUMNS.length + 3} className="muted">
+              Loading queues…
+            </td>
+          </tr>
+        )}
+        {data?.map((queue) => (
+          <QueueRow
+            key={queue.name}
+            queue={queue}
+            history={history[queue.name] ?? []}
+            switching={switching}
+            onSwitch={() =>
+              queue.paused ? resume.mutate({ queue: queue.name }) : pause.mutate({ queue: queue.name })
+            }
+          />
+        ))}
+      </ConsoleTable>
     </section>
+  );
+}
+
+function QueueRow({
+  queue,
+  history,
+  switching,
+  onSwitch,
+}: {
+  queue: QueueSummary;
+  history: readonly number[];
+  switching: boolean;
+  onSwitch: () => void;
+}) {
+  return (
+    <tr aria-label={`${queue.name} queue`} data-flag={queue.paused ? "warn" : undefined}>
+      <th scope="row">
+        <code className={styles.queueName}>{queue.name}</code>
+        {queue.paused ? (
+          <span className={`${frame.knobUsedBy} ${styles.queueOffline}`}>
+            consumers offline — messages can wait
+          </span>
+        ) : (
+          <span className={frame.knobUsedBy}>{STEPS[queue.name].label}</span>
+        )}
+        {queue.redriven.count > 0 && (
+          <span
+            className={frame.knobUsedBy}
+            title="Jobs Redis lost, handed to the queue again by the worker's reconciler"
+          >
+            re-driven {queue.redriven.count}×
+            {queue.redriven.lastAt && `, last at ${new Date(queue.redriven.lastAt).toLocaleTimeString()}`}
+          </span>
+        )}
+      </th>
+      <td data-label="Backlog, last 30 s" className={frame.stackWide}>
+        <Sparkline values={history} name={queue.name} />
+      </td>
+      {COLUMNS.map((column) => (
+        <td
+          key={column}
+          className={`${frame.num} tabular`}
+          data-label={COLUMN_LABELS[column]}
+          data-state={column}
+          data-zero={countOf(queue, column) === 0 || undefined}
+        >
+          {column === "completed"
+            ? keptText(countOf(queue, column))
+            : countOf(queue, column).toLocaleString("en")}
+        </td>
+      ))}
+      <td data-label="Consumers" className={frame.stackWide}>
+        <div className={styles.queueConsumers}>
+          <span className={styles.queueState} data-paused={queue.paused || undefined}>
+            {queue.paused ? "Paused" : "Running"}
+          </span>
+          <button
+            type="button"
+            className="button button-small"
+            aria-label={`${queue.paused ? "Resume" : "Pause"} ${queue.name} queue`}
+            disabled={switching}
+            onClick={onSwitch}
+          >
+            {queue.paused ? "Resume" : "Pause"}
+          </button>
+        </div>
+      </td>
+    </tr>
   );
 }

@@ -79,6 +79,10 @@ export function LiveRun({ run, step, draining }: Props) {
       />
     );
   };
+  /** A chart of whole numbers of things (jobs, requests) over time. */
+  const count = (title: string, lines: ChartLine[]) => (
+    <TimeChart title={title} x={x} whole format={formatCount} lines={lines} />
+  );
   const slotLimit = samples.some((sample) => sample.requestSlotLimit > 0);
 
   return (
@@ -112,45 +116,33 @@ export function LiveRun({ run, step, draining }: Props) {
         />
         {timing("Time to answer a checkout", "answerMs", ["p50", "p95", "p99"])}
         {timing("Time to done, from the click (eventual-consistency lag)", "doneMs", ["p50", "p95"])}
-        <TimeChart
-          title="Jobs not done yet, per queue"
-          x={x}
-          whole
-          format={formatCount}
-          lines={SIDE_EFFECT_STEPS.map((step) =>
+        {count(
+          "Jobs not done yet, per queue",
+          SIDE_EFFECT_STEPS.map((step) =>
             lineOf(queueLabel(step), QUEUE_COLORS[step], (sample) => backlogOf(sample, step)),
-          )}
-        />
-        <TimeChart
-          title="Jobs not done yet, by state (all queues)"
-          x={x}
-          whole
-          format={formatCount}
-          lines={BACKLOG_STATES.map((state) =>
+          ),
+        )}
+        {count(
+          "Jobs not done yet, by state (all queues)",
+          BACKLOG_STATES.map((state) =>
             lineOf(QUEUE_JOB_STATE_LABELS[state], STATE_COLORS[state], (sample) => jobsIn(sample, state)),
-          )}
-        />
-        <TimeChart
-          title="Web tier: requests in flight, request slots"
-          x={x}
-          whole
-          format={formatCount}
-          lines={[
-            lineOf("in flight", MODE_COLORS[mode], (s) => s.requestsInFlight),
-            lineOf("slots in use", shade(MODE_COLORS[mode], 0.35), (s) => s.requestSlotsInUse, [6, 4]),
-            ...(slotLimit
-              ? [
-                  lineOf(
-                    "slot limit",
-                    LIMIT_COLOR,
-                    (s) => (s.requestSlotLimit > 0 ? s.requestSlotLimit : null),
-                    [2, 3],
-                  ),
-                  lineOf("waiting for a slot", REFUSED_COLOR, (s) => s.requestsWaitingForSlot),
-                ]
-              : []),
-          ]}
-        />
+          ),
+        )}
+        {count("Web tier: requests in flight, request slots", [
+          lineOf("in flight", MODE_COLORS[mode], (s) => s.requestsInFlight),
+          lineOf("slots in use", shade(MODE_COLORS[mode], 0.35), (s) => s.requestSlotsInUse, [6, 4]),
+          ...(slotLimit
+            ? [
+                lineOf(
+                  "slot limit",
+                  LIMIT_COLOR,
+                  (s) => (s.requestSlotLimit > 0 ? s.requestSlotLimit : null),
+                  [2, 3],
+                ),
+                lineOf("waiting for a slot", REFUSED_COLOR, (s) => s.requestsWaitingForSlot),
+              ]
+            : []),
+        ])}
         {timing("Browsing beside it: catalog (product.list) latency", "catalogMs", ["p50", "p95"])}
       </div>
       {last && (

@@ -73,50 +73,34 @@ export function RunForm({ running, starting, stopping, onStart, onStop }: Props)
             aria-describedby={problem ? "run-problem" : undefined}
           />
         </label>
-        <label className={styles.knob}>
-          <span className={styles.knobName}>Pause between orders</span>
-          <select value={pauseMs} onChange={(event) => setPauseMs(Number(event.target.value))}>
-            {PAUSES_MS.map((ms) => (
-              <option key={ms} value={ms}>
-                {ms === 0 ? "None" : ms < 1000 ? `${ms} ms` : `${ms / 1000} s`}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className={styles.knob}>
-          <span className={styles.knobName}>Duration</span>
-          <select
-            value={durationSeconds}
-            onChange={(event) => setDurationSeconds(Number(event.target.value))}
-          >
-            {DURATIONS_S.map((seconds) => (
-              <option key={seconds} value={seconds}>
-                {seconds} s
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className={styles.knob}>
-          <span className={styles.knobName}>Checkout mode</span>
-          <select value={mode} onChange={(event) => setMode(event.target.value as CheckoutMode)}>
-            {CHECKOUT_MODES.map((name) => (
-              <option key={name} value={name}>
-                {MODES[name].label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className={styles.knob}>
-          <span className={styles.knobName}>Scenario</span>
-          <select value={preset} onChange={(event) => setPreset(event.target.value as PresetName | "")}>
-            <option value="">Current knobs</option>
-            {PRESET_NAMES.map((name) => (
-              <option key={name} value={name}>
-                {PRESETS[name].label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice
+          name="Pause between orders"
+          value={pauseMs}
+          choices={PAUSES_MS}
+          label={(ms) => (ms === 0 ? "None" : ms < 1000 ? `${ms} ms` : `${ms / 1000} s`)}
+          onChoose={setPauseMs}
+        />
+        <Choice
+          name="Duration"
+          value={durationSeconds}
+          choices={DURATIONS_S}
+          label={(seconds) => `${seconds} s`}
+          onChoose={setDurationSeconds}
+        />
+        <Choice
+          name="Checkout mode"
+          value={mode}
+          choices={CHECKOUT_MODES}
+          label={(name) => MODES[name].label}
+          onChoose={setMode}
+        />
+        <Choice
+          name="Scenario"
+          value={preset}
+          choices={["", ...PRESET_NAMES] as const}
+          label={(name) => (name === "" ? "Current knobs" : PRESETS[name].label)}
+          onChoose={setPreset}
+        />
         <div className={styles.runButtons}>
           {/* Both stay in place (aria-disabled, not disabled), so the keyboard focus stays where it was. */}
           <button type="submit" className="button button-primary" aria-disabled={running || starting}>
@@ -139,5 +123,39 @@ export function RunForm({ running, starting, stopping, onStart, onStop }: Props)
         checkouts, not empty shelves.
       </p>
     </section>
+  );
+}
+
+/** A knob of the form: one of a few values, each shown by its label. */
+function Choice<Value extends string | number>({
+  name,
+  value,
+  choices,
+  label,
+  onChoose,
+}: {
+  name: string;
+  value: Value;
+  choices: readonly Value[];
+  label: (choice: Value) => string;
+  onChoose: (choice: Value) => void;
+}) {
+  return (
+    <label className={styles.knob}>
+      <span className={styles.knobName}>{name}</span>
+      <select
+        value={value}
+        onChange={(event) => {
+          const chosen = choices.find((choice) => String(choice) === event.target.value);
+          if (chosen !== undefined) onChoose(chosen);
+        }}
+      >
+        {choices.map((choice) => (
+          <option key={choice} value={choice}>
+            {label(choice)}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }

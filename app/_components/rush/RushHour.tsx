@@ -55,11 +55,7 @@ export function RushHour() {
 
   return (
     <div className={frame.console}>
-      <ConsoleHeader
-        eyebrow="Developer console"
-        title="Rush hour"
-        links={[{ href: "/dev", title: "← Developer console", text: "Fault knobs, queues, dead letters" }]}
-      >
+      <ConsoleHeader eyebrow="Developer console" title="Rush hour" back="Fault knobs, queues, dead letters">
         Many shoppers at once. Under load, sync checkouts pile up behind their slowest dependency and take the
         whole shop with them; async ones answer fast, queue the side effects, and drain the backlog at the
         consumers&apos; pace: how long an order takes to be done depends on how many messages are waiting.

@@ -1,14 +1,8 @@
 // /dev/rush: the Rush hour lab. A client island behind the developer tools' door, like /dev.
 import type { Metadata } from "next";
-import { DevToolsGate } from "../../_components/console/DevToolsGate";
+import { behindDevToolsGate } from "../../_components/console/behindDevToolsGate";
 import { RushHour } from "../../_components/rush/RushHour";
 
 export const metadata: Metadata = { title: "Rush hour" };
 
-export default function RushPage() {
-  return (
-    <DevToolsGate>
-      <RushHour />
-    </DevToolsGate>
-  );
-}
+export default behindDevToolsGate(RushHour);
