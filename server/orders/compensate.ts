@@ -21,7 +21,8 @@ import {
   type Undo,
 } from "../contract";
 import { Prisma, sql } from "../db";
-import { callDownstream, type DownstreamCallSpec, DownstreamError } from "../downstream/simulate";
+import { DownstreamError } from "../downstream/error";
+import { callDownstream, type DownstreamCallSpec } from "../downstream/simulate";
 import { log, messageOf } from "../log";
 import { changeOrder, type OrderChange, owedStep, type StepChange } from "./change";
 import { findOrderView } from "./view";
