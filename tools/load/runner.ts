@@ -20,7 +20,6 @@ import {
   type LoadEvent,
   type LoadPlan,
   type LoadSummaryEvent,
-  MAX_RATE_IN_FLIGHT,
   MAX_SHOPPERS,
 } from "../../server/contract";
 import { waitAtMost } from "./figures";
@@ -51,6 +50,10 @@ const STOP_GRACE_MS = 30_000;
  * a burst's backlog can take a minute or two to drain, and its time to done is what the run is for. An
  * order parked in the dead-letter set is not waited for (nothing moves until a person acts). */
 const SETTLE_WAIT_MS = 120_000;
+
+/** An open loop never has more checkouts in flight than this; an arrival beyond it is dropped (and
+ * counted), like a visitor who gives up at the door. */
+const MAX_RATE_IN_FLIGHT = MAX_SHOPPERS;
 
 /** One shopper's patience with "busy, try again" for one checkout. */
 const MAX_BUSY_RETRIES = 10;
