@@ -3,11 +3,11 @@
 "use client";
 
 import Link from "next/link";
-import { type FormEvent, useState } from "react";
+import type { FormEvent } from "react";
 import { formatPrice } from "../_lib/format";
 import { MODES } from "../_lib/mode";
 import { useCartLines } from "../_lib/useCartLines";
-import { type CheckoutField, usePurchase } from "../_lib/usePurchase";
+import { usePurchase } from "../_lib/usePurchase";
 import { CheckoutProgress } from "./CheckoutProgress";
 import styles from "./CheckoutView.module.css";
 import { EmptyCart } from "./EmptyCart";
@@ -17,18 +17,23 @@ import { TextField } from "./TextField";
 
 export function CheckoutView() {
   const { products, lines, totalCents } = useCartLines({ liveStock: false });
-  const [name, setName] = useState("");
-  const [email, setEmail] = useState("");
-  const { mode, purchase, busy, placed, watching, problem, rejected, fieldErrors, clearFieldError, inputs } =
-    usePurchase(lines);
+  const {
+    mode,
+    details,
+    editDetail,
+    purchase,
+    busy,
+    placed,
+    watching,
+    problem,
+    rejected,
+    fieldErrors,
+    inputs,
+  } = usePurchase(lines);
 
-  const edit = (field: CheckoutField, set: (value: string) => void) => (value: string) => {
-    set(value);
-    clearFieldError(field);
-  };
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    void purchase({ name, email });
+    void purchase();
   };
 
   if (placed) {
@@ -55,16 +60,22 @@ export function CheckoutView() {
         )}
         <form className="card form" onSubmit={submit} noValidate aria-label="Checkout">
           <h2>Your details</h2>
+          {busy && watching?.resumed && (
+            <p className={`hint ${styles.detailsSent}`} data-testid="details-sent">
+              The details your checkout was sent with. It is still being confirmed: there is no need to press
+              Purchase again.
+            </p>
+          )}
           <TextField
             ref={inputs.name}
             required
             name="name"
             label="Name"
             autoComplete="name"
-            value={name}
+            value={details.name}
             disabled={busy}
             error={fieldErrors.name}
-            onChange={edit("name", setName)}
+            onChange={(value) => editDetail("name", value)}
           />
           <TextField
             ref={inputs.email}
@@ -73,11 +84,11 @@ export function CheckoutView() {
             label="Email"
             type="email"
             autoComplete="email"
-            value={email}
+            value={details.email}
             disabled={busy}
             error={fieldErrors.email}
             hint="For the receipt. It is sent by a side-effect step, exactly once."
-            onChange={edit("email", setEmail)}
+            onChange={(value) => editDetail("email", value)}
           />
           <p className={styles.checkoutModeNote}>
             Checkout mode: <strong>{MODES[mode].label}</strong>
