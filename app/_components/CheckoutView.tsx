@@ -17,19 +17,7 @@ import { TextField } from "./TextField";
 
 export function CheckoutView() {
   const { products, lines, totalCents } = useCartLines({ liveStock: false });
-  const {
-    mode,
-    details,
-    editDetail,
-    purchase,
-    busy,
-    placed,
-    watching,
-    problem,
-    rejected,
-    fieldErrors,
-    inputs,
-  } = usePurchase(lines);
+  const { mode, field, purchase, busy, placed, watching, problem, rejected } = usePurchase(lines);
 
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -66,29 +54,14 @@ export function CheckoutView() {
               Purchase again.
             </p>
           )}
+          <TextField {...field("name")} required label="Name" autoComplete="name" />
           <TextField
-            ref={inputs.name}
+            {...field("email")}
             required
-            name="name"
-            label="Name"
-            autoComplete="name"
-            value={details.name}
-            disabled={busy}
-            error={fieldErrors.name}
-            onChange={(value) => editDetail("name", value)}
-          />
-          <TextField
-            ref={inputs.email}
-            required
-            name="email"
             label="Email"
             type="email"
             autoComplete="email"
-            value={details.email}
-            disabled={busy}
-            error={fieldErrors.email}
             hint="For the receipt. It is sent by a side-effect step, exactly once."
-            onChange={(value) => editDetail("email", value)}
           />
           <p className={styles.checkoutModeNote}>
             Checkout mode: <strong>{MODES[mode].label}</strong>

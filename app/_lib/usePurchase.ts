@@ -169,11 +169,19 @@ export function usePurchase(lines: readonly JoinedLine[]) {
     setFocusFirstError(false);
   });
 
-  /** Editing a field keeps its value and clears its error; the next Purchase validates again. */
-  const editDetail = (field: CheckoutField, value: string) => {
-    setDetails((current) => ({ ...current, [field]: value }));
-    setFieldErrors((current) => ({ ...current, [field]: undefined }));
-  };
+  /** A field's input, wired: its value, its error, its ref (for focus), disabled while a purchase is
+   * under way. Editing it clears its error; the next Purchase validates again. */
+  const field = (name: CheckoutField) => ({
+    name,
+    ref: inputs[name],
+    value: details[name],
+    error: fieldErrors[name],
+    disabled: busy,
+    onChange: (value: string) => {
+      setDetails((current) => ({ ...current, [name]: value }));
+      setFieldErrors((current) => ({ ...current, [name]: undefined }));
+    },
+  });
 
   async function purchase() {
     if (submitting.current) return;
@@ -260,17 +268,5 @@ export function usePurchase(lines: readonly JoinedLine[]) {
     }
   }
 
-  return {
-    mode,
-    details,
-    editDetail,
-    purchase,
-    busy,
-    placed,
-    watching,
-    problem,
-    rejected,
-    fieldErrors,
-    inputs,
-  };
+  return { mode, field, purchase, busy, placed, watching, problem, rejected };
 }
