@@ -242,6 +242,14 @@ test("a checkout reloaded mid-way resumes the order its key is placing, then emp
   );
   await expect(page.getByRole("button", { name: /Purchasing/ })).toBeDisabled();
   await expect(resumed.getByTestId("resumed")).toContainText("found again by its idempotency key");
+  // The details the checkout was sent with, read-only while it is confirmed: not an empty form that
+  // looks as if the page forgot them.
+  const details = page.getByRole("form", { name: "Checkout" });
+  await expect(details.getByLabel("Name")).toHaveValue("Ada Lovelace");
+  await expect(details.getByLabel("Name")).toBeDisabled();
+  await expect(details.getByLabel("Email", { exact: true })).toHaveValue(email);
+  await expect(details.getByLabel("Email", { exact: true })).toBeDisabled();
+  await expect(details.getByTestId("details-sent")).toContainText("still being confirmed");
   // Pictures only: the checkout goes on meanwhile and takes the page to the order (the same card, live,
   // is checked by axe in the failing checkout's story above).
   await shoot(page, "checkout-resumed-after-reload", { axe: false });

@@ -4,7 +4,7 @@
 // (BullMQ, socket.io's adapter, the knobs, the locks, the capacity slots) gets a client from here, an
 // ioredis `Redis` or `Cluster`, which answer the same commands. On a cluster a multi-key command or
 // script must touch keys of one hash slot: their names carry a hash tag (`{…}`, see queuePrefix and
-// the capacity keys in downstream/simulate.ts); a plain Redis reads the same names.
+// the capacity keys in downstream/capacity.ts); a plain Redis reads the same names.
 import type { Cluster, Redis, RedisOptions } from "ioredis";
 import { config } from "./config";
 import { log, messageOf, redisOutage } from "./log";

@@ -4,7 +4,7 @@
 // dead-lettered and when an operator replayed it; a compensation keeps when it undid each step.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { stepTimeline, totalOf } from "../app/_lib/order-timing";
+import { stepTimeline, totalOf } from "../app/_lib/step-timeline";
 import { type OrderView, QUEUE_ATTEMPTS, QUEUE_BACKOFF_MS, type StepName } from "../server/contract";
 import { updateSettings } from "../server/downstream/settings";
 import { sideEffectQueue } from "../server/queues";

@@ -4,8 +4,9 @@
 import { spawn } from "node:child_process";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { config } from "../server/config";
+import { capacityKey } from "../server/downstream/capacity";
 import { updateSettings } from "../server/downstream/settings";
-import { capacityKey, simulateCall } from "../server/downstream/simulate";
+import { simulateCall } from "../server/downstream/simulate";
 import { redis } from "../server/redis";
 import { closeConnections, makeServicesFast } from "./helpers";
 import { commandsWhile } from "./monitor";

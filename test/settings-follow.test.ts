@@ -8,8 +8,9 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { config } from "../server/config";
 import { REALISTIC_SETTINGS } from "../server/contract";
+import { capacityKey } from "../server/downstream/capacity";
 import { getSettings, updateSettings } from "../server/downstream/settings";
-import { capacityKey, simulateCall } from "../server/downstream/simulate";
+import { simulateCall } from "../server/downstream/simulate";
 import { closeRedis, redis, redisKey } from "../server/redis";
 import { commandsWhile } from "./monitor";
 

@@ -1,10 +1,12 @@
-// The waterfall's arithmetic (app/_lib/order-timing.ts, app/_lib/mode.ts), on hand-made steps: every
-// attempt its own run, the backoff and the queue wait between them, the time parked in the dead-letter
-// set until an operator's Retry, the compensation at its own time, and which
-// fault preset the mode bar names (the counterfactual line: counterfactual.test.ts). Pure functions: no database, no clock but the one passed in.
+// The waterfall's arithmetic (app/_lib/step-timeline.ts, app/_lib/time-axis.ts, app/_lib/mode.ts), on
+// hand-made steps: every attempt its own run, the backoff and the queue wait between them, the time parked
+// in the dead-letter set until an operator's Retry, the compensation at its own time, and which fault
+// preset the mode bar names (the counterfactual line: counterfactual.test.ts). Pure functions: no
+// database, no clock but the one passed in.
 import { describe, expect, it } from "vitest";
 import { activePreset } from "../app/_lib/mode";
-import { type Segment, stepTimeline, timeScale, totalOf } from "../app/_lib/order-timing";
+import { type Segment, stepTimeline, totalOf } from "../app/_lib/step-timeline";
+import { timeScale } from "../app/_lib/time-axis";
 import {
   type OrderStepView,
   PRESETS,

@@ -3,11 +3,11 @@
 "use client";
 
 import Link from "next/link";
-import { type FormEvent, useState } from "react";
+import type { FormEvent } from "react";
 import { formatPrice } from "../_lib/format";
 import { MODES } from "../_lib/mode";
 import { useCartLines } from "../_lib/useCartLines";
-import { type CheckoutField, usePurchase } from "../_lib/usePurchase";
+import { usePurchase } from "../_lib/usePurchase";
 import { CheckoutProgress } from "./CheckoutProgress";
 import styles from "./CheckoutView.module.css";
 import { EmptyCart } from "./EmptyCart";
@@ -17,25 +17,11 @@ import { TextField } from "./TextField";
 
 export function CheckoutView() {
   const { products, lines, totalCents } = useCartLines({ liveStock: false });
-  const [details, setDetails] = useState<Record<CheckoutField, string>>({ name: "", email: "" });
-  const { mode, purchase, busy, placed, watching, problem, rejected, fieldErrors, clearFieldError, inputs } =
-    usePurchase(lines);
+  const { mode, field, purchase, busy, placed, watching, problem, rejected } = usePurchase(lines);
 
-  /** What every field of the form has alike: its value, its error, its ref for focus. */
-  const field = (key: CheckoutField) => ({
-    ref: inputs[key],
-    name: key,
-    value: details[key],
-    disabled: busy,
-    error: fieldErrors[key],
-    onChange: (value: string) => {
-      setDetails((current) => ({ ...current, [key]: value }));
-      clearFieldError(key);
-    },
-  });
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    void purchase(details);
+    void purchase();
   };
 
   if (placed) {
@@ -53,6 +39,12 @@ export function CheckoutView() {
         {watching && <CheckoutProgress {...watching} />}
         <form className="card form" onSubmit={submit} noValidate aria-label="Checkout">
           <h2>Your details</h2>
+          {busy && watching?.resumed && (
+            <p className={`hint ${styles.detailsSent}`} data-testid="details-sent">
+              The details your checkout was sent with. It is still being confirmed: there is no need to press
+              Purchase again.
+            </p>
+          )}
           <TextField {...field("name")} required label="Name" autoComplete="name" />
           <TextField
             {...field("email")}

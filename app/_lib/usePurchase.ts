@@ -1,9 +1,10 @@
-// The Purchase button's behaviour, apart from how the checkout looks: validate the details for comfort,
-// place the order under one idempotency key per checkout (so a double click or a retry is harmless),
-// watch its steps live while the request waits, and turn a refusal into words next to the field it is
-// about, with focus on the first field to fix; a checkout that failed keeps its steps on screen, as
-// they ended. A page reloaded mid-checkout resumes it from the key it kept (see useResumedCheckout).
-// The server stays the authority on everything.
+// The Purchase button's behaviour, apart from how the checkout looks: keep the shopper's details and
+// validate them for comfort, place the order under one idempotency key per checkout (so a double click
+// or a retry is harmless), watch its steps live while the request waits, and turn a refusal into words
+// next to the field it is about, with focus on the first field to fix; a checkout that failed keeps its
+// steps on screen, as they ended. A page reloaded mid-checkout resumes it from the key it kept (see
+// useResumedCheckout), with the details it was sent with back in the form. The server stays the
+// authority on everything.
 "use client";
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
@@ -25,6 +26,7 @@ import { useResumedCheckout } from "./useResumedCheckout";
 export const CHECKOUT_FIELDS = ["name", "email"] as const;
 export type CheckoutField = (typeof CHECKOUT_FIELDS)[number];
 type FieldErrors = Partial<Record<CheckoutField, string>>;
+type CheckoutDetails = Record<CheckoutField, string>;
 
 const customerSchema = placeOrderInput.shape.customer;
 
@@ -93,6 +95,7 @@ export function usePurchase(lines: readonly JoinedLine[]) {
   const queryClient = useQueryClient();
   const router = useRouter();
   const mode = useCheckoutMode();
+  const [details, setDetails] = useState<CheckoutDetails>({ name: "", email: "" });
   const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
   const [problem, setProblem] = useState<ApiProblem | null>(null);
   /** The problem is fraud screening's verdict, not a failure. */
@@ -137,6 +140,9 @@ export function usePurchase(lines: readonly JoinedLine[]) {
       goToOrder(order);
       return;
     }
+    // The details it was sent with, not an empty form: shown while it is confirmed (the form is busy),
+    // and there to send again if it was refused.
+    setDetails({ name: order.customer.name, email: order.customer.email });
     const startedAt = Date.parse(order.createdAt);
     if (resumed.state === "placing") {
       setWatching({ mode: order.mode, startedAt, order, live: true, endedAt: null, resumed: true });
@@ -165,11 +171,21 @@ export function usePurchase(lines: readonly JoinedLine[]) {
     setFocusFirstError(false);
   });
 
-  /** Editing a field clears its error; the next Purchase validates again. */
-  const clearFieldError = (field: CheckoutField) =>
-    setFieldErrors((current) => ({ ...current, [field]: undefined }));
+  /** A field's input, wired: its value, its error, its ref (for focus), disabled while a purchase is
+   * under way. Editing it clears its error; the next Purchase validates again. */
+  const field = (name: CheckoutField) => ({
+    name,
+    ref: inputs[name],
+    value: details[name],
+    error: fieldErrors[name],
+    disabled: busy,
+    onChange: (value: string) => {
+      setDetails((current) => ({ ...current, [name]: value }));
+      setFieldErrors((current) => ({ ...current, [name]: undefined }));
+    },
+  });
 
-  async function purchase(details: Record<CheckoutField, string>) {
+  async function purchase() {
     if (submitting.current) return;
     const customer = customerSchema.safeParse(details);
     if (!customer.success) {
@@ -254,5 +270,5 @@ export function usePurchase(lines: readonly JoinedLine[]) {
     }
   }
 
-  return { mode, purchase, busy, placed, watching, problem, rejected, fieldErrors, clearFieldError, inputs };
+  return { mode, field, purchase, busy, placed, watching, problem, rejected };
 }

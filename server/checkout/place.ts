@@ -20,8 +20,9 @@ import {
   SERVICES,
   STEPS,
 } from "../contract";
+import { DownstreamError } from "../downstream/error";
 import { getSettings } from "../downstream/settings";
-import { callDownstream, DownstreamError } from "../downstream/simulate";
+import { callDownstream } from "../downstream/simulate";
 import { faultPoint } from "../faults";
 import { log, messageOf, unreachableStore } from "../log";
 import { changeOrder } from "../orders/change";

@@ -15,9 +15,6 @@ export const MAX_BURST = 5000;
 export const MAX_RATE_PER_S = 500;
 /** One order every ten seconds: anything slower would leave a run of at most 10 minutes almost empty. */
 export const MIN_RATE_PER_S = 0.1;
-/** An open loop never has more checkouts in flight than this; an arrival beyond it is dropped (and
- * counted), like a visitor who gives up at the door. */
-export const MAX_RATE_IN_FLIGHT = MAX_SHOPPERS;
 
 export const LOAD_DEFAULTS = { shoppers: 10, pauseMs: 1000, durationMs: 30_000 } as const;
 
@@ -262,7 +259,7 @@ export const loadSummaryEventSchema = z.object({
   errors: z.partialRecord(loadErrorKindSchema, z.number().int().positive()),
   /** Attempts still waiting for an answer when the run was stopped (their outcome is unknown). */
   abandoned: z.number().int(),
-  /** Open loop: arrivals not sent because MAX_RATE_IN_FLIGHT checkouts were in flight. */
+  /** Open loop: arrivals not sent because as many checkouts as MAX_SHOPPERS were in flight. */
   dropped: z.number().int(),
   /** Repeats with the same idempotency key: after 503 BUSY (Retry-After) or 409 STILL_PROCESSING. */
   retries: z.object({ busy: z.number().int(), stillProcessing: z.number().int() }),

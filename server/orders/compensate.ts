@@ -11,7 +11,8 @@
 import type { OrderStatus, OrderView, StepName, StepStatus, Undo } from "../contract";
 import { LIVE_ORDER_STATUSES, STEP_NAMES, UNDO_OWED, UNDONE_ORDER_STATUSES, UNDOS } from "../contract";
 import { Prisma, sql } from "../db";
-import { callDownstream, type DownstreamCallSpec, DownstreamError } from "../downstream/simulate";
+import { DownstreamError } from "../downstream/error";
+import { callDownstream, type DownstreamCallSpec } from "../downstream/simulate";
 import { log, messageOf } from "../log";
 import { changeOrder, type OrderChange, owedStep, type StepChange } from "./change";
 import { findOrderView } from "./view";

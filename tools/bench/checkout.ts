@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import { z } from "zod";
-import { checkoutModeSchema } from "../../server/contract";
+import { checkoutModeSchema, percentile } from "../../server/contract";
 import { readCommandLine } from "../lib/flags";
 import { reasonOf, Supervisor } from "../lib/supervisor";
 
@@ -92,9 +92,7 @@ async function run(mode: string, count: number): Promise<{ times: number[]; wall
   return { times, wallMs: performance.now() - started };
 }
 
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-const ms = (value: number) => `${value.toFixed(1)} ms`;
+const ms = (value: number | null) => `${(value ?? 0).toFixed(1)} ms`;
 
 console.info(
   `conditions: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, node ${process.version}, ` +

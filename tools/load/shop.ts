@@ -42,7 +42,7 @@ const errorAnswer = z.object({
 
 const accessAnswer = z.object({ result: z.object({ data: z.object({ access: z.string() }) }) });
 
-export const queuesAnswer = z.object({
+const queuesAnswer = z.object({
   result: z.object({
     data: z.array(z.object({ counts: z.record(z.enum(JOB_STATES), z.number()) })),
   }),
@@ -117,4 +117,25 @@ export async function openDevTools(
     throw new LoadStartError(`the developer tools refused the key: ${errorMessage(unlocked)}`);
   }
   return { usable: true, why: "", jar, inStock };
+}
+
+/** The side-effect queues' backlog (jobs waiting, active or delayed), or null when it cannot be read. */
+export async function readQueueDepth(
+  target: string,
+  agent: http.Agent,
+  dev: DevTools,
+): Promise<number | null> {
+  if (!dev.usable) return null;
+  const reply = await callProcedure(target, "dev.queues", {
+    agent,
+    kind: "query",
+    jar: dev.jar,
+    timeoutMs: 5000,
+  }).catch(() => null);
+  const queues = reply && queuesAnswer.safeParse(json(reply));
+  if (!queues?.success) return null;
+  return queues.data.result.data.reduce(
+    (sum, { counts }) => sum + (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0),
+    0,
+  );
 }

@@ -8,13 +8,8 @@ import type { CheckoutMode, OrderView } from "@/server/contract";
 import { isParked, timeSoFar, timeToAnswer } from "@/server/contract";
 import { formatDuration, formatTick } from "../../_lib/format";
 import { MODES } from "../../_lib/mode";
-import {
-  type ModeSummary,
-  machineTimeToDone,
-  niceTicks,
-  summarizeModes,
-  TIMINGS,
-} from "../../_lib/order-timing";
+import { type ModeSummary, machineTimeToDone, summarizeModes, TIMINGS } from "../../_lib/order-timing";
+import { niceTicks } from "../../_lib/time-axis";
 import { useElementWidth } from "../../_lib/useElementWidth";
 import styles from "./ComparisonChart.module.css";
 

@@ -4,12 +4,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { loadConfig } from "../../../server/config";
-import type { CheckoutMode, OrderStatus } from "../../../server/contract";
+import { type CheckoutMode, MAX_SHOPPERS, type OrderStatus } from "../../../server/contract";
 import { readCommandLine } from "../../lib/flags";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-
-export const MAX_SHOPPERS = 500;
 
 export const MAX_SCENARIO_S = 600;
 

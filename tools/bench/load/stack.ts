@@ -10,13 +10,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import getPort from "get-port";
 import pg from "pg";
 import { z } from "zod";
+import { MAX_SHOPPERS } from "../../../server/contract";
 import { clientFor, redisTarget } from "../../../server/redis-target";
 import { PrivatePostgres, runQuietly } from "../../lib/private-postgres";
 import { PrivateRedisCluster } from "../../lib/private-redis-cluster";
 import { GaveUp, reasonOf, Supervisor } from "../../lib/supervisor";
 import { type CookieJar, callProcedure, keepAliveAgent, type Reply } from "../../load/http";
 import { cpuMs, GROUPS, type Group, moreRedisRoots, procTable } from "./cpu";
-import { MAX_SCENARIO_S, MAX_SHOPPERS, options, PREFIX, ROOT } from "./options";
+import { MAX_SCENARIO_S, options, PREFIX, ROOT } from "./options";
 
 /** Keep-alive connections for every shopper; destroyed first on cleanup so the server can stop. */
 export const agent = keepAliveAgent("http://127.0.0.1", MAX_SHOPPERS);
