@@ -184,7 +184,8 @@ class Run {
   private measured: Omit<LoadMeasuredEvent, "type"> = { answers: [], done: [], catalog: [] };
   /** performance.now() at the start: every `at` counts from here. */
   private startedAt = 0;
-  private lastProgressAt = 0;
+  /** The elapsedMs of the last progress line: the next one's window starts there. */
+  private lastProgressMs = 0;
   /** The catalog showed nothing in stock: the run stops rather than measure refusals. */
   private outOfStock = false;
   private sampled = 0;
@@ -226,10 +227,8 @@ class Run {
     this.options.emit({ type: "started", runId, settings: plan, startedAt: new Date().toISOString() });
     const startedAt = performance.now();
     this.startedAt = startedAt;
-    this.lastProgressAt = startedAt;
-    const elapsed = () => performance.now() - startedAt;
     let lastAnswerAt = startedAt;
-    const ticker = setInterval(() => this.progress(elapsed()), PROGRESS_EVERY_MS);
+    const ticker = setInterval(() => this.progress(), PROGRESS_EVERY_MS);
     const poller = this.poll();
     void this.readQueueDepth();
 
@@ -537,15 +536,18 @@ class Run {
     this.measured = { answers: [], done: [], catalog: [] };
   }
 
-  private progress(elapsedMs: number): void {
+  /** A progress line: its orders/s is the orders placed since the last line ÷ the time between the two
+   * lines' elapsedMs, one reading of the clock for both (timed apart, writing the figures between them
+   * made the rate disagree with the elapsed times it reports). */
+  private progress(): void {
+    const elapsedMs = Math.round(performance.now() - this.startedAt);
+    const windowS = Math.max(0.001, (elapsedMs - this.lastProgressMs) / 1000);
+    this.lastProgressMs = elapsedMs;
     this.emitMeasured();
     const errors = [...this.errors.values()].reduce((sum, n) => sum + n, 0);
-    const now = performance.now();
-    const windowS = Math.max(0.001, (now - this.lastProgressAt) / 1000);
-    this.lastProgressAt = now;
     this.options.emit({
       type: "progress",
-      elapsedMs: Math.round(elapsedMs),
+      elapsedMs,
       answered: this.placed + errors,
       placed: this.placed,
       errors,
