@@ -23,11 +23,13 @@ test.beforeAll(async () => {
     env: { ...process.env, NODE_ENV: "production", PORT: String(port), DEV_TOOLS_KEY: KEY },
     stdio: "ignore",
   });
-  const deadline = Date.now() + 60_000;
-  while (!(await answers(`${origin}/api/health`))) {
-    if (Date.now() > deadline) throw new Error(`the keyed web process did not start on ${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await expect
+    .poll(() => answers(`${origin}/api/health`), {
+      message: `the keyed web process on ${port} answers`,
+      timeout: 60_000,
+      intervals: [200],
+    })
+    .toBe(true);
 });
 
 test.afterAll(async () => {
