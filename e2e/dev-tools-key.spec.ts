@@ -4,10 +4,12 @@
 // process of its own, with the key, beside the suite's server.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import getPort from "get-port";
 import { expect, screenPath, test } from "./fixtures";
 
 const KEY = "a long enough key for the e2e shop";
-const port = Number(process.env.E2E_PORT ?? 3100) + 1;
+// A free port: E2E_PORT + 1 may be another run's E2E_PORT, whose shop (without the key) would answer.
+const port = await getPort();
 const origin = `http://127.0.0.1:${port}`;
 let web: ChildProcess | null = null;
 
@@ -23,8 +25,9 @@ test.beforeAll(async () => {
     env: { ...process.env, NODE_ENV: "production", PORT: String(port), DEV_TOOLS_KEY: KEY },
     stdio: "ignore",
   });
+  // Ours that answers: still running (one that found the port taken has exited).
   await expect
-    .poll(() => answers(`${origin}/api/health`), {
+    .poll(async () => web?.exitCode === null && (await answers(`${origin}/api/health`)), {
       message: `the keyed web process on ${port} answers`,
       timeout: 60_000,
       intervals: [200],
