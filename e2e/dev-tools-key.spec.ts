@@ -4,11 +4,12 @@
 // process of its own, with the key, beside the suite's server.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { e2eShopHere } from "../test/stores";
+import getPort from "get-port";
 import { expect, screenPath, test } from "./fixtures";
 
 const KEY = "a long enough key for the e2e shop";
-const port = e2eShopHere.port + 1;
+// A free port: E2E_PORT + 1 may be another run's E2E_PORT, whose shop (without the key) would answer.
+const port = await getPort();
 const origin = `http://127.0.0.1:${port}`;
 let web: ChildProcess | null = null;
 
@@ -24,11 +25,14 @@ test.beforeAll(async () => {
     env: { ...process.env, NODE_ENV: "production", PORT: String(port), DEV_TOOLS_KEY: KEY },
     stdio: "ignore",
   });
-  const deadline = Date.now() + 60_000;
-  while (!(await answers(`${origin}/api/health`))) {
-    if (Date.now() > deadline) throw new Error(`the keyed web process did not start on ${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  // Ours that answers: still running (one that found the port taken has exited).
+  await expect
+    .poll(async () => web?.exitCode === null && (await answers(`${origin}/api/health`)), {
+      message: `the keyed web process on ${port} answers`,
+      timeout: 60_000,
+      intervals: [200],
+    })
+    .toBe(true);
 });
 
 test.afterAll(async () => {

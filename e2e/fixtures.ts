@@ -96,14 +96,18 @@ class Shop {
     if (this.products.length === 0) return;
     const prisma = await db();
     const ofThisTest = { items: { some: { productId: { in: this.products } } } };
-    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      const moving = await prisma.order.count({ where: { ...ofThisTest, settledAt: null } });
-      if (moving === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+    try {
+      await expect
+        .poll(() => prisma.order.count({ where: { ...ofThisTest, settledAt: null } }), {
+          message: "this test's orders have settled",
+          timeout: SETTLE_TIMEOUT_MS,
+          intervals: [200],
+        })
+        .toBe(0);
+    } finally {
+      await prisma.order.deleteMany({ where: ofThisTest });
+      await prisma.product.deleteMany({ where: { id: { in: this.products } } });
     }
-    await prisma.order.deleteMany({ where: ofThisTest });
-    await prisma.product.deleteMany({ where: { id: { in: this.products } } });
   }
 }
 

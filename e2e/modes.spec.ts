@@ -259,7 +259,8 @@ test.describe("the sync ⇄ async toggle", () => {
     const parallel = await arriveAtOrder(page, await pressPurchase(page));
     report("sync-parallel, side effects 300+600+300+400", parallel.ms);
     expect(parallel.ms).toBeGreaterThanOrEqual(700);
-    expect(parallel.ms).toBeLessThan(sync.ms);
+    // Quicker than sync because its chains overlapped (checked below on the steps' own times), not
+    // timed against sync's click: a loaded machine can stretch any one request.
     await expectModeShown(page, "sync-parallel");
     await expectCompleted(page);
 

@@ -12,6 +12,8 @@ export interface FaultPoints {
   "provider:answering": { service: string; operation: string };
   /** A developer's discard has claimed the order; the dead letter's job is not removed yet. */
   "discard:claimed": { orderId: string };
+  /** The first caller waiting for a provider's slot asks again because no release woke it in time. */
+  "capacity:recheck": { service: string };
 }
 
 export type FaultPoint = keyof FaultPoints;

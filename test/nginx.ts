@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { vi } from "vitest";
 import { nginxArgs } from "../tools/cluster/nginx";
 import { exitOf } from "./processes";
 
@@ -48,10 +48,18 @@ export async function startNginx(
     errors += chunk.toString();
   });
   const exited = exitOf(child);
-  for (let tries = 0; (await statusOf(readyUrl)) === 0; tries++) {
-    if (child.exitCode !== null || tries > 100) throw new Error(`nginx did not start: ${errors}`);
-    await sleep(100);
-  }
+  const answering = vi.waitFor(
+    async () => {
+      if ((await statusOf(readyUrl)) === 0) throw new Error(`${readyUrl} does not answer`);
+    },
+    { timeout: 20_000, interval: 100 },
+  );
+  const gone = exited.then(() => {
+    throw new Error("nginx exited");
+  });
+  await Promise.race([answering, gone]).catch((error: unknown) => {
+    throw new Error(`nginx did not start (${error instanceof Error ? error.message : error}): ${errors}`);
+  });
   return {
     dir,
     child,

@@ -200,12 +200,19 @@ describe("order:watch", () => {
     const product = await createProduct({ stock: 5 });
     const input = orderInput(product.id, { mode: "sync" });
     const placing = callerFor(session).order.place(input);
-    let answer = await watch(socket, { idempotencyKey: input.idempotencyKey });
-    while (!answer.ok) {
-      expect(answer.code).toBe("NOT_FOUND");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      answer = await watch(socket, { idempotencyKey: input.idempotencyKey });
-    }
+    // Asked again until the checkout has created its order: NOT_FOUND before that, nothing else.
+    const refusals: string[] = [];
+    await expect
+      .poll(
+        async () => {
+          const answer = await watch(socket, { idempotencyKey: input.idempotencyKey });
+          if (!answer.ok) refusals.push(answer.code);
+          return answer.ok;
+        },
+        { timeout: 10_000, interval: 20 },
+      )
+      .toBe(true);
+    expect(refusals.filter((code) => code !== "NOT_FOUND")).toEqual([]);
     const placed = await placing;
     await expect.poll(() => pushes.at(-1)?.version).toBe(placed.version);
     expect(pushes.some((order) => order.steps.some((step) => step.status === "running"))).toBe(true);

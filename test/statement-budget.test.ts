@@ -50,16 +50,18 @@ describe("statement budget of one async order", () => {
     // queue themselves; the relay only sweeps what did not get there (its idle sweeps are no order's).
     const workers = startSideEffectWorkers();
     try {
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const [row] = await prisma.$queryRawUnsafe<{ status: string }[]>(
-          `SELECT "status" ${OWN} FROM "Order" WHERE "id" = $1`,
-          order.id,
-        );
-        if (row?.status === "completed") break;
-        if (Date.now() > deadline) throw new Error(`order still ${row?.status} after 20 s`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+      await expect
+        .poll(
+          async () => {
+            const [row] = await prisma.$queryRawUnsafe<{ status: string }[]>(
+              `SELECT "status" ${OWN} FROM "Order" WHERE "id" = $1`,
+              order.id,
+            );
+            return row?.status;
+          },
+          { timeout: 20_000, interval: 25 },
+        )
+        .toBe("completed");
     } finally {
       await workers.stop();
     }

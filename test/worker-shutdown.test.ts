@@ -10,9 +10,6 @@ import { exitOf, privateRedis, startWorkerProcess } from "./processes";
 const redisServer = await privateRedis();
 afterAll(() => redisServer.kill());
 
-/** Less than the worker's shutdown grace (30 s): with Redis gone it does not wait for it. */
-const EXIT_BOUND_MS = 20_000;
-
 it("exits on SIGTERM while Redis is unreachable", async () => {
   const worker = startWorkerProcess({ LOG_FORMAT: "json", LOG_LEVEL: "info" }, { stdout: "pipe" });
   let output = "";
@@ -29,9 +26,12 @@ it("exits on SIGTERM while Redis is unreachable", async () => {
 
   const askedAt = Date.now();
   worker.kill("SIGTERM");
-  const timer = setTimeout(() => worker.kill("SIGKILL"), EXIT_BOUND_MS);
-  const { code, signal } = await exitOf(worker).finally(() => clearTimeout(timer));
+  const { code, signal } = await exitOf(worker);
   console.info(`worker exited ${Date.now() - askedAt} ms after SIGTERM with Redis gone`);
   expect(signal).toBeNull();
   expect(code).toBe(0);
+  // It went because Redis was away, not because its shutdown grace (30 s) ran out (a test timeout
+  // of twice that lets a worker that waited out the grace exit, and fail here). Its last lines may
+  // arrive after its exit.
+  await vi.waitFor(() => expect(output).toContain("Redis is unreachable; stopping without it"));
 }, 60_000);

@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Result } from "ioredis";
 import { SERVICES, type ServiceName } from "../contract";
+import { faultPoint } from "../faults";
 import { waitingForProvider } from "../metrics/jobs";
 import { defineScript, failFast, type RedisClient, redis, redisKey, unavailable } from "../redis";
 import { DownstreamError, deadlinePassed } from "./error";
@@ -18,7 +19,7 @@ import { getSettings } from "./settings";
 /** A capacity slot is given back when the call ends, or expires this long after the call should have
  * ended, if its holder died mid-call: as a provider drops a caller that went silent, a crashed worker
  * does not keep others waiting. */
-const SLOT_GRACE_MS = 2_000;
+export const SLOT_GRACE_MS = 2_000;
 /** How long a caller waits for a free slot before the call fails as "busy". */
 const SLOT_WAIT_MS = 30_000;
 /** How often the first waiter in line asks again when no release woke it: a holder that died (its slot
@@ -144,7 +145,7 @@ function listenForReleases(): void {
   });
 }
 
-/** Resolves when a slot of `service` is released anywhere, or after `ms`. */
+/** Resolves when a slot of `service` is released anywhere, or after `ms` (the recheck). */
 function nextRelease(service: ServiceName, ms: number): Promise<void> {
   const waiting = wakeups.get(service) ?? new Set();
   wakeups.set(service, waiting);
@@ -154,7 +155,7 @@ function nextRelease(service: ServiceName, ms: number): Promise<void> {
       waiting.delete(wake);
       resolve();
     };
-    const timer = setTimeout(wake, ms);
+    const timer = setTimeout(() => void faultPoint("capacity:recheck", { service }).then(wake, wake), ms);
     waiting.add(wake);
   });
 }

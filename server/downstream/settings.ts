@@ -103,7 +103,9 @@ async function store(settings: Settings): Promise<Settings> {
 }
 
 export async function updateSettings(patch: SettingsPatch): Promise<Settings> {
-  return store(mergeSettings(await getSettings(), patch));
+  // Parsed as a whole, as replaceSettings does: stored out of range, every reader would fall back to
+  // the realistic knobs without a word (see remember).
+  return store(settingsSchema.parse(mergeSettings(await getSettings(), patch)));
 }
 
 export async function replaceSettings(settings: Settings): Promise<Settings> {

@@ -298,6 +298,10 @@ async function runOnce(
   let drainingSince: number | null = null;
   for (;;) {
     await sleep(SAMPLE_EVERY_MS);
+    // Whether the load had ended before this sample's scrape began (its `t`): only such a sample is
+    // later than the load's last figures, so only one lets the run end (an earlier one left the
+    // figures of its last moments out of every second).
+    const endedBefore = exited;
     const sample = await sampler.next().catch((error: unknown) => {
       errorReporter("rush sampler")(error instanceof Error ? error : new Error(String(error)));
       return null;
@@ -306,7 +310,7 @@ async function runOnce(
       run.samples.push(sample);
       withMeasured(run, measurements);
     }
-    if (!exited) continue;
+    if (!endedBefore) continue;
     // Done: nothing queued, and no request in flight (a checkout the load process stopped waiting for
     // at its end still runs in the shop; it counts once it has answered).
     if (stopRequested || (sample && totalBacklog(sample) === 0 && sample.requestsInFlight === 0)) break;

@@ -179,9 +179,8 @@ class Run {
     stop.addEventListener("abort", onStop, { once: true });
     this.options.emit({ type: "started", runId, settings: plan, startedAt: new Date().toISOString() });
     const startedAt = tally.begin();
-    const elapsed = () => performance.now() - startedAt;
     let lastAnswerAt = startedAt;
-    const ticker = setInterval(() => this.progress(elapsed()), PROGRESS_EVERY_MS);
+    const ticker = setInterval(() => this.progress(), PROGRESS_EVERY_MS);
     const poller = follower.poll(() => this.arrivals.signal.aborted && this.inFlight.size === 0);
     void this.readQueueDepth();
 
@@ -337,8 +336,8 @@ class Run {
     if (this.queueDepth !== null) this.peakQueueDepth = Math.max(this.peakQueueDepth ?? 0, this.queueDepth);
   }
 
-  private progress(elapsedMs: number): void {
-    this.tally.progress(elapsedMs, this.inFlight.size, this.queueDepth);
+  private progress(): void {
+    this.tally.progress(this.inFlight.size, this.queueDepth);
     void this.readQueueDepth();
   }
 }

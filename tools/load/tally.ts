@@ -45,14 +45,15 @@ export class Tally {
   private measured: Omit<LoadMeasuredEvent, "type"> = { answers: [], done: [], catalog: [] };
   /** performance.now() at the start: every `at` counts from here. */
   private startedAt = 0;
-  private lastProgressAt = 0;
+  /** The elapsedMs of the last progress line: the next one's window starts there. */
+  private lastProgressMs = 0;
 
   constructor(private readonly emit: (event: LoadEvent) => void) {}
 
   /** Starts the clock every `at` counts from; returns its reading. */
   begin(): number {
     this.startedAt = performance.now();
-    this.lastProgressAt = this.startedAt;
+    this.lastProgressMs = 0;
     return this.startedAt;
   }
 
@@ -91,15 +92,18 @@ export class Tally {
     this.measured = { answers: [], done: [], catalog: [] };
   }
 
-  progress(elapsedMs: number, inFlight: number, queueDepth: number | null): void {
+  /** A progress line: its orders/s is the orders placed since the last line ÷ the time between the two
+   * lines' elapsedMs, one reading of the clock for both (timed apart, writing the figures between them
+   * made the rate disagree with the elapsed times it reports). */
+  progress(inFlight: number, queueDepth: number | null): void {
+    const elapsedMs = Math.round(performance.now() - this.startedAt);
+    const windowS = Math.max(0.001, (elapsedMs - this.lastProgressMs) / 1000);
+    this.lastProgressMs = elapsedMs;
     this.emitMeasured();
     const errors = this.errorCount();
-    const now = performance.now();
-    const windowS = Math.max(0.001, (now - this.lastProgressAt) / 1000);
-    this.lastProgressAt = now;
     this.emit({
       type: "progress",
-      elapsedMs: Math.round(elapsedMs),
+      elapsedMs,
       answered: this.placed + errors,
       placed: this.placed,
       errors,
