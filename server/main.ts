@@ -98,6 +98,11 @@ const server = createServer(async (req, res) => {
   }
   return handlePage(req, res);
 });
+// An idle keep-alive connection stays open 65 s (Node's default is 5 s). A client that reuses its
+// connection after exactly that idle time (Playwright's request context did, between two calls 5 s
+// apart) sends into a socket the server is closing and gets ECONNRESET: the longer the idle time, the
+// rarer that moment, as behind a load balancer whose idle timeout (60 s) is kept below the server's.
+server.keepAliveTimeout = 65_000;
 const realtime = attachRealtime(server);
 
 server.listen(config.PORT, config.HOST, () => {
