@@ -9,6 +9,7 @@
 import { basename } from "node:path";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { DEFAULT_SHOP_CAPACITY, PRESETS, type Settings } from "../server/contract";
 import { testDatabaseUrl, testRedisPrefix } from "./stores";
 
 const templateName = databaseName(testDatabaseUrl);
@@ -52,6 +53,15 @@ function fileSlug(testPath: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "_");
 }
+
+/** The knobs every file starts with: each simulated service instant and healthy, and a test adds the
+ * latency or fault it is about (as the browser tests' shop fixture does). A new prefix would otherwise
+ * start with the realistic knobs: seconds of latency, with jitter, under every knob a test leaves alone. */
+export const FAST_SETTINGS: Settings = {
+  defaultMode: "async",
+  services: PRESETS["all-fast"].services,
+  shop: DEFAULT_SHOP_CAPACITY,
+};
 
 export interface FileStores {
   databaseUrl: string;
@@ -106,7 +116,12 @@ export async function openFileStores(testPath: string): Promise<FileStores> {
     await dropDatabase(client, name);
     await client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(templateName)}`);
   });
-  await withRedis((redis) => deleteKeys(redis, `${redisPrefix}:`));
+  await withRedis(async (redis) => {
+    await deleteKeys(redis, `${redisPrefix}:`);
+    // Where server/downstream/settings.ts keeps them (it cannot be imported here: server code reads
+    // its environment once, and a test file sets its own before importing it).
+    await redis.set(`${redisPrefix}:settings`, JSON.stringify(FAST_SETTINGS));
+  });
   return {
     databaseUrl: databaseUrl.toString(),
     redisPrefix,

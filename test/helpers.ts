@@ -5,13 +5,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { afterAll, beforeAll, expect, vi } from "vitest";
-import {
-  DEFAULT_SHOP_CAPACITY,
-  type PlaceOrderInput,
-  PRESETS,
-  type Settings,
-  type SideEffectStep,
-} from "../server/contract";
+import type { PlaceOrderInput, SideEffectStep } from "../server/contract";
 import { closeDatabase, prisma } from "../server/db";
 import { isJobsBoardPath, serveJobsBoard } from "../server/devtools/jobs-board";
 import { queueJobCounts } from "../server/devtools/queues";
@@ -28,12 +22,7 @@ import { API_BASE_PATH, apiHandlerOptions } from "../server/trpc/http";
 import { contextForSession } from "../server/trpc/init";
 import { appRouter, createCaller } from "../server/trpc/root";
 import { startSideEffectWorkers } from "../workers/side-effects";
-
-export const FAST_SETTINGS: Settings = {
-  defaultMode: "async",
-  services: PRESETS["all-fast"].services,
-  shop: DEFAULT_SHOP_CAPACITY,
-};
+import { FAST_SETTINGS } from "./file-stores";
 
 export async function makeServicesFast(): Promise<void> {
   await replaceSettings(FAST_SETTINGS);

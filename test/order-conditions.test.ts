@@ -6,7 +6,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { knobChanges, PRESETS } from "../server/contract";
 import { replaceSettings, updateSettings } from "../server/downstream/settings";
-import { callerFor, closeConnections, createProduct, FAST_SETTINGS, orderInput } from "./helpers";
+import { FAST_SETTINGS } from "./file-stores";
+import { callerFor, closeConnections, createProduct, orderInput } from "./helpers";
 
 afterAll(closeConnections);
 beforeEach(() => replaceSettings(FAST_SETTINGS));
