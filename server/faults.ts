@@ -10,6 +10,8 @@ export interface FaultPoints {
   "checkout:answering": { orderId: string };
   /** A provider has done a call's work and is about to record it (and move its state machine). */
   "provider:answering": { service: string; operation: string };
+  /** A side effect has its outcome; the write that records it is next. */
+  "step:outcome": { orderId: string; step: string };
   /** A developer's discard has claimed the order; the dead letter's job is not removed yet. */
   "discard:claimed": { orderId: string };
   /** The first caller waiting for a provider's slot asks again because no release woke it in time. */

@@ -213,6 +213,40 @@ describe("an undone synchronous order whose checkout broke off mid-step", () => 
   });
 });
 
+describe("a synchronous checkout that never recorded a step's outcome", () => {
+  it("fails its order unsettled, and the sweeper records the step as its provider has it", async () => {
+    const product = await createProduct({ stock: 5 });
+    const input = orderInput(product.id, { mode: "sync" });
+    // As a Postgres crash right after fraud screening answered: its outcome is never written.
+    const removeHook = onFaultPoint("step:outcome", ({ step }) => {
+      if (step === "fraud") throw new Error("Connection terminated unexpectedly");
+    });
+    try {
+      await expect(callerFor().order.place(input)).rejects.toThrow();
+    } finally {
+      removeHook();
+    }
+    const failed = await readOrder(input.idempotencyKey, "idempotencyKey")();
+    expect(failed.status).toBe("failed");
+    expect(stepOf(failed, "fraud").status).toBe("running");
+    // Not settled while a step is left running: settling it is the sweeper's.
+    expect(failed.settledAt).toBeNull();
+    expect(await stockOf(product.id)).toBe(5);
+    await prisma.order.update({
+      where: { id: failed.id },
+      data: { createdAt: new Date(Date.now() - 3_600_000) },
+    });
+    await sweepAbandonedCheckouts();
+    const settled = await readOrder(failed.id)();
+    expect(stepOf(settled, "fraud")).toMatchObject({
+      status: "succeeded",
+      detail: "Done before the checkout was interrupted",
+    });
+    expect(settled.settledAt).not.toBeNull();
+    expect(await downstreamCalls("fraud", "screen", failed.id)).toBe(1);
+  });
+});
+
 describe("compensation after a capture", () => {
   it("refunds (not voids) when shipping breaks after fulfillment captured the payment", async () => {
     await updateSettings({ services: { shipping: { down: true } } });

@@ -281,14 +281,17 @@ function withCompensations(steps: Prisma.Sql, status: Prisma.Sql): Prisma.Sql {
 /** An undone order is settled once no compensation is left to run, no undo is owed at a provider
  * (see server/orders/compensate.ts) and no step it might need a compensation for is still running. A
  * compensation that failed in a queued mode waits in the dead-letter set, as a live order's step does;
- * in an inline mode nobody will retry it, so it counts as finished. */
+ * in an inline mode nobody will retry it, so it counts as finished. In an inline mode no step may be
+ * left running either: only the checkout runs its steps, and one whose outcome it never recorded (a
+ * Postgres crash at that instant) is the sweeper's to settle, which looks for undone orders not settled. */
 function undoneSettled(steps: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`NOT EXISTS (SELECT 1 FROM jsonb_each(${steps}) s WHERE
     s.value ->> 'status' = ${UNDO_OWED}
     OR (s.key = ANY(${[...COMPENSATION_STEPS]}::text[]) AND s.value ->> 'status' <> ALL(CASE
       WHEN o."mode" = ANY(${[...QUEUED_MODES]}::text[]) THEN ${[...FINISHED]}::text[]
       ELSE ${[...FINISHED, "failed"]}::text[] END))
-    OR (s.key = ANY(${[...CORRECTED]}::text[]) AND s.value ->> 'status' = 'running'))`;
+    OR (s.value ->> 'status' = 'running'
+      AND (s.key = ANY(${[...CORRECTED]}::text[]) OR o."mode" <> ALL(${[...QUEUED_MODES]}::text[]))))`;
 }
 
 /** A placed order's status, derived from its steps: completed once every step has finished (skipped

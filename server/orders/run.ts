@@ -13,6 +13,7 @@ import {
   stepsAfter,
   UNDONE_ORDER_STATUSES,
 } from "../contract";
+import { faultPoint } from "../faults";
 import { metrics } from "../metrics/registry";
 import { SIDE_EFFECTS } from "../steps/index";
 import { changeOrder } from "./change";
@@ -97,6 +98,7 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
   }
 
   attemptTimer({ outcome: "reject" in outcome ? "rejected" : "succeeded" });
+  await faultPoint("step:outcome", { orderId, step });
   const finishedAt = new Date();
   if ("reject" in outcome) {
     // Throws when a provider did not undo its part: the job's retry finishes it (see notRun).
