@@ -247,6 +247,74 @@ describe("a synchronous checkout that never recorded a step's outcome", () => {
   });
 });
 
+describe("a queued step whose worker died mid-call on an order undone meanwhile", () => {
+  /** Runs the email as a worker that stops at `point` and never comes back (until `die`, which fails it
+   * there, as the end of its process would), then undoes the order as a fraud verdict does. */
+  async function emailCutOff(point: "provider:answering" | "step:outcome") {
+    const product = await createProduct({ stock: 5 });
+    const order = await callerFor().order.place(orderInput(product.id));
+    let die = () => {};
+    const dead = new Promise<void>((_, reject) => {
+      die = () => reject(new Error("worker process gone"));
+    });
+    dead.catch(() => {});
+    const removeHook =
+      point === "provider:answering"
+        ? onFaultPoint(point, ({ service }) => (service === "email" ? dead : undefined))
+        : onFaultPoint(point, ({ step }) => (step === "email" ? dead : undefined));
+    const dying = runStep(order.id, "email", { number: 1, last: false }).catch((error: unknown) => error);
+    await waitForOrder(readOrder(order.id), (current) => stepOf(current, "email").status === "running");
+    await compensate(order.id, { status: "cancelled", reason: "Fraud screening rejected the order: test" });
+    return {
+      order,
+      product,
+      end: async () => {
+        die();
+        removeHook();
+        expect(await dying).toBeInstanceOf(Error);
+      },
+    };
+  }
+
+  it("is skipped by its job's redelivery when the provider never did it, and the order settles", async () => {
+    const { order, product, end } = await emailCutOff("provider:answering");
+    try {
+      expect(await runStep(order.id, "email", { number: 2, last: false })).toBe("skipped");
+      const after = await readOrder(order.id)();
+      expect(stepOf(after, "email").status).toBe("skipped");
+      expect(stepOf(after, "email").attemptHistory.at(-1)).toMatchObject({
+        outcome: "failed",
+        error: "Cut off with its worker",
+      });
+      expect(after.steps.some((step) => step.name === "cancellationEmail")).toBe(false);
+      expect(after.settledAt).not.toBeNull();
+    } finally {
+      await end();
+    }
+    expect(await downstreamCalls("email", "send", `${order.id}:receipt`)).toBe(0);
+    expect(await stockOf(product.id)).toBe(5);
+  });
+
+  it("is recorded done by its redelivery when the provider did it, and the receipt owes its correction", async () => {
+    const { order, end } = await emailCutOff("step:outcome");
+    try {
+      expect(await runStep(order.id, "email", { number: 2, last: false })).toBe("skipped");
+      const after = await readOrder(order.id)();
+      expect(stepOf(after, "email")).toMatchObject({
+        status: "succeeded",
+        detail: "Done before its worker stopped",
+      });
+      expect(stepOf(after, "cancellationEmail").status).toBe("pending");
+      expect(after.settledAt).toBeNull();
+    } finally {
+      await end();
+    }
+    expect(await downstreamCalls("email", "send", `${order.id}:receipt`)).toBe(1);
+    expect(await runStep(order.id, "cancellationEmail", { number: 1, last: false })).toBe("succeeded");
+    expect((await readOrder(order.id)()).settledAt).not.toBeNull();
+  });
+});
+
 describe("compensation after a capture", () => {
   it("refunds (not voids) when shipping breaks after fulfillment captured the payment", async () => {
     await updateSettings({ services: { shipping: { down: true } } });

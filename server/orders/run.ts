@@ -18,6 +18,7 @@ import { metrics } from "../metrics/registry";
 import { SIDE_EFFECTS } from "../steps/index";
 import { changeOrder } from "./change";
 import { compensate, finishUndos } from "./compensate";
+import { cutOffSteps } from "./cut-off";
 import { findOrderView } from "./view";
 
 export interface Attempt {
@@ -136,6 +137,12 @@ export async function runStep(orderId: string, step: SideEffectStep, attempt: At
   return finished ? "succeeded" : "already-done";
 }
 
+/** A step whose worker died mid-call on an order undone meanwhile, as its provider has it. */
+const CUT_OFF_WITH_ITS_WORKER = {
+  done: "Done before its worker stopped",
+  cutOff: "Cut off with its worker",
+};
+
 /** The claim did not apply: the step is done already, or the order was cancelled or failed meanwhile
  * (then the step is skipped), or the order does not exist, or never needed this compensation. */
 async function notRun(orderId: string, step: SideEffectStep): Promise<RunResult> {
@@ -151,10 +158,15 @@ async function notRun(orderId: string, step: SideEffectStep): Promise<RunResult>
   }
   if (DONE.includes(status)) return "already-done";
   if (STEPS[step].phase !== "compensation" && UNDONE_ORDER_STATUSES.includes(order.status)) {
+    // Left running: BullMQ delivers a job again only once its worker's lock lapsed (the worker died
+    // mid-call), so nobody else will record it. As its provider has it: an effect that landed on the
+    // undone order owes its correction.
     await changeOrder(orderId, {
       steps: {
         [step]: { status: "skipped", finishedAt: new Date(), onlyFrom: ["pending", "retrying", "failed"] },
+        ...(await cutOffSteps(order, [step], CUT_OFF_WITH_ITS_WORKER)),
       },
+      settle: true,
     });
     return "skipped";
   }

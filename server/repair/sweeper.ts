@@ -6,22 +6,14 @@
 // (a receipt that went out is then corrected, like any other) or skipped.
 
 import { config } from "../config";
-import {
-  COMPENSATION_STEPS,
-  type OrderView,
-  QUEUED_MODES,
-  SIDE_EFFECT_STEPS,
-  type StepName,
-  UNDONE_ORDER_STATUSES,
-} from "../contract";
+import { COMPENSATION_STEPS, QUEUED_MODES, SIDE_EFFECT_STEPS, UNDONE_ORDER_STATUSES } from "../contract";
 import { prisma } from "../db";
-import { providerRecordedAt } from "../downstream/simulate";
 import { log } from "../log";
-import { changeOrder, type StepChange } from "../orders/change";
+import { changeOrder } from "../orders/change";
 import { compensate, leaveUndoOwed } from "../orders/compensate";
+import { cutOffSteps } from "../orders/cut-off";
 import { runCompensationsInline } from "../orders/inline";
 import { orderViewSelect, toOrderView } from "../orders/view";
-import { EFFECT_CALLS } from "../steps";
 
 /** SWEEPER_GRACE_MS, 10 minutes by default: longer than any live checkout takes, by construction. A
  * checkout is cut off at CHECKOUT_DEADLINE_MS and fails its order within CHECKOUT_WIND_DOWN_MS, and
@@ -32,6 +24,12 @@ export const ABANDONED_AFTER_MS = config.SWEEPER_GRACE_MS;
 
 /** How often the worker sweeps: twice a minute, or as often as the grace itself when that is shorter. */
 export const SWEEP_EVERY_MS = Math.min(30_000, ABANDONED_AFTER_MS);
+
+/** A step a broken-off checkout was running, as its provider has it. */
+const CUT_OFF_WITH_THE_CHECKOUT = {
+  done: "Done before the checkout was interrupted",
+  cutOff: "Cut off with the checkout",
+};
 
 export async function sweepAbandonedCheckouts(olderThanMs = ABANDONED_AFTER_MS): Promise<number> {
   const abandoned = await prisma.order.findMany({
@@ -52,7 +50,7 @@ export async function sweepAbandonedCheckouts(olderThanMs = ABANDONED_AFTER_MS):
     const compensated = await compensate(
       order.id,
       { status: "failed", reason: "The checkout was interrupted before it finished. Nothing was charged." },
-      await cutOffSteps(order),
+      await cutOffSteps(order, SIDE_EFFECT_STEPS, CUT_OFF_WITH_THE_CHECKOUT),
       // Only as found: a pending checkout that confirmed meanwhile stands (its side effects run).
       [order.status],
     ).catch((error: unknown) => {
@@ -89,7 +87,7 @@ async function settleStranded(olderThanMs: number): Promise<void> {
     take: 100,
   });
   for (const order of stranded.map(toOrderView)) {
-    const steps = await cutOffSteps(order);
+    const steps = await cutOffSteps(order, SIDE_EFFECT_STEPS, CUT_OFF_WITH_THE_CHECKOUT);
     for (const name of COMPENSATION_STEPS) {
       const change = steps[name];
       if (change?.status === "skipped") steps[name] = { ...change, status: "pending", finishedAt: null };
@@ -103,33 +101,4 @@ async function settleStranded(olderThanMs: number): Promise<void> {
     }
     await runCompensationsInline(order.id);
   }
-}
-
-/** The side effects an abandoned checkout left `running`: nobody will finish them, so each is recorded
- * as its provider's ledger has it (only while it is still running, in the same statement as the rest). */
-async function cutOffSteps(order: OrderView): Promise<Partial<Record<StepName, StepChange>>> {
-  const running = (name: StepName) =>
-    order.steps.some((step) => step.name === name && step.status === "running");
-  const cutOff = SIDE_EFFECT_STEPS.filter(running);
-  const doneAt = await providerRecordedAt(cutOff.map((name) => EFFECT_CALLS[name](order.id)));
-  const now = new Date();
-  // Done when the provider did it; cut off, as far as anyone can tell, now.
-  const changes = cutOff.map((name, index): [StepName, StepChange] => {
-    const done = doneAt[index];
-    const change: StepChange = done
-      ? {
-          status: "succeeded",
-          finishedAt: done,
-          detail: "Done before the checkout was interrupted",
-          endAttempt: { outcome: "succeeded", finishedAt: done, error: null },
-        }
-      : {
-          status: "skipped",
-          finishedAt: now,
-          detail: null,
-          endAttempt: { outcome: "failed", finishedAt: now, error: "Cut off with the checkout" },
-        };
-    return [name, { ...change, error: null, onlyFrom: ["running"] }];
-  });
-  return Object.fromEntries(changes);
 }
