@@ -22,8 +22,14 @@ type Role =
   | "pub"
   | "sub";
 
+/** How long a short command waits for its reply. A connection can look ready to a peer that will
+ * never answer (a partition that drops packets, a port that accepts and stays silent, a command sent
+ * as Redis died and sent again to such a peer): without a limit the command, and whatever awaits it,
+ * waits for good; with one it fails, and the caller takes its fallback as in an outage. */
+const COMMAND_TIMEOUT_MS = 2000;
+
 const roleOptions: Record<Role, RedisOptions> = {
-  command: { maxRetriesPerRequest: 1, connectTimeout: 2000 },
+  command: { maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: COMMAND_TIMEOUT_MS },
   blocking: { maxRetriesPerRequest: null },
   pub: { maxRetriesPerRequest: null },
   sub: { maxRetriesPerRequest: null },
