@@ -7,9 +7,8 @@
 // anything that waited for Redis would wait for good, so an answer at all proves nothing waited.
 import net from "node:net";
 import getPort from "get-port";
-import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { expect, it, vi } from "vitest";
 import { PrivateRedis } from "../tools/lib/private-redis";
-import { atMost } from "./processes";
 
 const redisServer = new PrivateRedis(await getPort());
 await redisServer.start();
@@ -17,20 +16,11 @@ process.env.REDIS_URL = redisServer.url;
 process.env.REDIS_PREFIX = "storefront-outage";
 
 // Imported after the environment points at the private Redis.
-const { closeDatabase, prisma } = await import("../server/db");
-const { closeQueues } = await import("../server/queues");
-const { closeRedis, redis, unavailable } = await import("../server/redis");
-const {
-  callerFor,
-  createProduct,
-  orderInput,
-  readOrder,
-  serveApi,
-  startWorkerSide,
-  stepOf,
-  makeServicesFast,
-  waitForOrder,
-} = await import("./helpers");
+const { prisma } = await import("../server/db");
+const { redis, unavailable } = await import("../server/redis");
+const { callerFor, createProduct, orderInput, readOrder, serveApi, stepOf, makeServicesFast, waitForOrder } =
+  await import("./helpers");
+const { workerSideForTheFile } = await import("./private-redis-file");
 
 const api = serveApi();
 
@@ -75,23 +65,7 @@ async function bringRedisBack(): Promise<void> {
   if (!redisServer.running) await redisServer.start();
 }
 
-let workerSide: { stop: () => Promise<void> } | undefined;
-beforeAll(async () => {
-  await makeServicesFast();
-  workerSide = startWorkerSide();
-});
-afterAll(async () => {
-  const close = async () => {
-    // Closing workers waits for Redis: bring it back if a failed test left it down.
-    await bringRedisBack();
-    await workerSide?.stop();
-    await closeQueues();
-    await closeRedis();
-    await closeDatabase();
-  };
-  await atMost(30_000, close());
-  await redisServer.kill();
-});
+workerSideForTheFile(bringRedisBack, () => redisServer.kill());
 
 it("places orders while Redis is down and runs their side effects once it is back", async () => {
   const product = await createProduct({ stock: 5 });

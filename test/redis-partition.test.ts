@@ -5,9 +5,8 @@
 // shop talks to a private redis-server through a proxy that this file can make swallow every byte.
 import net from "node:net";
 import getPort from "get-port";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { PrivateRedis } from "../tools/lib/private-redis";
-import { atMost } from "./processes";
 
 const redisServer = new PrivateRedis(await getPort());
 await redisServer.start();
@@ -57,30 +56,17 @@ process.env.REDIS_URL = `redis://127.0.0.1:${proxyPort}`;
 process.env.REDIS_PREFIX = "storefront-partition";
 
 // Imported after the environment points at the proxy.
-const { closeDatabase } = await import("../server/db");
-const { closeQueues } = await import("../server/queues");
-const { closeRedis } = await import("../server/redis");
 const { updateSettings } = await import("../server/downstream/settings");
-const { callerFor, createProduct, makeServicesFast, orderInput, readOrder, startWorkerSide, waitForOrder } =
-  await import("./helpers");
+const { callerFor, createProduct, orderInput, readOrder, waitForOrder } = await import("./helpers");
+const { workerSideForTheFile } = await import("./private-redis-file");
 
-let workerSide: { stop: () => Promise<void> } | undefined;
-beforeAll(async () => {
-  await makeServicesFast();
-  workerSide = startWorkerSide();
-});
-afterAll(async () => {
-  const close = async () => {
-    proxy.heal();
-    await workerSide?.stop();
-    await closeQueues();
-    await closeRedis();
-    await closeDatabase();
-  };
-  await atMost(30_000, close());
-  await proxy.close();
-  await redisServer.kill();
-});
+workerSideForTheFile(
+  () => proxy.heal(),
+  async () => {
+    await proxy.close();
+    await redisServer.kill();
+  },
+);
 
 it("answers a checkout while Redis is cut off without a word, and runs its side effects once it is back", async () => {
   // A payment that takes a moment asks Redis for one of the gateway's slots (capacity is counted there).
